@@ -1,0 +1,104 @@
+"""Errors of chuzhi-graph.
+
+Every error the library raises on purpose is a :class:`ChuzhiError`. Subclasses carry
+where the problem is (file, line or row, field) so that the CLI can print one clear
+message and pick the exit code. Only :mod:`chuzhi_graph.cli` turns them into Click errors.
+
+Exit codes (see README, "Exit codes"):
+
+==== =====================================================
+code meaning
+==== =====================================================
+0    success
+1    unexpected internal error (a bug: please report it)
+2    usage error (bad option or argument; Click's own code)
+3    input data error (:class:`DataError`, :class:`SourceError`)
+4    validation error: the graph breaks the SHACL shapes
+5    query error (:class:`QueryError`: syntax, timeout)
+6    output error (:class:`OutputError`: cannot write)
+7    environment error (:class:`EnvironmentProblem`: missing font, browser, server)
+==== =====================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ChuzhiError(Exception):
+    """Base class of the errors chuzhi-graph raises on purpose.
+
+    >>> str(ChuzhiError("boom", file="data/cases.csv", line=3, field="title_zh"))
+    'data/cases.csv, line 3, field title_zh: boom'
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.field = field
+        super().__init__(str(self))
+
+    def location(self) -> str:
+        """Where the problem is, as ``file, line N, field F`` (parts that are known)."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class DataError(ChuzhiError):
+    """A record file is missing, unreadable or holds a bad value."""
+
+    exit_code = 3
+
+
+class SourceError(ChuzhiError):
+    """A source document (press release) cannot be read or does not hold what is expected."""
+
+    exit_code = 3
+
+
+class ValidationError(ChuzhiError):
+    """The mapped graph does not conform to the SHACL shapes."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, report: str = "", **where: object) -> None:
+        self.report = report
+        super().__init__(message, **where)  # type: ignore[arg-type]
+
+
+class QueryError(ChuzhiError):
+    """A SPARQL query is malformed, unknown, refused or ran too long."""
+
+    exit_code = 5
+
+
+class OutputError(ChuzhiError):
+    """An output file or folder cannot be written."""
+
+    exit_code = 6
+
+
+class EnvironmentProblem(ChuzhiError):
+    """Something outside the project is missing: a font, a browser, a server."""
+
+    exit_code = 7

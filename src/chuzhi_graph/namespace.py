@@ -1,0 +1,139 @@
+"""The chz: vocabulary, in one place.
+
+``ontology/chuzhi.ttl`` is the source of truth; :class:`CHZ` mirrors its terms for rdflib
+code and ``tests/test_namespace.py`` checks that the two agree. :data:`OX` gives the same
+terms as pyoxigraph nodes for the fast mapping path.
+
+>>> str(CHZ.Case)
+'https://w3id.org/chuzhi/def#Case'
+>>> OX.Case.value
+'https://w3id.org/chuzhi/def#Case'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pyoxigraph as ox
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+CHZ_IRI = "https://w3id.org/chuzhi/def#"
+ONTOLOGY_IRI = "https://w3id.org/chuzhi/def"
+DEFAULT_BASE = "https://w3id.org/chuzhi/"
+
+ORG = Namespace("http://www.w3.org/ns/org#")
+SCHEMA = Namespace("https://schema.org/")
+
+PREFIXES: dict[str, str] = {
+    "chz": CHZ_IRI,
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "https://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "void": "http://rdfs.org/ns/void#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+class CHZ(DefinedNamespace):
+    """Terms of the chuzhi-graph ontology (``chz:``)."""
+
+    _NS = Namespace(CHZ_IRI)
+    _fail = True
+
+    # classes
+    Case: URIRef
+    Unit: URIRef
+    Edition: URIRef
+    SourceDocument: URIRef
+    Domain: URIRef
+    UnitType: URIRef
+    AwardCategory: URIRef
+    Track: URIRef
+    Region: URIRef
+    Basis: URIRef
+    # concept schemes
+    DomainScheme: URIRef
+    UnitTypeScheme: URIRef
+    AwardCategoryScheme: URIRef
+    TrackScheme: URIRef
+    RegionScheme: URIRef
+    BasisScheme: URIRef
+    # bases of statements
+    StatedInSource: URIRef
+    DerivedFromName: URIRef
+    CuratorJudgement: URIRef
+    AutomaticSuggestion: URIRef
+    # case properties
+    edition: URIRef
+    awardCategory: URIRef
+    listPosition: URIRef
+    applicant: URIRef
+    leadApplicant: URIRef
+    applicantList: URIRef
+    domain: URIRef
+    domainBasis: URIRef
+    sourceLine: URIRef
+    # unit properties
+    coApplicant: URIRef
+    unitType: URIRef
+    unitTypeBasis: URIRef
+    region: URIRef
+    regionBasis: URIRef
+    # edition and category properties
+    track: URIRef
+    year: URIRef
+    launched: URIRef
+    awardMeetingDate: URIRef
+    awardMeetingPlace: URIRef
+    organiser: URIRef
+    coOrganiser: URIRef
+    submissionCount: URIRef
+    onlineVoteCount: URIRef
+    awardedCount: URIRef
+    statedCaseCount: URIRef
+    categoryEdition: URIRef
+    # source documents
+    sha256: URIRef
+    adminLevel: URIRef
+
+
+#: Basis notation used in the record files -> basis concept.
+BASIS_BY_NOTATION: dict[str, URIRef] = {
+    "source": CHZ.StatedInSource,
+    "name": CHZ.DerivedFromName,
+    "curator": CHZ.CuratorJudgement,
+    "suggested": CHZ.AutomaticSuggestion,
+}
+
+
+class _OxTerms:
+    """``OX.Case`` etc.: the chz: terms as cached pyoxigraph ``NamedNode`` objects."""
+
+    def __getattr__(self, name: str) -> ox.NamedNode:
+        return _ox_chz(str(getattr(CHZ, name)))
+
+
+@cache
+def _ox_chz(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+OX = _OxTerms()
+
+
+@cache
+def ox_iri(prefixed: str) -> ox.NamedNode:
+    """A pyoxigraph node for a prefixed name such as ``"skos:prefLabel"``.
+
+    >>> ox_iri("rdf:type").value
+    'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
+    """
+    prefix, local = prefixed.split(":", 1)
+    return ox.NamedNode(PREFIXES[prefix] + local)

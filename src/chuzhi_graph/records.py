@@ -1,0 +1,636 @@
+"""Case records: the curated tables in ``data/`` and how they are read and checked.
+
+The record files are what a researcher edits in a spreadsheet. Each table is
+``DIR/<name>.csv`` (UTF-8; a UTF-8 BOM, Excel's habit, and GB18030/GBK are accepted)
+or, instead, ``DIR/<name>.xlsx`` (first sheet, header in row 1). Multi-valued fields
+use ``|`` as the one separator. Tables and columns are documented in ``docs/records.md``.
+
+Every problem is reported as a :class:`~chuzhi_graph.errors.DataError` naming the file,
+the line (the spreadsheet row) and the field.
+
+>>> ds = load_dataset("data")          # doctest: +SKIP
+>>> len(ds.cases), len(ds.applicant_units())   # doctest: +SKIP
+(27, 29)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from chuzhi_graph.errors import DataError
+from chuzhi_graph.namespace import BASIS_BY_NOTATION
+from chuzhi_graph.vocabulary import Vocabulary, load_vocabulary
+
+log = logging.getLogger(__name__)
+
+SEPARATOR = "|"
+
+#: table name -> (required columns, optional columns)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sources": (("id", "file", "title", "publisher", "issued"), ("author", "url", "captured_from")),
+    "regions": (("code", "name_zh", "level"), ("name_en", "parent")),
+    "units": (
+        ("id", "name_zh", "type"),
+        ("name_en", "type_basis", "region", "region_basis", "parent", "aliases", "note"),
+    ),
+    "editions": (
+        ("id", "track", "year", "title_zh"),
+        (
+            "title_en", "launched", "meeting_date", "meeting_place", "announced", "organisers",
+            "co_organisers", "submissions", "online_vote", "awarded", "source", "source_line",
+        ),
+    ),
+    "categories": (
+        ("id", "edition", "position", "label_zh"),
+        ("label_en", "stated_count", "source_line"),
+    ),
+    "cases": (
+        ("id", "edition", "category", "position", "title_zh", "applicants", "domains"),
+        ("title_en", "domain_basis", "source", "source_line"),
+    ),
+}
+
+_ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+_LEVELS = ("province", "prefecture", "county")
+
+
+def normalise_name(text: str) -> str:
+    """Fold full-width/half-width forms and drop white space, for matching names.
+
+    >>> normalise_name("中国电信（武汉） 分公司")
+    '中国电信(武汉)分公司'
+    """
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def split_multi(value: str) -> list[str]:
+    """Split a multi-valued cell on ``|``, dropping empty parts.
+
+    >>> split_multi("国网湖北电力 | 国网")
+    ['国网湖北电力', '国网']
+    """
+    return [part.strip() for part in value.split(SEPARATOR) if part.strip()]
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(slots=True)
+class Source:
+    id: str
+    file: str
+    title: str
+    publisher: str
+    issued: str
+    author: str = ""
+    url: str = ""
+    captured_from: str = ""
+    line: int = 0
+    path: Path | None = None
+
+
+@dataclass(slots=True)
+class Region:
+    code: str
+    name_zh: str
+    level: str
+    name_en: str = ""
+    parent: str = ""
+    line: int = 0
+
+
+@dataclass(slots=True)
+class Unit:
+    id: str
+    name_zh: str
+    type: str  # unit-type notation, resolved
+    name_en: str = ""
+    type_basis: str = "curator"
+    region: str = ""
+    region_basis: str = ""
+    parent: str = ""  # unit id, resolved
+    aliases: list[str] = field(default_factory=list)
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(slots=True)
+class Edition:
+    id: str
+    track: str
+    year: int
+    title_zh: str
+    title_en: str = ""
+    launched: str = ""
+    meeting_date: str = ""
+    meeting_place: str = ""
+    announced: str = ""
+    organisers: list[str] = field(default_factory=list)  # unit ids
+    co_organisers: list[str] = field(default_factory=list)  # unit ids
+    submissions: int | None = None
+    online_vote: int | None = None
+    awarded: int | None = None
+    source: str = ""
+    source_line: int | None = None
+    line: int = 0
+
+
+@dataclass(slots=True)
+class Category:
+    id: str
+    edition: str
+    position: int
+    label_zh: str
+    label_en: str = ""
+    stated_count: int | None = None
+    source_line: int | None = None
+    line: int = 0
+
+
+@dataclass(slots=True)
+class Case:
+    id: str
+    edition: str
+    category: str
+    position: int
+    title_zh: str
+    applicants: list[str]  # unit ids, in the listed order
+    domains: list[str]  # domain notations
+    title_en: str = ""
+    domain_basis: str = "curator"
+    source: str = ""
+    source_line: int | None = None
+    line: int = 0
+
+
+@dataclass
+class Dataset:
+    """All records of one data folder, checked and cross-referenced."""
+
+    data_dir: Path
+    vocabulary: Vocabulary
+    sources: list[Source]
+    regions: list[Region]
+    units: list[Unit]
+    editions: list[Edition]
+    categories: list[Category]
+    cases: list[Case]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def unit_by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.units}
+
+    def applicant_units(self) -> list[Unit]:
+        """Units that applied for at least one case, in record order."""
+        used = {uid for case in self.cases for uid in case.applicants}
+        return [u for u in self.units if u.id in used]
+
+
+# ---------------------------------------------------------------- reading tables
+
+
+def decode_bytes(raw: bytes, file: Path) -> str:
+    """Decode a record file: UTF-8 (with or without BOM), else GB18030/GBK.
+
+    >>> decode_bytes("名称".encode("gb18030"), Path("x.csv"))
+    '名称'
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        line = raw[: utf8_error.start].count(b"\n") + 1
+        raise DataError(
+            "not UTF-8 and not GB18030 text; save the file as 'CSV UTF-8' "
+            f"(byte {utf8_error.start} cannot be decoded)",
+            file=file,
+            line=line,
+        ) from None
+    log.warning("%s: read as GB18030 (not UTF-8); consider saving it as 'CSV UTF-8'", file)
+    return text
+
+
+Row = tuple[int, dict[str, str]]
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[Row]]:
+    text = decode_bytes(path.read_bytes(), path)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[Row] = []
+    header: list[str] | None = None
+    start = 1
+    try:
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if header is None:
+                header = [h.strip() for h in record]
+                continue
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                raise DataError(
+                    f"malformed row: {len(record)} fields where the header has {len(header)}",
+                    file=path,
+                    line=line,
+                )
+            rows.append((line, dict(zip(header, record, strict=True))))
+    except csv.Error as exc:
+        raise DataError(f"malformed CSV: {exc}", file=path, line=reader.line_num) from None
+    if header is None:
+        raise DataError("empty file: no header row", file=path, line=1)
+    return header, rows
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[Row]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise DataError(f"cannot read workbook: {exc}", file=path) from None
+    sheet = workbook.worksheets[0]
+    header: list[str] | None = None
+    rows: list[Row] = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = ["" if v is None else _cell_text(v) for v in values]
+        if header is None:
+            header = [c.strip() for c in cells]
+            while header and not header[-1]:
+                header.pop()
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        extra = [c for c in cells[len(header) :] if c.strip()]
+        if extra:
+            raise DataError(
+                f"malformed row: values beyond the {len(header)} header columns",
+                file=path,
+                line=number,
+            )
+        cells = (cells + [""] * len(header))[: len(header)]
+        rows.append((number, dict(zip(header, cells, strict=True))))
+    workbook.close()
+    if header is None:
+        raise DataError("empty workbook: no header row", file=path, line=1)
+    return header, rows
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def read_table(data_dir: Path, name: str) -> tuple[Path, list[Row]]:
+    """Read table ``name`` from ``data_dir`` (CSV, else XLSX) and check its columns."""
+    csv_path, xlsx_path = data_dir / f"{name}.csv", data_dir / f"{name}.xlsx"
+    if csv_path.is_file():
+        path, (header, rows) = csv_path, _read_csv(csv_path)
+    elif xlsx_path.is_file():
+        path, (header, rows) = xlsx_path, _read_xlsx(xlsx_path)
+    else:
+        raise DataError(f"missing table '{name}': expected {name}.csv or {name}.xlsx", file=data_dir)
+    required, optional = TABLES[name]
+    for column in required:
+        if column not in header:
+            raise DataError("missing column", file=path, line=1, field=column)
+    known = set(required) | set(optional)
+    for column in header:
+        if column and column not in known:
+            raise DataError(
+                f"unknown column (expected some of: {', '.join(required + optional)})",
+                file=path,
+                line=1,
+                field=column,
+            )
+    return path, rows
+
+
+# ---------------------------------------------------------------- field parsers
+
+
+class _Cells:
+    """Typed access to one row's cells, raising DataError with file/line/field."""
+
+    def __init__(self, path: Path, line: int, row: dict[str, str]) -> None:
+        self.path, self.line, self.row = path, line, row
+
+    def error(self, field_name: str, message: str) -> DataError:
+        return DataError(message, file=self.path, line=self.line, field=field_name)
+
+    def text(self, name: str, *, required: bool = False) -> str:
+        value = unicodedata.normalize("NFC", self.row.get(name, "") or "").strip()
+        if required and not value:
+            raise self.error(name, "empty value")
+        return value
+
+    def ident(self, name: str) -> str:
+        value = self.text(name, required=True)
+        if not _ID_RE.match(value):
+            raise self.error(
+                name,
+                f"invalid id {value!r}: use lower-case ASCII letters, digits and '-' "
+                "(it becomes part of an IRI)",
+            )
+        return value
+
+    def integer(self, name: str, *, required: bool = False, minimum: int = 0) -> int | None:
+        value = self.text(name, required=required)
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise self.error(name, f"not a whole number: {value!r}") from None
+        if number < minimum:
+            raise self.error(name, f"must be at least {minimum}: {number}")
+        return number
+
+    def iso_date(self, name: str, *, month_ok: bool = False) -> str:
+        value = self.text(name)
+        if not value:
+            return ""
+        if month_ok and re.fullmatch(r"\d{4}-\d{2}", value):
+            return value
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            form = "YYYY-MM-DD or YYYY-MM" if month_ok else "YYYY-MM-DD"
+            raise self.error(name, f"not a date ({form}): {value!r}") from None
+        return value
+
+    def basis(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        if value not in BASIS_BY_NOTATION:
+            raise self.error(
+                name, f"unknown basis {value!r} (expected one of: {', '.join(BASIS_BY_NOTATION)})"
+            )
+        return value
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None) -> Dataset:
+    """Read and cross-check every table of ``data_dir``.
+
+    Raises :class:`DataError` for the first problem found, naming file, line and field.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError("data folder does not exist", file=data_dir)
+    vocab = load_vocabulary(ontology_dir)
+    files: dict[str, Path] = {}
+    tables: dict[str, list[Row]] = {}
+    for name in TABLES:
+        files[name], tables[name] = read_table(data_dir, name)
+
+    sources = _load_sources(data_dir, files["sources"], tables["sources"])
+    regions = _load_regions(files["regions"], tables["regions"])
+    units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions})
+    names = _UnitNames(units, files["units"])
+    editions = _load_editions(
+        files["editions"], tables["editions"], vocab, names, {r.code for r in regions},
+        {s.id for s in sources},
+    )
+    categories = _load_categories(files["categories"], tables["categories"], {e.id for e in editions})
+    cases = _load_cases(
+        files["cases"], tables["cases"], vocab, names, categories, {s.id for s in sources}
+    )
+    return Dataset(data_dir, vocab, sources, regions, units, editions, categories, cases, files)
+
+
+def _unique(seen: dict[str, int], key: str, cells: _Cells, field_name: str, what: str) -> None:
+    if key in seen:
+        raise cells.error(field_name, f"duplicate {what} {key!r} (first on line {seen[key]})")
+    seen[key] = cells.line
+
+
+def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
+    out, seen = [], {}
+    for line, row in rows:
+        c = _Cells(path, line, row)
+        src = Source(
+            id=c.ident("id"), file=c.text("file", required=True), title=c.text("title", required=True),
+            publisher=c.text("publisher", required=True), issued=c.iso_date("issued"),
+            author=c.text("author"), url=c.text("url"), captured_from=c.text("captured_from"),
+            line=line,
+        )
+        _unique(seen, src.id, c, "id", "source id")
+        src.path = data_dir / src.file
+        if not src.path.is_file():
+            raise c.error("file", f"source document not found: {src.path}")
+        out.append(src)
+    return out
+
+
+def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
+    out, seen = [], {}
+    for line, row in rows:
+        c = _Cells(path, line, row)
+        code = c.text("code", required=True)
+        if not re.fullmatch(r"\d{6}", code):
+            raise c.error("code", f"not a six-digit GB/T 2260 code: {code!r}")
+        level = c.text("level", required=True)
+        if level not in _LEVELS:
+            raise c.error("level", f"unknown level {level!r} (expected one of: {', '.join(_LEVELS)})")
+        _unique(seen, code, c, "code", "region code")
+        out.append(Region(code, c.text("name_zh", required=True), level, c.text("name_en"),
+                          c.text("parent"), line))
+    codes = {r.code for r in out}
+    for r in out:
+        if r.parent and r.parent not in codes:
+            raise DataError(f"unknown parent region {r.parent!r}", file=path, line=r.line, field="parent")
+    return out
+
+
+def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str]) -> list[Unit]:
+    out, seen_id, seen_name = [], {}, {}
+    for line, row in rows:
+        c = _Cells(path, line, row)
+        type_text = c.text("type", required=True)
+        unit_type = vocab.unit_type(type_text)
+        if unit_type is None:
+            raise c.error("type", f"unknown unit type {type_text!r} (known: {', '.join(vocab.unit_type_labels())})")
+        region = c.text("region")
+        if region and region not in region_codes:
+            raise c.error("region", f"unknown region code {region!r} (add it to regions.csv)")
+        unit = Unit(
+            id=c.ident("id"), name_zh=c.text("name_zh", required=True), type=unit_type,
+            name_en=c.text("name_en"), type_basis=c.basis("type_basis", "curator"),
+            region=region, region_basis=c.basis("region_basis", "curator") if region else "",
+            parent=c.text("parent"), aliases=split_multi(c.text("aliases")), note=c.text("note"),
+            line=line,
+        )
+        _unique(seen_id, unit.id, c, "id", "unit id")
+        _unique(seen_name, normalise_name(unit.name_zh), c, "name_zh", "unit name")
+        out.append(unit)
+    names = _UnitNames(out, path)
+    for unit in out:
+        if unit.parent:
+            unit.parent = names.resolve(unit.parent, _Cells(path, unit.line, {}), "parent")
+            if unit.parent == unit.id:
+                raise DataError("a unit cannot be its own parent", file=path, line=unit.line, field="parent")
+    _check_parent_cycles(out, path)
+    return out
+
+
+def _check_parent_cycles(units: list[Unit], path: Path) -> None:
+    parent = {u.id: u.parent for u in units}
+    for unit in units:
+        seen, cur = {unit.id}, parent[unit.id]
+        while cur:
+            if cur in seen:
+                raise DataError("parent organisations form a cycle", file=path, line=unit.line, field="parent")
+            seen.add(cur)
+            cur = parent.get(cur, "")
+
+
+class _UnitNames:
+    """Resolve a unit given by id, Chinese name or alias (full-/half-width folded)."""
+
+    def __init__(self, units: list[Unit], path: Path) -> None:
+        self.by_key: dict[str, str] = {}
+        self.ambiguous: dict[str, set[str]] = {}
+        for u in units:
+            self.by_key[u.id] = u.id
+            self.by_key[normalise_name(u.name_zh)] = u.id
+        for u in units:
+            for alias in u.aliases:
+                key = normalise_name(alias)
+                if key in self.by_key and self.by_key[key] != u.id:
+                    self.ambiguous.setdefault(key, {self.by_key[key]}).add(u.id)
+                else:
+                    self.by_key.setdefault(key, u.id)
+        self.path = path
+
+    def resolve(self, name: str, cells: _Cells, field_name: str) -> str:
+        key = name if name in self.by_key else normalise_name(name)
+        if key in self.ambiguous:
+            raise cells.error(field_name, f"ambiguous unit {name!r}: alias of {', '.join(sorted(self.ambiguous[key]))}")
+        if key not in self.by_key:
+            raise cells.error(field_name, f"unit {name!r} is not defined in {self.path.name}")
+        return self.by_key[key]
+
+
+def _load_editions(
+    path: Path, rows: list[Row], vocab: Vocabulary, names: _UnitNames, region_codes: set[str],
+    source_ids: set[str],
+) -> list[Edition]:
+    out, seen, seen_pair = [], {}, {}
+    for line, row in rows:
+        c = _Cells(path, line, row)
+        track = c.text("track", required=True)
+        if vocab.track(track) is None:
+            raise c.error("track", f"unknown track {track!r} (known: {', '.join(vocab.tracks)})")
+        year = c.integer("year", required=True, minimum=2000)
+        assert year is not None
+        place = c.text("meeting_place")
+        if place and place not in region_codes:
+            raise c.error("meeting_place", f"unknown region code {place!r}")
+        source = c.text("source")
+        if source and source not in source_ids:
+            raise c.error("source", f"unknown source {source!r} (not in sources.csv)")
+        ed = Edition(
+            id=c.ident("id"), track=track, year=year, title_zh=c.text("title_zh", required=True),
+            title_en=c.text("title_en"), launched=c.iso_date("launched", month_ok=True),
+            meeting_date=c.iso_date("meeting_date"), meeting_place=place,
+            announced=c.iso_date("announced"),
+            organisers=[names.resolve(n, c, "organisers") for n in split_multi(c.text("organisers"))],
+            co_organisers=[names.resolve(n, c, "co_organisers") for n in split_multi(c.text("co_organisers"))],
+            submissions=c.integer("submissions"), online_vote=c.integer("online_vote"),
+            awarded=c.integer("awarded"), source=source,
+            source_line=c.integer("source_line", minimum=1), line=line,
+        )
+        _unique(seen, ed.id, c, "id", "edition id")
+        _unique(seen_pair, f"{track} {year}", c, "year", "edition (track, year)")
+        out.append(ed)
+    return out
+
+
+def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list[Category]:
+    out, seen = [], {}
+    for line, row in rows:
+        c = _Cells(path, line, row)
+        edition = c.text("edition", required=True)
+        if edition not in edition_ids:
+            raise c.error("edition", f"unknown edition {edition!r} (not in editions.csv)")
+        position = c.integer("position", required=True, minimum=1)
+        assert position is not None
+        cat = Category(
+            id=c.ident("id"), edition=edition, position=position,
+            label_zh=c.text("label_zh", required=True), label_en=c.text("label_en"),
+            stated_count=c.integer("stated_count"), source_line=c.integer("source_line", minimum=1),
+            line=line,
+        )
+        _unique(seen, f"{edition}/{cat.id}", c, "id", "category")
+        out.append(cat)
+    return out
+
+
+def _load_cases(
+    path: Path, rows: list[Row], vocab: Vocabulary, names: _UnitNames,
+    categories: list[Category], source_ids: set[str],
+) -> list[Case]:
+    cats = {(cat.edition, cat.id) for cat in categories}
+    out: list[Case] = []
+    seen_id: dict[str, int] = {}
+    seen_pos: dict[str, int] = {}
+    seen_title: dict[str, int] = {}
+    for line, row in rows:
+        c = _Cells(path, line, row)
+        edition = c.text("edition", required=True)
+        category = c.text("category", required=True)
+        if (edition, category) not in cats:
+            raise c.error("category", f"unknown award category {category!r} for edition {edition!r} (not in categories.csv)")
+        position = c.integer("position", required=True, minimum=1)
+        assert position is not None
+        applicants = split_multi(c.text("applicants", required=True))
+        if not applicants:
+            raise c.error("applicants", "no applicant unit")
+        unit_ids = [names.resolve(a, c, "applicants") for a in applicants]
+        if len(set(unit_ids)) != len(unit_ids):
+            raise c.error("applicants", "the same unit is listed twice")
+        domain_texts = split_multi(c.text("domains", required=True))
+        if not domain_texts:
+            raise c.error("domains", "no domain")
+        domains = []
+        for text in domain_texts:
+            notation = vocab.domain(text)
+            if notation is None:
+                raise c.error("domains", f"unknown domain {text!r} (not in the domain scheme, ontology/domains.ttl)")
+            if notation not in domains:
+                domains.append(notation)
+        source = c.text("source")
+        if source and source not in source_ids:
+            raise c.error("source", f"unknown source {source!r} (not in sources.csv)")
+        case = Case(
+            id=c.ident("id"), edition=edition, category=category, position=position,
+            title_zh=c.text("title_zh", required=True), applicants=unit_ids, domains=domains,
+            title_en=c.text("title_en"), domain_basis=c.basis("domain_basis", "curator"),
+            source=source, source_line=c.integer("source_line", minimum=1), line=line,
+        )
+        _unique(seen_id, case.id, c, "id", "case id")
+        _unique(seen_pos, f"{edition}/{category}/{position}", c, "position", "list position in this category")
+        _unique(seen_title, f"{edition}/{normalise_name(case.title_zh)}", c, "title_zh", "case title in this edition")
+        out.append(case)
+    return out
+
+
+def iter_rows(data_dir: Path, name: str) -> Iterator[Row]:
+    """Yield ``(line, row)`` of one table, unchecked (for tools that rewrite tables)."""
+    yield from read_table(data_dir, name)[1]

@@ -1,0 +1,40 @@
+"""Shared fixtures: the repository paths and one build of the shipped data per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chuzhi_graph.build import BuildResult, build
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+EXPECTED = Path(__file__).resolve().parent / "expected"
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The shipped data built once into a temporary folder (do not modify it)."""
+    return build(DATA, tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture()
+def data_copy(tmp_path: Path) -> Path:
+    """A private copy of data/ that a test may break."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    ARTEFACTS.mkdir(exist_ok=True)
+    return ARTEFACTS

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command (README, "Set-up"): installs what the tests need, then runs them.
+# - a virtual environment in .venv with the package and its test extras;
+# - as root with apt-get: Debian's chromium (browser tests) and fonts-noto-cjk (CJK text
+#   in screenshots and static pictures), if missing.
+# Extra arguments go to pytest, e.g. `bash tests/run.sh -k build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    need=()
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+    if [ ${#need[@]} -gt 0 ]; then
+        echo "installing Debian packages: ${need[*]}" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+    fi
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+.venv/bin/ruff check src tests bench
+set +e
+.venv/bin/python -m pytest -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "no tests were collected: failing" >&2
+    exit 1
+fi
+exit "$status"
