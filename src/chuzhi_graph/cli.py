@@ -118,6 +118,27 @@ def _main_views_hook() -> Callable[[Path, str], list[Path]] | None:
 # diff, synth) are registered below, one section each.
 
 
+# ---------------------------------------------------------------- synth (issue 6)
+
+
+@cli.command()
+@click.option("--cases", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of cases.")
+@click.option("--editions", type=click.IntRange(min=1), default=5, show_default=True, help="Number of editions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same bytes).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for the synthetic record tables (a data/-like folder).")
+@handle_errors
+def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
+    """Write a deterministic synthetic corpus in the format of data/ (for scale tests)."""
+    from chuzhi_graph.synth import generate
+
+    summary = generate(out_dir, cases=cases, editions=editions, seed=seed)
+    echo_err(f"wrote {summary.cases} cases, {summary.units} units "
+             f"({summary.applicant_units} applicants), {summary.editions} edition(s)")
+    for path in summary.files.values():
+        click.echo(str(path))
+
+
 def main() -> None:
     """Entry point of the ``chuzhi-graph`` console script."""
     cli(prog_name="chuzhi-graph")
