@@ -56,9 +56,15 @@ def data_prefixes(base: str) -> dict[str, str]:
     """Prefixes for dumps: the vocabularies plus one per kind of data IRI."""
     prefixes = dict(PREFIXES)
     for name, path in (
-        ("case", "case/"), ("unit", "unit/"), ("edition", "edition/"),
-        ("awcat", "award-category/"), ("region", "region/"), ("domain", "domain/"),
-        ("utype", "unit-type/"), ("track", "track/"), ("source", "source/"),
+        ("case", "case/"),
+        ("unit", "unit/"),
+        ("edition", "edition/"),
+        ("awcat", "award-category/"),
+        ("region", "region/"),
+        ("domain", "domain/"),
+        ("utype", "unit-type/"),
+        ("track", "track/"),
+        ("source", "source/"),
     ):
         prefixes[name] = base + path
     return prefixes
@@ -190,8 +196,13 @@ def release_date(dataset: Dataset, created: str | None) -> str:
 
 
 def dataset_description(
-    dataset: Dataset, base: str, n_triples: int, counts: dict[str, int], files: dict[str, Path],
-    atomic: AtomicFiles, created: str | None,
+    dataset: Dataset,
+    base: str,
+    n_triples: int,
+    counts: dict[str, int],
+    files: dict[str, Path],
+    atomic: AtomicFiles,
+    created: str | None,
 ) -> list[ox.Triple]:
     """VoID and DCAT triples describing the dataset and its distributions."""
     from chuzhi_graph.mapping import RDF_TYPE, TITLE, en, typed, zh
@@ -205,11 +216,19 @@ def dataset_description(
         ox.Triple(ds, RDF_TYPE, ox_iri("dcat:Dataset")),
         ox.Triple(ds, TITLE, zh("楚治案例知识图谱")),
         ox.Triple(ds, TITLE, en("Chuzhi case knowledge graph")),
-        ox.Triple(ds, ox_iri("dct:description"), zh(
-            "“楚治”系列评选获奖案例、申报单位、治理领域与行政区划的知识图谱，依据公开新闻稿整理。")),
-        ox.Triple(ds, ox_iri("dct:description"), en(
-            "Knowledge graph of the Chuzhi award cases, their applicant units, governance domains "
-            "and regions, curated from public press releases.")),
+        ox.Triple(
+            ds,
+            ox_iri("dct:description"),
+            zh("“楚治”系列评选获奖案例、申报单位、治理领域与行政区划的知识图谱，依据公开新闻稿整理。"),
+        ),
+        ox.Triple(
+            ds,
+            ox_iri("dct:description"),
+            en(
+                "Knowledge graph of the Chuzhi award cases, their applicant units, governance domains "
+                "and regions, curated from public press releases."
+            ),
+        ),
         ox.Triple(ds, ox_iri("dct:license"), nn(LICENSE)),
         ox.Triple(ds, ox_iri("dct:created"), typed(release_date(dataset, created), "date")),
         ox.Triple(ds, ox_iri("dct:conformsTo"), nn("https://w3id.org/chuzhi/def")),
@@ -221,8 +240,13 @@ def dataset_description(
     ]
     for src in sorted(dataset.sources, key=lambda s: s.id):
         t.append(ox.Triple(ds, ox_iri("dct:source"), iris.source(src.id)))
-    for cls, key in (("Case", "cases"), ("Unit", "units"), ("Edition", "editions"),
-                     ("Domain", "domains"), ("Region", "regions")):
+    for cls, key in (
+        ("Case", "cases"),
+        ("Unit", "units"),
+        ("Edition", "editions"),
+        ("Domain", "domains"),
+        ("Region", "regions"),
+    ):
         part = nn(f"{base}dataset/class/{cls}")
         t += [
             ox.Triple(ds, ox_iri("void:classPartition"), part),

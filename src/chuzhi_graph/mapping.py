@@ -111,8 +111,7 @@ class Iris:
 Block = tuple[str, list[ox.Triple]]
 
 
-def _labelled(s: ox.NamedNode, predicates: tuple[ox.NamedNode, ...], text_zh: str,
-              text_en: str) -> list[ox.Triple]:
+def _labelled(s: ox.NamedNode, predicates: tuple[ox.NamedNode, ...], text_zh: str, text_en: str) -> list[ox.Triple]:
     """The same label under each predicate, @zh first, then @en where given."""
     out = []
     for p in predicates:
@@ -126,8 +125,9 @@ def _basis(notation: str) -> ox.NamedNode:
     return ox.NamedNode(str(BASIS_BY_NOTATION[notation]))
 
 
-def case_block(case: Case, iris: Iris, *, domain_iri: dict[str, ox.NamedNode],
-               unit_iri: dict[str, ox.NamedNode]) -> list[Block]:
+def case_block(
+    case: Case, iris: Iris, *, domain_iri: dict[str, ox.NamedNode], unit_iri: dict[str, ox.NamedNode]
+) -> list[Block]:
     """The triples of one case: its own block and the blocks of its applicant list."""
     s = iris.case(case.id)
     applicants = [unit_iri[u] for u in case.applicants]
@@ -154,8 +154,7 @@ def case_block(case: Case, iris: Iris, *, domain_iri: dict[str, ox.NamedNode],
     blocks: list[Block] = [(s.value, t)]
     for i, node in enumerate(list_nodes):
         rest = list_nodes[i + 1] if i + 1 < len(list_nodes) else NIL
-        blocks.append((f"{s.value} {i + 1:03d}", [ox.Triple(node, FIRST, applicants[i]),
-                                                  ox.Triple(node, REST, rest)]))
+        blocks.append((f"{s.value} {i + 1:03d}", [ox.Triple(node, FIRST, applicants[i]), ox.Triple(node, REST, rest)]))
     return blocks
 
 
@@ -202,8 +201,11 @@ def edition_block(ed: Edition, iris: Iris) -> Block:
         t.append(ox.Triple(s, ISSUED, typed(ed.announced, "date")))
     t += [ox.Triple(s, OX.organiser, iris.unit(u)) for u in ed.organisers]
     t += [ox.Triple(s, OX.coOrganiser, iris.unit(u)) for u in ed.co_organisers]
-    for prop, value in ((OX.submissionCount, ed.submissions), (OX.onlineVoteCount, ed.online_vote),
-                        (OX.awardedCount, ed.awarded)):
+    for prop, value in (
+        (OX.submissionCount, ed.submissions),
+        (OX.onlineVoteCount, ed.online_vote),
+        (OX.awardedCount, ed.awarded),
+    ):
         if value is not None:
             t.append(ox.Triple(s, prop, typed(value, "nonNegativeInteger")))
     if ed.source:

@@ -44,8 +44,18 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "editions": (
         ("id", "track", "year", "title_zh"),
         (
-            "title_en", "launched", "meeting_date", "meeting_place", "announced", "organisers",
-            "co_organisers", "submissions", "online_vote", "awarded", "source", "source_line",
+            "title_en",
+            "launched",
+            "meeting_date",
+            "meeting_place",
+            "announced",
+            "organisers",
+            "co_organisers",
+            "submissions",
+            "online_vote",
+            "awarded",
+            "source",
+            "source_line",
         ),
     ),
     "categories": (
@@ -68,7 +78,14 @@ def normalise_name(text: str) -> str:
     >>> normalise_name("中国电信（武汉） 分公司")
     '中国电信(武汉)分公司'
     """
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    # NFKC can both remove and introduce spaces (e.g. U+00A8 -> " \u0308"), and dropping a
+    # space can let marks compose: repeat until nothing changes (a few rounds at most).
+    for _ in range(4):
+        folded = unicodedata.normalize("NFKC", "".join(unicodedata.normalize("NFKC", text).split()))
+        if folded == text:
+            break
+        text = folded
+    return text
 
 
 def split_multi(value: str) -> list[str]:
@@ -212,8 +229,7 @@ def decode_bytes(raw: bytes, file: Path) -> str:
     except UnicodeDecodeError:
         line = raw[: utf8_error.start].count(b"\n") + 1
         raise DataError(
-            "not UTF-8 and not GB18030 text; save the file as 'CSV UTF-8' "
-            f"(byte {utf8_error.start} cannot be decoded)",
+            f"not UTF-8 and not GB18030 text; save the file as 'CSV UTF-8' (byte {utf8_error.start} cannot be decoded)",
             file=file,
             line=line,
         ) from None
@@ -247,6 +263,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[Row]]:
                 )
             rows.append((line, dict(zip(header, record, strict=True))))
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            # the reader ran to the end of the file looking for a closing quote
+            raise DataError(
+                "malformed CSV: a quoted field opened on this line is never closed", file=path, line=start
+            ) from None
         raise DataError(f"malformed CSV: {exc}", file=path, line=reader.line_num) from None
     if header is None:
         raise DataError("empty file: no header row", file=path, line=1)
@@ -343,8 +364,7 @@ class _Cells:
         if not _ID_RE.match(value):
             raise self.error(
                 name,
-                f"invalid id {value!r}: use lower-case ASCII letters, digits and '-' "
-                "(it becomes part of an IRI)",
+                f"invalid id {value!r}: use lower-case ASCII letters, digits and '-' (it becomes part of an IRI)",
             )
         return value
 
@@ -376,9 +396,7 @@ class _Cells:
     def basis(self, name: str, default: str) -> str:
         value = self.text(name) or default
         if value not in BASIS_BY_NOTATION:
-            raise self.error(
-                name, f"unknown basis {value!r} (expected one of: {', '.join(BASIS_BY_NOTATION)})"
-            )
+            raise self.error(name, f"unknown basis {value!r} (expected one of: {', '.join(BASIS_BY_NOTATION)})")
         return value
 
 
@@ -404,13 +422,15 @@ def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None
     units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions})
     names = _UnitNames(units, files["units"])
     editions = _load_editions(
-        files["editions"], tables["editions"], vocab, names, {r.code for r in regions},
+        files["editions"],
+        tables["editions"],
+        vocab,
+        names,
+        {r.code for r in regions},
         {s.id for s in sources},
     )
     categories = _load_categories(files["categories"], tables["categories"], {e.id for e in editions})
-    cases = _load_cases(
-        files["cases"], tables["cases"], vocab, names, categories, {s.id for s in sources}
-    )
+    cases = _load_cases(files["cases"], tables["cases"], vocab, names, categories, {s.id for s in sources})
     return Dataset(data_dir, vocab, sources, regions, units, editions, categories, cases, files)
 
 
@@ -425,9 +445,14 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
     for line, row in rows:
         c = _Cells(path, line, row)
         src = Source(
-            id=c.ident("id"), file=c.text("file", required=True), title=c.text("title", required=True),
-            publisher=c.text("publisher", required=True), issued=c.iso_date("issued"),
-            author=c.text("author"), url=c.text("url"), captured_from=c.text("captured_from"),
+            id=c.ident("id"),
+            file=c.text("file", required=True),
+            title=c.text("title", required=True),
+            publisher=c.text("publisher", required=True),
+            issued=c.iso_date("issued"),
+            author=c.text("author"),
+            url=c.text("url"),
+            captured_from=c.text("captured_from"),
             line=line,
         )
         _unique(seen, src.id, c, "id", "source id")
@@ -449,8 +474,7 @@ def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
         if level not in _LEVELS:
             raise c.error("level", f"unknown level {level!r} (expected one of: {', '.join(_LEVELS)})")
         _unique(seen, code, c, "code", "region code")
-        out.append(Region(code, c.text("name_zh", required=True), level, c.text("name_en"),
-                          c.text("parent"), line))
+        out.append(Region(code, c.text("name_zh", required=True), level, c.text("name_en"), c.text("parent"), line))
     codes = {r.code for r in out}
     for r in out:
         if r.parent and r.parent not in codes:
@@ -470,10 +494,16 @@ def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: se
         if region and region not in region_codes:
             raise c.error("region", f"unknown region code {region!r} (add it to regions.csv)")
         unit = Unit(
-            id=c.ident("id"), name_zh=c.text("name_zh", required=True), type=unit_type,
-            name_en=c.text("name_en"), type_basis=c.basis("type_basis", "curator"),
-            region=region, region_basis=c.basis("region_basis", "curator") if region else "",
-            parent=c.text("parent"), aliases=split_multi(c.text("aliases")), note=c.text("note"),
+            id=c.ident("id"),
+            name_zh=c.text("name_zh", required=True),
+            type=unit_type,
+            name_en=c.text("name_en"),
+            type_basis=c.basis("type_basis", "curator"),
+            region=region,
+            region_basis=c.basis("region_basis", "curator") if region else "",
+            parent=c.text("parent"),
+            aliases=split_multi(c.text("aliases")),
+            note=c.text("note"),
             line=line,
         )
         _unique(seen_id, unit.id, c, "id", "unit id")
@@ -528,7 +558,11 @@ class _UnitNames:
 
 
 def _load_editions(
-    path: Path, rows: list[Row], vocab: Vocabulary, names: _UnitNames, region_codes: set[str],
+    path: Path,
+    rows: list[Row],
+    vocab: Vocabulary,
+    names: _UnitNames,
+    region_codes: set[str],
     source_ids: set[str],
 ) -> list[Edition]:
     out, seen, seen_pair = [], {}, {}
@@ -546,15 +580,23 @@ def _load_editions(
         if source and source not in source_ids:
             raise c.error("source", f"unknown source {source!r} (not in sources.csv)")
         ed = Edition(
-            id=c.ident("id"), track=track, year=year, title_zh=c.text("title_zh", required=True),
-            title_en=c.text("title_en"), launched=c.iso_date("launched", month_ok=True),
-            meeting_date=c.iso_date("meeting_date"), meeting_place=place,
+            id=c.ident("id"),
+            track=track,
+            year=year,
+            title_zh=c.text("title_zh", required=True),
+            title_en=c.text("title_en"),
+            launched=c.iso_date("launched", month_ok=True),
+            meeting_date=c.iso_date("meeting_date"),
+            meeting_place=place,
             announced=c.iso_date("announced"),
             organisers=[names.resolve(n, c, "organisers") for n in split_multi(c.text("organisers"))],
             co_organisers=[names.resolve(n, c, "co_organisers") for n in split_multi(c.text("co_organisers"))],
-            submissions=c.integer("submissions"), online_vote=c.integer("online_vote"),
-            awarded=c.integer("awarded"), source=source,
-            source_line=c.integer("source_line", minimum=1), line=line,
+            submissions=c.integer("submissions"),
+            online_vote=c.integer("online_vote"),
+            awarded=c.integer("awarded"),
+            source=source,
+            source_line=c.integer("source_line", minimum=1),
+            line=line,
         )
         _unique(seen, ed.id, c, "id", "edition id")
         _unique(seen_pair, f"{track} {year}", c, "year", "edition (track, year)")
@@ -572,9 +614,13 @@ def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list
         position = c.integer("position", required=True, minimum=1)
         assert position is not None
         cat = Category(
-            id=c.ident("id"), edition=edition, position=position,
-            label_zh=c.text("label_zh", required=True), label_en=c.text("label_en"),
-            stated_count=c.integer("stated_count"), source_line=c.integer("source_line", minimum=1),
+            id=c.ident("id"),
+            edition=edition,
+            position=position,
+            label_zh=c.text("label_zh", required=True),
+            label_en=c.text("label_en"),
+            stated_count=c.integer("stated_count"),
+            source_line=c.integer("source_line", minimum=1),
             line=line,
         )
         _unique(seen, f"{edition}/{cat.id}", c, "id", "category")
@@ -583,8 +629,12 @@ def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list
 
 
 def _load_cases(
-    path: Path, rows: list[Row], vocab: Vocabulary, names: _UnitNames,
-    categories: list[Category], source_ids: set[str],
+    path: Path,
+    rows: list[Row],
+    vocab: Vocabulary,
+    names: _UnitNames,
+    categories: list[Category],
+    source_ids: set[str],
 ) -> list[Case]:
     cats = {(cat.edition, cat.id) for cat in categories}
     out: list[Case] = []
@@ -596,7 +646,9 @@ def _load_cases(
         edition = c.text("edition", required=True)
         category = c.text("category", required=True)
         if (edition, category) not in cats:
-            raise c.error("category", f"unknown award category {category!r} for edition {edition!r} (not in categories.csv)")
+            raise c.error(
+                "category", f"unknown award category {category!r} for edition {edition!r} (not in categories.csv)"
+            )
         position = c.integer("position", required=True, minimum=1)
         assert position is not None
         applicants = split_multi(c.text("applicants", required=True))
@@ -619,10 +671,18 @@ def _load_cases(
         if source and source not in source_ids:
             raise c.error("source", f"unknown source {source!r} (not in sources.csv)")
         case = Case(
-            id=c.ident("id"), edition=edition, category=category, position=position,
-            title_zh=c.text("title_zh", required=True), applicants=unit_ids, domains=domains,
-            title_en=c.text("title_en"), domain_basis=c.basis("domain_basis", "curator"),
-            source=source, source_line=c.integer("source_line", minimum=1), line=line,
+            id=c.ident("id"),
+            edition=edition,
+            category=category,
+            position=position,
+            title_zh=c.text("title_zh", required=True),
+            applicants=unit_ids,
+            domains=domains,
+            title_en=c.text("title_en"),
+            domain_basis=c.basis("domain_basis", "curator"),
+            source=source,
+            source_line=c.integer("source_line", minimum=1),
+            line=line,
         )
         _unique(seen_id, case.id, c, "id", "case id")
         _unique(seen_pos, f"{edition}/{category}/{position}", c, "position", "list position in this category")

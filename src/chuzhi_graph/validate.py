@@ -85,7 +85,5 @@ def check(graph: Graph, shapes: Graph | None = None) -> Report:
         shown = "; ".join(str(v) for v in report.violations[:5])
         more = len(report.violations) - 5
         tail = f" (and {more} more)" if more > 0 else ""
-        raise ValidationError(
-            f"the graph does not conform to the SHACL shapes: {shown}{tail}", report=report.text
-        )
+        raise ValidationError(f"the graph does not conform to the SHACL shapes: {shown}{tail}", report=report.text)
     return report

@@ -103,7 +103,8 @@ class Vocabulary:
 
 def _labels(graph: Graph, subject: URIRef, predicate: URIRef, lang: str | None = "zh") -> list[str]:
     return sorted(
-        str(o) for o in graph.objects(subject, predicate)
+        str(o)
+        for o in graph.objects(subject, predicate)
         if isinstance(o, Literal) and (lang is None or o.language == lang)
     )
 
@@ -119,8 +120,12 @@ def _scheme(graph: Graph, cls: URIRef) -> dict[str, Concept]:
         if not notation or not pref_zh:
             raise DataError(f"concept {s} needs a skos:notation and a skos:prefLabel@zh")
         out[notation] = Concept(
-            notation, str(s), pref_zh[0], pref_en[0] if pref_en else "",
-            tuple(_labels(graph, s, SKOS.altLabel)), tuple(_labels(graph, s, SKOS.hiddenLabel)),
+            notation,
+            str(s),
+            pref_zh[0],
+            pref_en[0] if pref_en else "",
+            tuple(_labels(graph, s, SKOS.altLabel)),
+            tuple(_labels(graph, s, SKOS.hiddenLabel)),
             broader,
         )
     return out
