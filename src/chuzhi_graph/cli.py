@@ -139,6 +139,91 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
         click.echo(str(path))
 
 
+# ---------------------------------------------------------------- query, serve, push (issue 4)
+
+
+@cli.command("query")
+@click.argument("query_arg", metavar="QUERY", required=False)
+@click.option("--list", "list_queries", is_flag=True, help="List the shipped queries and the questions they answer.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "nt"]),
+              default="table", show_default=True,
+              help="Results format (W3C SPARQL csv/tsv/json/xml); CONSTRUCT/DESCRIBE give Turtle or nt.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Stop the query after this many seconds.")
+@click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
+@click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start CSV output with a UTF-8 byte-order mark (Excel then shows Chinese text).")
+@out_option
+@handle_errors
+def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
+                  endpoint: str | None, user: str | None, bom: bool, out_dir: Path) -> None:
+    """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
+
+    Example: chuzhi-graph query unit-profile --param unit=华中科技大学
+    """
+    from chuzhi_graph import query as q
+
+    if list_queries:
+        click.echo(q.list_queries(), nl=False)
+        return
+    if not query_arg:
+        raise click.UsageError("give a QUERY (a shipped name, a .rq file or SPARQL text) or --list")
+    if endpoint:
+        from chuzhi_graph.remote import RemoteEndpoint
+
+        target: Any = RemoteEndpoint(endpoint, user=user, timeout=timeout)
+    else:
+        from chuzhi_graph.store import open_store
+
+        target = open_store(out_dir)
+    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout)
+    text = q.format_result(result, fmt)
+    click.echo(q.csv_for_excel(text) if fmt == "csv" and bom else text, nl=False)
+    size = len(result.rows) if result.kind == "select" else len(result.triples)
+    echo_err(f"{size if result.kind != 'ask' else 1} result(s) in {result.seconds * 1000:.1f} ms")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7070, show_default=True, help="Port (0: any free port).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              help="Stop each query after this many seconds.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Largest result returned.")
+@out_option
+@handle_errors
+def serve(host: str, port: int, timeout: float, max_rows: int, out_dir: Path) -> None:
+    """Serve the built graph as a read-only SPARQL endpoint with a query page."""
+    from chuzhi_graph.serve import ServeConfig, make_server
+
+    server = make_server(out_dir, host, port, ServeConfig(timeout=timeout, max_rows=max_rows))
+    echo_err(f"SPARQL endpoint: http://{host}:{server.server_port}/sparql  query page: "
+             f"http://{host}:{server.server_port}/  (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command()
+@click.option("--endpoint", required=True, help="Graph Store Protocol URL of the store (e.g. .../store, .../data).")
+@click.option("--user", help="User name for the store (password from $CHUZHI_GRAPH_PASSWORD).")
+@out_option
+@base_option
+@handle_errors
+def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
+    """Upload the built dumps to a SPARQL store, one named graph per edition."""
+    from chuzhi_graph.remote import push as run_push
+
+    for graph in run_push(out_dir, endpoint, base, user=user):
+        click.echo(f"{graph.graph}\t{graph.triples}")
+
+
 def main() -> None:
     """Entry point of the ``chuzhi-graph`` console script."""
     cli(prog_name="chuzhi-graph")

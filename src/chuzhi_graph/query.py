@@ -424,9 +424,8 @@ def results_json(result: QueryResult) -> str:
 def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_BASE) -> str:
     """The result as text: ``table``, W3C ``csv``/``tsv``/``json``/``xml``; Turtle (or ``nt``) for graphs.
 
-    >>> print(format_result(QueryResult("select", ["n"], [(ox.Literal("楚治"),)]), "csv"), end="")
-    n
-    楚治
+    >>> format_result(QueryResult("select", ["n"], [(ox.Literal("楚治"),)]), "csv")
+    'n\\r\\n楚治\\r\\n'
     """
     if result.kind == "graph":
         if fmt in ("table", "turtle", "ttl"):
