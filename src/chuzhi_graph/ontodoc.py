@@ -1,0 +1,170 @@
+"""Ontology documentation: one HTML page for ``ontology/*.ttl``, Chinese first.
+
+Every class, property and concept scheme of the chz: ontology with its @zh and @en
+labels and definitions, its place in the hierarchy, domain and range, and the SHACL
+shapes that constrain it. Each term has an anchor named after its local name, so that
+``https://w3id.org/chuzhi/def#Case`` resolves to ``def.html#Case`` on the published site.
+
+>>> doc = ontology_doc()
+>>> [c.local for c in doc.classes][:2]
+['AwardCategory', 'Basis']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from chuzhi_graph.namespace import CHZ_IRI, ONTOLOGY_IRI, PREFIXES
+from chuzhi_graph.vocabulary import SHAPES_FILE, ontology_dir, ontology_graph
+
+SHAPES_IRI = "https://w3id.org/chuzhi/shapes#"
+
+
+@dataclass
+class Term:
+    """One documented term: a class, a property or a concept scheme."""
+
+    iri: str
+    local: str
+    kind: str
+    label_zh: str = ""
+    label_en: str = ""
+    definition_zh: str = ""
+    definition_en: str = ""
+    facts: list[tuple[str, list[str]]] = field(default_factory=list)  # (name, prefixed values)
+    shapes: list[str] = field(default_factory=list)  # one line per constraint
+    members: list[tuple[str, str, str]] = field(default_factory=list)  # (iri, zh, en) of a scheme
+
+
+@dataclass
+class OntologyDoc:
+    """What the documentation page shows."""
+
+    iri: str
+    title_zh: str
+    title_en: str
+    description_zh: str
+    description_en: str
+    version: str
+    classes: list[Term]
+    properties: list[Term]
+    schemes: list[Term]
+    shapes: list[tuple[str, str, list[str]]]  # (local name, label, constraints)
+
+
+def _lang(graph: Graph, s: Node, p: URIRef, lang: str) -> str:
+    values = sorted(str(o) for o in graph.objects(s, p) if isinstance(o, Literal) and o.language == lang)
+    return values[0] if values else ""
+
+
+def prefixed(node: Node) -> str:
+    """An IRI as a prefixed name where one of :data:`PREFIXES` fits.
+
+    >>> prefixed(URIRef("http://www.w3.org/2004/02/skos/core#Concept"))
+    'skos:Concept'
+    """
+    text = str(node)
+    for prefix, ns in sorted({**PREFIXES, "sh": str(SH)}.items(), key=lambda kv: -len(kv[1])):
+        if text.startswith(ns) and len(text) > len(ns):
+            return f"{prefix}:{text[len(ns):]}"
+    if text.startswith(SHAPES_IRI):
+        return "chzsh:" + text[len(SHAPES_IRI):]
+    return text if isinstance(node, URIRef) else node.n3()
+
+
+def _constraint(shapes: Graph, node: Node) -> str:
+    """A property shape as one readable line: ``path: minCount 1, class chz:Unit``."""
+    parts = []
+    for p, o in sorted(shapes.predicate_objects(node), key=lambda po: str(po[0])):
+        if p in (SH.path, SH.message, RDF.type):
+            continue
+        name = prefixed(p).removeprefix("sh:")
+        if isinstance(o, BNode) and (o, RDF.first, None) in shapes:
+            value = "(" + " ".join(prefixed(x) if isinstance(x, URIRef) else str(x)
+                                   for x in Collection(shapes, o)) + ")"
+        elif isinstance(o, URIRef):
+            value = prefixed(o)
+        else:
+            value = str(o)
+        parts.append(f"{name} {value}")
+    path = shapes.value(node, SH.path)
+    messages = [str(m) for m in shapes.objects(node, SH.message) if isinstance(m, Literal) and m.language == "zh"]
+    line = f"{prefixed(path) if path is not None else '?'}: {', '.join(parts)}"
+    return line + (f" — {messages[0]}" if messages else "")
+
+
+def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
+    """Collect the terms of the ontology and the shapes that constrain them."""
+    g = ontology_graph(directory)
+    shapes = Graph().parse(ontology_dir(directory) / SHAPES_FILE, format="turtle")
+    onto = URIRef(ONTOLOGY_IRI)
+
+    by_class: dict[Node, list[str]] = {}
+    by_path: dict[Node, list[str]] = {}
+    shape_list = []
+    for shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
+        lines = [_constraint(shapes, ps) for ps in shapes.objects(shape, SH.property)]
+        lines.sort()
+        local = str(shape).removeprefix(SHAPES_IRI)
+        label = _lang(shapes, shape, RDFS.label, "zh") or local
+        targets = [f"targetClass {prefixed(c)}" for c in shapes.objects(shape, SH.targetClass)]
+        targets += [f"targetObjectsOf {prefixed(c)}" for c in shapes.objects(shape, SH.targetObjectsOf)]
+        shape_list.append((local, label, targets + lines))
+        for c in shapes.objects(shape, SH.targetClass):
+            by_class.setdefault(c, []).extend(f"{local}: {line}" for line in lines)
+        for ps in shapes.objects(shape, SH.property):
+            path = shapes.value(ps, SH.path)
+            if path is not None:
+                by_path.setdefault(path, []).append(f"{local}: {_constraint(shapes, ps)}")
+
+    def term(s: URIRef, kind: str) -> Term:
+        t = Term(str(s), str(s)[len(CHZ_IRI):], kind,
+                 _lang(g, s, RDFS.label, "zh"), _lang(g, s, RDFS.label, "en"),
+                 _lang(g, s, SKOS.definition, "zh"), _lang(g, s, SKOS.definition, "en"))
+        for name, p in (("上位类 subClassOf", RDFS.subClassOf), ("上位属性 subPropertyOf", RDFS.subPropertyOf),
+                        ("定义域 domain", RDFS.domain), ("值域 range", RDFS.range), ("类型 type", RDF.type)):
+            values = sorted(prefixed(o) for o in g.objects(s, p))
+            if values:
+                t.facts.append((name, values))
+        t.shapes = sorted(by_class.get(s, []) + by_path.get(s, []))
+        return t
+
+    def chz_subjects(cls: URIRef) -> list[URIRef]:
+        return sorted((s for s in set(g.subjects(RDF.type, cls))
+                       if isinstance(s, URIRef) and str(s).startswith(CHZ_IRI)), key=str)
+
+    classes = [term(s, "class") for s in chz_subjects(OWL.Class)]
+    props = [term(s, "object property" if (s, RDF.type, OWL.ObjectProperty) in g else "datatype property")
+             for s in sorted(set(chz_subjects(OWL.ObjectProperty)) | set(chz_subjects(OWL.DatatypeProperty)),
+                             key=str)]
+    schemes = []
+    for s in chz_subjects(SKOS.ConceptScheme):
+        t = term(s, "concept scheme")
+        members = sorted(set(g.subjects(SKOS.inScheme, s)), key=str)
+        t.members = [(str(m), _lang(g, m, SKOS.prefLabel, "zh"), _lang(g, m, SKOS.prefLabel, "en"))
+                     for m in members]
+        schemes.append(t)
+    return OntologyDoc(
+        ONTOLOGY_IRI, _lang(g, onto, RDFS.label, "zh"), _lang(g, onto, RDFS.label, "en"),
+        _lang(g, onto, URIRef(PREFIXES["dct"] + "description"), "zh"),
+        _lang(g, onto, URIRef(PREFIXES["dct"] + "description"), "en"),
+        str(g.value(onto, OWL.versionInfo) or ""), classes, props, schemes, shape_list,
+    )
+
+
+def ontology_turtle(directory: str | Path | None = None, *, shapes: bool = False) -> str:
+    """The ontology and vocabularies (or the shapes) as one Turtle document."""
+    if shapes:
+        g = Graph().parse(ontology_dir(directory) / SHAPES_FILE, format="turtle")
+    else:
+        g = ontology_graph(directory)
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
+    g.bind("chzsh", SHAPES_IRI)
+    return g.serialize(format="turtle")
