@@ -224,6 +224,50 @@ def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
         click.echo(f"{graph.graph}\t{graph.triples}")
 
 
+# ---------------------------------------------------------------- publish, diff (issue 7)
+
+
+@cli.command()
+@data_option
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/site"),
+              show_default=True, help="Folder of the site (replaced as a whole when the new one is complete).")
+@base_option
+@click.option("--previous", help="Previous release (dump, folder or git revision): adds changes.html/.ttl.")
+@click.option("--created", help="Release date (default: newest source date).")
+@handle_errors
+def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None) -> None:
+    """Publish a release: validate, then write the static dataset site to OUT."""
+    from chuzhi_graph.publish import publish as run_publish
+
+    result = run_publish(data_dir, out_dir, base, previous=previous, created=created, progress=echo_err)
+    for part in result.skipped:
+        echo_err(f"skipped: {part}")
+    if result.changes:
+        echo_err(f"changes: {result.changes}")
+    echo_err(f"published {result.triples} triples, {result.pages} resource pages")
+    click.echo(str(out_dir / "index.html"))
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@base_option
+@handle_errors
+def diff(old: str, new: str, fmt: str, base: str) -> None:
+    """Triples added and removed between two releases, grouped by resource.
+
+    OLD and NEW are dumps (.ttl, .nt, .jsonld, .trig), folders holding one, data folders,
+    or git revisions (their data/ is mapped as it was then).
+    """
+    from chuzhi_graph.diff import diff_releases, format_diff
+
+    result = diff_releases(old, new, base=base)
+    click.echo(format_diff(result, fmt), nl=False)
+    if fmt != "text":  # the text form ends with the summary line already
+        echo_err(result.summary())
+
+
 def main() -> None:
     """Entry point of the ``chuzhi-graph`` console script."""
     cli(prog_name="chuzhi-graph")
