@@ -501,6 +501,7 @@ class Extraction:
     categories: list[dict[str, str]]
     cases: list[dict[str, str]]
     new_units: list[dict[str, str]]
+    new_regions: list[dict[str, str]]
     review: list[UnitReview]
     groups: list[Group]
     warnings: list[str]
@@ -620,6 +621,7 @@ def _extract(
         src_row = _new_source_row(text, facts, edition_id, year)
     units = _UnitIndex(registry.units)
     review: dict[str, UnitReview] = {}
+    new_regions: list[dict[str, str]] = []
 
     def resolve(name: str, case_id: str | None, line: int | None) -> str:
         unit = units.get(name)
@@ -629,6 +631,10 @@ def _extract(
         if entry is None:
             type_notation = suggester.unit_type(name)
             region = suggester.region(name)
+            if region is not None:
+                for row in region.new_rows:
+                    if all(r["code"] != row["code"] for r in new_regions):
+                        new_regions.append(row)
             entry = UnitReview(
                 name=name, id=_unit_id(name), type=suggester.unit_type_label(type_notation),
                 region=region.code if region else "", region_name=region.name_zh if region else "",
@@ -723,7 +729,8 @@ def _extract(
     ]
     return Extraction(
         source=text, source_row=src_row, source_is_new=new_source, edition=edition,
-        categories=categories, cases=cases, new_units=new_units, review=list(review.values()),
+        categories=categories, cases=cases, new_units=new_units, new_regions=new_regions,
+        review=list(review.values()),
         groups=result.groups, warnings=warnings, registry=registry, suggested_domains=suggested,
         accepted=accept,
     )
@@ -835,7 +842,7 @@ def extraction_tables(extraction: Extraction) -> dict[str, tuple[tuple[str, ...]
         registry_rows[name] = rows
     return {
         "sources": (headers["sources"], [extraction.source_row]),
-        "regions": (headers["regions"], registry_rows["regions"]),
+        "regions": (headers["regions"], registry_rows["regions"] + extraction.new_regions),
         "units": (headers["units"], registry_rows["units"] + extraction.new_units),
         "editions": (headers["editions"], [extraction.edition]),
         "categories": (headers["categories"], extraction.categories),

@@ -13,6 +13,7 @@ in the records (basis ``suggested``); a curator confirms them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -27,11 +28,16 @@ _REGION_SUFFIXES = ("土家族苗族自治州", "自治州", "自治县", "自�
 
 @dataclass(frozen=True)
 class RegionGuess:
-    """A region suggested for a name, and the words of the name that gave it."""
+    """A region suggested for a name, and the words of the name that gave it.
+
+    ``new_rows`` are ``regions.csv`` rows (the region and its parents) that the region
+    table lacks; they come from cpca, which knows every administrative division.
+    """
 
     code: str
     name_zh: str
     matched: str
+    new_rows: tuple[dict[str, str], ...] = ()
 
 
 class Suggester:
@@ -128,15 +134,50 @@ class Suggester:
 
         >>> from chuzhi_graph.vocabulary import load_vocabulary
         >>> r = Region("420100", "武汉市", "prefecture")
-        >>> Suggester(load_vocabulary(), [], [r]).region("中国电信武汉分公司")
-        RegionGuess(code='420100', name_zh='武汉市', matched='武汉')
+        >>> Suggester(load_vocabulary(), [], [r]).region("中国电信武汉分公司").code
+        '420100'
         """
         text = normalise_name(name)
+        guess = self._cpca_region(text)
+        if guess is not None:
+            return guess
         hits = [(form, region) for form, region in self._region_forms if form in text]
         if not hits:
             return None
         form, region = max(hits, key=lambda h: (_LEVEL_RANK.get(h[1].level, 0), len(h[0])))
         return RegionGuess(region.code, region.name_zh, form)
+
+    def _cpca_region(self, text: str) -> RegionGuess | None:
+        """The division cpca finds in ``text`` (GB/T 2260 code), if cpca is installed."""
+        try:
+            import cpca
+        except ImportError:  # optional: the region table's names are the fallback
+            return None
+        row = cpca.transform([text]).iloc[0]
+        code = row["adcode"]
+        if not isinstance(code, str) or not re.fullmatch(r"\d{6}", code):
+            return None
+        chain = [
+            (row[column], level, prefix)
+            for column, level, prefix in (
+                ("省", "province", code[:2] + "0000"), ("市", "prefecture", code[:4] + "00"),
+                ("区", "county", code),
+            )
+            if isinstance(row[column], str) and row[column] and not row[column].startswith("省直辖")
+        ]
+        if not chain:
+            return None
+        known = {r.code for r in self.regions}
+        rows, parent = [], ""
+        for index, (name_zh, level, chain_code) in enumerate(chain):
+            if index == len(chain) - 1:
+                chain_code = code
+            if chain_code not in known:
+                rows.append({"code": chain_code, "name_zh": name_zh, "name_en": "", "level": level,
+                             "parent": parent})
+            parent = chain_code
+        matched = chain[-1][0]
+        return RegionGuess(code, matched, matched, tuple(rows))
 
     def place(self, text: str) -> RegionGuess | None:
         """A region for a place as written in prose (``汉`` is the usual short name of 武汉)."""
