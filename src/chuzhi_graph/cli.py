@@ -268,6 +268,48 @@ def diff(old: str, new: str, fmt: str, base: str) -> None:
         echo_err(result.summary())
 
 
+# ---------------------------------------------------------------- extract (issue 3)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write a data folder (tables, units-review.csv, the source text) here.")
+@data_option
+@click.option("--edition", "year", type=click.IntRange(min=2000), help="Edition year (default: from the article).")
+@click.option("--track", help="Track notation, e.g. bigdata (default: from the list caption).")
+@click.option("--lenient", is_flag=True, help="Cross-check problems become warnings in the report.")
+@click.option("--accept-suggestions", is_flag=True,
+              help="Write suggested domains with domain_basis=curator (the curator accepts them).")
+@click.option("--merge", is_flag=True, help="Append new records to the --data folder; curated rows stay.")
+@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the review report here instead of stdout.")
+@handle_errors
+def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None, track: str | None,
+            lenient: bool, accept_suggestions: bool, merge: bool, report_file: Path | None) -> None:
+    """Extract case records from an award announcement (text or saved HTML page).
+
+    Without -o or --merge this is a dry run: only the review report is written.
+    """
+    from chuzhi_graph.extract import run_extract
+    from chuzhi_graph.fileio import write_text_atomic
+
+    run = run_extract(source, data_dir, out_dir=out_dir, merge=merge, year=year, track=track,
+                      lenient=lenient, accept_suggestions=accept_suggestions)
+    ex = run.extraction
+    echo_err(f"extracted {len(ex.cases)} cases in {len(ex.groups)} groups "
+             f"(edition {ex.edition['id']}); {len(ex.review)} unknown unit(s), "
+             f"{len(ex.warnings)} warning(s)")
+    for path in run.written:
+        echo_err(f"wrote {path}")
+    if run.merge is not None:
+        added = sum(len(ids) for ids in run.merge.added.values())
+        echo_err(f"merged into {data_dir}: {added} new record(s)")
+    if report_file is not None:
+        write_text_atomic(report_file, run.report)
+    else:
+        click.echo(run.report, nl=False)
+
 def main() -> None:
     """Entry point of the ``chuzhi-graph`` console script."""
     cli(prog_name="chuzhi-graph")

@@ -1057,3 +1057,46 @@ def _numeral_value(numeral: str) -> int:
     except ValueError:
         return 0
 
+
+
+@dataclass
+class ExtractRun:
+    """One ``chuzhi-graph extract`` run: the extraction, its report, what was written."""
+
+    extraction: Extraction
+    report: str
+    written: list[Path]
+    merge: MergeResult | None
+
+
+def run_extract(
+    source: str | Path,
+    data_dir: str | Path = "data",
+    *,
+    out_dir: str | Path | None = None,
+    merge: bool = False,
+    year: int | None = None,
+    track: str | None = None,
+    lenient: bool = False,
+    accept_suggestions: bool = False,
+) -> ExtractRun:
+    """Extract, then write ``out_dir`` and/or merge into ``data_dir``; nothing on error.
+
+    >>> run = run_extract("data/sources/000_451b57e0ba31c9df.txt", out_dir="/tmp/x")  # doctest: +SKIP
+    >>> len(run.extraction.cases)                                                      # doctest: +SKIP
+    27
+    """
+    extraction = extract(
+        source, data_dir, year=year, track=track, lenient=lenient,
+        accept_suggestions=accept_suggestions,
+    )
+    written = write_extraction(extraction, out_dir) if out_dir is not None else []
+    merged = merge_extraction(extraction, data_dir) if merge else None
+    report = format_report(extraction)
+    if merged is not None:
+        report += f"\n## merge into {data_dir}\n"
+        report += "".join(f"- added to {t}: {', '.join(ids)}\n" for t, ids in merged.added.items())
+        if not merged.added:
+            report += "- nothing new: every record is already there\n"
+        report += "".join(f"- {k}\n" for k in merged.kept)
+    return ExtractRun(extraction, report, written, merged)
