@@ -9,8 +9,9 @@ A query is the name of a shipped query (``queries/*.rq`` in the package), the pa
 
 Parameters (``--param unit=华中科技大学``) are bound as RDF terms through pyoxigraph's
 substitutions (SEP-0007), never pasted into the query text. A shipped query declares them in
-its header (``# param: NAME CLASS help``); a value that is not an IRI is looked up among the
-labels, aliases, identifiers and notations of that class.
+its header (``# param: NAME CLASS help``); a value that is not an IRI (``<...>``, ``http...`` or
+a prefixed name such as ``unit:hust``) is looked up among the labels, aliases, identifiers and
+notations of that class. Other variables take ``<IRI>`` or else a plain string literal.
 
 Timeout design: pyoxigraph has no query timeout. With ``timeout`` set, the query is evaluated
 in a daemon thread (pyoxigraph releases the GIL) that checks a cancel flag between result
@@ -250,13 +251,13 @@ def bind_params(
         if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):
             bound[ox.Variable(name)] = value
             continue
+        if spec is None or not spec.cls:
+            # an undeclared parameter: <IRI> or a plain string literal
+            wrapped = value.startswith("<") and value.endswith(">")
+            bound[ox.Variable(name)] = _as_iri(value) if wrapped else ox.Literal(value)  # type: ignore[assignment]
+            continue
         iri = _as_iri(value)
-        if iri is not None:
-            bound[ox.Variable(name)] = iri
-        elif spec is not None and spec.cls:
-            bound[ox.Variable(name)] = lookup_by_label(store, spec.cls, value, name)
-        else:
-            bound[ox.Variable(name)] = ox.Literal(value)
+        bound[ox.Variable(name)] = iri if iri is not None else lookup_by_label(store, spec.cls, value, name)
     return bound
 
 

@@ -1,0 +1,238 @@
+"""Shipped queries against hand-checked answers, result formats, parameters, errors, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from chuzhi_graph.cli import cli
+from chuzhi_graph.errors import QueryError
+from chuzhi_graph.query import (
+    _display_width,
+    format_result,
+    parse_header,
+    run_query,
+    shipped_queries,
+)
+from chuzhi_graph.store import memory_store
+
+EXPECTED = Path(__file__).parent / "expected" / "queries"
+#: Parameters of the golden runs: a unit with cases and a parent, a domain with narrower domains.
+PARAMS = {"unit-profile": {"unit": "国网湖北省电力有限公司"}, "domain-cases": {"domain": "城市治理"}}
+REQUIRED = {
+    "cases-per-domain", "cases-per-category-unit-type", "units-with-several-cases", "co-applicant-pairs",
+    "cross-sector-collaborations", "cases-per-prefecture", "domain-co-occurrence", "unit-profile", "domain-cases",
+}
+UNIT = "https://w3id.org/chuzhi/unit/"
+
+
+@pytest.fixture(scope="module")
+def store(built) -> ox.Store:
+    return memory_store(built.out_dir)
+
+
+def labels(result, var: str) -> list[str]:
+    i = result.variables.index(var)
+    return [row[i].value for row in result.rows]
+
+
+def column(result, var: str) -> list[object]:
+    i = result.variables.index(var)
+    return [row[i] for row in result.rows]
+
+
+def test_every_required_question_is_shipped_with_both_questions():
+    queries = {q.name: q for q in shipped_queries()}
+    assert REQUIRED <= set(queries)
+    for q in queries.values():
+        assert q.question_zh and q.question_en, q.name
+    assert queries["unit-profile"].params == ("unit",)
+    assert queries["domain-cases"].params == ("domain",)
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_shipped_query_matches_expected_file(store, name):
+    result = run_query(store, name, PARAMS.get(name))
+    expected = (EXPECTED / f"{name}.tsv").read_text(encoding="utf-8")
+    assert format_result(result, "tsv") == expected
+
+
+# Hand-checked against data/sources/000_451b57e0ba31c9df.txt (line numbers of the source).
+
+
+def test_units_with_several_cases_hand_checked(store):
+    result = run_query(store, "units-with-several-cases")
+    counts = {row[1].value: (int(row[2].value), int(row[3].value)) for row in result.rows}
+    assert counts["国网湖北省电力有限公司"] == (2, 2)  # lines 62 and 86
+    assert counts["湖北省数字产业发展集团有限公司"] == (2, 2)  # lines 70 and 90
+    assert counts["华中科技大学"] == (0, 2)  # CPSS team (72) and 计算机学院 (88), through sub-units
+    assert counts["中国电信股份有限公司"] == (0, 2)  # 鹤峰分公司 (64) and 武汉分公司 (92)
+    assert len(counts) == 5
+
+
+def test_co_applicant_pairs_hand_checked(store):
+    result = run_query(store, "co-applicant-pairs")
+    assert len(result.rows) == 5
+    assert set(labels(result, "caseIds")) == {"bigdata-2022-gov-07", "bigdata-2022-ent-02", "bigdata-2022-ent-06"}
+    pairs = {frozenset((a.value, b.value)) for a, b in zip(column(result, "unitALabel"),
+                                                            column(result, "unitBLabel"), strict=True)}
+    assert frozenset(("中国电信股份有限公司鹤峰分公司", "鹤峰县委政法委")) in pairs  # line 64
+
+
+def test_domain_cases_include_narrower_domains(store):
+    result = run_query(store, "domain-cases", {"domain": "domain:urban-governance"})
+    tagged = set(labels(result, "taggedDomainLabel"))
+    assert tagged == {"智慧城市", "城市交通"}
+    assert len(result.rows) == 6
+
+
+def test_unit_by_alias_and_by_iri_give_the_same_answer(store):
+    by_alias = run_query(store, "unit-profile", {"unit": "华中科大"})
+    by_iri = run_query(store, "unit-profile", {"unit": f"<{UNIT}hust>"})
+    by_prefixed = run_query(store, "unit-profile", {"unit": "unit:hust"})
+    assert by_alias.rows == by_iri.rows == by_prefixed.rows
+    assert ox.NamedNode(f"{UNIT}hust-cse") in column(by_alias, "value")
+
+
+def test_unknown_unit_and_unknown_variable_are_clear_errors(store):
+    with pytest.raises(QueryError) as err:
+        run_query(store, "unit-profile", {"unit": "不存在的单位"})
+    assert str(err.value) == ("field --param unit: no chz:Unit is called '不存在的单位' "
+                              "(give a name, alias, identifier or IRI)")
+    with pytest.raises(QueryError) as err:
+        run_query(store, "cases-per-domain", {"unit": "华中科技大学"})
+    assert str(err.value) == "field --param unit: the query has no variable ?unit to bind (its parameters: none)"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=0, max_size=40))
+def test_free_text_params_are_bound_as_terms_never_pasted(store, text):
+    assume(not (text.startswith("<") and text.endswith(">")))
+    result = run_query(store, "SELECT ?v (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?v", {"v": text})
+    assert result.rows[0][0] == ox.Literal(text)
+    assert int(result.rows[0][1].value) == len(store)
+
+
+def test_formats_agree_with_pyoxigraph_writers(store):
+    text = next(q for q in shipped_queries() if q.name == "co-applicant-pairs").text
+    result = run_query(store, text)
+    for fmt, native in (("csv", ox.QueryResultsFormat.CSV), ("tsv", ox.QueryResultsFormat.TSV),
+                        ("xml", ox.QueryResultsFormat.XML)):
+        expected = store.query(text).serialize(format=native).decode("utf-8")
+        assert format_result(result, fmt).rstrip("\r\n") == expected.rstrip("\r\n"), fmt
+    mine = json.loads(format_result(result, "json"))
+    theirs = json.loads(store.query(text).serialize(format=ox.QueryResultsFormat.JSON))
+    assert mine == theirs
+
+
+def test_ask_and_construct(store):
+    ask = run_query(store, "ASK { ?c a chz:Case }")
+    assert ask.kind == "ask" and ask.boolean is True
+    assert json.loads(format_result(ask, "json")) == {"head": {}, "boolean": True}
+    graph = run_query(store, "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }")
+    turtle = format_result(graph, "table")
+    parsed = list(ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE))
+    assert {q.triple for q in parsed} == set(graph.triples)
+    assert len(graph.triples) == 27 + 5  # 27 cases, 5 of them with two domains (data/cases.csv)
+    with pytest.raises(QueryError):
+        format_result(graph, "csv")
+
+
+def test_table_aligns_chinese_text(store):
+    table = format_result(run_query(store, "cases-per-prefecture"), "table")
+    lines = table.splitlines()
+    assert lines[-1] == "(7 rows)"
+    # the last column starts at the same display column on every line
+    starts = {_display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
+    assert len(starts) == 1
+    assert "恩施土家族苗族自治州" in table
+
+
+def test_syntax_error_gives_line_column_and_text(store):
+    with pytest.raises(QueryError) as err:
+        run_query(store, "SELECT ?x WHERE {\n  ?x a chz:Case ;\n     chz:domain ) }")
+    message = str(err.value)
+    assert message.startswith("inline query, line 3: column 17: SPARQL syntax error near ') }': expected")
+    assert message.endswith("\n         chz:domain ) }\n                    ^")
+    assert err.value.line == 3
+
+
+def test_service_is_refused(store):
+    with pytest.raises(QueryError, match="SERVICE is refused"):
+        run_query(store, "SELECT * WHERE {\n SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    # the word in a string, an IRI or a comment is no SERVICE clause
+    run_query(store, "SELECT * WHERE { BIND('SERVICE' AS ?x) } # SERVICE")
+
+
+def test_long_query_is_stopped_at_the_timeout(store):
+    with pytest.raises(QueryError) as err:
+        run_query(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", timeout=0.2)
+    assert str(err.value) == ("the query ran longer than the timeout of 0.2 s and was stopped "
+                              "(raise it with --timeout)")
+
+
+def test_header_parsing():
+    q = parse_header("x", "# zh: 问\n# en: Q\n# param: unit chz:Unit 单位\n# param: n\nSELECT * {}")
+    assert (q.question_zh, q.question_en, q.params) == ("问", "Q", ("unit", "n"))
+    assert q.param_specs[0].cls == "chz:Unit" and q.param_specs[1].cls is None
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_cli_list():
+    result = invoke("query", "--list")
+    assert result.exit_code == 0
+    assert "unit-profile --param unit=…\n    某一单位的全部信息" in result.output
+    assert result.output.count("\n    ") == 2 * len(shipped_queries())
+
+
+def test_cli_csv_has_bom_and_crlf(built):
+    result = invoke("query", "co-applicant-pairs", "--format", "csv", "--out", str(built.out_dir))
+    assert result.exit_code == 0
+    raw = result.stdout_bytes.decode("utf-8")  # .stdout folds CRLF
+    assert raw.startswith("\ufeffunitA,unitALabel,unitB,unitBLabel,cases,caseIds\r\n")
+    assert "鹤峰县委政法委" in raw
+    plain = invoke("query", "co-applicant-pairs", "--format", "csv", "--no-bom", "--out", str(built.out_dir))
+    assert plain.stdout_bytes.decode("utf-8") == raw[1:]
+
+
+def test_cli_param_and_json(built):
+    result = invoke("query", "unit-profile", "--param", "unit=华中科技大学", "--format", "json",
+                    "--out", str(built.out_dir))
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["head"]["vars"] == ["unit", "relation", "value", "valueLabel"]
+    assert all(b["unit"]["value"] == UNIT + "hust" for b in data["results"]["bindings"])
+
+
+def test_cli_rq_file(built, tmp_path):
+    rq = tmp_path / "mine.rq"
+    rq.write_text("SELECT (COUNT(?c) AS ?n) WHERE { ?c a chz:Case }\n", encoding="utf-8")
+    result = invoke("query", str(rq), "--format", "tsv", "--out", str(built.out_dir))
+    assert result.stdout == '?n\n27\n'
+
+
+def test_cli_errors_exit_5(built, tmp_path):
+    result = invoke("query", "nope", "--out", str(built.out_dir))
+    assert result.exit_code == 5
+    assert result.stderr.startswith("Error: unknown query 'nope' (shipped queries: cases-per-category-unit-type,")
+    result = invoke("query", "SELECT ?x WHERE { ?x ?y ) }", "--out", str(built.out_dir))
+    assert result.exit_code == 5
+    assert "inline query, line 1: column" in result.stderr
+    result = invoke("query", "cases-per-domain", "--out", str(tmp_path))
+    assert result.exit_code == 5
+    assert result.stderr == (f"Error: {tmp_path}: no built graph to query: run `chuzhi-graph build` first "
+                             "(looked for chuzhi.nt or chuzhi.ttl)\n")
+    result = invoke("query", "--out", str(built.out_dir))
+    assert result.exit_code == 2
