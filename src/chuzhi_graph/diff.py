@@ -27,7 +27,7 @@ from io import BytesIO
 from pathlib import Path
 
 from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+from rdflib.compare import graph_diff, isomorphic
 from rdflib.term import Node
 
 from chuzhi_graph.errors import DataError
@@ -244,7 +244,7 @@ def diff_graphs(old: Graph, new: Graph) -> Diff:
         if isomorphic(g_old, g_new):
             unchanged += len(g_old)
             continue
-        both, only_old, only_new = graph_diff(to_isomorphic(g_old), to_isomorphic(g_new))
+        both, only_old, only_new = graph_diff(g_old, g_new)  # canonical blank-node labels
         unchanged += len(both)
         rem, add = by_owner.setdefault(owner, ([], []))
         rem += list(only_old)
