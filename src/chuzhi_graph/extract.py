@@ -246,13 +246,13 @@ def parse_item(text: str) -> tuple[list[str], str] | None:
     (['湖北省公安交通管理局', '湖北交投集团'], '湖北交警“云哨”护航')
     """
     parts = split_outside_brackets(text, ":：")
-    if len(parts) < 2 or not parts[0] or not "".join(parts[1:]).strip():
+    if len(parts) < 2 or not parts[0]:
         return None
-    colon = len(parts[0])
+    colon = text.index(parts[0]) + len(parts[0])
     # the title keeps any later colon as written
     units_text, title = text[:colon].strip(), text[colon + 1 :].strip()
     applicants = split_outside_brackets(units_text, "、")
-    if not all(applicants):
+    if not title or not all(applicants):
         return None
     return applicants, title
 
@@ -495,6 +495,7 @@ class Extraction:
     """The records read from one announcement, ready to write or merge."""
 
     source: SourceText
+    given: Path
     source_row: dict[str, str]
     source_is_new: bool
     edition: dict[str, str]
@@ -530,8 +531,8 @@ def extract(
     registered = _registered_source(text, registry)
     if registered is not None:
         src_row, doc = registered
-        return _extract(doc, registry, src_row, False, year, track, lenient, accept_suggestions)
-    return _extract(text, registry, None, True, year, track, lenient, accept_suggestions)
+        return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
+    return _extract(text, text.path, registry, None, year, track, lenient, accept_suggestions)
 
 
 def _signature(lines: list[str]) -> tuple[object, ...] | None:
@@ -570,12 +571,13 @@ def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, s
 
 
 def _extract(
-    text: SourceText, registry: Dataset, src_row: dict[str, str] | None, new_source: bool,
+    text: SourceText, given: Path, registry: Dataset, src_row: dict[str, str] | None,
     year: int | None, track: str | None, lenient: bool, accept: bool,
 ) -> Extraction:
+    new_source = src_row is None
     vocab = registry.vocabulary
     suggester = Suggester.from_dataset(registry)
-    result = find_result_list(text.lines, text.path)
+    result = find_result_list(text.lines, given)
     facts = read_facts(text.lines, result.start)
     match_stated_counts(result.groups, stated_counts(text.lines, result.start))
     warnings: list[str] = []
@@ -597,23 +599,23 @@ def _extract(
     if problems:
         message = "cross-check failed: " + "; ".join(problems)
         if not lenient:
-            raise SourceError(message, file=text.path)
+            raise SourceError(message, file=given)
         warnings.extend(problems)
 
     # ---- edition
     caption = facts.caption or text.title
     year = year or _year(caption) or _year(facts.announced) or _year(text.title)
     if year is None:
-        raise SourceError("cannot tell the edition year; give it with --edition YEAR", file=text.path)
+        raise SourceError("cannot tell the edition year; give it with --edition YEAR", file=given)
     track_id = track or _track(vocab, caption, text.title, *text.lines[: result.start])
     if track_id is None:
         raise SourceError(
             f"cannot tell the track from {caption!r}; give it with --track "
             f"(one of: {', '.join(vocab.tracks)})",
-            file=text.path,
+            file=given,
         )
     if vocab.track(track_id) is None:
-        raise SourceError(f"unknown track {track_id!r} (known: {', '.join(vocab.tracks)})", file=text.path)
+        raise SourceError(f"unknown track {track_id!r} (known: {', '.join(vocab.tracks)})", file=given)
     track_id = vocab.track(track_id) or track_id
     edition_id = f"{track_id}-{year}"
 
@@ -728,7 +730,7 @@ def _extract(
         for r in review.values()
     ]
     return Extraction(
-        source=text, source_row=src_row, source_is_new=new_source, edition=edition,
+        source=text, given=given, source_row=src_row, source_is_new=new_source, edition=edition,
         categories=categories, cases=cases, new_units=new_units, new_regions=new_regions,
         review=list(review.values()),
         groups=result.groups, warnings=warnings, registry=registry, suggested_domains=suggested,
@@ -1010,7 +1012,7 @@ def format_report(extraction: Extraction) -> str:
     """A short review report for the curator (plain text, Markdown-friendly)."""
     ed = extraction.edition
     lines = [
-        f"# extract: {extraction.source.path.name} -> edition {ed['id']}",
+        f"# extract: {extraction.given.name} -> edition {ed['id']}",
         "",
         f"source: {extraction.source_row['id']}"
         + (" (new)" if extraction.source_is_new else " (already in sources.csv; lines refer to it)"),

@@ -1,0 +1,443 @@
+"""chuzhi-graph extract: records from the 2022 announcement and from variants of it."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chuzhi_graph.build import build
+from chuzhi_graph.cli import cli
+from chuzhi_graph.errors import SourceError
+from chuzhi_graph.extract import (
+    extract,
+    find_result_list,
+    html_lines,
+    merge_extraction,
+    parse_item,
+    read_source,
+    run_extract,
+    write_extraction,
+)
+from chuzhi_graph.records import Dataset, load_dataset
+from chuzhi_graph.suggest import Suggester
+from chuzhi_graph.vocabulary import Concept, Vocabulary, load_vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SOURCE = DATA / "sources" / "000_451b57e0ba31c9df.txt"
+TEXT = SOURCE.read_text(encoding="utf-8")
+_ITEM_LINE = re.compile(r"^(\d+)\. (.*?):(.*)$")
+_HEAD_LINE = re.compile(r"^\((.)\)(.*)$")
+
+
+@pytest.fixture(scope="module")
+def curated() -> Dataset:
+    return load_dataset(DATA)
+
+
+def case_facts(ds: Dataset) -> list[tuple[object, ...]]:
+    return [
+        (c.id, c.edition, c.category, c.position, c.title_zh, tuple(c.applicants), c.source,
+         c.source_line)
+        for c in ds.cases
+    ]
+
+
+def edition_facts(ds: Dataset) -> list[dict[str, object]]:
+    return [{k: v for k, v in dataclasses.asdict(e).items() if k != "line"} for e in ds.editions]
+
+
+def category_facts(ds: Dataset) -> list[tuple[object, ...]]:
+    return [(c.id, c.edition, c.position, c.label_zh, c.stated_count, c.source_line)
+            for c in ds.categories]
+
+
+def extracted(source: Path, tmp_path: Path, **options: object) -> Dataset:
+    out = tmp_path / "extracted"
+    write_extraction(extract(source, DATA, **options), out)  # type: ignore[arg-type]
+    return load_dataset(out)
+
+
+# ---------------------------------------------------------------- variants of the source
+
+
+def fullwidth(text: str) -> str:
+    """Full-width punctuation in the list, ``1、`` numbering, full-width brackets in names."""
+    out = []
+    for line in text.split("\n"):
+        if m := _ITEM_LINE.match(line):
+            units = m.group(2).replace("(", "（").replace(")", "）")
+            line = f"{m.group(1)}、{units}：{m.group(3)}"
+        elif m := _HEAD_LINE.match(line):
+            line = f"（{m.group(1)}）{m.group(2)}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def paren_numbers(text: str) -> str:
+    """Items numbered ``（1）`` and ``1．`` alternately."""
+    out = []
+    for line in text.split("\n"):
+        if m := _ITEM_LINE.match(line):
+            number = int(m.group(1))
+            prefix = f"（{number}）" if number % 2 else f"{number}．"
+            line = f"{prefix}{m.group(2)}:{m.group(3)}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def html_page(text: str) -> str:
+    """A saved browser page: navigation, scripts, inline markup, a footer with a numbered list."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    title = lines[3]
+    paragraphs = []
+    for line in lines[4:]:
+        if m := _ITEM_LINE.match(line):
+            line = f"{m.group(1)}. <strong>{m.group(2)}</strong>:<span>{m.group(3)}</span>"
+        paragraphs.append(f"<p>{line}</p>")
+    body = "\n".join(paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="zh"><head><meta charset="utf-8"><title>{title}-华中科技大学国家治理研究院</title>
+<script>var menu = "(一)首页\\n1. 导航:链接";</script><style>p {{ margin: 0 }}</style></head>
+<body>
+<div class="nav"><a href="/">首页</a> - <a href="/news">新闻报道</a></div>
+<header><p>(一)网站导航</p><p>1. 院内要闻:院内要闻</p></header>
+<div class="article"><h1>{title}</h1>
+{body}
+</div>
+<footer><p>(一)联系我们</p><p>1. 电话:027-87540000</p><p>版权所有 © 华中科技大学</p></footer>
+<script>console.log("1. x:y")</script>
+</body></html>
+"""
+
+
+VARIANTS = {
+    "fullwidth-1、": lambda t: fullwidth(t).encode("utf-8"),
+    "paren-numbers": lambda t: paren_numbers(t).encode("utf-8"),
+    "crlf": lambda t: t.replace("\n", "\r\n").encode("utf-8"),
+    "cr": lambda t: t.replace("\n", "\r").encode("utf-8"),
+    "utf8-bom": lambda t: ("\ufeff" + t).encode("utf-8"),
+    "gb18030": lambda t: t.encode("gb18030"),
+    "gb18030-fullwidth-crlf": lambda t: fullwidth(t).replace("\n", "\r\n").encode("gb18030"),
+    "html": lambda t: html_page(t).encode("utf-8"),
+    "html-gb18030": lambda t: html_page(t).replace("utf-8", "gb18030").encode("gb18030"),
+}
+
+
+def write_variant(tmp_path: Path, name: str, text: str = TEXT) -> Path:
+    suffix = ".html" if name.startswith("html") else ".txt"
+    path = tmp_path / f"variant{suffix}"
+    path.write_bytes(VARIANTS[name](text))
+    return path
+
+
+# ---------------------------------------------------------------- the 2022 source
+
+
+def test_2022_source_gives_the_curated_records(tmp_path: Path, curated: Dataset) -> None:
+    ds = extracted(SOURCE, tmp_path)
+    assert case_facts(ds) == case_facts(curated)
+    assert len(ds.cases) == 27
+    assert edition_facts(ds) == edition_facts(curated)
+    assert category_facts(ds) == category_facts(curated)
+    assert all(c.domain_basis == "suggested" for c in ds.cases)
+    assert [s.id for s in ds.sources] == ["jingchu-2022-09-20"]
+
+
+def test_2022_output_builds_once_suggestions_are_accepted(tmp_path: Path, curated: Dataset) -> None:
+    out = tmp_path / "extracted"
+    result = run_extract(SOURCE, DATA, out_dir=out, accept_suggestions=True)
+    assert all(case["domain_basis"] == "curator" for case in result.extraction.cases)
+    built = build(out, tmp_path / "out")
+    assert built.counts["cases"] == 27
+    assert built.counts["applicants"] == len(curated.applicant_units())
+    assert built.files["ttl"].is_file()
+
+
+def test_domain_suggestions_agree_with_the_curator(tmp_path: Path, curated: Dataset) -> None:
+    ds = extracted(SOURCE, tmp_path)
+    agree = sum(len(set(a.domains) & set(b.domains)) for a, b in zip(ds.cases, curated.cases, strict=True))
+    suggested = sum(len(c.domains) for c in ds.cases)
+    curator = sum(len(c.domains) for c in curated.cases)
+    assert all(c.domains for c in ds.cases)
+    # measured: 31 of 32 suggestions agree, 31 of 32 curated domains found
+    assert agree / suggested >= 0.9 and agree / curator >= 0.9
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variants_give_the_same_records(variant: str, tmp_path: Path, curated: Dataset) -> None:
+    path = write_variant(tmp_path, variant)
+    ds = extracted(path, tmp_path)
+    assert case_facts(ds) == case_facts(curated)
+    assert edition_facts(ds) == edition_facts(curated)
+    assert category_facts(ds) == category_facts(curated)
+
+
+def test_gb18030_is_detected(tmp_path: Path) -> None:
+    source = read_source(write_variant(tmp_path, "gb18030"))
+    assert source.encoding == "gb18030"
+    assert source.lines == TEXT.splitlines()
+
+
+def test_html_page_loses_navigation_scripts_and_footer(tmp_path: Path) -> None:
+    source = read_source(write_variant(tmp_path, "html"))
+    assert source.html
+    assert source.title == TEXT.split("\n")[3]
+    text = "\n".join(source.lines)
+    for junk in ("网站导航", "联系我们", "console.log", "var menu", "版权所有", "新闻报道</a>"):
+        assert junk not in text
+    assert "1. 武汉市武昌区委政法委:武昌区打造“平安指数”助力基层治理现代化" in source.lines
+
+
+def test_html_lines_joins_inline_markup() -> None:
+    title, lines = html_lines(
+        "<html><body><nav>首页</nav><div id='main'><p>（一）甲组</p>"
+        "<p>1、<b>单位甲</b>、<i>单位乙</i>：标题<br>第二行</p></div></body></html>"
+    )
+    assert (title, lines) == ("", ["（一）甲组", "1、单位甲、单位乙：标题", "第二行"])
+
+
+# ---------------------------------------------------------------- failures write nothing
+
+
+def test_missing_line_fails_the_cross_check(tmp_path: Path) -> None:
+    text = TEXT.replace("3. 武汉市江岸区大数据中心:AI智能提升江岸区“智治力”\n\n", "")
+    source = tmp_path / "short.txt"
+    source.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Error: {source}: cross-check failed: group (一)政务服务组: 9 cases found in the list, "
+        "the article states 10 (line 12); group (一)政务服务组: items numbered "
+        "1, 2, 4, 5, 6, 7, 8, 9, 10 (expected 1 to 9); 26 cases found in the list, "
+        "the article states 27 awarded\n"
+    )
+    assert not out.exists()
+
+
+def test_missing_last_line_names_group_and_counts(tmp_path: Path) -> None:
+    text = TEXT.replace("\n\n2. 华北电力大学大数据与哲学社会科学实验室:大数据助力高校思政课“学生获得感”精准测度", "")
+    source = tmp_path / "short.txt"
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        extract(source, DATA)
+    assert info.value.message == (
+        "cross-check failed: group (四)“他山之玉”参考案例: 1 cases found in the list, "
+        "the article states 2 (line 12); 26 cases found in the list, the article states 27 awarded"
+    )
+
+
+def test_lenient_turns_the_mismatch_into_warnings(tmp_path: Path) -> None:
+    text = TEXT.replace("1. 宜昌市纪委监委:大数据赋能让监督更有“数”\n\n", "")
+    source = tmp_path / "short.txt"
+    source.write_text(text, encoding="utf-8")
+    run = run_extract(source, DATA, lenient=True)
+    assert len(run.extraction.cases) == 26
+    assert "group (三)优秀案例: 4 cases found in the list, the article states 5 (line 12)" in run.report
+    assert "- (三)优秀案例 -> excellent: 4 found, stated 5 [CHECK]" in run.report
+
+
+def test_unrecognised_line_inside_the_list_is_not_dropped(tmp_path: Path) -> None:
+    text = TEXT.replace("2. 武汉市江汉区委组织部:", "2 武汉市江汉区委组织部:")
+    source = tmp_path / "bad.txt"
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=r"line 42: not a heading nor a numbered item: '2 武汉市"):
+        extract(source, DATA)
+
+
+def test_no_result_list_is_a_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "prose.txt"
+    source.write_text(TEXT.split("(一)")[0], encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Error: {source}: no result list found: expected group headings such as "
+        "'（一）政务服务组' followed by numbered items such as '1. 单位：案例标题'\n"
+    )
+    assert not out.exists()
+
+
+def test_failed_run_leaves_an_existing_output_folder_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_extract(SOURCE, DATA, out_dir=out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    source = tmp_path / "prose.txt"
+    source.write_text(TEXT.split("(一)")[0], encoding="utf-8")
+    with pytest.raises(SourceError):
+        run_extract(source, DATA, out_dir=out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# ---------------------------------------------------------------- unknown units
+
+
+def modified_2023(tmp_path: Path) -> Path:
+    """The 2022 article as a 2023 one, with two applicants not in the registry."""
+    text = TEXT.replace("2022", "2023").replace(
+        "8. 鄂州市审计局:", "8. 荆门市掇刀区城市管理执法局、鄂州市审计署:"
+    ).replace("5. 中国电信武汉分公司:", "5. 仙桃市大数据中心:")
+    source = tmp_path / "announcement-2023.txt"
+    source.write_text(text, encoding="utf-8")
+    return source
+
+
+def test_unknown_units_are_listed_with_suggestions(tmp_path: Path) -> None:
+    ex = extract(modified_2023(tmp_path), DATA)
+    assert ex.edition["id"] == "bigdata-2023"
+    review = {r.name: r for r in ex.review}
+    assert set(review) == {"荆门市掇刀区城市管理执法局", "鄂州市审计署", "仙桃市大数据中心"}
+    jingmen = review["荆门市掇刀区城市管理执法局"]
+    assert (jingmen.type, jingmen.region, jingmen.cases) == ("党政机关", "420804", ["bigdata-2023-gov-08"])
+    assert review["仙桃市大数据中心"].type == "事业单位"
+    assert review["仙桃市大数据中心"].region == "429004"
+    audit = review["鄂州市审计署"]
+    assert audit.nearest[0][0] == "鄂州市审计局"
+    assert audit.region == "420700"
+    assert audit.type == ""  # 署 is no name ending of the unit-type scheme
+    report = run_extract(modified_2023(tmp_path), DATA).report
+    assert "- 鄂州市审计署 (line 54): type none, region 420700 鄂州市; nearest known: 鄂州市审计局" in report
+
+
+def test_new_units_and_regions_are_written_for_review(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_extract(modified_2023(tmp_path), DATA, out_dir=out)
+    review = (out / "units-review.csv").read_text(encoding="utf-8").splitlines()
+    assert review[0] == (
+        "name_zh,suggested_id,suggested_type,suggested_region,region_name,nearest_known,cases,source_line"
+    )
+    assert len(review) == 4
+    regions = (out / "regions.csv").read_text(encoding="utf-8")
+    assert "420804,掇刀区,,county,420800" in regions and "420800,荆门市,,prefecture,420000" in regions
+    copy = (out / "sources" / "announcement-2023.txt").read_text(encoding="utf-8")
+    assert copy.splitlines() == modified_2023(tmp_path).read_text(encoding="utf-8").splitlines()
+
+
+# ---------------------------------------------------------------- merge
+
+
+def test_merge_adds_new_records_and_keeps_curated_rows(tmp_path: Path, data_copy: Path) -> None:
+    source = modified_2023(tmp_path)
+    # a unit with a suggested type for every new applicant, so that the merge can load
+    text = source.read_text(encoding="utf-8").replace("鄂州市审计署", "鄂州市审计局")
+    source.write_text(text, encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
+    result = merge_extraction(extract(source, data_copy, accept_suggestions=True), data_copy)
+    assert sorted(result.added) == ["cases", "categories", "editions", "regions", "sources", "units"]
+    assert len(result.added["cases"]) == 27
+    for name, old in before.items():
+        assert (data_copy / name).read_bytes().startswith(old), name  # curated bytes untouched
+    ds = load_dataset(data_copy)
+    assert len(ds.cases) == 54 and [e.id for e in ds.editions] == ["bigdata-2022", "bigdata-2023"]
+    new = {u.name_zh: u for u in ds.units if u.type_basis == "suggested"}
+    assert set(new) == {"荆门市掇刀区城市管理执法局", "仙桃市大数据中心"}
+    assert (data_copy / "sources" / "announcement-2023.txt").is_file()
+    again = merge_extraction(extract(source, data_copy), data_copy)
+    assert again.added == {}
+
+
+def test_merge_never_overwrites_curated_fields(data_copy: Path) -> None:
+    editions = data_copy / "editions.csv"
+    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,", ",2022-09-16,"),
+                        encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
+    result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--data", str(data_copy), "--merge"])
+    assert result.exit_code == 0, result.output
+    assert "merged into" in result.stderr and "0 new record(s)" in result.stderr
+    assert "- editions bigdata-2022: curated meeting_date kept" in result.stdout
+    assert {p.name: p.read_bytes() for p in data_copy.glob("*.csv")} == before
+
+
+def test_merge_refuses_records_that_would_not_load(tmp_path: Path, data_copy: Path) -> None:
+    before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
+    with pytest.raises(Exception, match="merge refused") as info:
+        merge_extraction(extract(modified_2023(tmp_path), data_copy), data_copy)
+    assert "field type" in str(info.value)  # 鄂州市审计署 has no type yet
+    assert {p.name: p.read_bytes() for p in data_copy.glob("*.csv")} == before
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_dry_run_prints_the_report(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["extract", str(SOURCE)])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "extracted 27 cases in 4 groups (edition bigdata-2022); 0 unknown unit(s), 1 warning(s)\n"
+    )
+    assert result.stdout.startswith("# extract: 000_451b57e0ba31c9df.txt -> edition bigdata-2022\n")
+    assert "- (一)政务服务组 -> gov: 10 found, stated 10 [ok]" in result.stdout
+
+
+def test_cli_report_file_and_out_folder(tmp_path: Path) -> None:
+    report, out = tmp_path / "report.md", tmp_path / "out"
+    result = CliRunner().invoke(cli, ["extract", str(SOURCE), "-o", str(out), "--report", str(report)])
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert report.read_text(encoding="utf-8").startswith("# extract:")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cases.csv", "categories.csv", "editions.csv", "regions.csv", "sources", "sources.csv",
+        "units-review.csv", "units.csv",
+    ]
+
+
+def test_cli_unknown_track_is_a_usage_of_the_data(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--track", "nope"])
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Error: {SOURCE}: unknown track 'nope' (known: bigdata, poverty-alleviation, social-governance)\n"
+    )
+
+
+# ---------------------------------------------------------------- parsing and suggestions
+
+
+_NAME_CHARS = st.sampled_from(list("湖北省武汉市大数据中心集团有限公司研究团队CPSS5G+ "))
+
+
+@st.composite
+def unit_names(draw: st.DrawFn) -> str:
+    head = draw(st.text(_NAME_CHARS, min_size=1, max_size=12)).strip() or "甲"
+    if draw(st.booleans()):
+        inner = draw(st.text(st.sampled_from(list("CPSS甲乙、:")), min_size=1, max_size=6))
+        head += draw(st.sampled_from(["({})", "（{}）"])).format(inner)
+    return head + draw(st.text(_NAME_CHARS, max_size=4)).rstrip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    units=st.lists(unit_names(), min_size=1, max_size=4),
+    title=st.text(st.sampled_from(list("智慧城市“平安”:：5G+ 治理")), min_size=1, max_size=20).filter(str.strip),
+    colon=st.sampled_from([":", "："]),
+)
+def test_parse_item_round_trip(units: list[str], title: str, colon: str) -> None:
+    assert parse_item("、".join(units) + colon + title) == ([u.strip() for u in units], title.strip())
+
+
+def test_list_without_colon_is_reported() -> None:
+    lines = ["（一）甲组", "1. 单位甲：标题", "2. 没有冒号的一行"]
+    problems = find_result_list(lines).problems
+    assert problems == ["line 3: item without ':' between unit and title: '2. 没有冒号的一行'"]
+
+
+def test_domain_suggestions_come_from_the_scheme() -> None:
+    vocab = load_vocabulary()
+    oil = Concept("oil", "https://example.org/oil", "石油化工", hidden=("加油", "石化"),
+                  broader=("digital-economy",))
+    changed = Vocabulary({**vocab.domains, "oil": oil}, vocab.unit_types, vocab.tracks, vocab.directory)
+    title = "中国石化恩施石油智慧创新为山区“加油”"
+    assert Suggester(vocab, [], []).domains(title) == []
+    assert Suggester(changed, [], []).domains(title) == ["oil"]
+
+
+def test_narrower_domain_wins_over_its_broader() -> None:
+    s = Suggester(load_vocabulary(), [], [])
+    # 基层治理 is a label of social-governance and of its narrower community-governance
+    assert s.domains("基层治理") == ["community-governance"]
