@@ -39,7 +39,7 @@ class Term:
     definition_en: str = ""
     facts: list[tuple[str, list[str]]] = field(default_factory=list)  # (name, prefixed values)
     shapes: list[str] = field(default_factory=list)  # one line per constraint
-    members: list[tuple[str, str, str]] = field(default_factory=list)  # (iri, zh, en) of a scheme
+    members: list[tuple[str, str, str, str]] = field(default_factory=list)  # (iri, zh, en, anchor)
 
 
 @dataclass
@@ -147,7 +147,8 @@ def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
     for s in chz_subjects(SKOS.ConceptScheme):
         t = term(s, "concept scheme")
         members = sorted(set(g.subjects(SKOS.inScheme, s)), key=str)
-        t.members = [(str(m), _lang(g, m, SKOS.prefLabel, "zh"), _lang(g, m, SKOS.prefLabel, "en"))
+        t.members = [(str(m), _lang(g, m, SKOS.prefLabel, "zh"), _lang(g, m, SKOS.prefLabel, "en"),
+                      str(m)[len(CHZ_IRI):] if str(m).startswith(CHZ_IRI) else "")
                      for m in members]
         schemes.append(t)
     return OntologyDoc(

@@ -1,0 +1,243 @@
+"""Tests of chuzhi_graph.publish: the static dataset site."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pyoxigraph as ox
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from rdflib import Dataset, Graph, URIRef
+from rdflib.compare import isomorphic
+
+from chuzhi_graph.build import LICENSE
+from chuzhi_graph.cli import cli
+from chuzhi_graph.errors import ValidationError
+from chuzhi_graph.namespace import CHZ_IRI, DEFAULT_BASE
+from chuzhi_graph.publish import PublishResult, publish
+
+#: Elements whose URL attributes load a resource (must never be remote).
+RESOURCE_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
+                  "video": "src", "embed": "src", "object": "data", "link": "href", "input": "src"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+    return publish("data", tmp_path_factory.mktemp("pub") / "site")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_checksums_and_manifest(site: PublishResult, root: Path) -> None:
+    ds = site.site / "dataset"
+    sums = [line.split("  ") for line in (ds / "SHA256SUMS").read_text(encoding="utf-8").splitlines()]
+    assert {name for _, name in sums} == {"chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.context.jsonld",
+                                          "chuzhi.trig", "void.ttl"}
+    for digest, name in sums:
+        assert _sha(ds / name) == digest, name
+    manifest = json.loads((ds / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tool"].startswith("chuzhi-graph ")
+    assert manifest["date"] == "2022-09-20"
+    assert {f["path"]: f["sha256"] for f in manifest["files"]} == {f"dataset/{n}": d for d, n in sums}
+    assert all(f["bytes"] == (site.site / f["path"]).stat().st_size for f in manifest["files"])
+    assert manifest["sources"]["data/cases.csv"] == _sha(root / "data" / "cases.csv")
+    assert manifest["sources"]["ontology/shapes.ttl"] == _sha(root / "ontology" / "shapes.ttl")
+    assert sum(manifest["graphs"].values()) == manifest["counts"]["triples"] == site.triples
+    assert manifest["counts"]["cases"] == 27
+
+
+def test_dumps_parse_with_an_independent_parser(site: PublishResult) -> None:
+    ds = site.site / "dataset"
+    reference = Graph().parse(ds / "chuzhi.nt", format="nt")  # written by pyoxigraph, read by rdflib
+    assert len(reference) == site.triples
+    assert isomorphic(Graph().parse(ds / "chuzhi.ttl", format="turtle"), reference)
+    # JSON-LD is written by rdflib: read it with pyoxigraph
+    jsonld = ox.parse(path=str(ds / "chuzhi.jsonld"), format=ox.RdfFormat.JSON_LD)
+    as_nt = ox.serialize([q.triple for q in jsonld], format=ox.RdfFormat.N_TRIPLES)
+    assert isomorphic(Graph().parse(data=as_nt, format="nt"), reference)
+    # TriG is written by pyoxigraph: read it with rdflib, one graph per edition plus two
+    trig = Dataset()
+    trig.parse(ds / "chuzhi.trig", format="trig")
+    names = {str(g.identifier): len(g) for g in trig.graphs() if len(g)}
+    assert names == site.graphs
+    assert set(names) == {f"{DEFAULT_BASE}graph/edition/bigdata-2022", f"{DEFAULT_BASE}graph/shared",
+                          f"{DEFAULT_BASE}graph/vocabulary"}
+    union = Graph()
+    for s, p, o, _ in trig.quads((None, None, None, None)):
+        union.add((s, p, o))
+    assert isomorphic(union, reference)
+    edition = trig.graph(URIRef(f"{DEFAULT_BASE}graph/edition/bigdata-2022"))
+    assert len(set(edition.subjects(URIRef(CHZ_IRI + "edition"), None))) == 27
+    json.loads((ds / "chuzhi.context.jsonld").read_text(encoding="utf-8"))
+
+
+def test_void_and_dcat(site: PublishResult) -> None:
+    void = Graph().parse(site.site / "dataset" / "void.ttl", format="turtle")
+    ds = URIRef(f"{DEFAULT_BASE}dataset")
+    dists = set(void.objects(ds, URIRef("http://www.w3.org/ns/dcat#distribution")))
+    assert {str(d).rsplit("/", 1)[-1] for d in dists} == {"chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.trig"}
+    spdx = "http://spdx.org/rdf/terms#"
+    for d in dists:
+        checksum = void.value(d, URIRef(spdx + "checksum"))
+        value = str(void.value(checksum, URIRef(spdx + "checksumValue")))
+        assert value == _sha(site.site / "dataset" / str(d).rsplit("/", 1)[-1])
+    subsets = {str(s): int(void.value(s, URIRef("http://rdfs.org/ns/void#triples")))
+               for s in void.objects(ds, URIRef("http://rdfs.org/ns/void#subset"))}
+    assert subsets == site.graphs
+
+
+def test_every_dataset_iri_has_a_page_and_turtle(site: PublishResult) -> None:
+    g = Graph().parse(site.site / "dataset" / "chuzhi.nt", format="nt")
+    subjects = {str(s) for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(DEFAULT_BASE)
+                and not str(s).startswith(CHZ_IRI) and str(s) != DEFAULT_BASE + "def"}
+    assert len(subjects) > 100
+    for iri in subjects:
+        local = iri[len(DEFAULT_BASE):]
+        assert (site.site / f"{local}.html").is_file(), iri
+        ttl = site.site / f"{local}.ttl"
+        parsed = {q.triple for q in ox.parse(path=str(ttl), format=ox.RdfFormat.TURTLE)}  # independent parser
+        own = {(str(p), str(o)) for p, o in g.predicate_objects(URIRef(iri)) if isinstance(o, URIRef)}
+        got = {(t.predicate.value, t.object.value) for t in parsed
+               if t.subject == ox.NamedNode(iri) and isinstance(t.object, ox.NamedNode)}
+        assert own == got, iri
+    for kind in ("case", "unit", "domain", "edition"):
+        assert any(p.suffix == ".html" for p in (site.site / kind).iterdir())
+    assert (site.site / "dataset.html").is_file() and (site.site / "def.html").is_file()
+
+
+def _pages(site_dir: Path) -> list[Path]:
+    return sorted(site_dir.rglob("*.html"))
+
+
+def test_links_resolve_and_nothing_is_remote(site: PublishResult, root: Path) -> None:
+    with (root / "data" / "sources.csv").open(encoding="utf-8") as f:
+        allowed_remote = {LICENSE} | {row["url"] for row in csv.DictReader(f) if row["url"]}
+    ids: dict[Path, set[str]] = {}
+    soups = {}
+    for page in _pages(site.site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        soups[page] = soup
+        ids[page] = {el["id"] for el in soup.find_all(id=True)}
+    checked = 0
+    for page, soup in soups.items():
+        for tag, attr in RESOURCE_ATTRS.items():
+            for el in soup.find_all(tag):
+                url = el.get(attr)
+                if url:
+                    assert not urlsplit(url).scheme and not url.startswith("//"), f"{page}: remote {url}"
+        for style in soup.find_all("style"):
+            assert "url(http" not in style.text and "@import" not in style.text, page
+        for a in soup.find_all("a", href=True):
+            href = a["href"]
+            parts = urlsplit(href)
+            if parts.scheme:
+                assert href in allowed_remote, f"{page}: remote link {href}"
+                continue
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            assert target.is_file(), f"{page.relative_to(site.site)}: broken link {href}"
+            if parts.fragment and target.suffix == ".html":
+                assert parts.fragment in ids[target], f"{page.relative_to(site.site)}: missing anchor {href}"
+            checked += 1
+    css = (site.site / "static" / "site.css").read_text(encoding="utf-8")
+    assert "http" not in css and "@import" not in css
+    assert checked > 1000
+
+
+def test_index_content(site: PublishResult) -> None:
+    index = BeautifulSoup((site.site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    text = index.get_text(" ")
+    assert index.html["lang"] == "zh"
+    for needle in ("楚治案例知识图谱", "Chuzhi case knowledge graph", "CC BY 4.0", "@misc{", "SHA-256"):
+        assert needle in text, needle
+    counts = {tr.th.get_text(" ").split()[0]: tr.td.get_text() for tr in index.select("table.counts tr")}
+    assert counts["案例"] == "27" and counts["三元组"] == str(site.triples)
+    onto = BeautifulSoup((site.site / "def.html").read_text(encoding="utf-8"), "html.parser")
+    case = onto.find(id="Case")
+    assert case is not None and case.h3.get_text(" ").split() == ["案例", "Case", "chz:Case"]
+    assert "CaseShape" in case.get_text()
+    assert onto.find(id="DomainScheme") is not None and onto.find(id="coApplicant") is not None
+
+
+def test_refuses_invalid_graph_and_keeps_the_old_site(tmp_path: Path, root: Path) -> None:
+    target = tmp_path / "site"
+    publish("data", target)
+    before = (target / "index.html").read_bytes()
+    onto = tmp_path / "ontology"
+    shutil.copytree(root / "ontology", onto)
+    shapes = onto / "shapes.ttl"
+    shapes.write_text(shapes.read_text(encoding="utf-8").replace(
+        "[ sh:path chz:edition ; sh:minCount 1 ;", "[ sh:path chz:edition ; sh:minCount 2 ;"), encoding="utf-8")
+    with pytest.raises(ValidationError):
+        publish("data", target, ontology_dir_=onto)
+    assert (target / "index.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ontology", "site"]  # no half-written staging left
+
+
+def test_cli_and_changes(tmp_path: Path, built, data_copy: Path) -> None:
+    runner = CliRunner()
+    not_a_site = tmp_path / "mine"
+    not_a_site.mkdir()
+    (not_a_site / "notes.txt").write_text("keep", encoding="utf-8")
+    result = runner.invoke(cli, ["publish", "-o", str(not_a_site)])
+    assert result.exit_code == 6
+    assert result.stderr == (f"Error: {not_a_site}: refusing to replace a folder that is not a published site "
+                             "(no dataset/manifest.json)\n")
+    path = data_copy / "cases.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "武昌区打造“平安指数”助力基层治理现代化", "武昌区平安指数（新）"), encoding="utf-8")
+    out = tmp_path / "site"
+    result = runner.invoke(cli, ["publish", "--data", str(data_copy), "-o", str(out),
+                                 "--previous", str(built.files["nt"])])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out / 'index.html'}\n"
+    assert "changes: cases: 0 added, 0 removed, 1 changed; units: 0 added, 0 removed, 0 changed; triples: +2 -2" \
+        in result.stderr
+    changes = (out / "changes.html").read_text(encoding="utf-8")
+    assert "武昌区平安指数（新）" in changes and "武昌区打造“平安指数”助力基层治理现代化" in changes
+    assert len(Graph().parse(out / "changes.ttl", format="turtle")) > 0
+
+
+@pytest.mark.browser
+def test_pages_open_in_headless_chromium(site: PublishResult, artefacts: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no /usr/bin/chromium")
+    unit_page = sorted((site.site / "unit").glob("*.html"))[0]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page()
+            remote: list[str] = []
+            errors: list[str] = []
+
+            def route(r) -> None:  # network blocked: only file:// may load
+                if r.request.url.startswith("file://"):
+                    r.continue_()
+                else:
+                    remote.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: errors.append(r.url))
+            page.goto((site.site / "index.html").as_uri())
+            assert page.title().startswith("首页")
+            assert page.locator("h1").inner_text().startswith("楚治案例知识图谱")
+            assert page.evaluate("getComputedStyle(document.querySelector('header.site')).display") == "flex"
+            page.screenshot(path=str(artefacts / "publish-index.png"), full_page=False)
+            page.goto(unit_page.as_uri())
+            assert page.locator("table.facts tr").count() > 3
+            page.screenshot(path=str(artefacts / "publish-unit.png"), full_page=False)
+            assert remote == [] and errors == []
+        finally:
+            browser.close()
