@@ -306,6 +306,16 @@ def test_unknown_units_are_listed_with_suggestions(tmp_path: Path) -> None:
     assert "- 鄂州市审计署 (line 54): type none, region 420700 鄂州市; nearest known: 鄂州市审计局" in report
 
 
+def test_same_list_with_other_facts_is_a_new_source(tmp_path: Path) -> None:
+    source = tmp_path / "announcement-2023.txt"
+    source.write_text(TEXT.replace("2022", "2023"), encoding="utf-8")
+    ex = extract(source, DATA)
+    assert (ex.source_is_new, ex.source_row["id"], ex.edition["id"]) == (
+        True, "source-2023-09-20", "bigdata-2023",
+    )
+    assert ex.edition["meeting_date"] == "2023-09-15"
+
+
 def test_new_units_and_regions_are_written_for_review(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_extract(modified_2023(tmp_path), DATA, out_dir=out)

@@ -536,18 +536,25 @@ def extract(
 
 
 def _signature(lines: list[str]) -> tuple[object, ...] | None:
+    """The result list and the edition facts of a document, without line numbers."""
     try:
         result = find_result_list(lines)
     except SourceError:
         return None
-    return tuple(
+    f = read_facts(lines, result.start)
+    facts = (
+        _bare(f.caption), f.announced, f.meeting_month_day, f.place_text, f.launched_month,
+        tuple(map(_bare, f.organisers)), tuple(map(_bare, f.co_organisers)), f.awarded,
+        f.submissions, f.online_vote,
+    )
+    return facts, tuple(
         (_bare(g.heading), tuple((tuple(_bare(a) for a in it.applicants), _bare(it.title)) for it in g.items))
         for g in result.groups
     )
 
 
 def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, str], SourceText] | None:
-    """The registry's source document holding the same result list, if any.
+    """The registry's source document with the same result list and edition facts, if any.
 
     Line numbers are then those of the registered document, whatever form (HTML, another
     encoding, full-width punctuation) the given file has.
