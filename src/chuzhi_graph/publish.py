@@ -543,7 +543,6 @@ def write_changes(out: Path, previous: str | Path, site: Site, common: dict[str,
     d = diff_graphs(old, new)
     changes = []
     for c in d.changes:
-        node = URIRef(c.iri)
         link = site.href(c.iri, "")
         label = html.escape(f"{c.label or site.short(c.iri)}")
         changes.append({
@@ -552,7 +551,6 @@ def write_changes(out: Path, previous: str | Path, site: Site, common: dict[str,
             "removed": [" ".join(short(x, d.prefixes) for x in t) for t in c.removed],
             "added": [" ".join(short(x, d.prefixes) for x in t) for t in c.added],
         })
-        del node
     site.render("changes.html", out / "changes.html", "", title="变更 Changes", previous=str(previous),
                 summary=d.summary(), changes=changes, **common)
     (out / "changes.ttl").write_text(to_turtle(d), encoding="utf-8", newline="\n")
