@@ -1,0 +1,144 @@
+"""The read-only SPARQL endpoint, asked by an independent client (SPARQLWrapper)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
+
+from chuzhi_graph.query import format_result, run_query, shipped_queries
+from chuzhi_graph.serve import ServeConfig, SparqlServer, make_server, negotiate
+from chuzhi_graph.store import open_store
+
+pytestmark = pytest.mark.server
+PLAIN = [q for q in shipped_queries() if not q.params]
+
+
+@pytest.fixture(scope="module")
+def server(built) -> Iterator[SparqlServer]:
+    srv = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(timeout=1.0, max_rows=500))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def url(server) -> str:
+    return f"http://127.0.0.1:{server.server_port}"
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None, method: str | None = None):
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("Content-Type"), response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Type"), exc.read().decode("utf-8")
+
+
+@pytest.mark.parametrize("query", PLAIN, ids=lambda q: q.name)
+def test_sparqlwrapper_gets_the_same_results_as_query(built, url, query):
+    client = SPARQLWrapper(f"{url}/sparql")
+    client.setQuery(query.text)
+    client.setReturnFormat(JSON)
+    answer = client.query().convert()
+    embedded = json.loads(format_result(run_query(open_store(built.out_dir), query.name), "json"))
+    assert answer == embedded
+    assert answer["results"]["bindings"]
+
+
+def test_get_with_accept_csv_and_post_body(built, url):
+    text = next(q for q in PLAIN if q.name == "cases-per-prefecture").text
+    status, ctype, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": text}),
+                                headers={"Accept": "text/csv"})
+    assert (status, ctype) == (200, "text/csv; charset=utf-8")
+    assert body.splitlines()[0] == "prefecture,prefectureLabel,provinceLabel,cases"
+    assert "武汉市,湖北省,8" in body
+    status, ctype, body = fetch(f"{url}/sparql", data=text.encode("utf-8"),
+                                headers={"Content-Type": "application/sparql-query",
+                                         "Accept": "application/sparql-results+xml"})
+    assert (status, ctype) == (200, "application/sparql-results+xml; charset=utf-8")
+    assert "<literal xml:lang=\"zh\">恩施土家族苗族自治州</literal>" in body
+
+
+def test_sparqlwrapper_csv(url):
+    client = SPARQLWrapper(f"{url}/sparql")
+    client.setQuery("SELECT (COUNT(?c) AS ?n) WHERE { ?c a chz:Case }")
+    client.setReturnFormat(CSV)
+    assert client.query().convert().decode("utf-8") == "n\r\n27\r\n"
+
+
+def test_construct_gives_turtle(url):
+    query = "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }"
+    status, ctype, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": query}))
+    assert (status, ctype) == (200, "text/turtle; charset=utf-8")
+    assert "@prefix chz: <https://w3id.org/chuzhi/def#> ." in body
+
+
+def test_update_is_refused(url):
+    client = SPARQLWrapper(f"{url}/sparql")
+    client.setMethod(POST)
+    client.setQuery("INSERT DATA { <http://e/s> <http://e/p> <http://e/o> }")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        client.query()
+    assert err.value.code == 403
+    status, _, body = fetch(f"{url}/sparql", data=b"DROP ALL", headers={"Content-Type": "application/sparql-update"})
+    assert (status, body) == (403, "updates are refused: this endpoint is read-only\n")
+    status, _, _ = fetch(f"{url}/sparql", data=b"x", method="PUT")
+    assert status == 403
+    status, _, body = fetch(f"{url}/sparql?query=" + urllib.parse.quote("ASK { <http://e/s> ?p ?o }"))
+    assert body == '{"head": {}, "boolean": false}\n'
+
+
+def test_service_is_refused(url):
+    query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    status, _, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": query}))
+    assert status == 400
+    assert body == ("inline query, line 1: SERVICE is refused: queries never reach out to other endpoints\n")
+
+
+def test_time_and_size_are_bounded(url):
+    # about 3 s of work on the 2022 data: stopped after 1 s (and finishing in the background soon after)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?k { 1 2 3 } }"
+    status, _, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": slow}))
+    assert status == 400
+    assert body.startswith("the query ran longer than the timeout of 1 s")
+    status, _, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": "SELECT * { ?s ?p ?o }"}))
+    assert status == 413
+    assert re.fullmatch(r"the result has \d+ rows, more than the limit of 500: add a LIMIT\n", body)
+
+
+def test_query_page_is_offline(url):
+    status, ctype, page = fetch(f"{url}/")
+    assert (status, ctype) == (200, "text/html; charset=utf-8")
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', page)
+    assert assets == ["/static/sparql.css", "/static/sparql.js"]
+    for asset in assets:
+        status, _, text = fetch(url + asset)
+        assert status == 200
+        assert not re.search(r"(?:src|href|url|import|fetch)\W+['\"(]?(?:https?:)?//", text), asset
+    status, _, listing = fetch(f"{url}/queries.json")
+    assert [q["name"] for q in json.loads(listing)] == [q.name for q in shipped_queries()]
+    assert fetch(f"{url}/static/../serve.py")[0] == 404
+
+
+def test_binds_to_loopback_by_default(built):
+    import inspect
+
+    assert inspect.signature(make_server).parameters["host"].default == "127.0.0.1"
+
+
+def test_negotiation():
+    assert negotiate("application/sparql-results+xml;q=0.5, text/csv", "select") == "csv"
+    assert negotiate("text/turtle", "select") == "json"
+    assert negotiate("application/n-triples, text/turtle;q=0.5", "graph") == "nt"
+    assert negotiate("*/*", "ask") == "json"
