@@ -19,8 +19,10 @@ IRIs (``{base}`` defaults to ``https://w3id.org/chuzhi/``)::
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -125,58 +127,92 @@ def _basis(notation: str) -> ox.NamedNode:
     return ox.NamedNode(str(BASIS_BY_NOTATION[notation]))
 
 
+# The chz: terms used per case and per unit, looked up once: ``OX.<name>`` goes through
+# rdflib's DefinedNamespace on every access, which costs seconds at 100,000 cases.
+_CASE, _UNIT = OX.Case, OX.Unit
+_EDITION, _AWCAT, _LISTPOS = OX.edition, OX.awardCategory, OX.listPosition
+_LEAD, _APPLICANT, _APPLIST = OX.leadApplicant, OX.applicant, OX.applicantList
+_DOMAIN, _DOMAIN_BASIS, _SOURCE_LINE = OX.domain, OX.domainBasis, OX.sourceLine
+_UNIT_TYPE, _UNIT_TYPE_BASIS = OX.unitType, OX.unitTypeBasis
+_REGION, _REGION_BASIS, _CO_APPLICANT = OX.region, OX.regionBasis, OX.coApplicant
+
+
+@cache
+def _positive(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_dt("positiveInteger"))
+
+
+class _Nodes(dict[str, ox.NamedNode]):
+    """IRI -> node, made once: editions, categories and sources repeat across cases."""
+
+    def __missing__(self, iri: str) -> ox.NamedNode:
+        node = self[iri] = ox.NamedNode(iri)
+        return node
+
+
+_BASIS_NODES = _Nodes()
+
+
 def case_block(
-    case: Case, iris: Iris, *, domain_iri: dict[str, ox.NamedNode], unit_iri: dict[str, ox.NamedNode]
+    case: Case,
+    iris: Iris,
+    *,
+    domain_iri: dict[str, ox.NamedNode],
+    unit_iri: dict[str, ox.NamedNode],
+    nodes: dict[str, ox.NamedNode] | None = None,
 ) -> list[Block]:
     """The triples of one case: its own block and the blocks of its applicant list."""
-    s = iris.case(case.id)
+    nodes = nodes if nodes is not None else _Nodes()
+    base = iris.base
+    s = ox.NamedNode(f"{base}case/{case.id}")
+    triple = ox.Triple
     applicants = [unit_iri[u] for u in case.applicants]
-    t = [
-        ox.Triple(s, RDF_TYPE, OX.Case),
-        ox.Triple(s, IDENT, ox.Literal(case.id)),
-    ]
+    t = [triple(s, RDF_TYPE, _CASE), triple(s, IDENT, ox.Literal(case.id))]
     t += _labelled(s, (TITLE, RDFS_LABEL), case.title_zh, case.title_en)
     t += [
-        ox.Triple(s, OX.edition, iris.edition(case.edition)),
-        ox.Triple(s, OX.awardCategory, iris.category(case.edition, case.category)),
-        ox.Triple(s, OX.listPosition, typed(case.position, "positiveInteger")),
-        ox.Triple(s, OX.leadApplicant, applicants[0]),
+        triple(s, _EDITION, nodes[f"{base}edition/{case.edition}"]),
+        triple(s, _AWCAT, nodes[f"{base}award-category/{case.edition}-{case.category}"]),
+        triple(s, _LISTPOS, _positive(case.position)),
+        triple(s, _LEAD, applicants[0]),
     ]
-    t += [ox.Triple(s, OX.applicant, u) for u in applicants]
+    t += [triple(s, _APPLICANT, u) for u in applicants]
     list_nodes = [ox.BlankNode(f"{case.id}-applicant-{i + 1}") for i in range(len(applicants))]
-    t.append(ox.Triple(s, OX.applicantList, list_nodes[0]))
-    t += [ox.Triple(s, OX.domain, domain_iri[d]) for d in case.domains]
-    t.append(ox.Triple(s, OX.domainBasis, _basis(case.domain_basis)))
+    t.append(triple(s, _APPLIST, list_nodes[0]))
+    t += [triple(s, _DOMAIN, domain_iri[d]) for d in case.domains]
+    t.append(triple(s, _DOMAIN_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[case.domain_basis])]))
     if case.source:
-        t.append(ox.Triple(s, DERIVED, iris.source(case.source)))
+        t.append(triple(s, DERIVED, nodes[f"{base}source/{case.source}"]))
     if case.source_line:
-        t.append(ox.Triple(s, OX.sourceLine, typed(case.source_line, "positiveInteger")))
-    blocks: list[Block] = [(s.value, t)]
+        t.append(triple(s, _SOURCE_LINE, _positive(case.source_line)))
+    key = s.value
+    blocks: list[Block] = [(key, t)]
+    last = len(list_nodes) - 1
     for i, node in enumerate(list_nodes):
-        rest = list_nodes[i + 1] if i + 1 < len(list_nodes) else NIL
-        blocks.append((f"{s.value} {i + 1:03d}", [ox.Triple(node, FIRST, applicants[i]), ox.Triple(node, REST, rest)]))
+        rest = list_nodes[i + 1] if i < last else NIL
+        blocks.append((f"{key} {i + 1:03d}", [triple(node, FIRST, applicants[i]), triple(node, REST, rest)]))
     return blocks
 
 
 def unit_block(unit: Unit, iris: Iris, co_applicants: Iterable[str]) -> Block:
     s = iris.unit(unit.id)
+    triple = ox.Triple
     t = [
-        ox.Triple(s, RDF_TYPE, OX.Unit),
-        ox.Triple(s, RDF_TYPE, ORG_TYPE),
-        ox.Triple(s, IDENT, ox.Literal(unit.id)),
+        triple(s, RDF_TYPE, _UNIT),
+        triple(s, RDF_TYPE, ORG_TYPE),
+        triple(s, IDENT, ox.Literal(unit.id)),
     ]
     t += _labelled(s, (RDFS_LABEL, PREF), unit.name_zh, unit.name_en)
-    t += [ox.Triple(s, ALT, zh(a)) for a in unit.aliases]
-    t.append(ox.Triple(s, OX.unitType, iris.unit_type(unit.type)))
-    t.append(ox.Triple(s, OX.unitTypeBasis, _basis(unit.type_basis)))
+    t += [triple(s, ALT, zh(a)) for a in unit.aliases]
+    t.append(triple(s, _UNIT_TYPE, iris.unit_type(unit.type)))
+    t.append(triple(s, _UNIT_TYPE_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.type_basis])]))
     if unit.region:
-        t.append(ox.Triple(s, OX.region, iris.region(unit.region)))
-        t.append(ox.Triple(s, OX.regionBasis, _basis(unit.region_basis)))
+        t.append(triple(s, _REGION, iris.region(unit.region)))
+        t.append(triple(s, _REGION_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.region_basis])]))
     if unit.parent:
-        t.append(ox.Triple(s, SUB_ORG, iris.unit(unit.parent)))
-    t += [ox.Triple(s, OX.coApplicant, iris.unit(other)) for other in co_applicants]
+        t.append(triple(s, SUB_ORG, iris.unit(unit.parent)))
+    t += [triple(s, _CO_APPLICANT, iris.unit(other)) for other in co_applicants]
     if unit.note:
-        t.append(ox.Triple(s, NOTE, ox.Literal(unit.note)))
+        t.append(triple(s, NOTE, ox.Literal(unit.note)))
     return s.value, t
 
 
@@ -303,19 +339,64 @@ def map_dataset(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabular
     >>> len(map_dataset(load_dataset("data"))) > 1000      # doctest: +SKIP
     True
     """
-    iris = Iris(base)
-    domain_iri = {n: iris.domain(n) for n in dataset.vocabulary.domains}
-    unit_iri = {u.id: iris.unit(u.id) for u in dataset.units}
-    co = co_applicant_map(dataset.cases)
-    blocks: list[Block] = []
-    for case in dataset.cases:
-        blocks += case_block(case, iris, domain_iri=domain_iri, unit_iri=unit_iri)
-    blocks += [unit_block(u, iris, co.get(u.id, ())) for u in dataset.units]
-    blocks += [edition_block(e, iris) for e in dataset.editions]
-    blocks += [category_block(c, iris) for c in dataset.categories]
-    blocks += [region_block(r, iris) for r in dataset.regions]
-    blocks += [source_block(s, iris) for s in dataset.sources]
-    if include_vocabulary:
-        blocks += vocabulary_blocks(dataset, base)
+    with paused_gc():
+        return _map_dataset(dataset, base, include_vocabulary)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of acyclic objects are made.
+
+    With the collector on, each generation-2 pass walks every live term, so mapping 100,000
+    cases took 3x longer (41 s against 13 s, measured); the terms hold no reference cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _map_dataset(dataset: Dataset, base: str, include_vocabulary: bool) -> list[ox.Triple]:
+    blocks = case_blocks(dataset, dataset.cases, base)
+    blocks += other_blocks(dataset, base, include_vocabulary=include_vocabulary)
     blocks.sort(key=lambda b: b[0])
     return [t for _, triples in blocks for t in triples]
+
+
+def case_blocks(dataset: Dataset, cases: Iterable[Case], base: str = DEFAULT_BASE) -> list[Block]:
+    """The blocks of ``cases`` (each case and its applicant list), sorted by subject.
+
+    A case's triples depend only on its own record and ``base``: the build caches them
+    per edition (see ``build(cache=...)``).
+    """
+    iris = Iris(base)
+    domain_iri = {n: iris.domain(n) for n in dataset.vocabulary.domains}
+    unit_iri = _Nodes()
+    for u in dataset.units:
+        unit_iri[u.id] = iris.unit(u.id)
+    nodes = _Nodes()
+    blocks: list[Block] = []
+    with paused_gc():
+        for case in cases:
+            blocks += case_block(case, iris, domain_iri=domain_iri, unit_iri=unit_iri, nodes=nodes)
+    blocks.sort(key=lambda b: b[0])
+    return blocks
+
+
+def other_blocks(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabulary: bool = True) -> list[Block]:
+    """Every block that is not a case's: units, editions, categories, regions, sources, vocabulary."""
+    iris = Iris(base)
+    co = co_applicant_map(dataset.cases)
+    with paused_gc():
+        blocks = [unit_block(u, iris, co.get(u.id, ())) for u in dataset.units]
+        blocks += [edition_block(e, iris) for e in dataset.editions]
+        blocks += [category_block(c, iris) for c in dataset.categories]
+        blocks += [region_block(r, iris) for r in dataset.regions]
+        blocks += [source_block(s, iris) for s in dataset.sources]
+        if include_vocabulary:
+            blocks += vocabulary_blocks(dataset, base)
+    blocks.sort(key=lambda b: b[0])
+    return blocks
