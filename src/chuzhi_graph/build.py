@@ -15,11 +15,12 @@ Outputs in ``out_dir`` (all written atomically, only after validation succeeded)
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,9 +30,9 @@ from rdflib import Graph
 from chuzhi_graph import __version__
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.fileio import AtomicFiles
-from chuzhi_graph.mapping import Iris, map_dataset
+from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES
-from chuzhi_graph.records import Dataset, load_dataset
+from chuzhi_graph.records import Case, Dataset, load_dataset
 from chuzhi_graph.validate import check
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class BuildResult:
     triples: int
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    cached_editions: list[str] = field(default_factory=list)  # editions read from the cache
 
 
 def data_prefixes(base: str) -> dict[str, str]:
@@ -107,68 +109,271 @@ def counts_of(dataset: Dataset) -> dict[str, int]:
     }
 
 
+#: ``validate=True`` ("auto") runs pySHACL up to this many triples, the compiled shapes above
+SHACL_MAX_TRIPLES = 100_000
+#: the default formats leave out JSON-LD above this many triples (rdflib's writer: minutes)
+JSONLD_MAX_TRIPLES = 200_000
+VALIDATORS = ("auto", "shacl", "compiled")
+
+
 def build(
     data_dir: str | Path = "data",
     out_dir: str | Path = "out",
     base: str = DEFAULT_BASE,
     *,
     ontology_dir: str | Path | None = None,
-    formats: tuple[str, ...] = FORMATS,
-    validate: bool = True,
+    formats: tuple[str, ...] | None = None,
+    validate: bool | str = True,
     created: str | None = None,
+    cache: str | Path | None = None,
 ) -> BuildResult:
-    """Read, map, validate and write the dumps; nothing is written unless all succeeds."""
+    """Read, map, validate and write the dumps; nothing is written unless all succeeds.
+
+    ``formats``: default ``FORMATS``, without JSON-LD above :data:`JSONLD_MAX_TRIPLES` triples.
+    ``validate``: ``True``/``"auto"`` (pySHACL up to :data:`SHACL_MAX_TRIPLES` triples, the
+    SHACL shapes compiled to a fast checker above), ``"shacl"``, ``"compiled"`` or ``False``.
+    ``cache``: a folder where the triples of each edition's cases are kept, keyed by a hash
+    of that edition's records; a rebuild maps only the editions whose records changed.
+
+    >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0   # doctest: +SKIP
+    True
+    """
     check_base(base)
+    engine = "auto" if validate is True else validate
+    if engine and engine not in VALIDATORS:
+        raise DataError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
-    timings["read"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    triples = map_dataset(dataset, base)
-    timings["map"] = time.perf_counter() - t0
-
-    graph: Graph | None = None
-    if validate:
+    with paused_gc():
         t0 = time.perf_counter()
-        from chuzhi_graph.validate import shapes_graph
+        dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
+        timings["read"] = time.perf_counter() - t0
 
-        graph = to_rdflib(triples)
-        check(graph, shapes_graph(ontology_dir))
-        timings["validate"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if cache is not None:
+            mapped = _map_segmented(dataset, base, Path(cache))
+        else:
+            mapped = _Mapped(map_dataset(dataset, base))
+        timings["map"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    prefixes = data_prefixes(base)
-    files: dict[str, Path] = {}
-    with AtomicFiles() as atomic:
-        for fmt in formats:
-            target = out_dir / f"{DUMP_NAME}.{fmt}"
-            tmp = atomic.path(target)
-            if fmt == "ttl":
-                ox.serialize(triples, str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
-            elif fmt == "nt":
-                tmp.write_bytes(serialize_ntriples(triples))
-            elif fmt == "jsonld":
-                graph = graph if graph is not None else to_rdflib(triples)
-                tmp.write_text(jsonld_text(graph, prefixes), encoding="utf-8")
-                context = out_dir / f"{DUMP_NAME}.context.jsonld"
-                atomic.path(context).write_text(
-                    json.dumps({"@context": prefixes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                    encoding="utf-8",
-                )
-                files["context"] = context
+        nt_lines: list[bytes] | None = None
+        graph: Graph | None = None
+        if engine == "auto":
+            engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
+        if engine:
+            t0 = time.perf_counter()
+            from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
+
+            shapes = shapes_graph(ontology_dir)
+            if engine == "shacl":
+                graph = mapped.rdflib_graph()
+                check(graph, shapes)
             else:
-                raise DataError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
-            files[fmt] = target
-        counts = counts_of(dataset)
-        void = out_dir / "void.ttl"
-        void_triples = dataset_description(dataset, base, len(triples), counts, files, atomic, created)
-        ox.serialize(void_triples, str(atomic.path(void)), ox.RdfFormat.TURTLE, prefixes=prefixes)
-        files["void"] = void
-    timings["write"] = time.perf_counter() - t0
-    log.info("built %d triples from %d cases into %s", len(triples), counts["cases"], out_dir)
-    return BuildResult(out_dir, files, len(triples), counts, timings)
+                nt_lines = mapped.nt_lines()
+                check_ntriples(nt_lines, compile_shapes(shapes))
+            timings["validate"] = time.perf_counter() - t0
+
+        if formats is None:
+            formats = FORMATS if mapped.n_triples <= JSONLD_MAX_TRIPLES else tuple(f for f in FORMATS if f != "jsonld")
+            if "jsonld" not in formats:
+                log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
+        t0 = time.perf_counter()
+        prefixes = data_prefixes(base)
+        files: dict[str, Path] = {}
+        with AtomicFiles() as atomic:
+            for fmt in formats:
+                target = out_dir / f"{DUMP_NAME}.{fmt}"
+                tmp = atomic.path(target)
+                if fmt == "ttl":
+                    mapped.write_turtle(tmp, prefixes)
+                elif fmt == "nt":
+                    lines = nt_lines if nt_lines is not None else mapped.nt_lines()
+                    lines.sort()
+                    with tmp.open("wb") as fh:
+                        fh.writelines(lines)
+                elif fmt == "jsonld":
+                    graph = graph if graph is not None else mapped.rdflib_graph()
+                    tmp.write_text(jsonld_text(graph, prefixes), encoding="utf-8")
+                    context = out_dir / f"{DUMP_NAME}.context.jsonld"
+                    atomic.path(context).write_text(
+                        json.dumps({"@context": prefixes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                        encoding="utf-8",
+                    )
+                    files["context"] = context
+                else:
+                    raise DataError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+                files[fmt] = target
+            counts = counts_of(dataset)
+            void = out_dir / "void.ttl"
+            void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, atomic, created)
+            ox.serialize(void_triples, str(atomic.path(void)), ox.RdfFormat.TURTLE, prefixes=prefixes)
+            files["void"] = void
+        timings["write"] = time.perf_counter() - t0
+        if isinstance(mapped, _SegmentedMapped):
+            mapped.save_cache()
+    log.info("built %d triples from %d cases into %s", mapped.n_triples, counts["cases"], out_dir)
+    result = BuildResult(out_dir, files, mapped.n_triples, counts, timings)
+    if isinstance(mapped, _SegmentedMapped):
+        result.cached_editions = mapped.hits
+    return result
+
+
+class _Mapped:
+    """The mapped graph as one sorted list of triples."""
+
+    def __init__(self, triples: list[ox.Triple]) -> None:
+        self.triples = triples
+
+    @property
+    def n_triples(self) -> int:
+        return len(self.triples)
+
+    def nt_lines(self) -> list[bytes]:
+        return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+
+    def rdflib_graph(self) -> Graph:
+        return to_rdflib(self.triples)
+
+    def write_turtle(self, path: Path, prefixes: dict[str, str]) -> None:
+        ox.serialize(self.triples, str(path), ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+@dataclass
+class _Segment:
+    """The cases of one edition, mapped: Turtle statements (no prefix lines) and N-Triples lines."""
+
+    edition: str
+    key: str
+    first: str
+    last: str
+    turtle: bytes
+    nt: bytes
+    n_triples: int
+
+
+CACHE_VERSION = "1"
+
+
+class _SegmentedMapped(_Mapped):
+    """The graph as blocks before the cases, one segment per edition, blocks after the cases.
+
+    Subject IRIs of cases share the prefix ``{base}case/``, so all case blocks form one run
+    in subject order; when the editions' runs do not overlap, the dumps are the parts
+    written one after the other, byte for byte what the unsegmented build writes.
+    """
+
+    def __init__(self, before: list[ox.Triple], segments: list[_Segment], after: list[ox.Triple],
+                 cache_dir: Path, hits: list[str]) -> None:
+        super().__init__([])
+        self.before, self.segments, self.after = before, segments, after
+        self.cache_dir, self.hits = cache_dir, hits
+
+    @property
+    def n_triples(self) -> int:
+        return len(self.before) + len(self.after) + sum(s.n_triples for s in self.segments)
+
+    def nt_lines(self) -> list[bytes]:
+        lines = ox.serialize(self.before, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        for seg in self.segments:
+            lines += seg.nt.splitlines(keepends=True)
+        lines += ox.serialize(self.after, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        return lines
+
+    def rdflib_graph(self) -> Graph:
+        graph = Graph()
+        graph.parse(data=b"".join(self.nt_lines()), format="nt")
+        return graph
+
+    def write_turtle(self, path: Path, prefixes: dict[str, str]) -> None:
+        head = ox.serialize(self.before, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+        tail = ox.serialize(self.after, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+        with path.open("wb") as fh:
+            fh.write(head)
+            fh.writelines(seg.turtle for seg in self.segments)
+            fh.write(_turtle_body(tail) if head else tail)
+
+    def save_cache(self) -> None:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        for seg in self.segments:
+            if seg.edition in self.hits:
+                continue
+            stem = self.cache_dir / _cache_stem(seg.edition)
+            meta = {"key": seg.key, "first": seg.first, "last": seg.last, "triples": seg.n_triples}
+            stem.with_suffix(".json").unlink(missing_ok=True)
+            for suffix, data in ((".ttl", seg.turtle), (".nt", seg.nt),
+                                 (".json", json.dumps(meta).encode())):  # json last: it validates the pair
+                tmp = stem.with_suffix(suffix + ".tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, stem.with_suffix(suffix))
+
+
+def _cache_stem(edition: str) -> str:
+    return "edition-" + edition
+
+
+def _turtle_body(data: bytes) -> bytes:
+    """Turtle as pyoxigraph writes it, without its leading ``@prefix`` lines."""
+    start = 0
+    while data.startswith(b"@prefix ", start):
+        start = data.index(b"\n", start) + 1
+    return data[start:]
+
+
+def edition_key(cases: list[Case], base: str) -> str:
+    """Hash of what an edition's case triples depend on: the case records, base and code version."""
+    from chuzhi_graph import mapping
+
+    digest = hashlib.sha256()
+    digest.update(f"{CACHE_VERSION} {__version__} {base}\n".encode())
+    digest.update(hashlib.sha256(Path(mapping.__file__).read_bytes()).digest())
+    for case in cases:
+        digest.update(repr(astuple(case)[:-1]).encode())  # all fields but the row number
+    return digest.hexdigest()
+
+
+def _map_segmented(dataset: Dataset, base: str, cache_dir: Path) -> _Mapped:
+    """Map with the per-edition cache: unchanged editions are read back, not mapped again."""
+    by_edition: dict[str, list[Case]] = {}
+    for case in dataset.cases:
+        by_edition.setdefault(case.edition, []).append(case)
+    prefixes = data_prefixes(base)
+    segments, hits = [], []
+    for edition, cases in by_edition.items():
+        key = edition_key(cases, base)
+        stem = cache_dir / _cache_stem(edition)
+        segment = _load_segment(stem, edition, key)
+        if segment is not None:
+            hits.append(edition)
+        else:
+            blocks = case_blocks(dataset, cases, base)
+            triples = [t for _, ts in blocks for t in ts]
+            segment = _Segment(
+                edition, key, blocks[0][0], blocks[-1][0],
+                _turtle_body(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)),
+                ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), len(triples),
+            )
+        segments.append(segment)
+    segments.sort(key=lambda s: s.first)
+    if any(a.last >= b.first for a, b in itertools.pairwise(segments)):
+        log.info("editions' case IRIs interleave: mapping every case (the cache is not used)")
+        return _Mapped(map_dataset(dataset, base))
+    others = other_blocks(dataset, base)
+    prefix = base + "case/"
+    before = [t for k, ts in others if k < prefix for t in ts]
+    after = [t for k, ts in others if k >= prefix for t in ts]
+    log.info("cache: %d of %d editions unchanged", len(hits), len(segments))
+    return _SegmentedMapped(before, segments, after, cache_dir, hits)
+
+
+def _load_segment(stem: Path, edition: str, key: str) -> _Segment | None:
+    try:
+        meta = json.loads(stem.with_suffix(".json").read_bytes())
+        if meta.get("key") != key:
+            return None
+        return _Segment(edition, key, meta["first"], meta["last"], stem.with_suffix(".ttl").read_bytes(),
+                        stem.with_suffix(".nt").read_bytes(), int(meta["triples"]))
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def jsonld_text(graph: Graph, prefixes: dict[str, str]) -> str:

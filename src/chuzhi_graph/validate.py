@@ -274,7 +274,8 @@ def validate_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None =
             values = index.get(node, [])
             if values or rule.min_count or rule.has_value is not None:
                 for message in _check(rule, values, instance_of):
-                    violations.append(Violation(_node_text(node), _short(rule.path), rule.message or message, rule.shape))
+                    text = rule.message or message
+                    violations.append(Violation(_node_text(node), _short(rule.path), text, rule.shape))
     violations.sort(key=lambda v: (v.focus, v.path, v.message))
     text = "\n".join(str(v) for v in violations)
     return Report(not violations, violations, text)
@@ -339,7 +340,9 @@ def _check(
             continue
         literal = parse_literal(v)
         lexical, datatype, language = literal if literal is not None else (_node_text(v), "", "")
-        if rule.datatype is not None and (literal is None or datatype != rule.datatype or not _well_formed(lexical, datatype)):
+        if rule.datatype is not None and (
+            literal is None or datatype != rule.datatype or not _well_formed(lexical, datatype)
+        ):
             out.append(f"Value {v.decode()} is not a well-formed {rule.datatype}")
         if rule.pattern is not None and (v.startswith(b"_:") or not rule.pattern.search(lexical)):
             out.append(f"Value {v.decode()} does not match {rule.pattern.pattern}")
@@ -371,7 +374,12 @@ def _well_formed(lexical: str, datatype: str) -> bool:
 
 def check_triples(triples: Iterable[ox.Triple], rules: list[PropertyRule] | None = None) -> Report:
     """:func:`validate_triples`, raising :class:`ValidationError` as :func:`check` does."""
-    report = validate_triples(triples, rules)
+    return check_ntriples(ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).splitlines(), rules)
+
+
+def check_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None = None) -> Report:
+    """:func:`validate_ntriples`, raising :class:`ValidationError` as :func:`check` does."""
+    report = validate_ntriples(lines, rules)
     if not report.conforms:
         shown = "; ".join(str(v) for v in report.violations[:5])
         more = len(report.violations) - 5
