@@ -1,0 +1,413 @@
+"""Views of the knowledge graph as networkx graphs, for drawing and measuring.
+
+Every view is built from the RDF dump (never from the record tables) by the SPARQL
+queries in ``queries/views/*.rq``, run on an in-memory pyoxigraph store:
+
+- ``institutions``: applicant units; ``co-applicant`` edges weighted by the number of
+  shared cases, and ``parent`` edges (``org:subOrganizationOf``) to parent units, which are
+  added as nodes;
+- ``cases``: the tripartite graph unit - case - domain;
+- ``domains``: two domains are linked when one case has both, weighted by such cases;
+- ``full``: every case, unit, domain, region, edition, award category, unit type, track and
+  source document with its typed links (a ``MultiDiGraph``, one edge per triple).
+
+Filters (each a value or a list of values; values of one filter are alternatives, different
+filters must all hold): ``edition`` (id, year or label), ``category`` (notation such as
+``gov``, id or label), ``domain`` (notation or label; narrower domains match too) and
+``unit_type`` (notation or label). A case filter keeps the cases that pass; a unit-type
+filter keeps the units of that type and the cases one of them applied for.
+
+>>> g = build_view("out/chuzhi.nt", "institutions", edition="2022")   # doctest: +SKIP
+>>> g.nodes["https://w3id.org/chuzhi/unit/state-grid-hubei"]["label"]  # doctest: +SKIP
+'国网湖北省电力有限公司'
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+import pyoxigraph as ox
+
+from chuzhi_graph.errors import DataError, QueryError
+
+VIEWS = ("institutions", "cases", "domains", "full")
+
+#: Node kinds: class local name -> kind, in drawing order.
+KIND_OF_CLASS = {
+    "Case": "case", "Unit": "unit", "Domain": "domain", "Region": "region",
+    "Edition": "edition", "AwardCategory": "category", "UnitType": "unit-type",
+    "Track": "track", "SourceDocument": "source",
+}
+KIND_LABELS = {
+    "case": "案例", "unit": "单位", "domain": "治理领域", "region": "行政区划",
+    "edition": "届次", "category": "奖项类别", "unit-type": "单位类型", "track": "评选赛道",
+    "source": "来源文献",
+}
+EDGE_KIND_LABELS = {
+    "co-applicant": "共同申报", "parent": "上级单位", "applicant": "申报",
+    "domain": "治理领域", "co-occurrence": "同案共现",
+}
+CHZ = "https://w3id.org/chuzhi/def#"
+DUMP_NAMES = ("chuzhi.nt", "chuzhi.ttl")
+FORMAT_OF_SUFFIX = {
+    ".nt": ox.RdfFormat.N_TRIPLES, ".ttl": ox.RdfFormat.TURTLE, ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG, ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """View filters; each holds alternatives, an empty tuple means no filter."""
+
+    edition: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    domain: tuple[str, ...] = ()
+    unit_type: tuple[str, ...] = ()
+
+    def active(self) -> bool:
+        return any((self.edition, self.category, self.domain, self.unit_type))
+
+    def describe(self) -> str:
+        """``edition=2022; domain=平安法治``, or an empty string."""
+        parts = [f"{name}={'|'.join(values)}" for name, values in (
+            ("edition", self.edition), ("category", self.category),
+            ("domain", self.domain), ("unit-type", self.unit_type)) if values]
+        return "; ".join(parts)
+
+
+def _values(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    return tuple(v for v in value if v and v.strip())
+
+
+@cache
+def view_query(name: str) -> str:
+    """The text of ``queries/views/NAME.rq``."""
+    return resources.files("chuzhi_graph").joinpath(f"queries/views/{name}.rq").read_text("utf-8")
+
+
+def find_dump(path: Path) -> Path:
+    """The dump in ``path``: the file itself, or ``chuzhi.nt``/``chuzhi.ttl`` in a folder."""
+    if path.is_dir():
+        for name in DUMP_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise DataError(f"no graph dump ({' or '.join(DUMP_NAMES)}) in the folder: run "
+                        "`chuzhi-graph build` first", file=path)
+    if not path.is_file():
+        raise DataError("graph dump not found: run `chuzhi-graph build` first", file=path)
+    return path
+
+
+def load_store(source: str | Path | ox.Store) -> ox.Store:
+    """An in-memory pyoxigraph store of the dump ``source`` (a file, a folder or a store).
+
+    >>> store = load_store("out/chuzhi.nt")       # doctest: +SKIP
+    """
+    if isinstance(source, ox.Store):
+        return source
+    path = find_dump(Path(source))
+    fmt = FORMAT_OF_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(f"unknown RDF format {path.suffix!r} (known: "
+                        f"{', '.join(sorted(FORMAT_OF_SUFFIX))})", file=path)
+    store = ox.Store()
+    try:
+        store.bulk_load(path=str(path), format=fmt)
+    except SyntaxError as exc:
+        raise DataError(f"cannot parse the graph dump: {exc}", file=path) from None
+    return store
+
+
+def _rows(store: ox.Store, name: str) -> list[dict[str, str]]:
+    """Solutions of a view query as dicts of plain strings (IRIs and literal values)."""
+    try:
+        solutions = store.query(view_query(name))
+    except (SyntaxError, OSError) as exc:  # pragma: no cover - the shipped queries are tested
+        raise QueryError(f"view query failed: {exc}", file=f"queries/views/{name}.rq") from None
+    names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+    out = []
+    for solution in solutions:  # type: ignore[union-attr]
+        row = {}
+        for var in names:
+            term = solution[var]
+            if term is not None:
+                row[var] = term.value
+        out.append(row)
+    return out
+
+
+@dataclass
+class Facts:
+    """What the views need, read from the store once."""
+
+    units: dict[str, dict[str, object]] = field(default_factory=dict)
+    cases: dict[str, dict[str, object]] = field(default_factory=dict)
+    applicants: dict[str, list[str]] = field(default_factory=dict)
+    case_domains: dict[str, list[str]] = field(default_factory=dict)
+    domains: dict[str, dict[str, object]] = field(default_factory=dict)
+    ancestors: dict[str, set[str]] = field(default_factory=dict)
+
+
+def read_facts(store: ox.Store) -> Facts:
+    """Units, cases, applicants and domains of the graph, through the view queries."""
+    facts = Facts()
+    for r in _rows(store, "units"):
+        facts.units[r["unit"]] = {
+            "label": r["name"], "aliases": sorted(a for a in r.get("aliases", "").split("|") if a),
+            "unit_type": r.get("typeLabel", ""), "unit_type_id": r.get("typeNotation", ""),
+            "region": r.get("regionLabel", ""), "parent": r.get("parent", ""),
+        }
+    for r in _rows(store, "cases"):
+        facts.cases[r["case"]] = {
+            "label": r["title"], "edition": r["edition"], "edition_id": r["editionId"],
+            "edition_label": r["editionLabel"], "year": r["year"], "category": r["category"],
+            "category_id": r["categoryNotation"], "category_label": r["categoryLabel"],
+        }
+    for r in _rows(store, "applicants"):
+        facts.applicants.setdefault(r["case"], []).append(r["unit"])
+    for r in _rows(store, "case-domains"):
+        facts.case_domains.setdefault(r["case"], []).append(r["domain"])
+    for r in _rows(store, "domains"):
+        facts.domains[r["domain"]] = {"label": r["label"], "notation": r["notation"]}
+        facts.ancestors.setdefault(r["domain"], set()).add(r["ancestor"])
+    return facts
+
+
+def _tail(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _match(values: tuple[str, ...], known: dict[str, set[str]], what: str, option: str) -> set[str]:
+    """IRIs named by ``values``; ``known`` maps each accepted name to IRIs."""
+    out: set[str] = set()
+    for value in values:
+        hits = known.get(value.strip()) or known.get(value.strip().casefold())
+        if not hits:
+            names = sorted({n for n in known if not n.startswith("http")})
+            raise QueryError(f"unknown {what} {value!r} (known: {', '.join(names[:30])})",
+                             field=option)
+        out |= hits
+    return out
+
+
+def _index(items: Iterable[tuple[str, Iterable[str]]]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = defaultdict(set)
+    for iri, names in items:
+        for name in names:
+            if name:
+                index[name].add(iri)
+                index[name.casefold()].add(iri)
+    return index
+
+
+def select(facts: Facts, filters: Filters) -> tuple[set[str], set[str]]:
+    """The cases and units that pass ``filters``."""
+    cases = set(facts.cases)
+    if filters.edition:
+        known = _index((c["edition"], (c["edition"], c["edition_id"], c["year"], c["edition_label"]))
+                       for c in facts.cases.values())  # type: ignore[misc]
+        wanted = _match(filters.edition, known, "edition", "--edition")
+        cases = {c for c in cases if facts.cases[c]["edition"] in wanted}
+    if filters.category:
+        known = _index((c["category"], (c["category"], _tail(str(c["category"])), c["category_id"],
+                                         c["category_label"])) for c in facts.cases.values())  # type: ignore[misc]
+        wanted = _match(filters.category, known, "award category", "--category")
+        cases = {c for c in cases if facts.cases[c]["category"] in wanted}
+    if filters.domain:
+        known = _index((d, (d, str(v["notation"]), str(v["label"]))) for d, v in facts.domains.items())
+        wanted = _match(filters.domain, known, "domain", "--domain")
+        cases = {c for c in cases
+                 if any(facts.ancestors.get(d, {d}) & wanted for d in facts.case_domains.get(c, ()))}
+    units = {u for c in cases for u in facts.applicants.get(c, ())}
+    if filters.unit_type:
+        known = _index((str(u["unit_type_id"]), (str(u["unit_type_id"]), str(u["unit_type"])))
+                       for u in facts.units.values())
+        wanted = _match(filters.unit_type, known, "unit type", "--unit-type")
+        units = {u for u in units if facts.units[u]["unit_type_id"] in wanted}
+        cases = {c for c in cases if set(facts.applicants.get(c, ())) & units}
+    return cases, units
+
+
+def _case_node(facts: Facts, case: str) -> dict[str, object]:
+    c = facts.cases[case]
+    return {
+        "kind": "case", "label": c["label"], "group": "case", "aliases": [],
+        "edition": c["edition_label"], "category": c["category_label"],
+        "categories": [c["category_label"]],
+        "domains": [facts.domains[d]["label"] for d in facts.case_domains.get(case, ())],
+        "applicants": [facts.units[u]["label"] for u in facts.applicants.get(case, ())],
+        "cases": 1,
+    }
+
+
+def _unit_node(facts: Facts, unit: str, cases: Sequence[str]) -> dict[str, object]:
+    u = facts.units[unit]
+    return {
+        "kind": "unit", "label": u["label"], "group": f"unit:{u['unit_type_id']}",
+        "aliases": u["aliases"], "unit_type": u["unit_type"], "region": u["region"],
+        "cases": len(cases), "case_titles": [facts.cases[c]["label"] for c in cases],
+        "categories": sorted({str(facts.cases[c]["category_label"]) for c in cases}),
+        "domains": sorted({str(facts.domains[d]["label"]) for c in cases
+                           for d in facts.case_domains.get(c, ())}),
+    }
+
+
+def _domain_node(facts: Facts, domain: str, cases: Sequence[str]) -> dict[str, object]:
+    d = facts.domains[domain]
+    return {
+        "kind": "domain", "label": d["label"], "group": "domain", "aliases": [],
+        "cases": len(cases), "case_titles": [facts.cases[c]["label"] for c in cases],
+        "categories": sorted({str(facts.cases[c]["category_label"]) for c in cases}),
+        "domains": [d["label"]],
+    }
+
+
+def _cases_of(facts: Facts, cases: set[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    by_unit: dict[str, list[str]] = defaultdict(list)
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for case in sorted(cases):
+        for u in facts.applicants.get(case, ()):
+            by_unit[u].append(case)
+        for d in facts.case_domains.get(case, ()):
+            by_domain[d].append(case)
+    return by_unit, by_domain
+
+
+def institutions_view(facts: Facts, cases: set[str], units: set[str], *, parents: bool = True) -> nx.Graph:
+    """Units linked by shared cases (weight = number of cases) and to their parents."""
+    g = nx.Graph()
+    by_unit, _ = _cases_of(facts, cases)
+    for unit in sorted(units, key=lambda u: (facts.units[u]["label"], u)):
+        g.add_node(unit, **_unit_node(facts, unit, by_unit.get(unit, [])))
+    ties: Counter[tuple[str, str]] = Counter()
+    for case in sorted(cases):
+        members = sorted(u for u in facts.applicants.get(case, ()) if u in units)
+        ties.update(itertools.combinations(members, 2))
+    for (a, b), n in sorted(ties.items()):
+        g.add_edge(a, b, kind="co-applicant", weight=n)
+    if parents:
+        todo = sorted(units)
+        while todo:
+            unit = todo.pop()
+            parent = str(facts.units[unit]["parent"])
+            if not parent or parent not in facts.units:
+                continue
+            if parent not in g:
+                g.add_node(parent, **_unit_node(facts, parent, by_unit.get(parent, [])))
+                todo.append(parent)
+            if not g.has_edge(unit, parent):
+                g.add_edge(unit, parent, kind="parent", weight=1)
+    return g
+
+
+def cases_view(facts: Facts, cases: set[str], units: set[str]) -> nx.Graph:
+    """The tripartite graph: units - cases (applicant) - domains."""
+    g = nx.Graph()
+    by_unit, by_domain = _cases_of(facts, cases)
+    for case in sorted(cases):
+        g.add_node(case, **_case_node(facts, case))
+    for unit in sorted(units):
+        g.add_node(unit, **_unit_node(facts, unit, by_unit.get(unit, [])))
+    for domain in sorted(by_domain):
+        g.add_node(domain, **_domain_node(facts, domain, by_domain[domain]))
+    for case in sorted(cases):
+        applicants = facts.applicants.get(case, [])
+        for i, unit in enumerate(applicants):
+            if unit in units:
+                g.add_edge(unit, case, kind="applicant", lead=i == 0, weight=1)
+        for domain in facts.case_domains.get(case, ()):
+            g.add_edge(case, domain, kind="domain", weight=1)
+    return g
+
+
+def domains_view(facts: Facts, cases: set[str]) -> nx.Graph:
+    """Domains linked when one case has both, weighted by the number of such cases."""
+    g = nx.Graph()
+    _, by_domain = _cases_of(facts, cases)
+    for domain in sorted(by_domain):
+        g.add_node(domain, **_domain_node(facts, domain, by_domain[domain]))
+    ties: Counter[tuple[str, str]] = Counter()
+    for case in sorted(cases):
+        ties.update(itertools.combinations(sorted(set(facts.case_domains.get(case, ()))), 2))
+    for (a, b), n in sorted(ties.items()):
+        g.add_edge(a, b, kind="co-occurrence", weight=n)
+    return g
+
+
+def full_view(store: ox.Store, facts: Facts, cases: set[str], units: set[str],
+              filters: Filters) -> nx.MultiDiGraph:
+    """Every resource of the view kinds with its typed links, one edge per triple."""
+    g = nx.MultiDiGraph()
+    by_unit, by_domain = _cases_of(facts, cases)
+    for r in _rows(store, "resources"):
+        iri, kind = r["resource"], KIND_OF_CLASS[_tail(r["class"])]
+        if filters.active() and ((kind == "case" and iri not in cases)
+                                 or (kind == "unit" and filters.unit_type and iri not in units)):
+            continue
+        if kind == "case":
+            attrs = _case_node(facts, iri)
+        elif kind == "unit":
+            attrs = _unit_node(facts, iri, by_unit.get(iri, []))
+        elif kind == "domain":
+            attrs = _domain_node(facts, iri, by_domain.get(iri, []))
+        else:
+            attrs = {"kind": kind, "label": r.get("label", _tail(iri)), "group": kind, "aliases": [],
+                     "categories": [], "domains": [], "cases": 0}
+        g.add_node(iri, **attrs)
+    for r in _rows(store, "links"):
+        s, p, o = r["s"], r["p"], r["o"]
+        if s in g and o in g:
+            prefixed = "chz:" + p[len(CHZ):] if p.startswith(CHZ) else p
+            g.add_edge(s, o, key=prefixed, kind=prefixed, label=r.get("label", _tail(p)), weight=1)
+    return g
+
+
+def build_view(
+    source: str | Path | ox.Store,
+    view: str,
+    *,
+    edition: str | Iterable[str] | None = None,
+    category: str | Iterable[str] | None = None,
+    domain: str | Iterable[str] | None = None,
+    unit_type: str | Iterable[str] | None = None,
+    parents: bool = True,
+) -> nx.Graph:
+    """The networkx graph of ``view`` over the dump ``source`` (file, folder or store).
+
+    Nodes are IRIs with the attributes ``kind``, ``label`` (Chinese), ``group`` (colour
+    class), ``aliases``, ``cases`` and the lists ``categories``/``domains`` used by the
+    page filters; edges carry ``kind`` and ``weight``. ``parents`` adds parent-organisation
+    edges to the institutions view.
+
+    >>> g = build_view("out", "domains")       # doctest: +SKIP
+    >>> sorted(g.nodes(data="label"))[0]       # doctest: +SKIP
+    ('https://w3id.org/chuzhi/domain/agriculture', '农业农村')
+    """
+    if view not in VIEWS:
+        raise QueryError(f"unknown view {view!r} (known: {', '.join(VIEWS)})", field="VIEW")
+    filters = Filters(_values(edition), _values(category), _values(domain), _values(unit_type))
+    store = load_store(source)
+    facts = read_facts(store)
+    cases, units = select(facts, filters)
+    graph: nx.Graph
+    if view == "institutions":
+        graph = institutions_view(facts, cases, units, parents=parents)
+    elif view == "cases":
+        graph = cases_view(facts, cases, units)
+    elif view == "domains":
+        graph = domains_view(facts, cases)
+    else:
+        graph = full_view(store, facts, cases, units, filters)
+    graph.graph.update(view=view, filters=filters.describe())
+    return graph
