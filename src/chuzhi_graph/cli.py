@@ -310,6 +310,82 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
     else:
         click.echo(run.report, nl=False)
 
+
+# ---------------------------------------------------------------- render, stats (issue 5)
+
+VIEW_NAMES = ("institutions", "cases", "domains", "full")
+
+
+def view_options(func: F) -> F:
+    """The graph source and the view filters shared by `render` and `stats`."""
+    options = [
+        click.argument("view", type=click.Choice(VIEW_NAMES)),
+        click.option("--graph", "graph_path", type=click.Path(path_type=Path), default=Path("out"),
+                     show_default=True, help="Graph dump (.nt/.ttl) or the folder holding chuzhi.nt."),
+        click.option("--edition", multiple=True, help="Only this edition (id, year or label); repeatable."),
+        click.option("--category", multiple=True,
+                     help="Only this award category (notation, id or label); repeatable."),
+        click.option("--domain", multiple=True,
+                     help="Only cases of this domain or a narrower one (notation or label); repeatable."),
+        click.option("--unit-type", multiple=True, help="Only units of this type (notation or label); repeatable."),
+        click.option("--parents/--no-parents", default=True, show_default=True,
+                     help="Parent-organisation edges in the institutions view."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
+          domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool) -> Any:
+    from chuzhi_graph.graphs import build_view
+
+    graph = build_view(graph_path, view, edition=edition, category=category, domain=domain,
+                       unit_type=unit_type, parents=parents)
+    echo_err(f"{view}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+    return graph
+
+
+@cli.command()
+@view_options
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Output file (default: VIEW.FORMAT beside the graph dump).")
+@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "graphml", "gexf"]),
+              default="html", show_default=True, help="Interactive page, picture, or Gephi export.")
+@click.option("--title", help="Page or picture title (default: the view's).")
+@click.option("--size-by", type=click.Choice(["degree", "cases"]),
+              help="Node size measure (default: cases for institutions/domains, else degree).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same seed, same picture).")
+@handle_errors
+def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
+           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, output: Path | None,
+           fmt: str, title: str | None, size_by: str | None, seed: int) -> None:
+    """Draw VIEW (institutions, cases, domains, full) as offline HTML, png/svg or graphml/gexf."""
+    from chuzhi_graph.render import render as run_render
+
+    graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
+    if output is None:
+        folder = graph_path if graph_path.is_dir() else graph_path.parent
+        output = folder / f"{view}.{fmt}"
+    click.echo(str(run_render(graph, output, fmt, title, size_by=size_by, seed=seed)))
+
+
+@cli.command()
+@view_options
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many nodes to list per measure.")
+@handle_errors
+def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
+          domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, top: int) -> None:
+    """Network figures of VIEW: size, components, degree, betweenness, communities."""
+    from chuzhi_graph.stats import compute_stats, format_stats
+
+    graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
+    click.echo(format_stats(compute_stats(graph, top=top), fmt), nl=False)
+
+
 def main() -> None:
     """Entry point of the ``chuzhi-graph`` console script."""
     cli(prog_name="chuzhi-graph")

@@ -160,7 +160,7 @@ def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 50,
         pos += disp / length[:, None] * np.minimum(length, step)[:, None]
         step = max(step * 0.93, 0.02)
     pos -= pos.mean(axis=0)
-    return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, pos)}
+    return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, pos, strict=True)}
 
 
 def layout(graph: nx.Graph, seed: int = DEFAULT_SEED) -> dict[object, tuple[float, float]]:
