@@ -356,15 +356,15 @@ def render_html(graph: nx.Graph, path: str | Path, title: str = "楚治案例知
 # ---------------------------------------------------------------- pictures and exports
 
 
-def cjk_font(candidates: tuple[str, ...] = CJK_FONTS) -> str:
-    """The first installed font family of ``candidates`` that has Chinese glyphs.
+def cjk_font(candidates: tuple[str, ...] | None = None) -> str:
+    """The first installed font family of ``candidates`` (default :data:`CJK_FONTS`).
 
     Raises :class:`EnvironmentProblem` naming the Debian package to install when none is.
     """
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in candidates:
+    for name in CJK_FONTS if candidates is None else candidates:
         if name in installed:
             return name
     raise EnvironmentProblem(
