@@ -1,0 +1,126 @@
+"""Network figures of the views, checked against hand counts of the 2022 data (issue 5)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from chuzhi_graph.cli import cli
+from chuzhi_graph.errors import QueryError
+from chuzhi_graph.graphs import build_view
+from chuzhi_graph.stats import compute_stats, format_stats
+
+UNIT = "https://w3id.org/chuzhi/unit/"
+TRIANGLE = ("hust-cse-cpss-team", "hubei-chutian-smart-transport", "hubei-chutian-expressway-digital")
+
+
+@pytest.fixture(scope="module")
+def institutions(built):
+    return build_view(built.out_dir, "institutions")
+
+
+def by_id(stats):
+    return {r.id: r for r in stats.nodes}
+
+
+def test_co_applicants_only(built) -> None:
+    s = compute_stats(build_view(built.out_dir, "institutions", parents=False))
+    # 29 applicant units; ties: one triangle (case ent-06) and two pairs (gov-07, ent-02)
+    assert {k: s.summary[k] for k in ("nodes", "edges", "components", "largest_component",
+                                      "isolated_nodes", "communities")} == {
+        "nodes": 29, "edges": 5, "components": 25, "largest_component": 3, "isolated_nodes": 22,
+        "communities": 25}
+    rows = by_id(s)
+    for unit in TRIANGLE:
+        assert rows[UNIT + unit].degree == 2
+        assert rows[UNIT + unit].weighted_degree == 2
+        assert rows[UNIT + unit].betweenness == 0  # a triangle has no broker
+    assert len({rows[UNIT + u].community for u in TRIANGLE}) == 1
+    assert [r.id for r in s.top["degree"][:3]] == sorted(
+        (UNIT + u for u in TRIANGLE), key=lambda i: rows[i].label)
+
+
+def test_with_parent_organisations(institutions) -> None:
+    s = compute_stats(institutions)
+    # components: HUST (CPSS team, 2 楚天 firms, 网安学院, 华中科大, 计算机学院: 6),
+    # 中国电信 (鹤峰 branch, 鹤峰政法委, 中国电信, 武汉 branch: 4), four pairs, 17 isolated units
+    assert (s.summary["nodes"], s.summary["edges"]) == (35, 13)
+    assert (s.summary["components"], s.summary["largest_component"]) == (23, 6)
+    assert s.summary["isolated_nodes"] == 17
+    rows = by_id(s)
+    # betweenness, normalised by (n-1)(n-2)/2 = 561 pairs: 华中科大 lies on the paths from
+    # 计算机学院 to the 4 others of its component; the CPSS team and 网安学院 on 2 x 3 paths
+    assert rows[UNIT + "hust"].betweenness == round(4 / 561, 6)
+    assert rows[UNIT + "hust-cse-cpss-team"].betweenness == round(6 / 561, 6)
+    assert rows[UNIT + "hust-cse"].betweenness == round(6 / 561, 6)
+    # tie at 6/561 broken by label: the shorter name sorts first
+    assert [r.label for r in s.top["betweenness"][:2]] == [
+        "华中科技大学网络空间安全学院", "华中科技大学网络空间安全学院人机物系统与安全(CPSS)研究团队"]
+    assert rows[UNIT + "china-telecom"].degree == 2
+
+
+def test_weighted_degree_sums_weights() -> None:
+    g = nx.Graph()
+    g.add_edge("a", "b", weight=3)
+    g.add_edge("b", "c", weight=1)
+    g.add_node("d")
+    for v in g:
+        g.nodes[v]["label"] = v.upper()
+    s = compute_stats(g, top=2)
+    assert by_id(s)["b"].weighted_degree == 4 and by_id(s)["b"].degree == 2
+    assert [r.id for r in s.top["weighted_degree"]] == ["b", "a"]
+    assert s.summary["components"] == 2 and s.summary["isolated_nodes"] == 1
+
+
+def test_multigraph_edges_are_merged(built) -> None:
+    full = build_view(built.out_dir, "full")
+    s = compute_stats(full)
+    assert s.summary["edges"] == full.number_of_edges()
+    case = by_id(s)["https://w3id.org/chuzhi/case/bigdata-2022-ent-06"]
+    # one neighbour per linked resource, however many predicates link them
+    assert case.degree == len(set(full.successors(case.id)) | set(full.predecessors(case.id)))
+
+
+def test_communities_are_stable(institutions) -> None:
+    a, b = compute_stats(institutions), compute_stats(institutions)
+    assert [r.community for r in a.nodes] == [r.community for r in b.nodes]
+
+
+def test_formats(institutions) -> None:
+    s = compute_stats(institutions, top=3)
+    doc = json.loads(format_stats(s, "json"))
+    assert doc["summary"]["components"] == 23
+    assert len(doc["top"]["degree"]) == 3
+    assert "国网湖北省电力有限公司" in {n["label"] for n in doc["nodes"]}
+    table = list(csv.reader(io.StringIO(format_stats(s, "csv"))))
+    assert table[0] == ["id", "label", "kind", "degree", "weighted_degree", "betweenness", "community"]
+    assert len(table) == 1 + 35
+    text = format_stats(s, "table")
+    assert "components: 23\n" in text
+    assert "top 3 by betweenness (介数中心性):" in text
+    with pytest.raises(QueryError, match="unknown stats format 'xml'"):
+        format_stats(s, "xml")
+
+
+def test_cli_stats(built) -> None:
+    result = CliRunner().invoke(cli, ["stats", "institutions", "--graph", str(built.out_dir),
+                                      "--no-parents", "--format", "json", "--top", "2"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["summary"]["edges"] == 5
+    assert result.stderr == "institutions: 29 nodes, 5 edges\n"
+
+
+def test_cli_stats_filter_and_bad_value(built) -> None:
+    ok = CliRunner().invoke(cli, ["stats", "domains", "--graph", str(built.out_dir), "--category", "gov",
+                                  "--format", "csv"])
+    assert ok.exit_code == 0, ok.output
+    assert "domains: " in ok.stderr
+    bad = CliRunner().invoke(cli, ["stats", "cases", "--graph", str(built.out_dir), "--unit-type", "外星机构"])
+    assert bad.exit_code == 5
+    assert bad.stderr.startswith("Error: field --unit-type: unknown unit type '外星机构' (known: ")
