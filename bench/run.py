@@ -18,7 +18,8 @@ fresh child process so that ``peak_mb`` is that step's own peak resident memory:
   naive: rdflib parsing the N-Triples;
 - ``query:<name>``: every shipped query via ``run_query``, the same text on the store directly
   (floor) and on rdflib's engine (naive, up to ``--rdflib-query-max`` cases);
-- ``stats`` / ``render:*``: from ``bench/bench_render.py`` when present.
+- ``view:institutions``, ``stats``, ``render`` of the institutions view, and at ``--browser-at``
+  the time until the page is interactive in headless Chromium (``bench/bench_render.py``).
 
 It prints a table and writes the rows as JSON (a list of objects with ``n_cases``, ``step``,
 ``seconds``, ``peak_mb``, ``triples_per_s``, ``vs_floor`` = ours / floor, ``vs_naive`` =
@@ -153,7 +154,7 @@ def step_naive_build(nt_path: str, work: str) -> list[Row]:
         for s, p, o in data:
             graph.add((node(s), node(p), node(o)))
         graph.serialize(str(Path(work) / "naive.ttl"), format="turtle")
-        graph.serialize(str(Path(work) / "naive.nt"), format="nt")
+        graph.serialize(str(Path(work) / "naive.nt"), format="nt", encoding="utf-8")
 
     seconds, _ = timed(run)
     return [{"step": "naive:build", "seconds": seconds, "triples": len(data), "peak_mb": peak_mb(),
@@ -270,16 +271,31 @@ def step_naive_queries(out: str, params: dict[str, dict[str, str]]) -> list[Row]
     return rows
 
 
-def step_render(out: str, n_cases: int) -> list[Row]:
-    """Rows of ``bench/bench_render.py`` (``measure(out_dir, n_cases) -> rows``), if it exists."""
-    if not (BENCH_DIR / "bench_render.py").is_file():
-        return []
-    sys.path.insert(0, str(BENCH_DIR))
-    import bench_render  # type: ignore[import-not-found]
+def step_render(out: str, work: str, browser: bool) -> list[Row]:
+    """The institutions view of the build: view, ``stats``, ``render`` (layout included) and,
+    with ``browser``, the time until the page is interactive in headless Chromium (measured by
+    ``bench/bench_render.py``, the renderer's own benchmark)."""
+    from chuzhi_graph.graphs import build_view
+    from chuzhi_graph.render import render_html
+    from chuzhi_graph.stats import compute_stats
 
-    rows = list(bench_render.measure(Path(out), n_cases))
+    seconds, view = timed(lambda: build_view(out, "institutions"))
+    size = {"nodes": view.number_of_nodes(), "edges": view.number_of_edges()}
+    rows: list[Row] = [{"step": "view:institutions", "seconds": seconds, **size}]
+    seconds, _ = timed(lambda: compute_stats(view))
+    rows.append({"step": "stats", "seconds": seconds, **size})
+    page = Path(work) / "institutions.html"
+    seconds, _ = timed(lambda: render_html(view, page, title="institutions"))
+    rows.append({"step": "render", "seconds": seconds, **size, "html_mb": round(page.stat().st_size / 1e6, 2)})
+    if browser and (BENCH_DIR / "bench_render.py").is_file():
+        sys.path.insert(0, str(BENCH_DIR))
+        from bench_render import time_in_chromium  # type: ignore[import-not-found]
+
+        label = max(view.nodes(data=True), key=lambda nd: (nd[1].get("cases", 0), str(nd[0])))[1]["label"]
+        figures = time_in_chromium(page, str(label))
+        rows.append({"step": "render:interactive", "seconds": figures["interactive_s"], **size, **figures})
     for row in rows:
-        row.setdefault("peak_mb", peak_mb())
+        row["peak_mb"] = peak_mb()
     return rows
 
 
@@ -339,7 +355,7 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     folder.mkdir(parents=True)
     data, out = folder / "data", folder / "out"
     seconds, summary = timed(lambda: generate(data, cases=n, editions=args.editions, seed=args.seed))
-    rows: list[Row] = [{"step": "synth", "seconds": seconds, "units": summary.units}]
+    rows: list[Row] = [{"step": "synth", "seconds": seconds, "units": summary.units, "peak_mb": peak_mb()}]
     log(f"N={n}: synthetic corpus in {seconds:.1f} s")
     steps: list[tuple[str, Callable[..., list[Row]], tuple[Any, ...]]] = [
         ("build", step_build, (str(data), str(out))),
@@ -362,8 +378,9 @@ def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], 
     if n <= args.rdflib_query_max:
         log(f"N={n}: rdflib queries ...")
         rows += run_step(step_naive_queries, str(out), params, inline=inline)
-    log(f"N={n}: render ...")
-    rows += run_step(step_render, str(out), n, inline=inline)
+    if n <= args.render_max:
+        log(f"N={n}: render ...")
+        rows += run_step(step_render, str(out), str(folder), n in args.browser_at, inline=inline)
     for row in rows:
         row["n_cases"] = n
     if not args.keep:
@@ -419,6 +436,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--rdflib-query-max", type=int, default=10_000,
                         help="largest N for rdflib's query engine (34 s for one query at 100,000)")
     parser.add_argument("--shacl-max", type=int, default=10_000, help="largest N for pySHACL")
+    parser.add_argument("--render-max", type=int, default=100_000, help="largest N for stats and render")
+    parser.add_argument("--browser-at", default="10000",
+                        help="N at which to time the rendered page in headless Chromium (comma-separated; '' for none)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query (median)")
     parser.add_argument("--out", type=Path, help="JSON file (default: bench/results/bench-DATE.json)")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary folder)")
@@ -426,6 +446,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--inline", action="store_true", help="no child processes (smoke tests)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.browser_at = {int(s) for s in args.browser_at.split(",") if s.strip()}
     target = args.out or BENCH_DIR / "results" / f"bench-{date.today().isoformat()}.json"
 
     def log(message: str) -> None:
