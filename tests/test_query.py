@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -14,13 +17,15 @@ from hypothesis import strategies as st
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import QueryError
 from chuzhi_graph.query import (
+    WORKERS,
+    WorkerPool,
     _display_width,
     format_result,
     parse_header,
     run_query,
     shipped_queries,
 )
-from chuzhi_graph.store import memory_store
+from chuzhi_graph.store import memory_store, open_store
 
 EXPECTED = Path(__file__).parent / "expected" / "queries"
 #: Parameters of the golden runs: a unit with cases and a parent, a domain with narrower domains.
@@ -242,3 +247,114 @@ def test_cli_errors_exit_5(built, tmp_path):
                              "(looked for chuzhi.nt or chuzhi.ttl)\n")
     result = invoke("query", "--out", str(built.out_dir))
     assert result.exit_code == 2
+
+
+# ---------------------------------------------------------------- timeout: the worker is killed
+
+#: Hours of work on the 2022 data (1755³ solutions to count inside one aggregate step).
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+#: Millions of rows on the 2022 data (every pair of triples).
+HUGE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
+
+
+def children() -> dict[int, tuple[str, int]]:
+    """Live child processes of this process: pid -> (state, CPU ticks used)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found[int(stat.parent.name)] = (fields[0], int(fields[11]) + int(fields[12]))
+    return found
+
+
+@pytest.fixture()
+def started(monkeypatch) -> list:
+    """The worker processes started during a test (after closing the warm ones)."""
+    WORKERS.close()
+    processes: list = []
+    original = WorkerPool._start
+
+    def spy(self, *args):
+        worker = original(self, *args)
+        processes.append(worker.process)
+        return worker
+
+    monkeypatch.setattr(WorkerPool, "_start", spy)
+    return processes
+
+
+def assert_cpu_free(processes: list) -> None:
+    assert processes
+    for process in processes:
+        assert process.exitcode == -signal.SIGKILL
+        assert not Path(f"/proc/{process.pid}").exists()
+    before, cpu = children(), time.process_time()
+    time.sleep(0.5)
+    assert time.process_time() - cpu < 0.1  # nothing runs on in a thread of this process
+    after = children()
+    assert set(after) <= set(before)
+    assert sum(after[p][1] for p in after) - sum(before[p][1] for p in after) <= 2  # ticks of 10 ms
+
+
+def test_timed_out_query_in_memory_is_killed(store, started):
+    t0 = time.perf_counter()
+    with pytest.raises(QueryError) as err:
+        run_query(store, SLOW, timeout=0.3)
+    assert time.perf_counter() - t0 < 2
+    assert str(err.value) == ("the query ran longer than the timeout of 0.3 s and was stopped "
+                              "(raise it with --timeout)")
+    assert_cpu_free(started)
+
+
+def test_cli_timeout_kills_the_worker(built, started):
+    t0 = time.perf_counter()
+    result = invoke("query", SLOW, "--timeout", "0.5", "--out", str(built.out_dir))
+    assert time.perf_counter() - t0 < 3
+    assert result.exit_code == 5
+    assert result.stderr == ("Error: the query ran longer than the timeout of 0.5 s and was stopped "
+                             "(raise it with --timeout)\n")
+    assert result.stdout == ""
+    assert_cpu_free(started)
+    # the next query gets a new worker and the right answer
+    again = invoke("query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "tsv",
+                   "--out", str(built.out_dir))
+    assert again.stdout == f"?n\n{built.triples}\n"
+
+
+def sorted_concat(result) -> list[tuple]:
+    """Rows with the GROUP_CONCAT lists (``...Ids``) sorted: SPARQL leaves their order to the engine."""
+    concat = [i for i, v in enumerate(result.variables) if v.endswith("Ids")]
+    return [tuple(ox.Literal(" ".join(sorted(t.value.split()))) if i in concat else t for i, t in enumerate(row))
+            for row in result.rows]
+
+
+def test_worker_answers_equal_the_fast_path(built, store):
+    disk = open_store(built.out_dir)
+    for q in shipped_queries():
+        fast = run_query(store, q, PARAMS.get(q.name))
+        for target in (store, disk):
+            slow = run_query(target, q, PARAMS.get(q.name), timeout=30)
+            assert (slow.kind, slow.variables) == (fast.kind, fast.variables), q.name
+            assert sorted_concat(slow) == sorted_concat(fast), q.name
+    graph = "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }"
+    assert set(run_query(disk, graph, timeout=30).triples) == set(run_query(store, graph).triples)
+    assert run_query(disk, "ASK { ?c a chz:Case }", timeout=30).boolean is True
+    with pytest.raises(QueryError, match=r"^inline query, line 1: column 27: SPARQL syntax error"):
+        run_query(disk, "SELECT ?x WHERE { ?x ?y ) }", timeout=30)
+
+
+@pytest.mark.parametrize("timeout", [None, 30])
+def test_max_rows_stops_reading(built, store, timeout):
+    disk = open_store(built.out_dir)
+    for target in (store, disk):
+        t0 = time.perf_counter()
+        result = run_query(target, HUGE, timeout=timeout, max_rows=500)
+        assert len(result.rows) == 501  # one past the limit: the caller sees it is too large
+        assert time.perf_counter() - t0 < 2  # the whole result (3 million rows) takes far longer
+        graph = run_query(target, "CONSTRUCT { ?a ?b ?f } WHERE { ?a ?b ?c . ?d ?e ?f }",
+                          timeout=timeout, max_rows=10)
+        assert len(graph.triples) == 11
+    assert len(run_query(store, "SELECT * { ?s a chz:Case }", timeout=timeout, max_rows=500).rows) == 27

@@ -13,18 +13,28 @@ its header (``# param: NAME CLASS help``); a value that is not an IRI (``<...>``
 a prefixed name such as ``unit:hust``) is looked up among the labels, aliases, identifiers and
 notations of that class. Other variables take ``<IRI>`` or else a plain string literal.
 
-Timeout design: pyoxigraph has no query timeout. With ``timeout`` set, the query is evaluated
-in a daemon thread (pyoxigraph releases the GIL) that checks a cancel flag between result
-rows; the caller stops waiting at the deadline and gets a :class:`QueryError`. A streaming
-query stops at its next row; a blocking step inside the engine (a big aggregate) runs on in
-the background until it returns, so callers that keep running (``serve``) also bound how many
-queries may run at once.
+Timeout design: pyoxigraph has no query timeout, and a query busy inside one engine step (a big
+aggregate, a long property path) cannot be interrupted from Python. So with ``timeout`` set a
+query on a pyoxigraph store runs in a worker process (``fork``) that is killed (SIGKILL) at the
+deadline: the CPU is free again at once. A store from :func:`~chuzhi_graph.store.open_store` is
+reopened read-only by the worker, which stays warm for the next query (``serve`` keeps one per
+running query); any other store (in memory) is inherited by a one-shot fork, a snapshot taken when
+the query starts. The worker writes the answer as W3C TSV (or N-Triples for graphs) and the caller
+parses it, both in pyoxigraph's Rust code. Without ``timeout`` the query runs in this process
+(the fast path, no copying). A remote endpoint has its own HTTP timeout; the deadline there only
+stops the waiting.
+
+``max_rows`` stops reading rows once one more than the limit was read (in the worker: once the
+serialised answer has that many lines), so the caller can tell that the result is too large
+without building it.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import multiprocessing
 import re
 import threading
 import time
@@ -40,6 +50,7 @@ import pyoxigraph as ox
 
 from chuzhi_graph.errors import QueryError
 from chuzhi_graph.namespace import DEFAULT_BASE
+from chuzhi_graph.store import store_location
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
 FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -315,8 +326,13 @@ def run_query(
     query: str | Path | ShippedQuery,
     params: Mapping[str, str | Term] | None = None,
     timeout: float | None = None,
+    *,
+    max_rows: int | None = None,
 ) -> QueryResult:
     """Run a shipped query, a ``.rq`` file or inline SPARQL; rows as pyoxigraph terms.
+
+    With ``timeout`` (seconds) the query runs in a worker process killed at the deadline; with
+    ``max_rows`` at most ``max_rows + 1`` rows (or triples) are read.
 
     >>> from chuzhi_graph.store import open_store                          # doctest: +SKIP
     >>> r = run_query(open_store("out"), "unit-profile", {"unit": "华中科技大学"})  # doctest: +SKIP
@@ -331,11 +347,14 @@ def run_query(
     check_no_service(text, source)
     t0 = time.perf_counter()
     subs = bind_params(store, shipped, params)
+    limit = None if max_rows is None else max_rows + 1
     try:
         if timeout is None:
-            result = _materialise(_execute(store, text, subs), None)
+            result = _materialise(_execute(store, text, subs), None, limit)
+        elif isinstance(store, ox.Store) and WORKERS.available:
+            result = WORKERS.run(store, text, subs, timeout, limit)
         else:
-            result = _with_deadline(store, text, subs, timeout)
+            result = _with_deadline(store, text, subs, timeout, limit)
     except SyntaxError as exc:
         raise syntax_error(exc, text, source) from None
     except OSError as exc:
@@ -344,15 +363,21 @@ def run_query(
     return result
 
 
-def _materialise(raw: Any, cancel: threading.Event | None) -> QueryResult:
+def timeout_error(timeout: float) -> QueryError:
+    """The error of a query stopped at its deadline."""
+    return QueryError(f"the query ran longer than the timeout of {timeout:g} s and was stopped "
+                      "(raise it with --timeout)")
+
+
+def _materialise(raw: Any, cancel: threading.Event | None, limit: int | None = None) -> QueryResult:
     if isinstance(raw, ox.QuerySolutions):
         variables = [v.value for v in raw.variables]
         if cancel is None:
-            rows = list(map(tuple, raw))
+            rows = list(map(tuple, raw if limit is None else itertools.islice(raw, limit)))
         else:
             rows = []
             for solution in raw:
-                if cancel.is_set():
+                if cancel.is_set() or (limit is not None and len(rows) >= limit):
                     break
                 rows.append(tuple(solution))
         return QueryResult("select", variables, rows)
@@ -360,20 +385,21 @@ def _materialise(raw: Any, cancel: threading.Event | None) -> QueryResult:
         return QueryResult("ask", boolean=bool(raw))
     triples = []
     for triple in raw:
-        if cancel is not None and cancel.is_set():
+        if (cancel is not None and cancel.is_set()) or (limit is not None and len(triples) >= limit):
             break
         triples.append(triple)
     return QueryResult("graph", triples=triples)
 
 
 def _with_deadline(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Variable, Term],
-                   timeout: float) -> QueryResult:
+                   timeout: float, limit: int | None) -> QueryResult:
+    """A thread with a cancel flag: for remote endpoints and where no fork is possible."""
     cancel = threading.Event()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            box["result"] = _materialise(_execute(store, text, subs), cancel)
+            box["result"] = _materialise(_execute(store, text, subs), cancel, limit)
         except BaseException as exc:  # handed to the waiting caller
             box["error"] = exc
 
@@ -382,11 +408,175 @@ def _with_deadline(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Vari
     worker.join(timeout)
     if worker.is_alive():
         cancel.set()
-        raise QueryError(f"the query ran longer than the timeout of {timeout:g} s and was stopped "
-                         "(raise it with --timeout)")
+        raise timeout_error(timeout)
     if "error" in box:
         raise box["error"]
     return box["result"]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- worker processes
+
+
+class _Enough(Exception):
+    """The answer has passed its row limit."""
+
+
+class _LineBuffer(io.RawIOBase):
+    """Collects a serialised answer; stops (raises :class:`_Enough`) after ``header + limit`` lines."""
+
+    def __init__(self, header: int, limit: int | None) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.lines = 0
+        self.cap = None if limit is None else header + limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: Any) -> int:
+        chunk = bytes(chunk)
+        self.data += chunk
+        if self.cap is not None:
+            self.lines += chunk.count(b"\n")
+            if self.lines > self.cap:
+                cut = -1
+                for _ in range(self.cap):
+                    cut = self.data.index(b"\n", cut + 1)
+                del self.data[cut + 1:]
+                raise _Enough
+        return len(chunk)
+
+
+def _answer(store: ox.Store, text: str, subs: dict[ox.Variable, Term], limit: int | None) -> tuple[str, Any]:
+    """Run a query in the worker; the answer as ``(kind, TSV/N-Triples bytes or bool)``."""
+    raw = store.query(text, prefixes=query_prefixes(), substitutions=subs or None)
+    if isinstance(raw, ox.QueryBoolean | bool):
+        return "ask", bool(raw)
+    out = _LineBuffer(1 if isinstance(raw, ox.QuerySolutions) else 0, limit)
+    try:
+        if isinstance(raw, ox.QuerySolutions):
+            raw.serialize(out, format=ox.QueryResultsFormat.TSV)
+        else:
+            ox.serialize(raw, out, format=ox.RdfFormat.N_TRIPLES)
+    except _Enough:
+        pass
+    return ("select" if isinstance(raw, ox.QuerySolutions) else "graph"), bytes(out.data)
+
+
+def _worker_main(conn: Any, store: ox.Store | None, location: Path | None) -> None:
+    """The loop of a worker process: answer ``(text, substitutions, limit)`` requests until ``None``."""
+    try:
+        if location is not None:
+            store = ox.Store.read_only(str(location))
+        assert store is not None
+        while True:
+            request = conn.recv()
+            if request is None:
+                return
+            try:
+                reply: tuple[str, Any] = _answer(store, *request)
+            except Exception as exc:  # re-raised by the caller
+                reply = ("raise", exc)
+            conn.send(reply)
+    except (EOFError, KeyboardInterrupt, BrokenPipeError):
+        return
+
+
+def _result(kind: str, payload: Any) -> QueryResult:
+    if kind == "ask":
+        return QueryResult("ask", boolean=bool(payload))
+    if kind == "select":
+        parsed = ox.parse_query_results(payload, format=ox.QueryResultsFormat.TSV)
+        return QueryResult("select", [v.value for v in parsed.variables], list(map(tuple, parsed)))
+    return QueryResult("graph", triples=[q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)])
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    key: tuple[Path, str] | None  # (RocksDB folder, dump hash) of a warm worker; None: one-shot
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+class WorkerPool:
+    """Worker processes running queries under a deadline (see the module docstring).
+
+    >>> pool = WorkerPool()
+    >>> result = pool.run(ox.Store(), "ASK {}", {}, timeout=10, limit=None)
+    >>> result.boolean
+    True
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self.available = "fork" in multiprocessing.get_all_start_methods()
+        self.keep = keep
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def _start(self, store: ox.Store | None, key: tuple[Path, str] | None) -> _Worker:
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+        process = context.Process(target=_worker_main, args=(child, store, key[0] if key else None),
+                                  name="chuzhi-sparql-worker", daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent, key)
+
+    def _take(self, key: tuple[Path, str]) -> _Worker:
+        with self._lock:
+            stale = [w for w in self._idle if w.key is not None and w.key[0] == key[0] and w.key != key]
+            self._idle = [w for w in self._idle if w not in stale]
+            found = next((w for w in self._idle if w.key == key and w.process.is_alive()), None)
+            if found is not None:
+                self._idle.remove(found)
+        for worker in stale:
+            worker.stop()
+        return found if found is not None else self._start(None, key)
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker.key is not None and len(self._idle) < self.keep:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+    def run(self, store: ox.Store, text: str, subs: dict[ox.Variable, Term], timeout: float,
+            limit: int | None) -> QueryResult:
+        """Answer a query in a worker; kill the worker and raise :class:`QueryError` at the deadline."""
+        location = store_location(store)
+        worker = self._take(location) if location is not None else self._start(store, None)
+        try:
+            worker.conn.send((text, subs, limit))
+            ready = worker.conn.poll(timeout)
+            reply = worker.conn.recv() if ready else None
+        except (EOFError, OSError):
+            worker.stop()
+            raise QueryError(f"the query worker stopped unexpectedly (exit code {worker.process.exitcode})") from None
+        if reply is None:
+            worker.stop()
+            raise timeout_error(timeout)
+        self._give_back(worker)
+        kind, payload = reply
+        if kind == "raise":
+            raise payload
+        return _result(kind, payload)
+
+    def close(self) -> None:
+        """Stop the warm workers."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+
+#: The workers of this process.
+WORKERS = WorkerPool()
 
 
 # ---------------------------------------------------------------- formats

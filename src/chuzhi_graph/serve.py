@@ -7,9 +7,9 @@
   results by ``Accept`` (SPARQL JSON, XML, CSV, TSV; Turtle or N-Triples for graphs) or by the
   ``format`` parameter (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``);
 - updates (``update=``, ``application/sparql-update``) are refused with 403, ``SERVICE`` with 400;
-- every query runs under a time limit (``timeout``) and may return at most ``max_rows`` rows;
-  at most ``max_running`` queries run at once (a timed-out query may still be finishing
-  inside the engine, see :mod:`chuzhi_graph.query`), others get 503;
+- every query runs in a worker process killed at the time limit (``timeout``, see
+  :mod:`chuzhi_graph.query`); reading stops at the first row past ``max_rows`` (413); at most
+  ``max_running`` queries run at once, others get 503;
 - ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries;
 - binds to 127.0.0.1 unless told otherwise.
 """
@@ -167,16 +167,15 @@ class SparqlHandler(BaseHTTPRequestHandler):
             return self.send_text(HTTPStatus.SERVICE_UNAVAILABLE,
                                   f"busy: {config.max_running} queries are running, try again later\n")
         try:
-            result = run_query(self.server.store, text, timeout=config.timeout)
+            result = run_query(self.server.store, text, timeout=config.timeout, max_rows=config.max_rows)
         except QueryError as exc:
             return self.send_text(HTTPStatus.BAD_REQUEST, f"{exc}\n")
         finally:
             self.server.slots.release()
         size = len(result.rows) if result.kind == "select" else len(result.triples)
-        if size > config.max_rows:
+        if size > config.max_rows:  # reading stopped at the first row past the limit
             return self.send_text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                                  f"the result has {size} rows, more than the limit of {config.max_rows}: "
-                                  "add a LIMIT\n")
+                                  f"the result has more than {config.max_rows} rows: add a LIMIT\n")
         explicit = (params.get("format") or [None])[0]
         if explicit and explicit not in MEDIA:
             return self.send_text(HTTPStatus.BAD_REQUEST, f"unknown format {explicit!r}\n")
