@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -358,3 +359,87 @@ def test_max_rows_stops_reading(built, store, timeout):
                           timeout=timeout, max_rows=10)
         assert len(graph.triples) == 11
     assert len(run_query(store, "SELECT * { ?s a chz:Case }", timeout=timeout, max_rows=500).rows) == 27
+
+
+# ---------------------------------------------------------------- CLI: every way to give a query
+
+
+ELAPSED = re.compile(r"^(\d+) result\(s\) in \d+\.\d ms\n$")
+
+
+def cli_query(built, *args: str):
+    result = invoke("query", *args, "--out", str(built.out_dir))
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_cli_shipped_name_gives_the_library_table(built, store, name):
+    params = [f"--param={k}={v}" for k, v in PARAMS.get(name, {}).items()]
+    result = cli_query(built, name, *params)
+    expected = run_query(store, name, PARAMS.get(name))
+    if not any(v.endswith("Ids") for v in expected.variables):  # GROUP_CONCAT order is the engine's
+        assert result.stdout == format_result(expected, "table")
+    assert result.stdout.splitlines()[-1] == f"({len(expected.rows)} row{'s' if len(expected.rows) != 1 else ''})"
+    assert ELAPSED.match(result.stderr).group(1) == str(len(expected.rows))
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json", "xml"])
+def test_cli_each_format(built, store, fmt):
+    result = cli_query(built, "cases-per-prefecture", "--format", fmt)
+    expected = format_result(run_query(store, "cases-per-prefecture"), fmt)
+    raw = result.stdout_bytes.decode("utf-8")
+    assert raw == ("\ufeff" + expected if fmt == "csv" else expected)
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt"])
+def test_cli_graph_formats(built, store, fmt):
+    text = "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }"
+    result = cli_query(built, text, "--format", fmt)
+    parsed = ox.parse(result.stdout_bytes, format=ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES)
+    assert {q.triple for q in parsed} == set(run_query(store, text).triples)
+    assert result.stderr == "32 result(s) in " + result.stderr.split(" in ")[1]
+
+
+def test_cli_inline_and_file_agree(built, tmp_path):
+    text = "SELECT ?case WHERE { ?case a chz:Case } ORDER BY ?case"
+    rq = tmp_path / "cases.rq"
+    rq.write_text(text + "\n", encoding="utf-8")
+    inline = cli_query(built, text, "--format", "tsv")
+    from_file = cli_query(built, str(rq), "--format", "tsv")
+    assert inline.stdout == from_file.stdout
+    assert len(inline.stdout.splitlines()) == 1 + 27
+    assert ELAPSED.match(inline.stderr).group(1) == "27"
+
+
+def test_cli_param_by_name_alias_and_iri(built, store):
+    by_name = cli_query(built, "unit-profile", "--param", "unit=华中科技大学", "--format", "tsv")
+    by_alias = cli_query(built, "unit-profile", "--param", "unit=华中科大", "--format", "tsv")
+    by_iri = cli_query(built, "unit-profile", "--param", f"unit=<{UNIT}hust>", "--format", "tsv")
+    assert by_name.stdout == by_alias.stdout == by_iri.stdout
+    assert by_name.stdout == format_result(run_query(store, "unit-profile", {"unit": "unit:hust"}), "tsv")
+    missing = invoke("query", "unit-profile", "--param", "unit=不存在的单位", "--out", str(built.out_dir))
+    assert missing.exit_code == 5
+    assert missing.stderr == ("Error: field --param unit: no chz:Unit is called '不存在的单位' "
+                              "(give a name, alias, identifier or IRI)\n")
+    bad = invoke("query", "unit-profile", "--param", "unit", "--out", str(built.out_dir))
+    assert (bad.exit_code, bad.stderr) == (5, "Error: field --param: --param needs NAME=VALUE, got 'unit'\n")
+
+
+def test_cli_syntax_error_exact(built, store):
+    text = "SELECT ?x WHERE {\n  ?x a chz:Case ;\n     chz:domain ) }"
+    result = invoke("query", text, "--out", str(built.out_dir))
+    assert result.exit_code == 5
+    with pytest.raises(QueryError) as err:
+        run_query(store, text)
+    assert result.stderr == f"Error: {err.value}\n"
+    assert result.stderr.startswith("Error: inline query, line 3: column 17: SPARQL syntax error near ') }': ")
+    assert result.stderr.endswith("\n         chz:domain ) }\n                    ^\n")
+
+
+def test_cli_service_refused(built):
+    result = invoke("query", "SELECT * WHERE {\n SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+                    "--out", str(built.out_dir))
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr == ("Error: inline query, line 2: SERVICE is refused: "
+                             "queries never reach out to other endpoints\n")
