@@ -130,7 +130,7 @@ def test_any_name_stays_data(name: str) -> None:
     data = json.loads(block.group(1))
     assert data["nodes"][0]["label"] == name and data["nodes"][0]["names"][1] == name + "</script>"
     soup = BeautifulSoup(html, "html.parser")
-    assert soup.title.string == name.strip() or soup.title.string.strip() == name.strip()
+    assert soup.title.get_text() == name
 
 
 # ---------------------------------------------------------------- pictures and exports
