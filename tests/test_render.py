@@ -183,6 +183,13 @@ def test_cli_render_writes_beside_the_dump(built, tmp_path) -> None:
     assert len(data["nodes"]) == 11 and len(data["edges"]) == 1  # gov cases: 11 units, one pair
 
 
+def test_main_job_skips_huge_views(built, tmp_path, monkeypatch, caplog) -> None:
+    shutil.copy(built.files["nt"], tmp_path / "chuzhi.nt")
+    monkeypatch.setattr(render_mod, "MAIN_VIEW_LIMIT", 30)  # institutions 35 nodes, cases 72, domains 16
+    assert render_main_views(tmp_path, "https://w3id.org/chuzhi/") == [tmp_path / "domains.html"]
+    assert "institutions view skipped: 35 nodes (more than 30)" in caplog.text
+
+
 def test_main_job_prints_the_pages(tmp_path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["build", "--out", str(out)])

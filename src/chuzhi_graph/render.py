@@ -49,6 +49,8 @@ DEFAULT_SEED = 7
 PHYSICS_LIMIT = 300
 #: Above this many nodes the layout is the grid-approximated force layout (:func:`fast_layout`).
 SPRING_LIMIT = 500
+#: The main job skips a view above this many nodes (a page that big helps nobody; filter it).
+MAIN_VIEW_LIMIT = 20_000
 #: Font families tried, in order, for Chinese labels in png/svg pictures.
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
              "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
@@ -468,7 +470,8 @@ def render_main_views(out_dir: Path, base: str) -> list[Path]:
     """The main job's pages: institutions, cases and domains as HTML in ``out_dir``.
 
     Built from ``out_dir/chuzhi.nt`` (or ``.ttl``); ``base`` is the data's base IRI, kept for
-    the build's call signature (the view queries do not depend on it).
+    the build's call signature (the view queries do not depend on it). A view of more than
+    :data:`MAIN_VIEW_LIMIT` nodes is skipped with a warning: draw it filtered with ``render``.
 
     >>> render_main_views(Path("out"), "https://w3id.org/chuzhi/")   # doctest: +SKIP
     [PosixPath('out/institutions.html'), PosixPath('out/cases.html'), PosixPath('out/domains.html')]
@@ -480,6 +483,11 @@ def render_main_views(out_dir: Path, base: str) -> list[Path]:
     paths = []
     for view in MAIN_VIEWS:
         graph = build_view(store, view)
+        if graph.number_of_nodes() > MAIN_VIEW_LIMIT:
+            log.warning("%s view skipped: %d nodes (more than %d); draw it filtered, e.g. "
+                        "`chuzhi-graph render %s --edition YEAR`", view, graph.number_of_nodes(),
+                        MAIN_VIEW_LIMIT, view)
+            continue
         paths.append(render_html(graph, out_dir / f"{view}.html", TITLES[view]))
         log.info("rendered %s: %d nodes, %d edges", view, graph.number_of_nodes(), graph.number_of_edges())
     return paths
