@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,3 +131,38 @@ def test_values_binding_cannot_change_the_query(text):
     bound = with_values(query, {ox.Variable("v"): ox.Literal(text)})
     rows = [tuple(s) for s in store.query(bound)]
     assert rows == [(ox.Literal(text), ox.Literal(1))]
+
+
+# ---------------------------------------------------------------- the push and query --endpoint commands
+
+CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
+
+
+def test_push_command_then_query_endpoint(oxigraph, built):
+    done = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph}/store", "--out", str(built.out_dir)],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    triples = [q.triple for q in ox.parse(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)]
+    graphs = split_by_edition(triples)
+    void = len(list(ox.parse(path=str(built.out_dir / "void.ttl"), format=ox.RdfFormat.TURTLE)))
+    expected = [f"{g}\t{len(t)}" for g, t in graphs.items()] + [f"{DEFAULT_BASE}graph/void\t{void}"]
+    assert done.stdout.splitlines() == sorted(expected)
+    for name in ("cases-per-domain", "cases-per-prefecture"):
+        remote = subprocess.run([CHUZHI, "query", name, "--endpoint", f"{oxigraph}/query", "--format", "tsv"],
+                                capture_output=True, text=True, timeout=60)
+        local = subprocess.run([CHUZHI, "query", name, "--out", str(built.out_dir), "--format", "tsv"],
+                               capture_output=True, text=True, timeout=60)
+        assert (remote.returncode, local.returncode) == (0, 0)
+        assert remote.stdout == local.stdout
+        assert remote.stdout.count("\n") > 1
+
+
+def test_push_command_to_a_closed_port_exits_7(built):
+    port = free_port()
+    done = subprocess.run([CHUZHI, "push", "--endpoint", f"http://127.0.0.1:{port}/store",
+                           "--out", str(built.out_dir)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 7
+    graph = f"{DEFAULT_BASE}graph/common"
+    assert done.stderr == (f"Error: http://127.0.0.1:{port}/store?graph={urllib.parse.quote(graph, safe='')}: "
+                           f"push of graph <{graph}>: cannot reach the store: [Errno 111] Connection refused\n")
+    assert done.stdout == ""

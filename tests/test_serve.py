@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
@@ -149,3 +155,76 @@ def test_negotiation():
     assert negotiate("text/turtle", "select") == "json"
     assert negotiate("application/n-triples, text/turtle;q=0.5", "graph") == "nt"
     assert negotiate("*/*", "ask") == "json"
+
+
+# ---------------------------------------------------------------- `chuzhi-graph serve` as a real process
+
+CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree_cpu_ticks(pid: int) -> int:
+    """CPU ticks used so far by a process and its live children."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+@pytest.fixture()
+def private_out(built, tmp_path) -> Path:
+    """A copy of the build: the serve process holds its store's write lock."""
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(built.files["nt"], out / "chuzhi.nt")
+    return out
+
+
+def test_serve_command_end_to_end(private_out):
+    port = free_port()
+    process = subprocess.Popen([CHUZHI, "serve", "--out", str(private_out), "--port", str(port), "--timeout", "1",
+                                "--max-rows", "100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert first == (f"SPARQL endpoint: http://127.0.0.1:{port}/sparql  query page: "
+                         f"http://127.0.0.1:{port}/  (Ctrl+C to stop)\n")
+        url = f"http://127.0.0.1:{port}"
+        # the same answer as `chuzhi-graph query`
+        cli = subprocess.run([CHUZHI, "query", "cases-per-prefecture", "--format", "csv", "--no-bom",
+                              "--out", str(private_out)], capture_output=True, text=True, timeout=60)
+        assert cli.returncode == 0, cli.stderr
+        text = next(q for q in shipped_queries() if q.name == "cases-per-prefecture").text
+        status, _, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": text}),
+                                headers={"Accept": "text/csv"})
+        assert (status, body.replace("\r\n", "\n")) == (200, cli.stdout.replace("\r\n", "\n"))
+        # a second server on the same port: exit code 7 and why
+        clash = subprocess.run([CHUZHI, "serve", "--out", str(private_out), "--port", str(port)],
+                               capture_output=True, text=True, timeout=60)
+        assert clash.returncode == 7
+        assert clash.stderr == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+        # a slow query is stopped, its worker killed: the server's CPU is free again
+        slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        status, _, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": slow}))
+        assert (status, body) == (400, "the query ran longer than the timeout of 1 s and was stopped "
+                                       "(raise it with --timeout)\n")
+        ticks = tree_cpu_ticks(process.pid)
+        time.sleep(1.0)
+        assert tree_cpu_ticks(process.pid) - ticks <= 5  # 50 ms of CPU in 1 s at most: nothing runs on
+        status, _, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": "SELECT * { ?s ?p ?o }"}))
+        assert (status, body) == (413, "the result has more than 100 rows: add a LIMIT\n")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == 0
