@@ -241,3 +241,20 @@ def test_pages_open_in_headless_chromium(site: PublishResult, artefacts: Path) -
             assert remote == [] and errors == []
         finally:
             browser.close()
+
+
+def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> None:
+    from chuzhi_graph.query import shipped_queries
+
+    graphs = BeautifulSoup((site.site / "graphs.html").read_text(encoding="utf-8"), "html.parser")
+    linked = {a["href"] for a in graphs.find_all("a", href=True) if a["href"].startswith("graphs/")}
+    assert linked == {"graphs/institutions.html", "graphs/cases.html", "graphs/domains.html"}
+    for name in linked:
+        page = (site.site / name).read_text(encoding="utf-8")
+        assert "<meta charset=\"utf-8\">" in page and 'id="graph-data"' in page
+    queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
+    text = queries.get_text(" ")
+    for q in shipped_queries():
+        assert q.question_zh in text
+        assert (site.site / "queries" / f"{q.name}.rq").read_text(encoding="utf-8") == q.text
+    assert "湖北省数字产业发展集团有限公司" in text

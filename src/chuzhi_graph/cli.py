@@ -240,8 +240,6 @@ def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, crea
     from chuzhi_graph.publish import publish as run_publish
 
     result = run_publish(data_dir, out_dir, base, previous=previous, created=created, progress=echo_err)
-    for part in result.skipped:
-        echo_err(f"skipped: {part}")
     if result.changes:
         echo_err(f"changes: {result.changes}")
     echo_err(f"published {result.triples} triples, {result.pages} resource pages")

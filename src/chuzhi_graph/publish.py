@@ -30,7 +30,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,6 @@ class PublishResult:
     graphs: dict[str, int]
     manifest: dict[str, Any]
     changes: str = ""  # the diff's summary line, if a previous release was given
-    skipped: list[str] = field(default_factory=list)  # optional parts not available
 
 
 def sha256_file(path: Path) -> str:
@@ -470,29 +469,22 @@ def write_ontology(out: Path, onto_dir: Path, site: Site, common: dict[str, Any]
     (out / "shapes.ttl").write_text(ontology_turtle(onto_dir, shapes=True), encoding="utf-8", newline="\n")
 
 
-def write_queries(out: Path, triples: list[ox.Triple], site: Site, common: dict[str, Any],
-                  skipped: list[str]) -> None:
-    """queries.html: every shipped query with its current result (once the query module exists)."""
+def write_queries(out: Path, triples: list[ox.Triple], site: Site, common: dict[str, Any]) -> None:
+    """queries.html: every shipped query with its current result."""
+    from chuzhi_graph.query import run_query, shipped_queries
+
     items: list[dict[str, Any]] = []
-    try:
-        from chuzhi_graph.query import run_query, shipped_queries
-    except ImportError:
-        skipped.append("queries (chuzhi_graph.query not available)")
-    else:
-        store = ox.Store()
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-        (out / "queries").mkdir(parents=True, exist_ok=True)
-        for q in shipped_queries():
-            item: dict[str, Any] = {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
-                                    "text": q.text, "variables": [], "rows": [], "error": ""}
-            (out / "queries" / f"{q.name}.rq").write_text(q.text, encoding="utf-8", newline="\n")
-            try:
-                result = run_query(store, q, timeout=60)
-                item["variables"] = [str(v).lstrip("?") for v in result.variables]
-                item["rows"] = [[_cell(site, c) for c in row] for row in result.rows]
-            except Exception as exc:  # a failing query is shown, not fatal for the release
-                item["error"] = f"{type(exc).__name__}: {exc}"
-            items.append(item)
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    for q in shipped_queries():
+        item: dict[str, Any] = {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
+                                "text": q.text, "variables": [], "rows": [], "error": ""}
+        (out / "queries" / f"{q.name}.rq").write_text(q.text, encoding="utf-8", newline="\n")
+        result = run_query(store, q, timeout=60)  # a broken shipped query stops the release
+        item["variables"] = [str(v).lstrip("?") for v in result.variables]
+        item["rows"] = [[_cell(site, c) for c in row] for row in result.rows]
+        items.append(item)
     site.render("queries.html", out / "queries.html", "", title="SPARQL 查询", queries=items, **common)
 
 
@@ -506,31 +498,27 @@ def _cell(site: Site, term: Any) -> str:
     return html.escape(str(term))
 
 
-def write_graphs(out: Path, work: Path, base: str, site: Site, common: dict[str, Any],
-                 skipped: list[str]) -> None:
-    """graphs.html and the interactive graphs (once the render module exists)."""
+def write_graphs(out: Path, work: Path, base: str, site: Site, common: dict[str, Any]) -> None:
+    """graphs.html and the interactive graphs (institutions, cases, domains)."""
+    from chuzhi_graph.render import render_main_views
+
     graphs: list[dict[str, str]] = []
-    try:
-        from chuzhi_graph.render import render_main_views
-    except ImportError:
-        skipped.append("interactive graphs (chuzhi_graph.render not available)")
-    else:
-        views = work / "views"
-        views.mkdir(exist_ok=True)
-        for name in ("chuzhi.nt", "chuzhi.ttl", "chuzhi.jsonld", "chuzhi.context.jsonld", "void.ttl"):
-            if (work / name).is_file():
-                shutil.copy2(work / name, views / name)
-        paths = render_main_views(views, base)
-        target = out / "graphs"
-        for path in paths:
-            path = Path(path)
-            rel = path.relative_to(views) if path.is_relative_to(views) else Path(path.name)
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target / rel)
-            graphs.append({"path": f"graphs/{rel.as_posix()}", "title": rel.stem})
-        for extra in sorted(views.iterdir()):  # assets the views share (scripts, styles)
-            if extra.is_dir() and extra.name != "store":
-                shutil.copytree(extra, target / extra.name, dirs_exist_ok=True)
+    views = work / "views"
+    views.mkdir(exist_ok=True)
+    for name in ("chuzhi.nt", "chuzhi.ttl", "chuzhi.jsonld", "chuzhi.context.jsonld", "void.ttl"):
+        if (work / name).is_file():
+            shutil.copy2(work / name, views / name)
+    paths = render_main_views(views, base)
+    target = out / "graphs"
+    for path in paths:
+        path = Path(path)
+        rel = path.relative_to(views) if path.is_relative_to(views) else Path(path.name)
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target / rel)
+        graphs.append({"path": f"graphs/{rel.as_posix()}", "title": rel.stem})
+    for extra in sorted(views.iterdir()):  # assets the views share (scripts, styles)
+        if extra.is_dir() and extra.name != "store":
+            shutil.copytree(extra, target / extra.name, dirs_exist_ok=True)
     site.render("graphs.html", out / "graphs.html", "", title="交互式图谱 Graphs", graphs=graphs, **common)
 
 
@@ -671,9 +659,8 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")
     write_list_pages(site, out, common)
     write_ontology(out, onto_dir, site, common)
-    skipped: list[str] = []
-    write_queries(out, triples, site, common, skipped)
-    write_graphs(out, work, base, site, common, skipped)
+    write_queries(out, triples, site, common)
+    write_graphs(out, work, base, site, common)
     summary = write_changes(out, previous, site, common, repo) if previous is not None else ""
     (out / "static").mkdir()
     shutil.copy2(STATIC / "site.css", out / "static" / "site.css")
@@ -700,4 +687,4 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
         **common,
     )
     progress(f"wrote {pages} resource pages")
-    return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary, skipped)
+    return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary)
