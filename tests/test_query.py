@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -443,3 +444,16 @@ def test_cli_service_refused(built):
     assert (result.exit_code, result.stdout) == (5, "")
     assert result.stderr == ("Error: inline query, line 2: SERVICE is refused: "
                              "queries never reach out to other endpoints\n")
+
+
+def test_worker_keeps_no_descriptor_of_its_parent(built, started):
+    with socket.socket() as sock:  # like a client connection of `serve`
+        sock.bind(("127.0.0.1", 0))
+        inode = os.stat(f"/proc/self/fd/{sock.fileno()}").st_ino
+        run_query(open_store(built.out_dir), "ASK { ?s ?p ?o }", timeout=30)
+        (worker,) = started
+        links = [os.readlink(fd) for fd in Path(f"/proc/{worker.pid}/fd").iterdir()]
+    assert f"socket:[{inode}]" not in links
+    assert len([link for link in links if link.startswith(("socket:", "pipe:"))]) <= 4  # stdio, the pipe
+    WORKERS.close()
+    assert not worker.is_alive()

@@ -31,10 +31,12 @@ without building it.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import json
 import multiprocessing
+import os
 import re
 import threading
 import time
@@ -463,8 +465,23 @@ def _answer(store: ox.Store, text: str, subs: dict[ox.Variable, Term], limit: in
     return ("select" if isinstance(raw, ox.QuerySolutions) else "graph"), bytes(out.data)
 
 
+def _close_inherited(keep: int) -> None:
+    # A forked worker holds copies of every descriptor of its parent: the server's sockets (a
+    # client would wait for a close that never comes), pipes to other programs (a browser
+    # driver), the store's files. Keep only stdio and the pipe to the parent. Objects that own
+    # the closed descriptors are frozen so that no finaliser closes a reused number.
+    gc.freeze()
+    try:
+        top = os.sysconf("SC_OPEN_MAX")
+    except (OSError, ValueError):
+        top = 65536
+    os.closerange(3, keep)
+    os.closerange(keep + 1, top)
+
+
 def _worker_main(conn: Any, store: ox.Store | None, location: Path | None) -> None:
     """The loop of a worker process: answer ``(text, substitutions, limit)`` requests until ``None``."""
+    _close_inherited(conn.fileno())
     try:
         if location is not None:
             store = ox.Store.read_only(str(location))
