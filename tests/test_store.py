@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from chuzhi_graph.errors import QueryError
@@ -63,3 +64,21 @@ def test_persistent_and_readable_while_another_process_holds_it(out, built):
     done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == built.triples
+
+
+def test_readers_get_a_snapshot_replaced_on_reload(out):
+    from chuzhi_graph.store import snapshot_dir, store_location
+
+    store = open_store(out)
+    record = json.loads((out / STORE_DIR / "dump.json").read_text(encoding="utf-8"))
+    snapshot, sha = store_location(store)
+    assert (snapshot, sha) == (snapshot_dir(out.resolve() / STORE_DIR, record["sha256"]), record["sha256"])
+    assert count(ox.Store.read_only(str(snapshot))) == count(store)
+    lines = (out / "chuzhi.nt").read_bytes().splitlines(keepends=True)
+    (out / "chuzhi.nt").write_bytes(b"".join(lines[:50]))
+    again = open_store(out)
+    newer, _ = store_location(again)
+    assert newer != snapshot and not snapshot.exists()
+    assert count(ox.Store.read_only(str(newer))) == 50
+    assert [p.name for p in (out / STORE_DIR).glob("snapshot-*")] == [newer.name]
+    assert store_location(ox.Store()) is None
