@@ -124,3 +124,18 @@ def test_cli_stats_filter_and_bad_value(built) -> None:
     bad = CliRunner().invoke(cli, ["stats", "cases", "--graph", str(built.out_dir), "--unit-type", "外星机构"])
     assert bad.exit_code == 5
     assert bad.stderr.startswith("Error: field --unit-type: unknown unit type '外星机构' (known: ")
+
+
+def test_large_views_use_seeded_sampled_betweenness() -> None:
+    import networkx as nx
+
+    from chuzhi_graph.stats import EXACT_BETWEENNESS_MAX, compute_stats
+
+    g = nx.path_graph(EXACT_BETWEENNESS_MAX + 101)
+    first, second = compute_stats(g, top=3), compute_stats(g, top=3)
+    assert first.summary["betweenness_method"] == "sampled: 200 pivots, seed 0"
+    assert [r.betweenness for r in first.rows] == [r.betweenness for r in second.rows]
+    ends = {r.id: r.betweenness for r in first.rows}
+    assert ends["0"] == 0.0 and ends[str(len(g) // 2)] > 0.3
+    small = compute_stats(nx.path_graph(5))
+    assert small.summary["betweenness_method"] == "exact"
