@@ -134,8 +134,8 @@ def test_large_views_use_seeded_sampled_betweenness() -> None:
     g = nx.path_graph(EXACT_BETWEENNESS_MAX + 101)
     first, second = compute_stats(g, top=3), compute_stats(g, top=3)
     assert first.summary["betweenness_method"] == "sampled: 200 pivots, seed 0"
-    assert [r.betweenness for r in first.rows] == [r.betweenness for r in second.rows]
-    ends = {r.id: r.betweenness for r in first.rows}
+    assert [r.betweenness for r in first.nodes] == [r.betweenness for r in second.nodes]
+    ends = {r.id: r.betweenness for r in first.nodes}
     assert ends["0"] == 0.0 and ends[str(len(g) // 2)] > 0.3
     small = compute_stats(nx.path_graph(5))
     assert small.summary["betweenness_method"] == "exact"
