@@ -255,3 +255,17 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "chuzhi_graph", "--version"], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "chuzhi-graph, version 0.1.0"
+
+
+def test_cli_validator_choice_and_cache(tmp_path: Path, built: BuildResult) -> None:
+    runner = CliRunner()
+    for engine in ("shacl", "compiled"):
+        out = tmp_path / engine
+        result = runner.invoke(cli, ["build", "--out", str(out), "--no-views", "--validate", engine,
+                                     "--cache", str(tmp_path / "cache")])
+        assert result.exit_code == 0, result.output
+        assert (out / "chuzhi.ttl").read_bytes() == built.files["ttl"].read_bytes()
+    assert any((tmp_path / "cache").iterdir())
+    bad = runner.invoke(cli, ["build", "--out", str(tmp_path / "x"), "--validate", "magic"])
+    assert bad.exit_code == 2
+    assert "Invalid value for '--validate': 'magic' is not one of 'auto', 'shacl', 'compiled'." in bad.stderr

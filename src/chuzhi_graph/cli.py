@@ -78,11 +78,20 @@ base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, he
 @out_option
 @base_option
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation (not for releases).")
+@click.option(
+    "--validate", "validator", type=click.Choice(["auto", "shacl", "compiled"]), default="auto", show_default=True,
+    help="SHACL engine: pySHACL, the shapes compiled to a fast checker, or by size (auto).",
+)
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
+              help="Keep each edition's mapped triples here; unchanged editions are not re-mapped.")
 @click.option("--views/--no-views", default=True, show_default=True,
               help="Also render the institutions, cases and domains graphs as HTML.")
 @click.option("--created", help="Date for the dataset description (default: newest source date).")
 @handle_errors
-def build(data_dir: Path, out_dir: Path, base: str, no_validate: bool, views: bool, created: str | None) -> None:
+def build(
+    data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
+    views: bool, created: str | None,
+) -> None:
     """Build the graph: read records, map, validate, write the dumps to OUT.
 
     This is the main job: `chuzhi-graph build` on the shipped data writes
@@ -90,7 +99,8 @@ def build(data_dir: Path, out_dir: Path, base: str, no_validate: bool, views: bo
     """
     from chuzhi_graph.build import build as run_build
 
-    result = run_build(data_dir, out_dir, base, validate=not no_validate, created=created)
+    validate: bool | str = False if no_validate else validator
+    result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
