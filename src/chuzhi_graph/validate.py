@@ -85,7 +85,11 @@ def _short(term: object) -> str:
 
 def check(graph: Graph, shapes: Graph | None = None) -> Report:
     """Validate and raise :class:`ValidationError` naming the first violations."""
-    report = validate(graph, shapes)
+    return raise_unless_conforms(validate(graph, shapes))
+
+
+def raise_unless_conforms(report: Report) -> Report:
+    """Return ``report`` if it conforms, else raise :class:`ValidationError` naming the first five."""
     if not report.conforms:
         shown = "; ".join(str(v) for v in report.violations[:5])
         more = len(report.violations) - 5
@@ -436,10 +440,4 @@ def check_triples(triples: Iterable[ox.Triple], rules: list[PropertyRule] | None
 
 def check_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None = None) -> Report:
     """:func:`validate_ntriples`, raising :class:`ValidationError` as :func:`check` does."""
-    report = validate_ntriples(lines, rules)
-    if not report.conforms:
-        shown = "; ".join(str(v) for v in report.violations[:5])
-        more = len(report.violations) - 5
-        tail = f" (and {more} more)" if more > 0 else ""
-        raise ValidationError(f"the graph does not conform to the SHACL shapes: {shown}{tail}", report=report.text)
-    return report
+    return raise_unless_conforms(validate_ntriples(lines, rules))
