@@ -336,6 +336,8 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     footer = (f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges"
               + (f"; filters: {filters}" if filters else "")
               + f" · chuzhi-graph {__version__} · vis-network 9.1.2 (Apache-2.0/MIT)")
+    # a page title is one line: HTML folds CR/LF and tabs anyway, so fold them here, visibly
+    title = " ".join("".join(ch if ch.isprintable() or ch.isspace() else " " for ch in title).split())
     return template.render(title=title, csp=csp, version=__version__, footer=footer,
                            vis_css=_asset("static/vis/vis-network.css"), vis_js=vis_js,
                            app_js=app_js, data_json=_json_for_script(data))
