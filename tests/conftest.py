@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from chuzhi_graph.build import BuildResult, build
+
+# CI runs a fixed, reproducible set of examples (a red CI must be reproducible); locally
+# hypothesis explores new examples on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
