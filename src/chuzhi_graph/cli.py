@@ -108,19 +108,10 @@ def build(
     for path in result.files.values():
         click.echo(str(path))
     if views:
-        render_main_views = _main_views_hook()
-        if render_main_views is not None:
-            for path in render_main_views(out_dir, base):
-                click.echo(str(path))
-
-
-def _main_views_hook() -> Callable[[Path, str], list[Path]] | None:
-    """The renderer of the main job's HTML views, once the render module exists."""
-    try:
         from chuzhi_graph.render import render_main_views
-    except ImportError:
-        return None
-    return render_main_views
+
+        for path in render_main_views(out_dir, base):
+            click.echo(str(path))
 
 
 # ---------------------------------------------------------------- other commands
