@@ -296,8 +296,9 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
     run = run_extract(source, data_dir, out_dir=out_dir, merge=merge, year=year, track=track,
                       lenient=lenient, accept_suggestions=accept_suggestions)
     ex = run.extraction
-    echo_err(f"extracted {len(ex.cases)} cases in {len(ex.groups)} groups "
-             f"(edition {ex.edition['id']}); {len(ex.review)} unknown unit(s), "
+    found = (f"{len(ex.cases)} cases in {len(ex.groups)} groups" if ex.shape == "list"
+             else f"{len(ex.cases)} winner(s) named in prose, {len(ex.awards)} award(s)")
+    echo_err(f"extracted {found} (edition {ex.edition['id']}); {len(ex.review)} unknown unit(s), "
              f"{len(ex.warnings)} warning(s)")
     for path in run.written:
         echo_err(f"wrote {path}")

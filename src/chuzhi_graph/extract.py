@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chuzhi_graph.errors import ChuzhiError, DataError, OutputError, SourceError
 from chuzhi_graph.fileio import AtomicFiles
@@ -510,6 +511,8 @@ class Extraction:
     registry: Dataset
     suggested_domains: dict[str, list[str]]
     accepted: bool = False
+    shape: str = "list"  # "list", or "prose": winners named in sentences (extract_prose)
+    awards: list[Any] = field(default_factory=list)  # prose: extract_prose.AwardGroup
 
 
 def extract(
@@ -530,10 +533,21 @@ def extract(
     registry = load_dataset(data_dir)
     text = read_source(source)
     registered = _registered_source(text, registry)
-    if registered is not None:
-        src_row, doc = registered
-        return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
-    return _extract(text, text.path, registry, None, year, track, lenient, accept_suggestions)
+    src_row, doc = registered if registered is not None else (None, text)
+    if not has_result_list(doc.lines):
+        from chuzhi_graph.extract_prose import extract_prose
+
+        return extract_prose(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
+    return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
+
+
+def has_result_list(lines: list[str]) -> bool:
+    """Whether ``lines`` hold a result list (a group heading followed by a numbered item)."""
+    try:
+        find_result_list(lines)
+    except SourceError:
+        return False
+    return True
 
 
 def _signature(lines: list[str]) -> tuple[object, ...] | None:
@@ -560,7 +574,15 @@ def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, s
     Line numbers are then those of the registered document, whatever form (HTML, another
     encoding, full-width punctuation) the given file has.
     """
-    wanted = _signature(text.lines)
+    from chuzhi_graph.extract_prose import signature as prose_signature
+    from chuzhi_graph.extract_prose import track_labels
+
+    labels = track_labels(registry)
+
+    def signature(lines: list[str]) -> tuple[object, ...] | None:
+        return _signature(lines) if has_result_list(lines) else prose_signature(lines, labels)
+
+    wanted = signature(text.lines)
     if wanted is None:
         return None
     for src in registry.sources:
@@ -568,7 +590,7 @@ def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, s
             continue
         doc_text = decode_bytes(src.path.read_bytes(), src.path)
         lines = doc_text.splitlines()
-        if _signature(lines) == wanted:
+        if signature(lines) == wanted:
             row = {
                 "id": src.id, "file": src.file, "title": src.title, "publisher": src.publisher,
                 "author": src.author, "issued": src.issued, "url": src.url,
@@ -1045,14 +1067,20 @@ def format_report(extraction: Extraction) -> str:
         f"organisers: {ed['organisers'] or '?'}; co-organisers: {ed['co_organisers'] or '-'}",
         f"stated: {ed['awarded'] or '?'} awarded, {ed['submissions'] or '?'} submissions, "
         f"{ed['online_vote'] or '?'} in the online vote",
-        "",
-        "## groups",
     ]
+    if extraction.shape == "prose":
+        lines[3:3] = [f"title: {ed['title_zh']}; event: {ed.get('event') or '?'}; announced as written: "
+                      f"{ed.get('announced_text') or '-'}; complete list: {ed.get('complete') or '?'}"]
+    lines += ["", "## groups"] if extraction.shape == "list" else [""]
     for g in extraction.groups:
         stated = "no stated count" if g.stated is None else f"stated {g.stated}"
         status = "ok" if g.stated == len(g.items) else "CHECK"
         flag = "" if g.known_category else " (new category id: rename)"
         lines.append(f"- {g.name} -> {g.category}{flag}: {len(g.items)} found, {stated} [{status}]")
+    if extraction.shape == "prose":
+        from chuzhi_graph.extract_prose import format_prose_report
+
+        lines += format_prose_report(extraction)
     lines += ["", f"## cases ({len(extraction.cases)}): suggested domains"
               + (" (accepted)" if extraction.accepted else " (confirm: domain_basis=suggested)")]
     for case in extraction.cases:
