@@ -263,6 +263,9 @@ def track_labels(registry: Dataset) -> dict[str, str]:
     for concept in registry.vocabulary.tracks.values():
         for label in (concept.pref_zh, *concept.alt):
             out[bare(label)] = concept.notation
+            # the theme without "十佳案例"/"十大案例": sources write either for the same track
+            if theme := _RE_TEN.sub("", bare(label)):
+                out.setdefault(theme, concept.notation)
     return out
 
 
@@ -312,7 +315,8 @@ def extract_prose(
     vocab = registry.vocabulary
     track_id = track or (labels.get(bare(mention.track_label)) if mention else None)
     if track_id is None and mention is not None:
-        track_id = next((t for k, t in labels.items() if bare(mention.track_label).startswith(k)), None)
+        track_id = next((t for k, t in sorted(labels.items(), key=lambda kv: -len(kv[0]))
+                         if bare(mention.track_label).startswith(k)), None)
     if track_id is None:
         raise SourceError(
             f"the winners' award names no track and no edition of {year} is named; give it with --track "
