@@ -673,6 +673,8 @@ def _extract(
         "submissions": _num(facts.submissions), "online_vote": _num(facts.online_vote),
         "awarded": _num(facts.awarded), "source": src_row["id"],
         "source_line": _num(facts.meeting_line or facts.first_fact_line),
+        # complete only when the list's count matches the count the article states
+        "complete": "yes" if facts.awarded is not None and not problems else "",
     }
     for key in ("meeting_date", "announced", "organisers", "awarded"):
         if not edition[key]:

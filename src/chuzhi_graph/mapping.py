@@ -28,6 +28,7 @@ from functools import cache
 
 import pyoxigraph as ox
 
+from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
 from chuzhi_graph.records import Case, Category, Dataset, Edition, Region, Source, Unit
 from chuzhi_graph.vocabulary import vocabulary_triples
@@ -248,6 +249,7 @@ def edition_block(ed: Edition, iris: Iris) -> Block:
         t.append(ox.Triple(s, DERIVED, iris.source(ed.source)))
     if ed.source_line:
         t.append(ox.Triple(s, OX.sourceLine, typed(ed.source_line, "positiveInteger")))
+    t += series.edition_triples(ed, iris) + series.announcement_triples(ed, s)
     return s.value, t
 
 
@@ -306,6 +308,7 @@ def source_block(src: Source, iris: Iris) -> Block:
     if src.captured_from:
         t.append(ox.Triple(s, NOTE, ox.Literal(src.captured_from)))
     t.append(ox.Triple(s, OX.sha256, ox.Literal(digest)))
+    t += series.source_triples(src, iris)
     return s.value, t
 
 

@@ -102,6 +102,19 @@ class CHZ(DefinedNamespace):
     # source documents
     sha256: URIRef
     adminLevel: URIRef
+    # the series (docs/series.md)
+    runBy: URIRef
+    completeList: URIRef
+    announcementEvent: URIRef
+    announcedAs: URIRef
+    callDocument: URIRef
+    callSourceLine: URIRef
+    SourceReliability: URIRef
+    reliability: URIRef
+    SourceReliabilityScheme: URIRef
+    PublisherPage: URIRef
+    OrganiserPage: URIRef
+    ThirdPartyMirror: URIRef
 
 
 #: Basis notation used in the record files -> basis concept.
@@ -110,6 +123,14 @@ BASIS_BY_NOTATION: dict[str, URIRef] = {
     "name": CHZ.DerivedFromName,
     "curator": CHZ.CuratorJudgement,
     "suggested": CHZ.AutomaticSuggestion,
+}
+
+
+#: ``sources.reliability`` in the record files -> reliability concept.
+RELIABILITY_BY_NOTATION: dict[str, URIRef] = {
+    "publisher": CHZ.PublisherPage,
+    "organiser": CHZ.OrganiserPage,
+    "mirror": CHZ.ThirdPartyMirror,
 }
 
 

@@ -64,6 +64,9 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "announced_text",
             "complete",
             "run_by",
+            "call_source",
+            "call_source_line",
+            "note",
         ),
     ),
     "categories": (
@@ -175,6 +178,9 @@ class Edition:
     announced_text: str = ""  # when the results were announced, as written ("2023年底")
     complete: str = ""  # "yes", "no" or "" (see COMPLETENESS)
     run_by: list[str] = field(default_factory=list)  # unit ids (承办)
+    call_source: str = ""  # the source reporting the call for entries (title, organisers, run_by)
+    call_source_line: int | None = None
+    note: str = ""
     line: int = 0
 
 
@@ -625,8 +631,13 @@ def _load_editions(
             announced_text=c.text("announced_text"),
             complete=c.choice("complete", COMPLETENESS),
             run_by=[names.resolve(n, c, "run_by") for n in split_multi(c.text("run_by"))],
+            call_source=c.text("call_source"),
+            call_source_line=c.integer("call_source_line", minimum=1),
+            note=c.text("note"),
             line=line,
         )
+        if ed.call_source and ed.call_source not in source_ids:
+            raise c.error("call_source", f"unknown source {ed.call_source!r} (not in sources.csv)")
         if ed.complete == "yes" and ed.awarded is None:
             raise c.error("complete", "a complete list needs the awarded count the source states (awarded)")
         _unique(seen, ed.id, c, "id", "edition id")

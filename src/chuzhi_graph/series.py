@@ -1,0 +1,60 @@
+"""The series' facts in RDF: completeness, run-by units, announcements as written, call reports, reliability.
+
+The 楚治 series is known from sources of unequal weight and coverage (docs/series.md). These
+triples say how much of an edition the graph holds (``chz:completeList``; the count the source
+states stays ``chz:awardedCount``), who ran it (``chz:runBy``), when and where its results were
+announced in the source's own words (``chz:announcementEvent``, ``chz:announcedAs``), which
+source reported its call for entries (``chz:callDocument``, ``chz:callSourceLine``) and how far
+each source can be trusted (``chz:reliability``).
+
+>>> from chuzhi_graph.records import Edition
+>>> from chuzhi_graph.mapping import Iris
+>>> ed = Edition("e", "bigdata", 2022, "t", complete="no")
+>>> [t.predicate.value.rsplit("#")[-1] for t in edition_triples(ed, Iris())]
+['completeList']
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from chuzhi_graph.namespace import OX, RELIABILITY_BY_NOTATION
+from chuzhi_graph.records import Edition, Source
+
+_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+_POSITIVE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#positiveInteger")
+_NOTE = ox.NamedNode("http://www.w3.org/2004/02/skos/core#editorialNote")
+
+
+def edition_triples(ed: Edition, iris: object) -> list[ox.Triple]:
+    """The edition's completeness, run-by units, call report and note."""
+    s = iris.edition(ed.id)  # type: ignore[attr-defined]
+    t = [ox.Triple(s, OX.runBy, iris.unit(u)) for u in ed.run_by]  # type: ignore[attr-defined]
+    if ed.complete:
+        t.append(ox.Triple(s, OX.completeList, ox.Literal("true" if ed.complete == "yes" else "false",
+                                                            datatype=_BOOLEAN)))
+    if ed.call_source:
+        t.append(ox.Triple(s, OX.callDocument, iris.source(ed.call_source)))  # type: ignore[attr-defined]
+        if ed.call_source_line:
+            t.append(ox.Triple(s, OX.callSourceLine, ox.Literal(str(ed.call_source_line), datatype=_POSITIVE)))
+    if ed.note:
+        t.append(ox.Triple(s, _NOTE, ox.Literal(ed.note)))
+    return t
+
+
+def announcement_triples(ed: Edition, subject: ox.NamedNode) -> list[ox.Triple]:
+    """When and where the results were announced, as the source writes it."""
+    t = []
+    if ed.event:
+        t.append(ox.Triple(subject, OX.announcementEvent, ox.Literal(ed.event, language="zh")))
+    if ed.announced_text:
+        t.append(ox.Triple(subject, OX.announcedAs, ox.Literal(ed.announced_text, language="zh")))
+    return t
+
+
+def source_triples(src: Source, iris: object) -> list[ox.Triple]:
+    """The source document's reliability."""
+    if not src.reliability:
+        return []
+    concept = ox.NamedNode(str(RELIABILITY_BY_NOTATION[src.reliability]))
+    return [ox.Triple(iris.source(src.id), OX.reliability, concept)]  # type: ignore[attr-defined]
