@@ -40,7 +40,13 @@ _HEAD_LINE = re.compile(r"^\((.)\)(.*)$")
 
 @pytest.fixture(scope="module")
 def curated() -> Dataset:
-    return load_dataset(DATA)
+    """The curated records of the 2022 big-data edition, the one the 2022 source holds."""
+    ds = load_dataset(DATA)
+    return dataclasses.replace(
+        ds, editions=[e for e in ds.editions if e.id == "bigdata-2022"],
+        categories=[c for c in ds.categories if c.edition == "bigdata-2022"],
+        cases=[c for c in ds.cases if c.edition == "bigdata-2022"],
+    )
 
 
 def case_facts(ds: Dataset) -> list[tuple[object, ...]]:
@@ -261,8 +267,9 @@ def test_no_result_list_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
     assert result.exit_code == 3
     assert result.stderr == (
-        f"Error: {source}: no result list found: expected group headings such as "
-        "'（一）政务服务组' followed by numbered items such as '1. 单位：案例标题'\n"
+        f"Error: {source}: no result list and no winner found: expected group headings such as "
+        "'（一）政务服务组' followed by numbered items such as '1. 单位：案例标题', or sentences such as "
+        "'单位《案例标题》,荣获楚治——2022“荆楚杯”……案例'\n"
     )
     assert not out.exists()
 
@@ -347,7 +354,9 @@ def test_merge_adds_new_records_and_keeps_curated_rows(tmp_path: Path, data_copy
     for name, old in before.items():
         assert (data_copy / name).read_bytes().startswith(old), name  # curated bytes untouched
     ds = load_dataset(data_copy)
-    assert len(ds.cases) == 54 and [e.id for e in ds.editions] == ["bigdata-2022", "bigdata-2023"]
+    shipped = load_dataset(DATA)
+    assert len(ds.cases) == len(shipped.cases) + 27
+    assert [e.id for e in ds.editions] == [e.id for e in shipped.editions] + ["bigdata-2023"]
     new = {u.name_zh: u for u in ds.units if u.type_basis == "suggested"}
     assert set(new) == {"荆门市掇刀区城市管理执法局", "仙桃市大数据中心"}
     assert (data_copy / "sources" / "announcement-2023.txt").is_file()
