@@ -99,7 +99,8 @@ def test_organisers_and_units_that_ran_the_2022_social_governance_edition(store)
           VALUES (?p ?role) { (chz:organiser "organiser") (chz:runBy "run by") }
           ?u skos:prefLabel ?name . FILTER(LANG(?name) = "zh")
         } ORDER BY ?role ?name""")
-    # the call of 2022-11-21, line 16: 由湖北日报传媒集团主办,荆楚网(湖北日报网)、华中科技大学国家治理研究院和楚天舆情数据研究院承办
+    # the call of 2022-11-21, line 16:
+    # 由湖北日报传媒集团主办,荆楚网(湖北日报网)、华中科技大学国家治理研究院和楚天舆情数据研究院承办
     assert rows == [("organiser", "湖北日报传媒集团"), ("run by", "华中科技大学国家治理研究院"),
                     ("run by", "楚天舆情数据研究院"), ("run by", "荆楚网(湖北日报网)")]
     (call,) = select(store, """
