@@ -155,7 +155,10 @@ def test_2022_source_gives_the_curated_records(tmp_path: Path, curated: Dataset)
     assert edition_facts(ds) == edition_facts(curated)
     assert category_facts(ds) == category_facts(curated)
     assert all(c.domain_basis == "suggested" for c in ds.cases)
-    assert [s.id for s in ds.sources] == ["jingchu-2022-09-20"]
+    # the extracted source first; the registry's sources its units cite come along (the series)
+    assert [s.id for s in ds.sources] == [
+        "jingchu-2022-09-20", "jingchu-2022-11-21", "jingchu-2023-02-20-echeng", "jingchu-2024-03-28-minquan",
+    ]
 
 
 def test_2022_output_builds_once_suggestions_are_accepted(tmp_path: Path, curated: Dataset) -> None:
@@ -372,7 +375,7 @@ def test_merge_never_overwrites_curated_fields(data_copy: Path) -> None:
     result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--data", str(data_copy), "--merge"])
     assert result.exit_code == 0, result.output
     assert "merged into" in result.stderr and "0 new record(s)" in result.stderr
-    assert "- editions bigdata-2022: curated meeting_date kept" in result.stdout
+    assert "- editions bigdata-2022: curated meeting_date, announced kept" in result.stdout  # both 2022-09-15
     assert {p.name: p.read_bytes() for p in data_copy.glob("*.csv")} == before
 
 

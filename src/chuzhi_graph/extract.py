@@ -667,7 +667,9 @@ def _extract(
         "id": edition_id, "track": track_id, "year": str(year),
         "title_zh": _edition_title(caption) or caption, "title_en": "",
         "launched": launched, "meeting_date": meeting,
-        "meeting_place": place.code if place else "", "announced": facts.announced,
+        "meeting_place": place.code if place else "",
+        # results are announced at the award meeting; the page's own date is the source's `issued`
+        "announced": meeting or facts.announced,
         "organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.organisers),
         "co_organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.co_organisers),
         "submissions": _num(facts.submissions), "online_vote": _num(facts.online_vote),
@@ -889,8 +891,11 @@ def extraction_tables(extraction: Extraction) -> dict[str, tuple[tuple[str, ...]
         header, rows = _registry_rows(reg, name)
         headers[name] = tuple(dict.fromkeys([*header, *_columns(name)]))
         registry_rows[name] = rows
+    # the registry's sources that its units cite come along, so that the folder loads
+    cited = {u.source for u in reg.units if getattr(u, "source", "")} - {extraction.source_row["id"]}
     return {
-        "sources": (headers["sources"], [extraction.source_row]),
+        "sources": (headers["sources"],
+                    [extraction.source_row] + [r for r in registry_rows["sources"] if r.get("id") in cited]),
         "regions": (headers["regions"], registry_rows["regions"] + extraction.new_regions),
         "units": (headers["units"], registry_rows["units"] + extraction.new_units),
         "editions": (headers["editions"], [extraction.edition]),
@@ -935,6 +940,10 @@ def write_extraction(extraction: Extraction, out_dir: str | Path) -> list[Path]:
         target = out_dir / extraction.source_row["file"]
         files.path(target).write_text(extraction.source.text, encoding="utf-8", newline="")
         written.append(target)
+        for row in extraction_tables(extraction)["sources"][1][1:]:  # cited registry sources, as they are
+            target = out_dir / row["file"]
+            files.path(target).write_bytes((extraction.registry.data_dir / row["file"]).read_bytes())
+            written.append(target)
     return written
 
 

@@ -16,6 +16,9 @@ each source can be trusted (``chz:reliability``).
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 import pyoxigraph as ox
 
 from chuzhi_graph.namespace import OX, RELIABILITY_BY_NOTATION
@@ -58,3 +61,26 @@ def source_triples(src: Source, iris: object) -> list[ox.Triple]:
         return []
     concept = ox.NamedNode(str(RELIABILITY_BY_NOTATION[src.reliability]))
     return [ox.Triple(iris.source(src.id), OX.reliability, concept)]  # type: ignore[attr-defined]
+
+
+# a mirror's encoding damage: pinyin glosses after characters, 網(wǎng)
+_PINYIN_GLOSS = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
+
+
+@cache
+def _t2s() -> object:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def readable(text: str) -> str:
+    """A source line as the records write it: pinyin glosses dropped, traditional characters simplified.
+
+    >>> readable("荊楚網(wǎng)(湖北日報(bào)網(wǎng))在2020年7月順勢推出")
+    '荆楚网(湖北日报网)在2020年7月顺势推出'
+    """
+    text = _PINYIN_GLOSS.sub("", text)
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    return _t2s().convert(text)  # type: ignore[attr-defined]
