@@ -303,3 +303,56 @@ def test_readme_and_docs_say_which_editions_are_partial() -> None:
         table = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z0-9-]+)` \|.*\| (partial|complete)[^|]*\|\s*$",
                                                              text, re.M)}
         assert table == {e: ("complete" if e == "bigdata-2022" else "partial") for e in EDITIONS}
+
+
+def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
+    """The published editions page, read in headless Chromium: every partial edition says so."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no /usr/bin/chromium")
+    from chuzhi_graph.publish import publish
+
+    site = publish(DATA, tmp_path / "site").site
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+            page.goto((site / "editions.html").as_uri())
+            rows = page.locator("table tbody tr")
+            seen = {}
+            for i in range(rows.count()):
+                cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+                edition = re.search(r"edition:([a-z0-9-]+)", cells[0]).group(1)  # type: ignore[union-attr]
+                seen[edition] = (cells[3], cells[4], cells[5])
+        finally:
+            browser.close()
+    assert seen == {
+        "bigdata-2022": ("27", "27", "完整 complete"),
+        **{e: (n, "—", "不完整：仅含来源提及的案例 partial: only the cases a source names")
+           for e, n in (("poverty-alleviation-2020", "0"), ("social-governance-2020", "0"),
+                        ("social-governance-2022", "2"), ("social-governance-2023", "1"))},
+    }
+
+
+def test_audit_reads_the_call_report_and_the_mirror_in_traditional_characters(data_copy: Path) -> None:
+    from chuzhi_graph.provenance import audit
+    from chuzhi_graph.series import readable
+
+    assert audit(load_dataset(DATA)) == []
+    history = (DATA / "sources" / "2021-11-23_series-history.txt").read_text(encoding="utf-8").splitlines()
+    assert "荆楚网(湖北日报网)在2020年7月顺势推出“楚治——首届湖北社会治理创新十佳案例”评选" in readable(history[12])
+    path = data_copy / "editions.csv"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("楚治——首届湖北社会治理创新十佳案例,,2020-07,,,,荆楚网(湖北日报网),",
+                        "楚治——首届湖北社会治理创新百佳案例,,2020-07,,,,华中科技大学国家治理研究院,")
+    text = text.replace(",湖北日报传媒集团,,,,,jingchu-2023-02-20-echeng,",
+                        ",华中科技大学团委,,,,,jingchu-2023-02-20-echeng,")
+    path.write_text(text, encoding="utf-8")
+    assert [str(f) for f in audit(load_dataset(data_copy))] == [
+        f"{path}, line 3, field organisers: 华中科技大学国家治理研究院 not in jingchu-2021-11-23",
+        f"{path}, line 3, field title_zh: title not in jingchu-2021-11-23",
+        f"{path}, line 5, field organisers: 华中科技大学团委 not in jingchu-2022-11-21",
+    ]
