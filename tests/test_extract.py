@@ -624,3 +624,13 @@ def test_winner_sentence_round_trip(units: list[str], title: str, award: str, le
     line = f"据悉。{lead}{'、'.join(units)}《{title}》{verb}楚治——2022“荆楚杯”{award}案例。"
     winners = find_winners([line])
     assert [(w.applicants, w.title, w.award) for w in winners] == [(units, title, award + "案例")]
+
+
+def test_prose_in_traditional_characters_gives_the_same_winners(tmp_path: Path) -> None:
+    opencc = pytest.importorskip("opencc")
+    source = tmp_path / "echeng-traditional.txt"
+    source.write_text(opencc.OpenCC("s2t").convert(ECHENG.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "鄂城區委組織部" in source.read_text(encoding="utf-8")
+    ex = extract(source, DATA)
+    assert prose_winners(ex) == ECHENG_WINNERS
+    assert ex.edition["id"] == "social-governance-2022"

@@ -220,7 +220,15 @@ def page_date(lines: list[str]) -> tuple[int, int, int] | None:
 
 
 def read_prose(lines: list[str], track_labels: dict[str, str]) -> ProseReport:
-    """Winners, edition mentions, events and the page date of a report."""
+    """Winners, edition mentions, events and the page date of a report.
+
+    A report in traditional characters (a mirror's rendering) is read simplified, line by line,
+    so that its names match the registry and its line numbers stay.
+    """
+    from chuzhi_graph.series import readable, traditional_share
+
+    if traditional_share("\n".join(lines)) > 0.05:
+        lines = [readable(line) for line in lines]
     report = ProseReport()
     report.winners = find_winners(lines, report.problems)
     report.mentions = find_mentions(lines, track_labels)

@@ -84,3 +84,13 @@ def readable(text: str) -> str:
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return text
     return _t2s().convert(text)  # type: ignore[attr-defined]
+
+
+def traditional_share(text: str) -> float:
+    """The share of Chinese characters that OpenCC's t2s would change (about 0 for simplified text)."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    converted = _t2s().convert(text)  # type: ignore[attr-defined]
+    changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b and "\u4e00" <= a <= "\u9fff")
+    return changed / len(han)
