@@ -369,13 +369,14 @@ def test_merge_adds_new_records_and_keeps_curated_rows(tmp_path: Path, data_copy
 
 def test_merge_never_overwrites_curated_fields(data_copy: Path) -> None:
     editions = data_copy / "editions.csv"
-    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,", ",2022-09-16,"),
+    # the meeting date only (the announcement date is the same day): meeting_date, meeting_place
+    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,420100,", ",2022-09-16,420100,"),
                         encoding="utf-8")
     before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
     result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--data", str(data_copy), "--merge"])
     assert result.exit_code == 0, result.output
     assert "merged into" in result.stderr and "0 new record(s)" in result.stderr
-    assert "- editions bigdata-2022: curated meeting_date, announced kept" in result.stdout  # both 2022-09-15
+    assert "- editions bigdata-2022: curated meeting_date kept" in result.stdout
     assert {p.name: p.read_bytes() for p in data_copy.glob("*.csv")} == before
 
 

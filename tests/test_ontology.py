@@ -18,7 +18,7 @@ from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 
 from chuzhi_graph.build import MEDIA_TYPE_IRI, VOCABULARIES, BuildResult, build
 from chuzhi_graph.namespace import CHZ, CHZ_IRI, PREFIXES
-from chuzhi_graph.validate import shapes_graph, validate
+from chuzhi_graph.validate import preserved_literal_conversions, shapes_graph, validate
 from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir
 
 W3C = ontology_dir() / "w3c"
@@ -59,7 +59,8 @@ def closure(graph: Graph) -> tuple[Graph, list[str]]:
     out = Graph()
     for t in graph:
         out.add(t)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(out)
+    with preserved_literal_conversions():
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(out)
     errors = sorted(str(out.value(m, ERR.error)) for m in out.subjects(RDF.type, ERR.ErrorMessage))
     return out, errors
 

@@ -12,7 +12,7 @@ IRIs (``{base}`` defaults to ``https://w3id.org/chuzhi/``)::
     {base}region/{GB/T 2260 code}        {base}domain/{notation}
     {base}unit-type/{notation}           {base}track/{notation}
     {base}source/{source id}             {base}announcement/{edition id}
-    {base}unit/{unit id}#alias-{n}       {base}source/{source id}#author (and #publisher)
+    {base}unit/{unit id}/alias-{n}       {base}source/{source id}/author (and /publisher)
 
 >>> from chuzhi_graph.records import load_dataset
 >>> triples = map_dataset(load_dataset("data"))      # doctest: +SKIP
@@ -241,7 +241,7 @@ def unit_block(
         t.append(triple(s, NOTE, ox.Literal(unit.note)))
     bases = unit.alias_basis or ["curator"] * len(unit.aliases)
     for i, (alias, basis) in enumerate(zip(unit.aliases, bases, strict=True), start=1):
-        label = ox.NamedNode(f"{s.value}#alias-{i}")  # an IRI: JSON-LD keeps it stable, a blank node not
+        label = ox.NamedNode(f"{s.value}/alias-{i}")  # an IRI: JSON-LD keeps it stable, a blank node not
         t.append(triple(s, XL_ALT, label))
         t += [
             triple(label, RDF_TYPE, XL_LABEL),
@@ -365,11 +365,11 @@ def source_block(src: Source, iris: Iris, unit_names: dict[str, str] | None = No
     if publisher_unit:
         t.append(ox.Triple(s, PUBLISHER, iris.unit(publisher_unit)))
     else:
-        node = ox.NamedNode(f"{s.value}#publisher")
+        node = ox.NamedNode(f"{s.value}/publisher")
         t.append(ox.Triple(s, PUBLISHER, node))
         agents += _agent(node, src.publisher)
     if src.author:
-        node = ox.NamedNode(f"{s.value}#author")
+        node = ox.NamedNode(f"{s.value}/author")
         t.append(ox.Triple(s, CREATOR, node))
         agents += _agent(node, src.author)
     if src.issued:

@@ -9,7 +9,8 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -18,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SH
+from rdflib.term import _toPythonMapping
 
 from chuzhi_graph.errors import ValidationError
 from chuzhi_graph.vocabulary import SHAPES_FILE, ontology_dir
@@ -53,6 +55,23 @@ def shapes_graph(directory: str | Path | None = None) -> Graph:
 INFERENCE_MODES = ("none", "rdfs")
 
 
+@contextmanager
+def preserved_literal_conversions() -> Iterator[None]:
+    """Undo what owlrl does to rdflib's global lexical-to-value table.
+
+    owlrl (which pySHACL runs for RDFS inference) installs its own converters for XSD types
+    and restores only rdflib's own keys afterwards: from then on rdflib checks the lexical form
+    of xsd:gYear and others, in the whole process. A validation must not change how later
+    code reads literals.
+    """
+    saved = dict(_toPythonMapping)
+    try:
+        yield
+    finally:
+        _toPythonMapping.clear()
+        _toPythonMapping.update(saved)
+
+
 def validate(graph: Graph, shapes: Graph | None = None, inference: str = "none") -> Report:
     """Run pySHACL. ``inference="none"`` checks the dump as stated (it states its types
     explicitly); ``"rdfs"`` checks it as a store with RDFS reasoning sees it (the dump holds
@@ -60,9 +79,10 @@ def validate(graph: Graph, shapes: Graph | None = None, inference: str = "none")
     from pyshacl import validate as shacl_validate
 
     shapes = shapes if shapes is not None else shapes_graph()
-    conforms, results, text = shacl_validate(
-        graph, shacl_graph=shapes, inference=inference, advanced=False, allow_warnings=False
-    )
+    with preserved_literal_conversions():
+        conforms, results, text = shacl_validate(
+            graph, shacl_graph=shapes, inference=inference, advanced=False, allow_warnings=False
+        )
     violations = []
     for result in sorted(results.subjects(SH.focusNode, None), key=str):
         msgs = [m for m in results.objects(result, SH.resultMessage) if isinstance(m, Literal)]
