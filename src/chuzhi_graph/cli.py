@@ -313,12 +313,13 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
 # ---------------------------------------------------------------- render, stats (issue 5)
 
 VIEW_NAMES = ("institutions", "cases", "domains", "full")
+RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map (issue 15) is drawn, not measured
 
 
-def view_options(func: F) -> F:
+def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:
     """The graph source and the view filters shared by `render` and `stats`."""
     options = [
-        click.argument("view", type=click.Choice(VIEW_NAMES)),
+        click.argument("view", type=click.Choice(views)),
         click.option("--graph", "graph_path", type=click.Path(path_type=Path), default=Path("out"),
                      show_default=True, help="Graph dump (.nt/.ttl) or the folder holding chuzhi.nt."),
         click.option("--edition", multiple=True, help="Only this edition (id, year or label); repeatable."),
@@ -346,7 +347,7 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 
 
 @cli.command()
-@view_options
+@functools.partial(view_options, views=RENDER_VIEWS)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (default: VIEW.FORMAT beside the graph dump).")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "graphml", "gexf"]),
@@ -355,13 +356,25 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 @click.option("--size-by", type=click.Choice(["degree", "cases"]),
               help="Node size measure (default: cases for institutions/domains, else degree).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same seed, same picture).")
+@click.option("--colour-by", type=click.Choice(["cases", "units"]), default="cases", show_default=True,
+              help="map: colour regions by number of cases or of applicant units.")
+@click.option("--region", help="map: open (html) or draw (png/svg) this prefecture's counties, e.g. 420100.")
 @handle_errors
 def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
            domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, output: Path | None,
-           fmt: str, title: str | None, size_by: str | None, seed: int) -> None:
-    """Draw VIEW (institutions, cases, domains, full) as offline HTML, png/svg or graphml/gexf."""
+           fmt: str, title: str | None, size_by: str | None, seed: int, colour_by: str,
+           region: str | None) -> None:
+    """Draw VIEW (institutions, cases, domains, full, map) as offline HTML, png/svg or graphml/gexf."""
     from chuzhi_graph.render import render as run_render
 
+    if view == "map":
+        from chuzhi_graph.mapview import render_map
+
+        folder = graph_path if graph_path.is_dir() else graph_path.parent
+        click.echo(str(render_map(graph_path, output or folder / f"map.{fmt}", fmt, title, colour_by=colour_by,
+                                  region=region, edition=edition, category=category, domain=domain,
+                                  unit_type=unit_type)))
+        return
     graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
     if output is None:
         folder = graph_path if graph_path.is_dir() else graph_path.parent

@@ -516,6 +516,10 @@ def write_graphs(out: Path, work: Path, base: str, site: Site, common: dict[str,
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target / rel)
         graphs.append({"path": f"graphs/{rel.as_posix()}", "title": rel.stem})
+    from chuzhi_graph.mapview import render_map  # issue 15: the map, linking to the resource pages
+
+    render_map(views, target / "map.html", base=base, link_root="../")
+    graphs.append({"path": "graphs/map.html", "title": "map"})
     for extra in sorted(views.iterdir()):  # assets the views share (scripts, styles)
         if extra.is_dir() and extra.name != "store":
             shutil.copytree(extra, target / extra.name, dirs_exist_ok=True)
