@@ -317,6 +317,8 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
                     codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(pts) - 2) + [MplPath.CLOSEPOLY]
             ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour(values[r.code], classes),
                                    edgecolor="#666", linewidth=0.6))
+            if region and not values[r.code]:
+                continue  # small counties crowd each other: only those with something to show are named
             x, y = centre(r, proj)
             label = r.name if len(r.name) <= 6 else r.name[:2] + "州" if r.name.endswith("自治州") else r.name
             ax.annotate(f"{label}\n{values[r.code]}" if values[r.code] else label, (x, y), ha="center",

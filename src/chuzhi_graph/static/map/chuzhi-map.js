@@ -122,7 +122,8 @@
         p.style.display = ""; p.style.opacity = "1";
       }
       p.style.fill = vis ? colour(n, cls) : "#f7f7f7";
-      t.style.display = vis ? "" : "none";
+      // small counties crowd each other: only those with something to show are named
+      t.style.display = vis && (r.level !== "county" || n > 0) ? "" : "none";
       t.textContent = n ? shortName(r) + " " + n : shortName(r);
       p.classList.toggle("chz-selected", state.selected === r.code);
     });
