@@ -125,6 +125,29 @@ def test_filters_change_the_counts(dump) -> None:
     assert "unknown edition '1999'" in result.output
 
 
+def test_synthetic_editions_match_the_query(tmp_path) -> None:
+    from chuzhi_graph.synth import generate
+
+    generate(tmp_path / "data", cases=60, editions=2, seed=3)
+    build(tmp_path / "data", tmp_path / "out")
+    data = map_data(tmp_path / "out")
+    n = counts(data)
+    rows = prefecture_rows(tmp_path / "out")
+    on_map = {r.code: n[r.code]["cases"] for r in data.boundaries.top() if r.code in n}
+    # 仙桃市 and the like are county-level units under the province, in the graph as in GB/T 2260:
+    # the query has no prefecture for them, the map draws them as the regions they are
+    direct = {"429004", "429005", "429006", "429021"}
+    assert {r["prefecture"].rsplit("/", 1)[-1]: int(r["cases"]) for r in rows} == {
+        k: v for k, v in on_map.items() if k not in direct}
+    assert set(on_map) & direct
+    placed = {c["id"] for c in data.cases if any(data.units[u]["kind"] == "map" for u in c["units"])}
+    assert placed | set(outside_cases(data)) == {c["id"] for c in data.cases} and len(data.cases) == 60
+    labels = [label for _, label in data.facets["category"]]
+    assert len(data.facets["edition"]) == 2 and len(labels) == len(set(labels))  # a category per edition, told apart
+    by_edition = [counts(map_data(tmp_path / "out", edition=e)) for e, _ in data.facets["edition"]]
+    assert sum(c.get("420100", {}).get("cases", 0) for c in by_edition) == n.get("420100", {}).get("cases", 0)
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -140,7 +163,7 @@ def test_page_is_offline_and_small(page) -> None:
     assert len(scripts) == 1 and csp.count("sha256-") == 1
     data = page_json(page)
     assert len([r for r in data["regions"] if r["level"] == "prefecture"]) == 17
-    assert data["units"][0]["href"].startswith(BASE + "unit/")
+    assert data["units"][0]["id"].startswith(BASE + "unit/") and "href" not in data["units"][0]
 
 
 def test_same_data_same_bytes(dump, page, tmp_path) -> None:
@@ -313,3 +336,23 @@ def test_every_release_has_the_map(tmp_path) -> None:
     assert len(hrefs) == 27 + 29
     missing = [h for h in hrefs if not (page.parent / h).resolve().is_file()]
     assert missing == []
+
+
+@pytest.mark.browser
+def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    for name in ("units.csv", "cases.csv"):
+        path = data_copy / name
+        path.write_text(path.read_text(encoding="utf-8").replace("英山县学生资助管理中心", hostile), encoding="utf-8")
+    build(data_copy, tmp_path / "out")
+    page_path = render_map(tmp_path / "out", tmp_path / "map.html")
+    assert "<img" not in page_path.read_text(encoding="utf-8")
+    opened = Opened(browser, page_path)
+    dialogs: list[str] = []
+    opened.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    opened.page.click("#regions tr[data-code='421100']")      # 黄冈市: drills into 英山县
+    opened.page.click("#regions tr[data-code='421124']")
+    assert hostile in opened.page.text_content("#detail-units")
+    assert opened.page.eval_on_selector_all("img", "xs => xs.length") == 0
+    assert dialogs == [] and opened.errors == []
+    assert opened.requests == [page_path.as_uri()]

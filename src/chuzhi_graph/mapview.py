@@ -55,11 +55,11 @@ class MapData:
     filters: str = ""
 
 
-def _href(iri: str, base: str | None, link_root: str | None) -> str:
-    """The link of a resource: its page in the published site, or the IRI itself."""
+def _href(iri: str, base: str | None, link_root: str | None) -> dict[str, str]:
+    """The link of a resource: its page in the published site; none when it is the IRI itself."""
     if link_root is not None and base and iri.startswith(base):
-        return f"{link_root}{iri[len(base):]}.html"
-    return iri
+        return {"href": f"{link_root}{iri[len(base):]}.html"}
+    return {}
 
 
 def _place(row: dict[str, str], b: Boundaries) -> dict[str, str]:
@@ -148,14 +148,14 @@ def map_data(
     for u in order:
         info = facts.units[u]
         place = place_of[u]  # every applicant has a map-applicants row
-        data.units.append({"id": u, "name": info["label"], "href": _href(u, base, link_root),
+        data.units.append({"id": u, "name": info["label"], **_href(u, base, link_root),
                            "type": info["unit_type_id"], "typeLabel": info["unit_type"],
                            "region": info["region"], **place})
     ancestors = facts.ancestors
     for c in sorted(cases):
         info = facts.cases[c]
         doms = sorted({a for d in facts.case_domains.get(c, ()) for a in ancestors.get(d, {d})})
-        data.cases.append({"id": c, "title": info["label"], "href": _href(c, base, link_root),
+        data.cases.append({"id": c, "title": info["label"], **_href(c, base, link_root),
                            "edition": info["edition"], "track": tracks.get(c, ("", ""))[0],
                            "category": info["category"], "domains": doms,
                            "units": [index[u] for u in facts.applicants.get(c, ()) if u in index]})
@@ -166,13 +166,17 @@ def map_data(
         facet["edition"][str(info["edition"])] = str(info["edition_label"])
         if tracks.get(c, ("", ""))[0]:
             facet["track"][tracks[c][0]] = tracks[c][1]
-        facet["category"][str(info["category"])] = str(info["category_label"])
+        facet["category"][str(info["category"])] = f"{info['category_label']}\t{info['edition_id']}"
     for c in data.cases:
         for d in c["domains"]:  # type: ignore[attr-defined]
             facet["domain"][d] = str(facts.domains[d]["label"]) if d in facts.domains else d
     for u in data.units:
         if u["type"]:
             facet["unitType"][str(u["type"])] = str(u["typeLabel"])
+    labels = [v.split("\t")[0] for v in facet["category"].values()]
+    for iri, value in facet["category"].items():  # a category of several editions shows its edition
+        label, edition = value.split("\t")
+        facet["category"][iri] = f"{label} · {edition}" if labels.count(label) > 1 else label
     data.facets = {k: sorted(([v, lab] for v, lab in facet[k].items()), key=lambda x: (x[1], x[0]))
                    for k in ("edition", "track", "category", "domain", "unitType")}
     return data

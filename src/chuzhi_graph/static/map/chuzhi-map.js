@@ -213,8 +213,9 @@
     }
   }
 
-  function link(text, href) { return el("a", text, { href: href }); }
-  function caseItem(c) { var li = el("li"); li.appendChild(link(c.title, c.href)); return li; }
+  // a resource's page in the published site, else its IRI
+  function link(text, item) { return el("a", text, { href: item.href || item.id }); }
+  function caseItem(c) { var li = el("li"); li.appendChild(link(c.title, c)); return li; }
 
   function drawDetail(key) {
     var title = document.getElementById("detail-title"), box = document.getElementById("detail");
@@ -231,7 +232,7 @@
     ul = el("ul", null, { id: "detail-units" });
     us.forEach(function (ui) {
       var u = data.units[ui], li = el("li");
-      li.appendChild(link(u.name, u.href));
+      li.appendChild(link(u.name, u));
       li.appendChild(document.createTextNode(" · " + (u.typeLabel || "") + (u.region ? " · " + u.region : "")));
       ul.appendChild(li);
     });
