@@ -22,7 +22,7 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
-.venv/bin/ruff check src tests bench
+.venv/bin/ruff check src tests bench tools
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 status=$?
