@@ -279,7 +279,7 @@
   FILTERS.forEach(function (name) {
     var select = document.getElementById("filter-" + name);
     (data.facets[name] || []).forEach(function (opt) { select.appendChild(el("option", opt[1], { value: opt[0] })); });
-    if ((data.facets[name] || []).length < 2 && name !== "domain" && name !== "unitType") { select.disabled = (data.facets[name] || []).length === 0; }
+    select.disabled = !(data.facets[name] || []).length;
     select.addEventListener("change", function () { state.filters[name] = select.value; redraw(); });
   });
   var colourBy = document.getElementById("colour-by");
