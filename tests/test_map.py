@@ -41,13 +41,24 @@ def page_json(path: Path) -> dict:
     return json.loads(soup.find("script", id="map-data").string)
 
 
-def prefecture_rows(out_dir: Path) -> list[dict[str, str]]:
-    """`chuzhi-graph query cases-per-prefecture`, as a user runs it: the prefecture rows."""
+def query_areas(out_dir: Path) -> dict[str, dict[str, int]]:
+    """`chuzhi-graph query cases-per-prefecture`, as a user runs it: cases per scope and area code.
+
+    Scopes: ``prefecture`` (of Hubei), ``out-of-province``, ``province-level``. Reads both the
+    query of 0.1 (prefecture rows only) and the one that also reports what it leaves out
+    (``?area``, ``?scope``).
+    """
     result = CliRunner().invoke(cli, ["query", "cases-per-prefecture", "--format", "json", "--out", str(out_dir)])
     assert result.exit_code == 0, result.output
     text = result.stdout if hasattr(result, "stdout") else result.output
-    rows = json.loads(text[text.index("{"):])["results"]["bindings"]
-    return [{k: v["value"] for k, v in row.items()} for row in rows if "prefecture" in row]
+    out: dict[str, dict[str, int]] = {}
+    for row in json.loads(text[text.index("{"):])["results"]["bindings"]:
+        row = {k: v["value"] for k, v in row.items()}
+        area = row.get("area") or row.get("prefecture")
+        scope = row.get("scope") or ("prefecture" if row.get("provinceLabel") == "湖北省" else "out-of-province")
+        if area:
+            out.setdefault(scope, {})[area.rsplit("/", 1)[-1]] = int(row["cases"])
+    return out
 
 
 def records_outside() -> set[str]:
@@ -77,17 +88,19 @@ def records_outside() -> set[str]:
 
 
 def test_prefecture_counts_equal_the_query(dump) -> None:
-    rows = prefecture_rows(dump)
+    areas = query_areas(dump)
     data = map_data(dump)
     n = counts(data)
-    hubei = {r["prefecture"].rsplit("/", 1)[-1]: int(r["cases"]) for r in rows if r["provinceLabel"] == "湖北省"}
+    hubei = areas["prefecture"]
     assert hubei == {"420100": 8, "420500": 2, "422800": 2, "420700": 1, "420900": 1, "421100": 1}
     on_map = {r.code: n[r.code]["cases"] for r in data.boundaries.top() if r.code in n}
     assert on_map == hubei
     # prefectures of other provinces are beside the map, with the query's counts
-    others = {r["prefecture"].rsplit("/", 1)[-1]: int(r["cases"]) for r in rows if r["provinceLabel"] != "湖北省"}
-    assert others == {"410100": 1}
+    others = areas["out-of-province"]
+    assert others.items() >= {"410100": 1}.items()       # 0.1's query has no row for 北京市, a province
     assert {k: n[k]["cases"] for k in others} == others
+    for code, cases in areas.get("province-level", {}).items():
+        assert n[code]["cases"] == cases
     assert data.groups["410100"] == {"kind": "outside", "label": "河南省郑州市", "code": "410100"}
 
 
@@ -132,13 +145,12 @@ def test_synthetic_editions_match_the_query(tmp_path) -> None:
     build(tmp_path / "data", tmp_path / "out")
     data = map_data(tmp_path / "out")
     n = counts(data)
-    rows = prefecture_rows(tmp_path / "out")
+    areas = query_areas(tmp_path / "out")
     on_map = {r.code: n[r.code]["cases"] for r in data.boundaries.top() if r.code in n}
     # 仙桃市 and the like are county-level units under the province, in the graph as in GB/T 2260:
     # the query has no prefecture for them, the map draws them as the regions they are
     direct = {"429004", "429005", "429006", "429021"}
-    assert {r["prefecture"].rsplit("/", 1)[-1]: int(r["cases"]) for r in rows} == {
-        k: v for k, v in on_map.items() if k not in direct}
+    assert areas["prefecture"] == {k: v for k, v in on_map.items() if k not in direct}
     assert set(on_map) & direct
     placed = {c["id"] for c in data.cases if any(data.units[u]["kind"] == "map" for u in c["units"])}
     assert placed | set(outside_cases(data)) == {c["id"] for c in data.cases} and len(data.cases) == 60
@@ -290,8 +302,7 @@ def test_map_in_chromium(browser, dump, page, artefacts) -> None:
     boxes = p.eval_on_selector_all("#layer-top path", "ps => ps.map(x => x.getBoundingClientRect().width)")
     assert len(boxes) == 17 and min(boxes) > 5
     # the table beside it shows the query's counts
-    hubei = {r["prefecture"].rsplit("/", 1)[-1]: int(r["cases"])
-             for r in prefecture_rows(dump) if r["provinceLabel"] == "湖北省"}
+    hubei = query_areas(dump)["prefecture"]
     assert opened.table() == hubei
     assert "河南省郑州市" in p.text_content("#groups") and "北京市" in p.text_content("#groups")
     assert p.eval_on_selector_all("#outside-cases li", "x => x.length") == len(records_outside())

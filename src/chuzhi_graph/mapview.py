@@ -68,8 +68,8 @@ def _place(row: dict[str, str], b: Boundaries) -> dict[str, str]:
     if not code:
         return {"kind": "none", "group": "none"}
     province = row.get("provinceCode", "")
-    if province != b.province:
-        return {"kind": "outside", "group": code}
+    if province != b.province:  # grouped like `query cases-per-prefecture`: by prefecture, else region
+        return {"kind": "outside", "group": row.get("prefectureCode") or code}
     prefecture = row.get("prefectureCode", "")
     top = prefecture or (code if code != b.province else "")
     if not top:
