@@ -153,6 +153,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="Stop the query after this many seconds.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=2048, show_default=True, metavar="MB",
+              help="Stop the query when its worker needs more memory than this (MB).")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
 @click.option("--bom/--no-bom", default=True, show_default=True,
@@ -160,7 +162,7 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
-                  endpoint: str | None, user: str | None, bom: bool, out_dir: Path) -> None:
+                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path) -> None:
     """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
 
     Example: chuzhi-graph query unit-profile --param unit=华中科技大学
@@ -180,7 +182,7 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
         from chuzhi_graph.store import open_store
 
         target = open_store(out_dir)
-    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout)
+    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20)
     text = q.format_result(result, fmt)
     click.echo(q.csv_for_excel(text) if fmt == "csv" and bom else text, nl=False)
     size = len(result.rows) if result.kind == "select" else len(result.triples)
