@@ -357,12 +357,10 @@ def run_query(
     except SyntaxError as exc:
         raise syntax_error(exc, text, source) from None
     except OSError as exc:
-        raise QueryError(f"the query failed: {clean_engine_error(exc)}", file=source) from None
-    except QueryError as exc:
-        if NETWORK_DENIED in exc.message:
+        if NETWORK_DENIED in str(exc):
             raise QueryError("the query tried to open a network connection, which is refused "
                              "(SERVICE is refused: queries never reach out to other endpoints)", file=source) from None
-        raise
+        raise QueryError(f"the query failed: {clean_engine_error(exc)}", file=source) from None
     result.seconds = time.perf_counter() - t0
     return result
 

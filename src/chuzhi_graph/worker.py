@@ -130,6 +130,11 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
     """The loop of a worker process: answer ``(text, prefixes, substitutions, limit)`` until ``None``."""
     _close_inherited(conn.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    # The engine prints "memory allocation of N bytes failed" and a backtrace when it aborts at
+    # the memory limit; the caller reports that as one line.
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
     deny_network()
     if memory is not None:
         limit_memory(memory)
@@ -261,7 +266,7 @@ class WorkerPool:
         if kind == "syntax":
             raise SyntaxError(payload)
         if kind == "oserror":
-            raise QueryError(f"the query failed: {payload}")
+            raise OSError(payload)
         if kind == "failed":
             raise WorkerFailed(f"the query worker failed: {payload}")
         return _result(kind, payload)
