@@ -179,9 +179,13 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 
         target: Any = RemoteEndpoint(endpoint, user=user, timeout=timeout)
     else:
+        import time
+
         from chuzhi_graph.store import open_store
 
-        target = open_store(out_dir)
+        started = time.monotonic()
+        target = open_store(out_dir, timeout=timeout)  # the timeout covers the whole command
+        timeout = max(0.05, timeout - (time.monotonic() - started))
     result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20)
     text = q.format_result(result, fmt)
     click.echo(q.csv_for_excel(text) if fmt == "csv" and bom else text, nl=False)
@@ -196,13 +200,22 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
               help="Stop each query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Largest result returned.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
+              help="Stop a query when its worker needs more memory than this (MB).")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages from this origin (http://host:port) use the endpoint (CORS); repeatable.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Accept requests naming this Host besides loopback and --host; repeatable.")
 @out_option
 @handle_errors
-def serve(host: str, port: int, timeout: float, max_rows: int, out_dir: Path) -> None:
+def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, allow_origins: tuple[str, ...],
+          allow_hosts: tuple[str, ...], out_dir: Path) -> None:
     """Serve the built graph as a read-only SPARQL endpoint with a query page."""
     from chuzhi_graph.serve import ServeConfig, make_server
 
-    server = make_server(out_dir, host, port, ServeConfig(timeout=timeout, max_rows=max_rows))
+    config = ServeConfig(timeout=timeout, max_rows=max_rows, max_memory=max_memory * 2**20,
+                         allow_origins=allow_origins, allow_hosts=allow_hosts)
+    server = make_server(out_dir, host, port, config)
     echo_err(f"SPARQL endpoint: http://{host}:{server.server_port}/sparql  query page: "
              f"http://{host}:{server.server_port}/  (Ctrl+C to stop)")
     try:
