@@ -260,7 +260,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
             return b""
         if not raw.strip().isdigit() or not raw.isascii():
             self.close_connection = True
-            self.send_text(HTTPStatus.BAD_REQUEST, f"bad Content-Length {raw[:40]!r}\n")
+            self.send_text(HTTPStatus.BAD_REQUEST, "bad Content-Length: not a whole number of bytes\n")
             return None
         length = int(raw)
         if length > MAX_BODY:
@@ -342,6 +342,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
         self.send_response(HTTPStatus.NO_CONTENT)
         self.send_header("Allow", "GET, HEAD, POST, OPTIONS")
         if self._cors:
+            self.send_header("Access-Control-Allow-Origin", self._cors)
+            self.send_header("Vary", "Origin")
             self.send_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
             self.send_header("Access-Control-Allow-Headers", "Content-Type, Accept")
             self.send_header("Access-Control-Max-Age", "600")
