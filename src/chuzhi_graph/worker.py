@@ -55,6 +55,9 @@ class Ticket(Protocol):
     """Told once a query has run for ``quick`` seconds (see :mod:`chuzhi_graph.lanes`)."""
 
     quick: float
+    reniced: bool
+
+    def begin(self, pid: int) -> None: ...
 
     def demote(self, pid: int) -> None: ...
 
@@ -221,7 +224,13 @@ class WorkerPool:
 
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:
-            # a demoted (reniced) worker cannot be made nice again without privileges: not reused
+            if worker.demoted:
+                # a reniced worker is reused only if it may be made nice again (needs privileges)
+                try:
+                    os.setpriority(os.PRIO_PROCESS, worker.process.pid, 0)
+                    worker.demoted = False
+                except OSError:
+                    pass
             if worker.key is not None and not worker.demoted and len(self._idle) < self.keep:
                 self._idle.append(worker)
                 return
@@ -237,11 +246,12 @@ class WorkerPool:
             worker = self._take((location[0], location[1], memory))
         else:
             worker = self._start(store, None, memory)
+        if ticket is not None:
+            ticket.begin(worker.process.pid)
         try:
             worker.conn.send((text, prefixes or {}, subs, limit))
             ready = worker.conn.poll(min(timeout, ticket.quick) if ticket is not None else timeout)
             if not ready and ticket is not None and time.monotonic() < deadline:
-                worker.demoted = True
                 try:
                     ticket.demote(worker.process.pid)
                 except BaseException:
@@ -258,6 +268,7 @@ class WorkerPool:
         if reply is None:
             worker.stop()
             raise timeout_error(timeout)
+        worker.demoted = ticket is not None and ticket.reniced
         kind, payload = reply
         if kind == "memory":
             worker.stop()  # its heap may be fragmented up to the limit
