@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 #: medium: aggregates over all cases, 50-300 ms each alone at 10,000 cases (a shipped one among them)
@@ -94,6 +95,7 @@ def main() -> None:
         rss_peak = rss_before
         records: list[tuple[str, int, float]] = []
         dropped = [0]
+        reasons: Counter[tuple[str, int, str]] = Counter()
         lock = threading.Lock()
         stop_at = time.monotonic() + args.seconds
 
@@ -111,7 +113,7 @@ def main() -> None:
                 try:
                     conn.request("GET", base + urllib.parse.quote(text))
                     answer = conn.getresponse()
-                    answer.read()
+                    body = answer.read()
                     status = answer.status
                 except (OSError, http.client.HTTPException):
                     with lock:
@@ -121,6 +123,8 @@ def main() -> None:
                     continue
                 with lock:
                     records.append((kind, status, time.perf_counter() - t0))
+                    if status != 200:
+                        reasons[(kind, status, body[:60].decode("utf-8", "replace"))] += 1
                 if answer.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -153,6 +157,8 @@ def main() -> None:
         print(f"{kind:6s} n={len(every):5d} ok={len(ok):5d}  p50 {percentile(ok, 50):7.1f} ms  "
               f"p95 {percentile(ok, 95):7.1f} ms  p99 {percentile(ok, 99):7.1f} ms  "
               f"mean {statistics.fmean(ok) if ok else float('nan'):7.1f} ms")
+    for (kind, status, text), n in sorted(reasons.items()):
+        print(f"  {n:5d} x {kind} {status} {text.strip()}")
     print(f"server RSS (with workers): before {rss_before:.0f} MB, peak {rss_peak:.0f} MB, after {rss_after:.0f} MB")
 
 

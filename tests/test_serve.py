@@ -315,7 +315,7 @@ def status_and_body(answer: bytes) -> tuple[int, str]:
 def tight(built) -> Iterator[SparqlServer]:
     """A server with small limits: 1 s socket timeout, 2 quick + 1 long query slots, 8 connections."""
     srv = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(
-        timeout=4.0, max_rows=500, max_running=2, max_long=1, quick_seconds=0.3, queue_wait=2.0,
+        timeout=4.0, max_rows=500, max_running=2, max_long=1, max_long_waiting=0, quick_seconds=0.3, queue_wait=2.0,
         socket_timeout=1.0, max_connections=8, allow_origins=("http://tools.example:8080",)))
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -484,6 +484,7 @@ def test_short_queries_pass_a_long_one(tight):
     # one long query ran to its timeout; the second found the long lane full
     assert sorted((a[0], a[2]) for a in answers) == [
         (400, "the query ran longer than the timeout of 4 s and was stopped (raise it with --timeout)\n"),
-        (503, "busy: 1 long queries are running, try again later (a query past 0.3 s needs a long-query slot)\n"),
+        (503, "busy: 1 long queries are running and 0 waiting, try again later "
+              "(a query past 0.3 s needs a long-query slot)\n"),
     ]
     assert sorted(times)[-2] < 0.5  # short queries do not wait for the long one

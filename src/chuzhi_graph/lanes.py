@@ -12,15 +12,15 @@ Nobody knows how long a SPARQL query will run before it runs, so every query sta
 lane (``quick_slots`` at once; a query waits up to ``wait`` seconds for a slot, then :class:`Busy`).
 A query still running after ``quick`` seconds is moved to the long lane: it gives its quick slot
 to the next query and takes one of ``long_slots``; its worker process is reniced (``nice`` 10) so
-that the kernel gives the CPU to the quick lane first. When the long lane is full the query is
-stopped and answered 503 (:class:`Busy`). This is a two-level feedback queue: short queries
+that the kernel gives the CPU to the quick lane first. When the long lane is full the worker is
+stopped (SIGSTOP) until a long slot frees, within its deadline; when ``long_waiting`` queries
+already wait, the query is stopped and answered 503 (:class:`Busy`). This is a two-level feedback queue: short queries
 finish in the quick lane, while at most ``long_slots`` long ones share what the quick lane leaves.
 
 A query whose *shape* (its text with IRIs, strings and numbers blanked) took at most ``SHORT``
 seconds last time goes to ``short_slots`` of its own, which other queries cannot fill. The others
-wait for a quick slot, unknown shapes before known-slow ones, first come first served within each,
-and a shape known to be slower than ``SHORT`` runs at ``nice`` 5. Only the order and the
-niceness depend on the text; what runs, and for how long, does not.
+wait for a quick slot, unknown shapes before known-slow ones, first come first served within each.
+Only the order depends on the text; what runs, and for how long, does not.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import heapq
 import itertools
 import os
 import re
+import signal
 import threading
 import time
 from collections import OrderedDict
@@ -41,8 +42,6 @@ LONG_NICENESS = 10
 
 #: A shape is "short" when its last run took at most this many seconds.
 SHORT = 0.15
-#: The niceness a worker starts with when its shape ran longer than SHORT last time.
-MEDIUM_NICENESS = 5
 _LITERALS = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\b\d+(?:\.\d+)?\b")
 
 
@@ -55,6 +54,13 @@ def shape(text: str) -> str:
     return " ".join(_LITERALS.sub("_", text).split())
 
 
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except OSError:  # the worker has finished or died meanwhile
+        pass
+
+
 class Busy(Exception):
     """No slot for the query: answered 503 with this message."""
 
@@ -62,9 +68,11 @@ class Busy(Exception):
 class Lanes:
     """The slots of the quick and the long lane (see the module docstring)."""
 
-    def __init__(self, quick_slots: int = 6, long_slots: int = 4, quick: float = 0.5, wait: float = 5.0,
-                 short_slots: int = 4) -> None:
+    def __init__(self, quick_slots: int = 6, long_slots: int = 2, quick: float = 0.5, wait: float = 5.0,
+                 short_slots: int = 4, long_waiting: int = 2) -> None:
         self.quick_slots, self.long_slots, self.short_slots = quick_slots, long_slots, short_slots
+        self.long_waiting = long_waiting
+        self._waiting_long = 0
         self._short = threading.BoundedSemaphore(short_slots)
         self.quick, self.wait = quick, wait
         self._free = quick_slots
@@ -148,25 +156,40 @@ class Ticket:
         self.reniced = False
 
     def begin(self, pid: int) -> None:
-        """The query starts in worker ``pid``: a shape known to run longer than SHORT runs nicer."""
-        if self.lanes.predicted(self.key) == 2 or self.lanes.took(self.key) > SHORT:
-            try:
-                os.setpriority(os.PRIO_PROCESS, pid, MEDIUM_NICENESS)
-                self.reniced = True
-            except OSError:
-                pass
+        """The query starts in worker ``pid`` (nothing to do: every query starts at the same niceness).
 
-    def demote(self, pid: int) -> None:
-        """Move to the long lane and renice the worker ``pid``; :class:`Busy` if the long lane is full."""
+        Running known-slow shapes nicer from the start was tried: on a loaded machine it made them
+        cross ``quick`` and filled the long lane (more 503 answers, cheap queries no faster).
+        """
+
+    def demote(self, pid: int, deadline: float) -> None:
+        """Move to the long lane and renice the worker ``pid``.
+
+        When the long lane is full the worker is stopped (SIGSTOP: no CPU) and waits for a long
+        slot until ``deadline``, at most ``long_waiting`` of them; :class:`Busy` past either.
+        """
         lanes = self.lanes
         if not lanes._long.acquire(blocking=False):
-            lanes._count("busy")
-            raise Busy(f"busy: {lanes.long_slots} long queries are running, try again later "
-                       f"(a query past {lanes.quick:g} s needs a long-query slot)")
-        if self.lane == "short":
-            lanes._short.release()
+            with lanes._lock:
+                waiting = lanes._waiting_long < lanes.long_waiting
+                if waiting:
+                    lanes._waiting_long += 1
+            if not waiting:
+                lanes._count("busy")
+                raise Busy(f"busy: {lanes.long_slots} long queries are running and {lanes.long_waiting} "
+                           f"waiting, try again later (a query past {lanes.quick:g} s needs a long-query slot)")
+            self._leave_quick()
+            try:
+                _signal(pid, signal.SIGSTOP)
+                got = lanes._long.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                _signal(pid, signal.SIGCONT)
+            finally:
+                with lanes._lock:
+                    lanes._waiting_long -= 1
+            if not got:
+                return  # the deadline has passed: the caller stops the worker and says so
         else:
-            lanes._release_quick()
+            self._leave_quick()
         self.lane = "long"
         self.reniced = True
         lanes._count("long")
@@ -174,6 +197,13 @@ class Ticket:
             os.setpriority(os.PRIO_PROCESS, pid, LONG_NICENESS)
         except OSError:  # the worker may have finished meanwhile
             pass
+
+    def _leave_quick(self) -> None:
+        if self.lane == "short":
+            self.lanes._short.release()
+        elif self.lane == "quick":
+            self.lanes._release_quick()
+        self.lane = None
 
     def release(self) -> None:
         """Give the slot back (once) and remember how long the query took."""

@@ -70,7 +70,9 @@ class ServeConfig:
     #: queries of a shape that ran short last time, at once (slots of their own)
     max_short: int = 4
     #: queries past ``quick_seconds`` at once (the long lane)
-    max_long: int = 4
+    max_long: int = 2
+    #: long queries stopped (SIGSTOP) while they wait for a long-lane slot; more get 503
+    max_long_waiting: int = 2
     quick_seconds: float = 0.5
     #: how long a query may wait for a quick-lane slot before 503
     queue_wait: float = 5.0
@@ -136,7 +138,7 @@ class SparqlServer(ThreadingHTTPServer):
         self.watch = watch
         self.config = config
         self.lanes = Lanes(config.max_running, config.max_long, config.quick_seconds, config.queue_wait,
-                           config.max_short)
+                           config.max_short, config.max_long_waiting)
         self.connections = threading.BoundedSemaphore(config.max_connections)
         WORKERS.keep = max(WORKERS.keep, config.max_running + config.max_short)
         host = address[0]

@@ -59,7 +59,7 @@ class Ticket(Protocol):
 
     def begin(self, pid: int) -> None: ...
 
-    def demote(self, pid: int) -> None: ...
+    def demote(self, pid: int, deadline: float) -> None: ...
 
 
 def timeout_error(timeout: float) -> QueryError:
@@ -253,7 +253,7 @@ class WorkerPool:
             ready = worker.conn.poll(min(timeout, ticket.quick) if ticket is not None else timeout)
             if not ready and ticket is not None and time.monotonic() < deadline:
                 try:
-                    ticket.demote(worker.process.pid)
+                    ticket.demote(worker.process.pid, deadline)
                 except BaseException:
                     worker.stop()
                     raise
