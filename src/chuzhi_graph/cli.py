@@ -174,19 +174,19 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
         return
     if not query_arg:
         raise click.UsageError("give a QUERY (a shipped name, a .rq file or SPARQL text) or --list")
+    import time
+
+    started = time.monotonic()
     if endpoint:
         from chuzhi_graph.remote import RemoteEndpoint
 
         target: Any = RemoteEndpoint(endpoint, user=user, timeout=timeout)
     else:
-        import time
-
         from chuzhi_graph.store import open_store
 
-        started = time.monotonic()
         target = open_store(out_dir, timeout=timeout)  # the timeout covers the whole command
-        timeout = max(0.05, timeout - (time.monotonic() - started))
-    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20)
+    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
+                         since=None if endpoint else started)
     text = q.format_result(result, fmt)
     click.echo(q.csv_for_excel(text) if fmt == "csv" and bom else text, nl=False)
     size = len(result.rows) if result.kind == "select" else len(result.triples)

@@ -318,6 +318,7 @@ def run_query(
     max_rows: int | None = None,
     memory: int | None = DEFAULT_MEMORY,
     ticket: Ticket | None = None,
+    since: float | None = None,
 ) -> QueryResult:
     """Run a shipped query, a ``.rq`` file or inline SPARQL; rows as pyoxigraph terms.
 
@@ -325,6 +326,7 @@ def run_query(
     most ``memory`` bytes more address space and no network (:mod:`chuzhi_graph.worker`); with
     ``max_rows`` at most ``max_rows + 1`` rows (or triples) are read. A query the SERVICE check
     cannot parse (:func:`chuzhi_graph.safety.check_query`) always runs in a walled worker.
+    ``since`` (a ``time.monotonic()`` value): the timeout counts from then (the command's start).
 
     >>> from chuzhi_graph.store import open_store                          # doctest: +SKIP
     >>> r = run_query(open_store("out"), "unit-profile", {"unit": "华中科技大学"})  # doctest: +SKIP
@@ -350,8 +352,9 @@ def run_query(
         if timeout is None:
             result = _materialise(_execute(store, text, subs), None, limit)
         elif local and WORKERS.available:
-            result = WORKERS.run(store, text, subs, timeout, limit,  # type: ignore[arg-type]
-                                 prefixes=query_prefixes(), memory=memory, ticket=ticket)
+            left = timeout if since is None else max(0.05, timeout - (time.monotonic() - since))
+            result = WORKERS.run(store, text, subs, left, limit,  # type: ignore[arg-type]
+                                 prefixes=query_prefixes(), memory=memory, ticket=ticket, shown=timeout)
         else:
             result = _with_deadline(store, text, subs, timeout, limit)
     except SyntaxError as exc:

@@ -238,7 +238,7 @@ class WorkerPool:
 
     def run(self, store: ox.Store, text: str, subs: dict[ox.Variable, Term], timeout: float,
             limit: int | None, *, prefixes: dict[str, str] | None = None, memory: int | None = DEFAULT_MEMORY,
-            ticket: Ticket | None = None) -> Any:
+            ticket: Ticket | None = None, shown: float | None = None) -> Any:
         """Answer a query in a worker; kill it and raise :class:`QueryError` at the deadline or memory bound."""
         deadline = time.monotonic() + timeout
         location = store_location(store)
@@ -267,7 +267,7 @@ class WorkerPool:
             raise WorkerFailed(f"the query worker stopped unexpectedly (exit code {code})") from None
         if reply is None:
             worker.stop()
-            raise timeout_error(timeout)
+            raise timeout_error(shown if shown is not None else timeout)
         worker.demoted = ticket is not None and ticket.reniced
         kind, payload = reply
         if kind == "memory":
