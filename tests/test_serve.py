@@ -488,3 +488,27 @@ def test_short_queries_pass_a_long_one(tight):
               "(a query past 0.3 s needs a long-query slot)\n"),
     ]
     assert sorted(times)[-2] < 0.5  # short queries do not wait for the long one
+
+
+def test_service_bypasses_reach_no_listener_through_serve(url):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    target = f"http://127.0.0.1:{port}/x"
+    queries = {
+        f"SELECT * WHERE {{ {{}} .SERVICE <{target}> {{ ?s ?p ?o }} }}":
+            "inline query, line 1: SERVICE is refused: queries never reach out to other endpoints\n",
+        f"SELECT * {{ {{ ?s <http://e/\\u0041#x> ?o }} UNION {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}":
+            "inline query: the query tried to open a network connection, which is refused "
+            "(SERVICE is refused: queries never reach out to other endpoints)\n",
+    }
+    try:
+        for query, message in queries.items():
+            form = urllib.parse.urlencode({"query": query}).encode()
+            assert fetch(f"{url}/sparql", data=form, headers={"Origin": url})[::2] == (400, message)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody connected
+    finally:
+        listener.close()
