@@ -210,6 +210,18 @@ def check_no_service(text: str, source: str = "inline query") -> bool:
     return check_query(text, source)
 
 
+#: A SPARQL tokenizer (comments, strings, IRIs, variables, keywords) that remote.py uses to place a
+#: VALUES block; never a safety check (that is chuzhi_graph.safety, on the parsed query).
+_TOKENS = re.compile(
+    r"""(?P<comment>\#[^\n]*)
+      | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+      | (?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<var>[?$][\w]+)
+      | (?P<keyword>(?<![\w:.-])[A-Za-z_][\w-]*(?![\w:]))
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
 _POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
 
 
