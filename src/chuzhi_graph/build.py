@@ -4,12 +4,15 @@
 >>> result.files["ttl"].name, result.triples > 0        # doctest: +SKIP
 ('chuzhi.ttl', True)
 
-Outputs in ``out_dir`` (all written atomically, only after validation succeeded):
+Outputs in ``out_dir`` (written into a staging folder and moved in together only when all,
+the HTML views included, succeeded; outputs of an earlier build that this one does not
+write are removed; one build at a time per folder):
 
 - ``chuzhi.ttl``: Turtle, subjects sorted, fixed predicate order, stable blank-node labels;
 - ``chuzhi.nt``: N-Triples, lines sorted (``sort``-able, ``diff``-able);
 - ``chuzhi.jsonld`` and ``chuzhi.context.jsonld``: JSON-LD and its context;
-- ``void.ttl``: VoID/DCAT description of the dataset (title, licence, sources, counts).
+- ``void.ttl``: VoID/DCAT description of the dataset (title, licence, sources, counts);
+- with ``views=True``: ``institutions.html``, ``cases.html``, ``domains.html``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from rdflib import Graph
 
 from chuzhi_graph import __version__
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.fileio import AtomicFiles
+from chuzhi_graph.fileio import FolderLock, StagedFolder
 from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES
 from chuzhi_graph.records import Case, Dataset, load_dataset
@@ -40,6 +43,11 @@ log = logging.getLogger(__name__)
 DUMP_NAME = "chuzhi"
 FORMATS = ("ttl", "nt", "jsonld")
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+#: every file a build may write into ``out_dir``: those it does not write this time are removed
+OUTPUT_NAMES = (
+    *(f"{DUMP_NAME}.{fmt}" for fmt in FORMATS), f"{DUMP_NAME}.context.jsonld", "void.ttl",
+    "institutions.html", "cases.html", "domains.html",
+)
 
 
 @dataclass
@@ -126,6 +134,8 @@ def build(
     validate: bool | str = True,
     created: str | None = None,
     cache: str | Path | None = None,
+    views: bool = False,
+    wait: float = 0.0,
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -134,6 +144,9 @@ def build(
     SHACL shapes compiled to a fast checker above), ``"shacl"``, ``"compiled"`` or ``False``.
     ``cache``: a folder where the triples of each edition's cases are kept, keyed by a hash
     of that edition's records; a rebuild maps only the editions whose records changed.
+    ``views``: also draw the main HTML views (:func:`chuzhi_graph.render.render_main_views`),
+    inside the same all-or-nothing write. ``wait``: seconds to wait for another build into
+    ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
 
     >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0   # doctest: +SKIP
     True
@@ -144,46 +157,48 @@ def build(
         raise DataError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
-    with paused_gc():
-        t0 = time.perf_counter()
-        dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
-        timings["read"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        if cache is not None:
-            mapped = _map_segmented(dataset, base, Path(cache))
-        else:
-            mapped = _Mapped(map_dataset(dataset, base))
-        timings["map"] = time.perf_counter() - t0
-
-        nt_lines: list[bytes] | None = None
-        graph: Graph | None = None
-        if engine == "auto":
-            engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
-        if engine:
+    with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
+        with paused_gc():
             t0 = time.perf_counter()
-            from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
+            dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
+            timings["read"] = time.perf_counter() - t0
 
-            shapes = shapes_graph(ontology_dir)
-            if engine == "shacl":
-                graph = mapped.rdflib_graph()
-                check(graph, shapes)
+            t0 = time.perf_counter()
+            if cache is not None:
+                mapped = _map_segmented(dataset, base, Path(cache))
             else:
-                nt_lines = mapped.nt_lines()
-                check_ntriples(nt_lines, compile_shapes(shapes))
-            timings["validate"] = time.perf_counter() - t0
+                mapped = _Mapped(map_dataset(dataset, base))
+            timings["map"] = time.perf_counter() - t0
 
-        if formats is None:
-            formats = FORMATS if mapped.n_triples <= JSONLD_MAX_TRIPLES else tuple(f for f in FORMATS if f != "jsonld")
-            if "jsonld" not in formats:
-                log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
-        t0 = time.perf_counter()
-        prefixes = data_prefixes(base)
-        files: dict[str, Path] = {}
-        with AtomicFiles() as atomic:
+            nt_lines: list[bytes] | None = None
+            graph: Graph | None = None
+            if engine == "auto":
+                engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
+            if engine:
+                t0 = time.perf_counter()
+                from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
+
+                shapes = shapes_graph(ontology_dir)
+                if engine == "shacl":
+                    graph = mapped.rdflib_graph()
+                    check(graph, shapes)
+                else:
+                    nt_lines = mapped.nt_lines()
+                    check_ntriples(nt_lines, compile_shapes(shapes))
+                timings["validate"] = time.perf_counter() - t0
+
+            if formats is None:
+                small = mapped.n_triples <= JSONLD_MAX_TRIPLES
+                formats = FORMATS if small else tuple(f for f in FORMATS if f != "jsonld")
+                if "jsonld" not in formats:
+                    log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
+            t0 = time.perf_counter()
+            prefixes = data_prefixes(base)
+            files: dict[str, Path] = {}
+            # the staging folder is the transaction: every file below goes in together
             for fmt in formats:
                 target = out_dir / f"{DUMP_NAME}.{fmt}"
-                tmp = atomic.path(target)
+                tmp = stage.path(target.name)
                 if fmt == "ttl":
                     mapped.write_turtle(tmp, prefixes)
                 elif fmt == "nt":
@@ -195,7 +210,7 @@ def build(
                     graph = graph if graph is not None else mapped.rdflib_graph()
                     tmp.write_text(jsonld_text(graph, prefixes), encoding="utf-8")
                     context = out_dir / f"{DUMP_NAME}.context.jsonld"
-                    atomic.path(context).write_text(
+                    stage.path(context.name).write_text(
                         json.dumps({"@context": prefixes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                         encoding="utf-8",
                     )
@@ -205,10 +220,19 @@ def build(
                 files[fmt] = target
             counts = counts_of(dataset)
             void = out_dir / "void.ttl"
-            void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, atomic, created)
-            ox.serialize(void_triples, str(atomic.path(void)), ox.RdfFormat.TURTLE, prefixes=prefixes)
+            void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, created)
+            ox.serialize(void_triples, str(stage.path(void.name)), ox.RdfFormat.TURTLE, prefixes=prefixes)
             files["void"] = void
-        timings["write"] = time.perf_counter() - t0
+            timings["write"] = time.perf_counter() - t0
+        if views:
+            from chuzhi_graph.render import render_main_views
+
+            t0 = time.perf_counter()
+            assert stage.staging is not None
+            for path in render_main_views(stage.staging, base):
+                files[path.stem] = out_dir / path.name
+            timings["views"] = time.perf_counter() - t0
+        stage.commit()
         if isinstance(mapped, _SegmentedMapped):
             mapped.save_cache()
     log.info("built %d triples from %d cases into %s", mapped.n_triples, counts["cases"], out_dir)
@@ -406,7 +430,6 @@ def dataset_description(
     n_triples: int,
     counts: dict[str, int],
     files: dict[str, Path],
-    atomic: AtomicFiles,
     created: str | None,
 ) -> list[ox.Triple]:
     """VoID and DCAT triples describing the dataset and its distributions."""

@@ -87,10 +87,12 @@ base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, he
 @click.option("--views/--no-views", default=True, show_default=True,
               help="Also render the institutions, cases and domains graphs as HTML.")
 @click.option("--created", help="Date for the dataset description (default: newest source date).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another build into OUT to end (then exit 6).")
 @handle_errors
 def build(
     data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
-    views: bool, created: str | None,
+    views: bool, created: str | None, wait: float,
 ) -> None:
     """Build the graph: read records, map, validate, write the dumps to OUT.
 
@@ -100,18 +102,14 @@ def build(
     from chuzhi_graph.build import build as run_build
 
     validate: bool | str = False if no_validate else validator
-    result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir)
+    result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
+                       views=views, wait=wait)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
     )
     for path in result.files.values():
         click.echo(str(path))
-    if views:
-        from chuzhi_graph.render import render_main_views
-
-        for path in render_main_views(out_dir, base):
-            click.echo(str(path))
 
 
 # ---------------------------------------------------------------- other commands
