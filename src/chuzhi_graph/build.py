@@ -136,6 +136,7 @@ def build(
     cache: str | Path | None = None,
     views: bool = False,
     wait: float = 0.0,
+    allow_empty: bool = False,
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -147,6 +148,7 @@ def build(
     ``views``: also draw the main HTML views (:func:`chuzhi_graph.render.render_main_views`),
     inside the same all-or-nothing write. ``wait``: seconds to wait for another build into
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
+    ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
 
     >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0   # doctest: +SKIP
     True
@@ -160,7 +162,7 @@ def build(
     with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
         with paused_gc():
             t0 = time.perf_counter()
-            dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
+            dataset = load_dataset(data_dir, ontology_dir=ontology_dir, allow_empty=allow_empty)
             timings["read"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()

@@ -62,6 +62,16 @@ def release(path: str | Path) -> None:
         os.close(fd)
 
 
+def _claimed_here(fd: int) -> bool:
+    """This process claimed the file or folder open as ``fd``."""
+    st = os.fstat(fd)
+    for held in _claims.values():
+        other = os.fstat(held)
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return True
+    return False
+
+
 def _is_abandoned(path: Path) -> bool:
     """Nobody holds a claim on ``path``: the run that made it is gone."""
     try:
@@ -92,10 +102,13 @@ def _remove(path: Path) -> int:
     return size
 
 
-def clean_leftovers(folder: str | Path, *, recover: Callable[[Path], None] | None = None) -> list[Path]:
+def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",),
+                    recover: Callable[[Path], None] | None = None) -> list[Path]:
     """Remove what killed runs left in ``folder`` and in the system temp folder.
 
-    That is every ``.*.tmp`` file or folder in ``folder`` and every ``chuzhi-publish-*`` folder
+    That is every file or folder in ``folder`` whose name matches one of ``patterns`` (globs
+    of temporary names: give only the names the caller makes, ``folder`` may be anybody's)
+    and every ``chuzhi-publish-*`` folder
     in the system temp folder (older than :data:`TEMP_MIN_AGE`) that no running process has
     claimed. A complete staging folder
     (one holding :data:`COMMIT_MARKER`) is handed to ``recover`` to be moved in; without
@@ -104,7 +117,7 @@ def clean_leftovers(folder: str | Path, *, recover: Callable[[Path], None] | Non
     folder = Path(folder)
     found: list[Path] = []
     if folder.is_dir():
-        found += sorted(p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp"))
+        found += sorted({p for pattern in patterns for p in folder.glob(pattern)})
     tmp = Path(tempfile.gettempdir())
     old = time.time() - TEMP_MIN_AGE
     with contextlib.suppress(OSError):
@@ -163,6 +176,8 @@ class FolderLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except OSError:
+                if _claimed_here(fd):  # e.g. publish's work folder, claimed by this process
+                    break
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     raise OutputError(
@@ -200,7 +215,9 @@ class StagedFolder:
         self.staging: Path | None = None
 
     def __enter__(self) -> StagedFolder:
-        clean_leftovers(self.folder, recover=finish_move)
+        # its own staging folders and the temporary files of AtomicFiles for its outputs
+        patterns = (".staging-*.tmp", *(f".{name}.*.tmp" for name in self.owned))
+        clean_leftovers(self.folder, patterns=patterns, recover=finish_move)
         try:
             self.staging = claim(tempfile.mkdtemp(prefix=".staging-", suffix=".tmp", dir=self.folder))
         except OSError as exc:

@@ -43,8 +43,10 @@ from rdflib.term import Node
 from chuzhi_graph import __version__
 from chuzhi_graph.build import LICENSE, build, check_base, data_prefixes, release_date
 from chuzhi_graph.errors import DataError, OutputError
+from chuzhi_graph.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
 from chuzhi_graph.namespace import CHZ, CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES
 from chuzhi_graph.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
+from chuzhi_graph.records import is_web_url
 from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir, vocabulary_triples
 
 log = logging.getLogger(__name__)
@@ -582,8 +584,12 @@ def publish(
     ontology_dir_: str | Path | None = None,
     repo: str | Path = ".",
     progress: Callable[[str], None] | None = None,
+    private: bool = False,
 ) -> PublishResult:
     """Validate, build and write the static site to ``out_dir``; all or nothing.
+
+    The site's folders are 0755 and its files 0644 (a web server running as another user
+    reads them); ``private``: 0700 and 0600.
 
     ``previous`` (a dump, folder or git revision, see :func:`chuzhi_graph.diff.load_release`)
     adds ``changes.html`` and ``changes.ttl``.
@@ -593,19 +599,23 @@ def publish(
         raise DataError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
     target = Path(out_dir)
     _check_target(target)
+    clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))  # of killed publish runs
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        staging = claim(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror}", file=target) from None
     try:
-        with tempfile.TemporaryDirectory(prefix="chuzhi-publish-") as work:
+        with claimed_tempdir(prefix="chuzhi-publish-") as work:
             result = _write_site(Path(data_dir), staging, Path(work), base, previous, created,
                                  ontology_dir(ontology_dir_), Path(repo), progress or (lambda _: None))
+        make_readable(staging, **({"dirs": 0o700, "files": 0o600} if private else {}))
         _swap(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        release(staging)
     result.site = target
     return result
 
@@ -651,7 +661,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
 
     graph = Graph().parse(ds_dir / "chuzhi.nt", format="nt")
     graph.parse(ds_dir / "void.ttl", format="turtle")
-    remote_ok = {LICENSE} | {s.url for s in dataset.sources if s.url}
+    remote_ok = {LICENSE} | {s.url for s in dataset.sources if is_web_url(s.url)}  # never javascript: etc.
     site = Site(graph, base, remote_ok)
     # the dataset IRI's Turtle is its whole description
     common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__}
@@ -668,7 +678,8 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     ds = URIRef(f"{base}dataset")
     title_zh, title_en = site.labels(ds)
     sources = [{"page": site.pages.get(f"{base}source/{s.id}", "index.html"), "title": s.title,
-                "publisher": s.publisher, "issued": s.issued, "url": s.url} for s in dataset.sources]
+                "publisher": s.publisher, "issued": s.issued, "url": s.url if is_web_url(s.url) else ""}
+               for s in dataset.sources]
     citation = (f"{title_zh}（{title_en}），版本 {__version__}，{date}。{base} ，CC BY 4.0。\n"
                 f"{title_en}, version {__version__}, {date}. {base} (CC BY 4.0).")
     bibtex = (f"@misc{{chuzhi-graph-{__version__},\n  title = {{{title_zh} / {title_en}}},\n"
