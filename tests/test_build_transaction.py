@@ -204,3 +204,15 @@ def test_failed_build_into_a_new_folder_leaves_no_folder(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["build", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 3
     assert not (tmp_path / "o").exists()
+
+
+def test_the_store_beside_the_outputs_survives_and_follows_a_rebuild(tmp_path: Path, synth300: Path) -> None:
+    out = tmp_path / "out"
+    count = ["query", "--out", str(out), "--format", "csv", "--no-bom",
+             "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/chuzhi/def#Case> }"]
+    assert CliRunner().invoke(cli, ["build", "--out", str(out), "--no-views"]).exit_code == 0
+    assert CliRunner().invoke(cli, count).stdout.splitlines() == ["n", "27"]
+    assert (out / "store").is_dir()
+    assert CliRunner().invoke(cli, ["build", "--data", str(synth300), "--out", str(out), "--no-views"]).exit_code == 0
+    assert (out / "store").is_dir()
+    assert CliRunner().invoke(cli, count).stdout.splitlines() == ["n", "300"]
