@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from chuzhi_graph.errors import ChuzhiError, DataError, OutputError, SourceError
 from chuzhi_graph.fileio import AtomicFiles
@@ -40,9 +40,6 @@ from chuzhi_graph.records import (
     normalise_name,
 )
 from chuzhi_graph.suggest import Suggester
-
-if TYPE_CHECKING:
-    from bs4 import PageElement, Tag
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +151,7 @@ def html_lines(html: str) -> tuple[str, list[str]]:
     >>> html_lines("<html><body><nav>首页</nav><h1>题</h1><p>1. <b>甲</b>：乙</p></body></html>")
     ('题', ['题', '1. 甲：乙'])
     """
-    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
     soup = BeautifulSoup(html, "lxml")
     h1 = soup.find("h1")
@@ -197,7 +194,7 @@ def html_lines(html: str) -> tuple[str, list[str]]:
     return title, lines
 
 
-def _prune(soup: Tag) -> None:
+def _prune(soup: Any) -> None:
     """Drop scripts, navigation, footers and the like; removed subtrees are not walked."""
     from bs4 import Tag
 

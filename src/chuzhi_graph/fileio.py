@@ -131,7 +131,10 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
             if recover is None:
                 continue
             log.warning("finishing the interrupted move of %s into %s", path.name, path.parent)
-            recover(path)
+            try:
+                recover(path)
+            except (OSError, ValueError, KeyError) as exc:
+                raise OutputError(f"cannot finish the interrupted move of {path.name}: {exc}", file=folder) from None
             continue
         size = _remove(path)
         log.info("removed %s (%d bytes) left by a killed run", path, size)
@@ -236,7 +239,10 @@ class StagedFolder:
         """Move every file written into place and remove stale outputs; the files, in place."""
         assert self.staging is not None
         written = sorted(p.name for p in self.staging.iterdir() if not p.name.startswith("."))
-        stale = sorted(n for n in self.owned if n not in written and (self.folder / n).exists())
+        for name in written:
+            if (self.folder / name).is_dir():
+                raise OutputError("cannot write: a folder has this name", file=self.folder / name)
+        stale = sorted(n for n in self.owned if n not in written and (self.folder / n).is_file())
         marker = self.staging / COMMIT_MARKER
         tmp = self.staging / ".commit.tmp"
         try:

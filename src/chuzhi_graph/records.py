@@ -74,18 +74,6 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: such id makes an IRI that gets its own page on the published site)
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 _LEVELS = ("province", "prefecture", "county")
-#: line breaks and tabs in a cell (Excel's Alt+Enter) are folded to one space, with a warning
-_FOLD = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
-#: refused in any cell: other C0/C1 control characters (they break XML output and reach
-#: terminals as escape sequences), bidirectional controls (they reorder what a reader sees),
-#: surrogates and the Unicode noncharacters (U+FFFE, U+FFFF, ...: RDF tools stop at them)
-_REFUSED = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
-    + "]"
-)
-GBT2260 = Path(__file__).parent / "reference" / "gbt2260.csv"
 
 
 def normalise_name(text: str) -> str:
@@ -102,6 +90,20 @@ def normalise_name(text: str) -> str:
             break
         text = folded
     return text
+
+
+#: line breaks and tabs in a cell (Excel's Alt+Enter) are folded to one space, with a warning
+_FOLD = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
+#: refused in any cell: other C0/C1 control characters (they break XML output and reach
+#: terminals as escape sequences), bidirectional controls (they reorder what a reader sees),
+#: surrogates and the Unicode noncharacters (U+FFFE, U+FFFF, ...: RDF tools stop at them)
+_REFUSED = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+GBT2260 = Path(__file__).parent / "reference" / "gbt2260.csv"
 
 
 def refused_character(value: str) -> str | None:
