@@ -154,6 +154,25 @@ def gbt2260_codes() -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(fh)}
 
 
+def _level_of(code: str) -> str:
+    return "province" if code.endswith("0000") else "prefecture" if code.endswith("00") else "county"
+
+
+def _parents_of(code: str) -> list[str]:
+    """The codes a region may name as its parent: the division above it in GB/T 2260.
+
+    A county's parent is its prefecture; where there is none (Beijing's districts) or only a
+    placeholder (湖北省直辖县级行政区划: 仙桃, 潜江, ...) it is the province.
+    """
+    table = gbt2260_codes()
+    province, prefecture = code[:2] + "0000", code[:4] + "00"
+    if _level_of(code) == "province":
+        return []
+    if _level_of(code) == "prefecture" or prefecture not in table or "直辖" in table[prefecture]:
+        return [province]
+    return [prefecture]
+
+
 def split_multi(value: str) -> list[str]:
     """Split a multi-valued cell on ``|``, dropping empty parts.
 
@@ -584,25 +603,6 @@ def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
             raise DataError(f"{r.code} ({table[r.code]}) lies within {within}, not {r.parent} "
                             f"({table.get(r.parent, '?')})", file=path, line=r.line, field="parent")
     return out
-
-
-def _level_of(code: str) -> str:
-    return "province" if code.endswith("0000") else "prefecture" if code.endswith("00") else "county"
-
-
-def _parents_of(code: str) -> list[str]:
-    """The codes a region may name as its parent: the division above it in GB/T 2260.
-
-    A county's parent is its prefecture; where there is none (Beijing's districts) or only a
-    placeholder (湖北省直辖县级行政区划: 仙桃, 潜江, ...) it is the province.
-    """
-    table = gbt2260_codes()
-    province, prefecture = code[:2] + "0000", code[:4] + "00"
-    if _level_of(code) == "province":
-        return []
-    if _level_of(code) == "prefecture" or prefecture not in table or "直辖" in table[prefecture]:
-        return [province]
-    return [prefecture]
 
 
 def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str]) -> list[Unit]:
