@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +33,7 @@ from rdflib import Graph
 
 from chuzhi_graph import __version__
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.fileio import FolderLock, StagedFolder
+from chuzhi_graph.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES
 from chuzhi_graph.records import Case, Dataset, load_dataset
@@ -150,57 +151,92 @@ def build(
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
     ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
 
+    Everything is written into a staging folder inside ``out_dir`` and moved in together at
+    the end (:class:`~chuzhi_graph.fileio.StagedFolder`), under a lock on ``out_dir``.
+
     >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0   # doctest: +SKIP
     True
     """
+    out_dir = Path(out_dir)
+    with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
+        result = _build(data_dir, out_dir, base, ontology_dir=ontology_dir, formats=formats, validate=validate,
+                        created=created, cache=cache, stage=stage)
+        if not result.counts["cases"] and not allow_empty:
+            cases = next((p for p in (Path(data_dir) / "cases.csv", Path(data_dir) / "cases.xlsx") if p.is_file()),
+                         Path(data_dir) / "cases.csv")
+            raise DataError("no cases: the table has no rows (to build an empty graph anyway, give --allow-empty)",
+                            file=cases)
+        if views:
+            from chuzhi_graph.render import render_main_views
+
+            t0 = time.perf_counter()
+            assert stage.staging is not None
+            for path in render_main_views(stage.staging, base):
+                result.files[path.stem] = out_dir / path.name
+            result.seconds["views"] = time.perf_counter() - t0
+        stage.commit()
+    return result
+
+
+def _build(
+    data_dir: str | Path,
+    out_dir: Path,
+    base: str,
+    *,
+    ontology_dir: str | Path | None,
+    formats: tuple[str, ...] | None,
+    validate: bool | str,
+    created: str | None,
+    cache: str | Path | None,
+    stage: StagedFolder,
+) -> BuildResult:
+    """The build itself: the files go to ``stage`` (see :func:`build`)."""
     check_base(base)
     engine = "auto" if validate is True else validate
     if engine and engine not in VALIDATORS:
         raise DataError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
-    with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
-        with paused_gc():
-            t0 = time.perf_counter()
-            dataset = load_dataset(data_dir, ontology_dir=ontology_dir, allow_empty=allow_empty)
-            timings["read"] = time.perf_counter() - t0
+    with paused_gc():
+        t0 = time.perf_counter()
+        dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
+        timings["read"] = time.perf_counter() - t0
 
+        t0 = time.perf_counter()
+        if cache is not None:
+            mapped = _map_segmented(dataset, base, Path(cache))
+        else:
+            mapped = _Mapped(map_dataset(dataset, base))
+        timings["map"] = time.perf_counter() - t0
+
+        nt_lines: list[bytes] | None = None
+        graph: Graph | None = None
+        if engine == "auto":
+            engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
+        if engine:
             t0 = time.perf_counter()
-            if cache is not None:
-                mapped = _map_segmented(dataset, base, Path(cache))
+            from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
+
+            shapes = shapes_graph(ontology_dir)
+            if engine == "shacl":
+                graph = mapped.rdflib_graph()
+                check(graph, shapes)
             else:
-                mapped = _Mapped(map_dataset(dataset, base))
-            timings["map"] = time.perf_counter() - t0
+                nt_lines = mapped.nt_lines()
+                check_ntriples(nt_lines, compile_shapes(shapes))
+            timings["validate"] = time.perf_counter() - t0
 
-            nt_lines: list[bytes] | None = None
-            graph: Graph | None = None
-            if engine == "auto":
-                engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
-            if engine:
-                t0 = time.perf_counter()
-                from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
-
-                shapes = shapes_graph(ontology_dir)
-                if engine == "shacl":
-                    graph = mapped.rdflib_graph()
-                    check(graph, shapes)
-                else:
-                    nt_lines = mapped.nt_lines()
-                    check_ntriples(nt_lines, compile_shapes(shapes))
-                timings["validate"] = time.perf_counter() - t0
-
-            if formats is None:
-                small = mapped.n_triples <= JSONLD_MAX_TRIPLES
-                formats = FORMATS if small else tuple(f for f in FORMATS if f != "jsonld")
-                if "jsonld" not in formats:
-                    log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
-            t0 = time.perf_counter()
-            prefixes = data_prefixes(base)
-            files: dict[str, Path] = {}
-            # the staging folder is the transaction: every file below goes in together
+        if formats is None:
+            formats = FORMATS if mapped.n_triples <= JSONLD_MAX_TRIPLES else tuple(f for f in FORMATS if f != "jsonld")
+            if "jsonld" not in formats:
+                log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
+        t0 = time.perf_counter()
+        prefixes = data_prefixes(base)
+        files: dict[str, Path] = {}
+        with nullcontext(stage) as atomic:  # the staging folder is the transaction
             for fmt in formats:
                 target = out_dir / f"{DUMP_NAME}.{fmt}"
-                tmp = stage.path(target.name)
+                tmp = atomic.path(target)
                 if fmt == "ttl":
                     mapped.write_turtle(tmp, prefixes)
                 elif fmt == "nt":
@@ -212,7 +248,7 @@ def build(
                     graph = graph if graph is not None else mapped.rdflib_graph()
                     tmp.write_text(jsonld_text(graph, prefixes), encoding="utf-8")
                     context = out_dir / f"{DUMP_NAME}.context.jsonld"
-                    stage.path(context.name).write_text(
+                    atomic.path(context).write_text(
                         json.dumps({"@context": prefixes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                         encoding="utf-8",
                     )
@@ -222,19 +258,10 @@ def build(
                 files[fmt] = target
             counts = counts_of(dataset)
             void = out_dir / "void.ttl"
-            void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, created)
-            ox.serialize(void_triples, str(stage.path(void.name)), ox.RdfFormat.TURTLE, prefixes=prefixes)
+            void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, atomic, created)
+            ox.serialize(void_triples, str(atomic.path(void)), ox.RdfFormat.TURTLE, prefixes=prefixes)
             files["void"] = void
-            timings["write"] = time.perf_counter() - t0
-        if views:
-            from chuzhi_graph.render import render_main_views
-
-            t0 = time.perf_counter()
-            assert stage.staging is not None
-            for path in render_main_views(stage.staging, base):
-                files[path.stem] = out_dir / path.name
-            timings["views"] = time.perf_counter() - t0
-        stage.commit()
+        timings["write"] = time.perf_counter() - t0
         if isinstance(mapped, _SegmentedMapped):
             mapped.save_cache()
     log.info("built %d triples from %d cases into %s", mapped.n_triples, counts["cases"], out_dir)
@@ -432,6 +459,7 @@ def dataset_description(
     n_triples: int,
     counts: dict[str, int],
     files: dict[str, Path],
+    atomic: AtomicFiles | StagedFolder,
     created: str | None,
 ) -> list[ox.Triple]:
     """VoID and DCAT triples describing the dataset and its distributions."""

@@ -227,10 +227,11 @@ class StagedFolder:
             raise OutputError(f"cannot write: {exc.strerror}", file=self.folder) from None
         return self
 
-    def path(self, name: str) -> Path:
-        """Where to write the output ``name`` (a plain file name) during the run."""
-        assert self.staging is not None and "/" not in name
-        return self.staging / name
+    def path(self, target: str | Path) -> Path:
+        """Where to write the output ``target`` (a name, or a path in the folder) during the run."""
+        target = Path(target)
+        assert self.staging is not None and target.parent in (Path(), self.folder), target
+        return self.staging / target.name
 
     def target(self, name: str) -> Path:
         return self.folder / name
