@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 DUMP_NAME = "chuzhi"
 FORMATS = ("ttl", "nt", "jsonld")
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+
 #: every file a build may write into ``out_dir``: those it does not write this time are removed
 OUTPUT_NAMES = (
     *(f"{DUMP_NAME}.{fmt}" for fmt in FORMATS), f"{DUMP_NAME}.context.jsonld", "void.ttl",
