@@ -43,10 +43,8 @@ from rdflib.term import Node
 from chuzhi_graph import __version__
 from chuzhi_graph.build import LICENSE, build, check_base, data_prefixes, release_date
 from chuzhi_graph.errors import DataError, OutputError
-from chuzhi_graph.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
 from chuzhi_graph.namespace import CHZ, CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES
 from chuzhi_graph.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
-from chuzhi_graph.records import is_web_url
 from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir, vocabulary_triples
 
 log = logging.getLogger(__name__)
@@ -259,7 +257,7 @@ class Site:
             return root + iri[len(self.base):]
         if iri == self.base:
             return root + "index.html"
-        if iri in self.remote_ok:
+        if iri in self.remote_ok and _is_web_url(iri):  # never javascript:, data:, ...
             return iri
         return None
 
@@ -574,6 +572,12 @@ def _swap(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _is_web_url(url: str) -> bool:
+    from chuzhi_graph.records import is_web_url
+
+    return is_web_url(url)
+
+
 def publish(
     data_dir: str | Path = "data",
     out_dir: str | Path = "out/site",
@@ -588,9 +592,6 @@ def publish(
 ) -> PublishResult:
     """Validate, build and write the static site to ``out_dir``; all or nothing.
 
-    The site's folders are 0755 and its files 0644 (a web server running as another user
-    reads them); ``private``: 0700 and 0600.
-
     ``previous`` (a dump, folder or git revision, see :func:`chuzhi_graph.diff.load_release`)
     adds ``changes.html`` and ``changes.ttl``.
     """
@@ -599,7 +600,11 @@ def publish(
         raise DataError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
     target = Path(out_dir)
     _check_target(target)
-    clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))  # of killed publish runs
+    # issue 17: staging and work folders are claimed (an flock while this process lives), so the
+    # next run can remove those of killed runs; the site is world-readable unless ``private``
+    from chuzhi_graph.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
+
+    clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = claim(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -661,7 +666,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
 
     graph = Graph().parse(ds_dir / "chuzhi.nt", format="nt")
     graph.parse(ds_dir / "void.ttl", format="turtle")
-    remote_ok = {LICENSE} | {s.url for s in dataset.sources if is_web_url(s.url)}  # never javascript: etc.
+    remote_ok = {LICENSE} | {s.url for s in dataset.sources if s.url}
     site = Site(graph, base, remote_ok)
     # the dataset IRI's Turtle is its whole description
     common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__}
@@ -678,7 +683,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     ds = URIRef(f"{base}dataset")
     title_zh, title_en = site.labels(ds)
     sources = [{"page": site.pages.get(f"{base}source/{s.id}", "index.html"), "title": s.title,
-                "publisher": s.publisher, "issued": s.issued, "url": s.url if is_web_url(s.url) else ""}
+                "publisher": s.publisher, "issued": s.issued, "url": s.url if _is_web_url(s.url) else ""}
                for s in dataset.sources]
     citation = (f"{title_zh}（{title_en}），版本 {__version__}，{date}。{base} ，CC BY 4.0。\n"
                 f"{title_en}, version {__version__}, {date}. {base} (CC BY 4.0).")
