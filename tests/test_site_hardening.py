@@ -135,7 +135,10 @@ def test_non_web_source_urls_never_become_links(tmp_path: Path, monkeypatch: pyt
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    # the second wall: pretend the input check let it through
+    # the second wall: pretend the input check let it through (the site's link rule keeps its own)
+    import chuzhi_graph.publish as publish_module
+
+    monkeypatch.setattr(publish_module, "_is_web_url", records.is_web_url)
     monkeypatch.setattr(records, "is_web_url", lambda url: True)
     # and leftovers of killed publish runs: a staging folder beside the site, a work folder in temp
     (tmp_path / ".site.k1ll3d.tmp" / "dataset").mkdir(parents=True)
