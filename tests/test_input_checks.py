@@ -75,7 +75,7 @@ def test_region_code_not_in_gbt2260(data_copy: Path, tmp_path: Path) -> None:
         {"code": "999999", "name_zh": "不存在县", "name_en": "", "level": "county", "parent": "420100"}))
     code, err = build_error(data_copy, tmp_path)
     assert code == 3
-    assert err == (f"Error: {data_copy / 'regions.csv'}, line 22, field code: "
+    assert err == (f"Error: {data_copy / 'regions.csv'}, line 23, field code: "
                    "999999 is not a GB/T 2260 division code (province, prefecture or county)\n")
 
 
@@ -84,7 +84,7 @@ def test_region_under_the_wrong_parent(data_copy: Path, tmp_path: Path) -> None:
         {"code": "110101", "name_zh": "东城区", "name_en": "", "level": "county", "parent": "420100"}))
     code, err = build_error(data_copy, tmp_path)
     assert code == 3
-    assert err == (f"Error: {data_copy / 'regions.csv'}, line 22, field parent: "
+    assert err == (f"Error: {data_copy / 'regions.csv'}, line 23, field parent: "
                    "110101 (东城区) lies within 110000 (北京市), not 420100 (武汉市)\n")
 
 
