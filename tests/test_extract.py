@@ -355,7 +355,8 @@ def test_merge_adds_new_records_and_keeps_curated_rows(tmp_path: Path, data_copy
 
 def test_merge_never_overwrites_curated_fields(data_copy: Path) -> None:
     editions = data_copy / "editions.csv"
-    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,", ",2022-09-16,"),
+    # the meeting date only (the announcement date is the same day): meeting_date, meeting_place
+    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,420100,", ",2022-09-16,420100,"),
                         encoding="utf-8")
     before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
     result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--data", str(data_copy), "--merge"])

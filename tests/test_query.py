@@ -159,7 +159,7 @@ def test_ask_and_construct(store):
 def test_table_aligns_chinese_text(store):
     table = format_result(run_query(store, "cases-per-prefecture"), "table")
     lines = table.splitlines()
-    assert lines[-1] == "(7 rows)"
+    assert lines[-1] == "(9 rows)"
     # the last column starts at the same display column on every line
     starts = {_display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
     assert len(starts) == 1

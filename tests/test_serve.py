@@ -68,8 +68,8 @@ def test_get_with_accept_csv_and_post_body(built, url):
     status, ctype, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": text}),
                                 headers={"Accept": "text/csv"})
     assert (status, ctype) == (200, "text/csv; charset=utf-8")
-    assert body.splitlines()[0] == "prefecture,prefectureLabel,provinceLabel,cases"
-    assert "武汉市,湖北省,8" in body
+    assert body.splitlines()[0] == "area,areaLabel,provinceLabel,scope,cases"
+    assert "武汉市,湖北省,prefecture,8" in body
     status, ctype, body = fetch(f"{url}/sparql", data=text.encode("utf-8"),
                                 headers={"Content-Type": "application/sparql-query",
                                          "Accept": "application/sparql-results+xml"})

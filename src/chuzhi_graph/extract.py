@@ -698,7 +698,8 @@ def _extract(
         "id": edition_id, "track": track_id, "year": str(year),
         "title_zh": _edition_title(caption) or caption, "title_en": "",
         "launched": launched, "meeting_date": meeting,
-        "meeting_place": place.code if place else "", "announced": facts.announced,
+        # the results are announced at the award meeting; the page date (facts.announced) is the source's
+        "meeting_place": place.code if place else "", "announced": meeting or facts.announced,
         "organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.organisers),
         "co_organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.co_organisers),
         "submissions": _num(facts.submissions), "online_vote": _num(facts.online_vote),

@@ -155,7 +155,7 @@ def describe(void_ttl: Path, base: str, dataset_dir: Path, graphs: dict[str, lis
         ox.Triple(ds, p("void:dataDump"), trig),
         ox.Triple(trig, p("rdf:type"), p("dcat:Distribution")),
         ox.Triple(trig, p("dct:title"), lit("chuzhi.trig")),
-        ox.Triple(trig, p("dcat:mediaType"), lit("application/trig")),
+        ox.Triple(trig, p("dcat:mediaType"), nn("https://www.iana.org/assignments/media-types/application/trig")),
         ox.Triple(trig, p("dcat:downloadURL"), trig),
         ox.Triple(ds, p("dcat:landingPage"), nn(base)),
     ]

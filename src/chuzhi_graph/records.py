@@ -41,7 +41,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "regions": (("code", "name_zh", "level"), ("name_en", "parent")),
     "units": (
         ("id", "name_zh", "type"),
-        ("name_en", "type_basis", "region", "region_basis", "parent", "aliases", "note"),
+        ("name_en", "type_basis", "region", "region_basis", "parent", "aliases", "note",
+         "parent_basis", "alias_basis", "source", "source_line"),
     ),
     "editions": (
         ("id", "track", "year", "title_zh"),
@@ -222,6 +223,10 @@ class Unit:
     aliases: list[str] = field(default_factory=list)
     note: str = ""
     line: int = 0
+    parent_basis: str = ""
+    alias_basis: list[str] = field(default_factory=list)  # one basis notation per alias
+    source: str = ""  # the source document that names the unit, and its line
+    source_line: int | None = None
 
 
 @dataclass(slots=True)
@@ -521,7 +526,7 @@ def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None
 
     sources = _load_sources(data_dir, files["sources"], tables["sources"])
     regions = _load_regions(files["regions"], tables["regions"])
-    units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions})
+    units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions}, {s.id for s in sources})
     names = _UnitNames(units, files["units"])
     editions = _load_editions(
         files["editions"],
@@ -605,7 +610,9 @@ def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
     return out
 
 
-def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str]) -> list[Unit]:
+def _load_units(
+    path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str], source_ids: set[str] | None = None
+) -> list[Unit]:
     out, seen_id, seen_name = [], {}, {}
     for line, row in rows:
         c = _Cells(path, line, row)
@@ -628,7 +635,13 @@ def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: se
             aliases=split_multi(c.text("aliases")),
             note=c.text("note"),
             line=line,
+            parent_basis=c.basis("parent_basis", "curator") if c.text("parent") else "",
+            source=c.text("source"),
+            source_line=c.integer("source_line", minimum=1),
         )
+        unit.alias_basis = _alias_bases(c, len(unit.aliases))
+        if unit.source and source_ids is not None and unit.source not in source_ids:
+            raise c.error("source", f"unknown source {unit.source!r} (not in sources.csv)")
         _unique(seen_id, unit.id, c, "id", "unit id")
         _unique(seen_name, normalise_name(unit.name_zh), c, "name_zh", "unit name")
         out.append(unit)
@@ -640,6 +653,21 @@ def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: se
                 raise DataError("a unit cannot be its own parent", file=path, line=unit.line, field="parent")
     _check_parent_cycles(out, path)
     return out
+
+
+def _alias_bases(c: _Cells, n_aliases: int) -> list[str]:
+    """One basis per alias: ``alias_basis`` holds one notation for all, or one per alias in order."""
+    given = split_multi(c.text("alias_basis"))
+    for value in given:
+        if value not in BASIS_BY_NOTATION:
+            raise c.error("alias_basis", f"unknown basis {value!r} (expected one of: {', '.join(BASIS_BY_NOTATION)})")
+    if not given:
+        return ["curator"] * n_aliases
+    if len(given) == 1:
+        return given * n_aliases
+    if len(given) != n_aliases:
+        raise c.error("alias_basis", f"{len(given)} bases for {n_aliases} aliases: give one for all, or one per alias")
+    return given
 
 
 def _check_parent_cycles(units: list[Unit], path: Path) -> None:
