@@ -140,7 +140,7 @@ def test_the_audit_finds_a_wrong_line(data_copy: Path) -> None:
 def test_units_cases_and_the_edition_cite_a_source_or_carry_a_basis(graph: Graph) -> None:
     source = URIRef(BASE + "source/jingchu-2022-09-20")
     units = set(graph.subjects(RDF.type, CHZ.Unit))
-    assert len(units) == 39
+    assert len(units) == 44  # 39 of the 2022 big-data edition, 5 of the series (docs/series.md)
     org = Namespace(PREFIXES["org"])
     for unit in units:
         assert graph.value(unit, CHZ.unitTypeBasis) is not None, unit
@@ -155,7 +155,9 @@ def test_units_cases_and_the_edition_cite_a_source_or_carry_a_basis(graph: Graph
     assert (child, org.subOrganizationOf, URIRef(BASE + "unit/state-grid")) in graph
     assert graph.value(child, CHZ.parentBasis) == CHZ.CuratorJudgement
     for case in graph.subjects(RDF.type, CHZ.Case):
-        assert graph.value(case, PROV.wasDerivedFrom) == source
+        if str(case).startswith(BASE + "case/bigdata-2022-"):
+            assert graph.value(case, PROV.wasDerivedFrom) == source
+        assert graph.value(case, PROV.wasDerivedFrom) is not None
         assert graph.value(case, CHZ.sourceLine) is not None
     edition = URIRef(BASE + "edition/bigdata-2022")
     announcement = URIRef(BASE + "announcement/bigdata-2022")
@@ -194,10 +196,10 @@ def test_provenance_summary_counts_sourced_facts_and_judgements(query_store: ox.
             per_basis[basis] += n
     totals = {basis: n for statement, basis, n in rows if statement == "(all)"}
     assert totals == dict(per_basis)
-    assert totals == {str(CHZ.StatedInSource): 83, str(CHZ.DerivedFromName): 63,
-                      str(CHZ.CuratorJudgement): 62, "(none)": 1}
+    assert totals == {str(CHZ.StatedInSource): 106, str(CHZ.DerivedFromName): 69,
+                      str(CHZ.CuratorJudgement): 67, "(none)": 1}
     judged = JUDGEMENTS.read_text(encoding="utf-8")
-    assert "| **all (209)** | **83** | **63** | **62** | **1** |" in judged
+    assert "| **all (243)** | **106** | **69** | **67** | **1** |" in judged
 
 
 # ---------------------------------------------------------------- roll-ups leave nothing out

@@ -29,6 +29,7 @@ from functools import cache
 
 import pyoxigraph as ox
 
+from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
 from chuzhi_graph.records import Case, Category, Dataset, Edition, Region, Source, Unit, normalise_name
 from chuzhi_graph.vocabulary import vocabulary_triples
@@ -279,6 +280,7 @@ def edition_block(ed: Edition, iris: Iris) -> Block:
     ):
         if value is not None:
             t.append(ox.Triple(s, prop, typed(value, "nonNegativeInteger")))
+    t += series.edition_triples(ed, iris)
     return s.value, t
 
 
@@ -302,6 +304,7 @@ def announcement_block(ed: Edition, iris: Iris) -> Block:
         t.append(ox.Triple(s, DERIVED, iris.source(ed.source)))
     if ed.source_line:
         t.append(ox.Triple(s, OX.sourceLine, typed(ed.source_line, "positiveInteger")))
+    t += series.announcement_triples(ed, s)
     return s.value, t
 
 
@@ -376,6 +379,7 @@ def source_block(src: Source, iris: Iris, unit_names: dict[str, str] | None = No
     if src.captured_from:
         t.append(ox.Triple(s, NOTE, ox.Literal(src.captured_from)))
     t.append(ox.Triple(s, OX.sha256, ox.Literal(digest)))
+    t += series.source_triples(src, iris)
     return s.value, t + agents
 
 

@@ -106,6 +106,19 @@ class CHZ(DefinedNamespace):
     basis: URIRef
     sha256: URIRef
     adminLevel: URIRef
+    # the series (docs/series.md)
+    runBy: URIRef
+    completeList: URIRef
+    announcementEvent: URIRef
+    announcedAs: URIRef
+    callDocument: URIRef
+    callSourceLine: URIRef
+    SourceReliability: URIRef
+    reliability: URIRef
+    SourceReliabilityScheme: URIRef
+    PublisherPage: URIRef
+    OrganiserPage: URIRef
+    ThirdPartyMirror: URIRef
 
 
 #: Basis notation used in the record files -> basis concept.
@@ -114,6 +127,14 @@ BASIS_BY_NOTATION: dict[str, URIRef] = {
     "name": CHZ.DerivedFromName,
     "curator": CHZ.CuratorJudgement,
     "suggested": CHZ.AutomaticSuggestion,
+}
+
+
+#: ``sources.reliability`` in the record files -> reliability concept.
+RELIABILITY_BY_NOTATION: dict[str, URIRef] = {
+    "publisher": CHZ.PublisherPage,
+    "organiser": CHZ.OrganiserPage,
+    "mirror": CHZ.ThirdPartyMirror,
 }
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.records import Dataset, Source
+from chuzhi_graph.series import readable
 
 
 @cache
@@ -132,9 +133,14 @@ def audit(dataset: Dataset) -> list[Finding]:
         if src is None:
             out.append(Finding(files["editions"], ed.line, "source", "no source cited"))
             continue
-        whole = "\n".join(source_text_lines(src))
-        for uid in (*ed.organisers, *ed.co_organisers):
+        # the series (docs/series.md): the title and the organising units may come from the
+        # report of the call; a mirror in traditional characters is read simplified
+        cited = by_id.get(ed.call_source) or src
+        whole = readable("\n".join(source_text_lines(cited)))
+        for uid in (*ed.organisers, *ed.co_organisers, *ed.run_by):
             if units[uid].name_zh not in whole:
                 out.append(Finding(files["editions"], ed.line, "organisers",
-                                   f"{units[uid].name_zh} not in {ed.source}"))
+                                   f"{units[uid].name_zh} not in {cited.id}"))
+        if ed.title_zh not in whole and ed.title_zh not in readable("\n".join(source_text_lines(src))):
+            out.append(Finding(files["editions"], ed.line, "title_zh", f"title not in {cited.id}"))
     return out

@@ -37,7 +37,10 @@ SEPARATOR = "|"
 
 #: table name -> (required columns, optional columns)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "sources": (("id", "file", "title", "publisher", "issued"), ("author", "url", "captured_from")),
+    "sources": (
+        ("id", "file", "title", "publisher", "issued"),
+        ("author", "url", "captured_from", "reliability"),
+    ),
     "regions": (("code", "name_zh", "level"), ("name_en", "parent")),
     "units": (
         ("id", "name_zh", "type"),
@@ -59,6 +62,14 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "awarded",
             "source",
             "source_line",
+            # the series (docs/series.md)
+            "event",
+            "announced_text",
+            "complete",
+            "run_by",
+            "call_source",
+            "call_source_line",
+            "note",
         ),
     ),
     "categories": (
@@ -75,6 +86,11 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: such id makes an IRI that gets its own page on the published site)
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 _LEVELS = ("province", "prefecture", "county")
+#: ``sources.reliability``: the publisher's own page, a page of an organiser of the edition
+#: that republishes the text, or a third-party mirror (original address unknown)
+RELIABILITIES = ("publisher", "organiser", "mirror")
+#: ``editions.complete``: the graph holds the whole list (yes), a part (no), or unknown ("")
+COMPLETENESS = ("yes", "no")
 
 
 def normalise_name(text: str) -> str:
@@ -196,6 +212,7 @@ class Source:
     author: str = ""
     url: str = ""
     captured_from: str = ""
+    reliability: str = ""
     line: int = 0
     path: Path | None = None
 
@@ -247,6 +264,13 @@ class Edition:
     awarded: int | None = None
     source: str = ""
     source_line: int | None = None
+    event: str = ""  # the event at which the results were announced, as written
+    announced_text: str = ""  # when the results were announced, as written ("2023年底")
+    complete: str = ""  # "yes", "no" or "" (see COMPLETENESS)
+    run_by: list[str] = field(default_factory=list)  # unit ids (承办)
+    call_source: str = ""  # the source reporting the call for entries (title, organisers, run_by)
+    call_source_line: int | None = None
+    note: str = ""
     line: int = 0
 
 
@@ -498,6 +522,12 @@ class _Cells:
             raise self.error(name, f"not a date ({form}): {value!r}") from None
         return value
 
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value and value not in allowed:
+            raise self.error(name, f"unknown value {value!r} (expected one of: {', '.join(allowed)}, or empty)")
+        return value
+
     def basis(self, name: str, default: str) -> str:
         value = self.text(name) or default
         if value not in BASIS_BY_NOTATION:
@@ -563,6 +593,7 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
             author=c.text("author"),
             url=c.text("url"),
             captured_from=c.text("captured_from"),
+            reliability=c.choice("reliability", RELIABILITIES),
             line=line,
         )
         _unique(seen, src.id, c, "id", "source id")
@@ -747,8 +778,19 @@ def _load_editions(
             awarded=c.integer("awarded"),
             source=source,
             source_line=c.integer("source_line", minimum=1),
+            event=c.text("event"),
+            announced_text=c.text("announced_text"),
+            complete=c.choice("complete", COMPLETENESS),
+            run_by=[names.resolve(n, c, "run_by") for n in split_multi(c.text("run_by"))],
+            call_source=c.text("call_source"),
+            call_source_line=c.integer("call_source_line", minimum=1),
+            note=c.text("note"),
             line=line,
         )
+        if ed.call_source and ed.call_source not in source_ids:
+            raise c.error("call_source", f"unknown source {ed.call_source!r} (not in sources.csv)")
+        if ed.complete == "yes" and ed.awarded is None:
+            raise c.error("complete", "a complete list needs the awarded count the source states (awarded)")
         _unique(seen, ed.id, c, "id", "edition id")
         _unique(seen_pair, f"{track} {year}", c, "year", "edition (track, year)")
         out.append(ed)
