@@ -22,6 +22,9 @@ from chuzhi_graph.errors import ChuzhiError
 from chuzhi_graph.namespace import DEFAULT_BASE
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.query.DEFAULT_TIMEOUT,
+#: repeated here so that `--help` does not import the query engine).
+DEFAULT_TIMEOUT = 60.0
 
 
 class ChuzhiClickError(click.ClickException):
@@ -151,8 +154,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
               help="Results format (W3C SPARQL csv/tsv/json/xml); CONSTRUCT/DESCRIBE give Turtle or nt.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Stop the query after this many seconds.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Stop the query after this many seconds.")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
 @click.option("--bom/--no-bom", default=True, show_default=True,
@@ -190,8 +193,8 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", type=click.IntRange(0, 65535), default=7070, show_default=True, help="Port (0: any free port).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
-              help="Stop each query after this many seconds.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Stop each query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Largest result returned.")
 @out_option

@@ -10,7 +10,8 @@
 - every query runs in a worker process killed at the time limit (``timeout``, see
   :mod:`chuzhi_graph.query`); reading stops at the first row past ``max_rows`` (413); at most
   ``max_running`` queries run at once, others get 503;
-- ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries;
+- ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries
+  with their parameters, ``/complete.json?kind=unit&q=…`` names for a parameter field;
 - binds to 127.0.0.1 unless told otherwise.
 """
 
@@ -29,7 +30,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import EnvironmentProblem, QueryError
-from chuzhi_graph.query import QueryResult, format_result, run_query, shipped_queries
+from chuzhi_graph.query import QueryResult, format_result, run_query
+from chuzhi_graph.questions import complete, queries_json
 from chuzhi_graph.store import open_store
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/cs
 class ServeConfig:
     """Limits of the endpoint."""
 
-    timeout: float = 30.0
+    timeout: float = 60.0  # chuzhi_graph.query.DEFAULT_TIMEOUT
     max_rows: int = 10_000
     max_running: int = 2
 
@@ -119,11 +121,15 @@ class SparqlHandler(BaseHTTPRequestHandler):
             if "query" not in params:
                 return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
             return self.answer(params["query"][0], params)
-        if url.path == "/queries.json":
-            body = json.dumps([
-                {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
-                 "text": q.text, "params": list(q.params)} for q in shipped_queries()
-            ], ensure_ascii=False, indent=1)
+        if url.path == "/queries.json":  # the shipped queries with their parameter declarations
+            body = json.dumps(queries_json(), ensure_ascii=False, indent=1)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        if url.path == "/complete.json":  # the form's completion: ?kind=unit&q=华中
+            try:
+                found = complete(self.server.store, (params.get("kind") or [""])[0], (params.get("q") or [""])[0])
+            except QueryError as exc:
+                return self.send_text(HTTPStatus.BAD_REQUEST, f"{exc}\n")
+            body = json.dumps(found, ensure_ascii=False)
             return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
         name = "index.html" if url.path in ("/", "/index.html") else url.path.removeprefix("/static/")
         return self.send_static(name)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from chuzhi_graph.errors import EnvironmentProblem, QueryError
+from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ def store_location(store: ox.Store) -> tuple[Path, str] | None:
 
 
 def find_dump(out_dir: str | Path) -> tuple[Path, ox.RdfFormat]:
-    """The dump the store is loaded from; :class:`QueryError` if nothing was built yet."""
+    """The dump the store is loaded from; :class:`NotBuiltError` (exit 3) if nothing was built yet."""
     out_dir = Path(out_dir)
     for name, fmt in DUMPS:
         if (out_dir / name).is_file():
             return out_dir / name, fmt
-    raise QueryError(
+    raise NotBuiltError(
         "no built graph to query: run `chuzhi-graph build` first "
         f"(looked for {' or '.join(n for n, _ in DUMPS)})",
         file=out_dir,
