@@ -392,6 +392,8 @@ def complete(store: ox.Store | SparqlTarget, kind: str, text: str, limit: int = 
             score = 100.0 - len(name) / 100
         else:
             continue
+        if name == label[iri]:
+            score += 0.5  # the label before an alias that matches as well
         if iri not in ranked or ranked[iri][0] < score:
             ranked[iri] = (score, name)
     if text and len(ranked) < limit:

@@ -11,7 +11,8 @@
   :mod:`chuzhi_graph.query`); reading stops at the first row past ``max_rows`` (413); at most
   ``max_running`` queries run at once, others get 503;
 - ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries
-  with their parameters, ``/complete.json?kind=unit&q=…`` names for a parameter field;
+  with their parameters, ``/complete.json?kind=unit&q=…`` names for a parameter field,
+  ``/prefixes.json`` the predeclared prefixes; ``param=NAME=VALUE`` beside ``query`` binds a parameter;
 - binds to 127.0.0.1 unless told otherwise.
 """
 
@@ -31,7 +32,8 @@ import pyoxigraph as ox
 
 from chuzhi_graph.errors import EnvironmentProblem, QueryError
 from chuzhi_graph.query import QueryResult, format_result, run_query
-from chuzhi_graph.questions import complete, queries_json
+from chuzhi_graph.questions import complete, parse_params, queries_json
+from chuzhi_graph.results import query_prefixes
 from chuzhi_graph.store import open_store
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,9 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if url.path == "/queries.json":  # the shipped queries with their parameter declarations
             body = json.dumps(queries_json(), ensure_ascii=False, indent=1)
             return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        if url.path == "/prefixes.json":  # the prefixes predeclared for every query
+            body = json.dumps(query_prefixes(), ensure_ascii=False, indent=1)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
         if url.path == "/complete.json":  # the form's completion: ?kind=unit&q=华中
             try:
                 found = complete(self.server.store, (params.get("kind") or [""])[0], (params.get("q") or [""])[0])
@@ -173,7 +178,9 @@ class SparqlHandler(BaseHTTPRequestHandler):
             return self.send_text(HTTPStatus.SERVICE_UNAVAILABLE,
                                   f"busy: {config.max_running} queries are running, try again later\n")
         try:
-            result = run_query(self.server.store, text, timeout=config.timeout, max_rows=config.max_rows)
+            # param=NAME=VALUE (the page's parameter form): bound like `query --param`
+            bindings = parse_params(params.get("param", []))
+            result = run_query(self.server.store, text, bindings, timeout=config.timeout, max_rows=config.max_rows)
         except QueryError as exc:
             return self.send_text(HTTPStatus.BAD_REQUEST, f"{exc}\n")
         finally:
