@@ -217,14 +217,18 @@ def serve(host: str, port: int, timeout: float, max_rows: int, out_dir: Path) ->
 @cli.command()
 @click.option("--endpoint", required=True, help="Graph Store Protocol URL of the store (e.g. .../store, .../data).")
 @click.option("--user", help="User name for the store (password from $CHUZHI_GRAPH_PASSWORD).")
+@click.option("--query-endpoint", help="The store's query endpoint, for the check after the upload "
+              "(default: beside --endpoint: /store -> /query, /data -> /sparql, /sparql-graph-crud* -> /sparql).")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="After the upload, check that the store's default graph shows the data.")
 @out_option
 @base_option
 @handle_errors
-def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
+def push(endpoint: str, user: str | None, query_endpoint: str | None, check: bool, out_dir: Path, base: str) -> None:
     """Upload the built dumps to a SPARQL store, one named graph per edition."""
     from chuzhi_graph.remote import push as run_push
 
-    for graph in run_push(out_dir, endpoint, base, user=user):
+    for graph in run_push(out_dir, endpoint, base, user=user, query_endpoint=query_endpoint, check=check):
         click.echo(f"{graph.graph}\t{graph.triples}")
 
 
