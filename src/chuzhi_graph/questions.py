@@ -325,6 +325,29 @@ SELECT DISTINCT ?x ?label ?cls ?value WHERE {
 } ORDER BY STR(?x)
 """
 
+#: The same look-up by the literal itself: an index look-up instead of a scan of every name (the
+#: names are plain, Chinese or English literals; other forms, such as typed notations, fall back to
+#: _LOOKUP). The value goes in as literals written by pyoxigraph (N-Triples syntax, escaped), so it
+#: cannot change the query: pyoxigraph pushes constants down, not values bound from outside.
+_LOOKUP_EXACT = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT DISTINCT ?x ?label ?cls WHERE {
+  VALUES ?name { NAMES }
+  ?x ?p ?name .
+  VALUES ?p { rdfs:label skos:prefLabel skos:altLabel dct:identifier skos:notation }
+  ?x a ?cls .
+  OPTIONAL { ?x rdfs:label ?label FILTER(LANG(?label) = "zh") }
+} ORDER BY STR(?x)
+"""
+
+
+def _exact_lookup(value: str) -> str:
+    names = [ox.Literal(value), ox.Literal(value, language="zh"), ox.Literal(value, language="en")]
+    return _LOOKUP_EXACT.replace("NAMES", " ".join(str(n) for n in names))
+
+
 _NAMES = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -342,7 +365,9 @@ def lookup_by_label(store: ox.Store | SparqlTarget, cls: str, value: str, name: 
     cls_iri = _as_iri(cls)
     assert cls_iri is not None, cls
     subs: dict[ox.Variable, Term] = {ox.Variable("cls"): cls_iri, ox.Variable("value"): ox.Literal(value.strip())}
-    rows = [tuple(s) for s in _execute(store, _LOOKUP, subs)]
+    rows = [tuple(s) for s in _execute(store, _exact_lookup(value.strip()), {ox.Variable("cls"): cls_iri})]
+    if not rows:
+        rows = [tuple(s) for s in _execute(store, _LOOKUP, subs)]
     if len(rows) == 1:
         return rows[0][0]  # type: ignore[return-value]
     if not rows:
@@ -358,11 +383,22 @@ def names_of(store: ox.Store | SparqlTarget, cls: str) -> list[tuple[str, str]]:
     return [(iri, name) for iri, name, _ in _names(store, cls)]
 
 
+_NAMES_CACHE: dict[tuple[int, str], tuple[Any, list[tuple[str, str, str]]]] = {}
+
+
 def _names(store: ox.Store | SparqlTarget, cls: str) -> list[tuple[str, str, str]]:
+    # kept per store object: the form's completion asks at every keystroke (a scan of every name)
+    cached = _NAMES_CACHE.get((id(store), cls))
+    if cached is not None and cached[0] is store:
+        return cached[1]
     cls_iri = _as_iri(cls)
     assert cls_iri is not None, cls
     rows = _execute(store, _NAMES, {ox.Variable("cls"): cls_iri})
-    return [(row[0].value, row[1].value, row[2].value if row[2] is not None else "") for row in rows]
+    names = [(row[0].value, row[1].value, row[2].value if row[2] is not None else "") for row in rows]
+    if len(_NAMES_CACHE) >= 16:
+        _NAMES_CACHE.clear()
+    _NAMES_CACHE[(id(store), cls)] = (store, names)
+    return names
 
 
 def complete(store: ox.Store | SparqlTarget, kind: str, text: str, limit: int = 20) -> list[dict[str, str]]:
