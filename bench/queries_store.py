@@ -5,7 +5,7 @@ Run from the repository root on a build (once; many minutes at 100,000 cases)::
     .venv/bin/chuzhi-graph synth --cases 100000 --editions 10 --seed 1 --out /tmp/synth
     .venv/bin/chuzhi-graph build --data /tmp/synth --out /tmp/synth-out --no-views
     git show OLD:src/chuzhi_graph/queries/NAME.rq > /tmp/old/NAME.rq     # for each query
-    .venv/bin/python bench/queries_store.py /tmp/synth-out --texts before=/tmp/old --texts after=shipped
+    .venv/bin/python bench/queries_store.py /tmp/synth-out --texts after=shipped --texts before=/tmp/old --memory
 
 For every set of texts (``LABEL=DIR`` of ``.rq`` files, or ``LABEL=shipped`` for the package's) and
 every query, one run after a warm-up of the worker (the machine is shared: see the load average
@@ -15,8 +15,9 @@ printed with the results):
   a warm worker process on the store's read-only RocksDB snapshot, the answer sent back as TSV;
   a query stopped at the time limit is reported as such;
 - ``raw_disk``: the same text on ``pyoxigraph.Store.read_only(snapshot)`` in this process, rows read;
-- ``raw_memory`` (with ``--memory``): the same text on an in-memory ``pyoxigraph.Store`` bulk-loaded
-  from ``chuzhi.nt`` (the option of holding the graph in memory; its load time is reported).
+- ``raw_memory`` (with ``--memory``, first set of texts only): the same text on an in-memory
+  ``pyoxigraph.Store`` bulk-loaded from ``chuzhi.nt`` (the option of holding the graph in memory;
+  its load time is reported).
 
 Parameters: the instance of the declared kind with the most links (as ``bench/run.py`` does). It
 prints a table and writes ``bench/results/queries-store-DATE.json``.
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", action="append", default=[], metavar="LABEL=DIR",
                         help="a set of .rq texts (DIR, or 'shipped'); repeatable (default: after=shipped)")
     parser.add_argument("--only", help="comma-separated query names")
-    parser.add_argument("--memory", action="store_true", help="also the in-memory store (last set of texts)")
+    parser.add_argument("--memory", action="store_true", help="also the in-memory store (first set of texts)")
     args = parser.parse_args(argv)
 
     import pyoxigraph as ox
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 cli = None
             raw_disk, n_raw = seconds(lambda: raw(disk))
             raw_memory = None
-            if memory is not None and index == len(sets) - 1:
+            if memory is not None and index == 0:
                 raw_memory, _ = seconds(lambda: raw(memory))
             row = {"texts": label, "query": q.name, "rows": n_raw, "cli": round(cli, 3) if cli is not None else None,
                    "cli_stopped_at": DEFAULT_TIMEOUT if cli is None else None, "raw_disk": round(raw_disk, 3),
