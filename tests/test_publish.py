@@ -248,10 +248,11 @@ def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> Non
 
     graphs = BeautifulSoup((site.site / "graphs.html").read_text(encoding="utf-8"), "html.parser")
     linked = {a["href"] for a in graphs.find_all("a", href=True) if a["href"].startswith("graphs/")}
-    assert linked == {"graphs/institutions.html", "graphs/cases.html", "graphs/domains.html"}
+    assert linked == {"graphs/institutions.html", "graphs/cases.html", "graphs/domains.html", "graphs/map.html"}
     for name in linked:
         page = (site.site / name).read_text(encoding="utf-8")
-        assert "<meta charset=\"utf-8\">" in page and 'id="graph-data"' in page
+        assert "<meta charset=\"utf-8\">" in page
+        assert ('id="map-data"' if name == "graphs/map.html" else 'id="graph-data"') in page
     queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
     text = queries.get_text(" ")
     for q in shipped_queries():
