@@ -485,15 +485,19 @@ def _dicts(result: object) -> list[dict[str, str]]:
 
 def _bound_edition(store: object, value: str, name: str) -> str:
     """The IRI of the edition called ``value`` (identifier, title or IRI)."""
+    import pyoxigraph as ox
+
     from chuzhi_graph.errors import QueryError
     from chuzhi_graph.query import bind_params, shipped_query
 
     shipped = shipped_query("edition-diff")
     assert shipped is not None
     try:
-        (term,) = bind_params(store, shipped, {"old": value}).values()  # type: ignore[arg-type]
+        # both parameters are required: bind the one value to both, keep one
+        term = bind_params(store, shipped, {"old": value, "new": value})[ox.Variable("old")]  # type: ignore[arg-type]
     except QueryError as exc:
-        raise QueryError(exc.message.replace("chz:Edition", "edition"), field=name) from None
+        # the same class (a usage error for an unknown name, exit 2, as in `query --param`)
+        raise type(exc)(exc.message.replace("chz:Edition", "edition"), field=name) from None
     return term.value  # type: ignore[union-attr]
 
 
