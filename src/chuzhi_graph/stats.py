@@ -81,6 +81,34 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
+def find_communities(g: nx.Graph) -> list[set]:
+    """Louvain communities of the simple graph ``g`` (seeded), largest first, ties by name."""
+    if not g.number_of_edges():
+        return []
+    found = nx.community.louvain_communities(g, weight="weight", seed=COMMUNITY_SEED)
+    return sorted(found, key=lambda c: (-len(c), min(str(g.nodes[v].get("label", v)) for v in c)))
+
+
+def _number_communities(g: nx.Graph, communities: list[set]) -> dict[object, int]:
+    community_of = {v: i + 1 for i, c in enumerate(communities) for v in c}
+    next_id = len(communities) + 1
+    for v in sorted(g, key=lambda v: str(g.nodes[v].get("label", v))):  # edgeless graphs: singletons
+        if v not in community_of:
+            community_of[v] = next_id
+            next_id += 1
+    return community_of
+
+
+def community_map(graph: nx.Graph) -> dict[object, int]:
+    """Each node's community number (1 = the largest), as ``stats`` reports it.
+
+    >>> community_map(nx.Graph([("a", "b"), ("c", "d"), ("d", "e")]))["e"]
+    1
+    """
+    g = _simple(graph)
+    return _number_communities(g, find_communities(g))
+
+
 def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
     """The figures of ``graph`` with the ``top`` nodes per measure (ties broken by label).
 
@@ -101,16 +129,8 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
     else:
         betweenness = nx.betweenness_centrality(g, normalized=True) if n else {}
         method = "exact"
-    communities: list[set] = []
-    if g.number_of_edges():
-        found = nx.community.louvain_communities(g, weight="weight", seed=COMMUNITY_SEED)
-        communities = sorted(found, key=lambda c: (-len(c), min(str(g.nodes[v].get("label", v)) for v in c)))
-    community_of = {v: i + 1 for i, c in enumerate(communities) for v in c}
-    next_id = len(communities) + 1
-    for v in sorted(g, key=lambda v: str(g.nodes[v].get("label", v))):  # edgeless graphs: singletons
-        if v not in community_of:
-            community_of[v] = next_id
-            next_id += 1
+    communities = find_communities(g)
+    community_of = _number_communities(g, communities)
     rows = [NodeStats(str(v), str(g.nodes[v].get("label", v)), str(g.nodes[v].get("kind", "")),
                       degree[v], _number(weighted[v]), round(betweenness.get(v, 0.0), 6),
                       community_of[v]) for v in g]
