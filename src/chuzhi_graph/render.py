@@ -216,7 +216,22 @@ def _component_layout(sub: nx.Graph, seed: int) -> dict[object, tuple[float, flo
     return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, xy, strict=True)}
 
 
-def layout(graph: nx.Graph, seed: int = DEFAULT_SEED) -> dict[object, tuple[float, float]]:
+def _spread(pts: dict[object, tuple[float, float]], radius: dict) -> dict[object, tuple[float, float]]:
+    """Scale a component out until no two discs of ``radius`` overlap (with a gap for labels)."""
+    keys = list(pts)
+    if len(keys) < 2 or len(keys) > 3000:
+        return pts
+    xy = np.array([pts[k] for k in keys])
+    r = np.array([float(radius.get(k, 0.0)) for k in keys])
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    need = r[:, None] + r[None, :] + 40.0
+    np.fill_diagonal(d, np.inf)
+    factor = max(1.0, float((need / np.maximum(d, 1e-9)).max()))
+    return {k: (x * factor, y * factor) for k, (x, y) in zip(keys, xy, strict=True)}
+
+
+def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
+           radius: dict | None = None) -> dict[object, tuple[float, float]]:
     """Seeded node positions in screen units: same data, same picture.
 
     Each connected component is laid out on its own (spring layout, or :func:`fast_layout`
@@ -236,7 +251,9 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED) -> dict[object, tuple[floa
     boxes = []
     for comp in comps:
         pts = _component_layout(simple.subgraph(comp), seed)
-        pad = max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
+        if radius:
+            pts = _spread(pts, radius)
+        pad = max((radius or {}).get(v, 0.0) for v in comp) + max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
                   for v in comp) / 2 + 10
         xs = [p[0] for p in pts.values()]
         ys = [p[1] for p in pts.values()]
@@ -400,6 +417,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         edges.append(edge)
     groups = Counter(str(nd["group"]) for nd in nodes)
     kinds = Counter(str(e["kind"]) for e in edges)
+    clusters = _cluster_places(nodes, edges, seed) if large else {}
     legend_nodes = [{"key": g, "label": group_label(graph, g), "color": group_colour(g),
                      "shape": KIND_SHAPES.get("unit" if g.startswith("unit:") else g, "dot"), "count": c}
                     for g, c in sorted(groups.items(), key=lambda gc: (not gc[0].startswith("unit:"), gc[0]))]
@@ -415,7 +433,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         keys["width"] = WIDTH_KEYS[next(str(e["kind"]) for e in edges if e["kind"] in WIDTH_KEYS)]
         keys["width_range"] = [min(weights), max(weights)]
     return {
-        "view": graph.graph.get("view", ""), "large": large,
+        "view": graph.graph.get("view", ""), "large": large, "clusters": clusters,
         "cases": cases, "categories": categories, "domains": domains,
         "nodes": nodes, "edges": edges,
         "legend": {"nodes": legend_nodes, "edges": legend_edges}, "keys": keys,
@@ -431,6 +449,41 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
                             "hideEdgesOnZoom": large, "navigationButtons": False, "keyboard": False},
         },
     }
+
+
+def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str, dict[str, list[float]]]:
+    """Where each cluster sits when collapsed, for each way of clustering a large view.
+
+    The clusters (communities, regions or unit types with two members or more) are laid out
+    as a graph of their own, linked where their members are; an expanded cluster shows its
+    members around that place, as they lie in the full layout. Per key: ``[x, y, centroid x,
+    centroid y, members]``.
+    """
+    out: dict[str, dict[str, list[float]]] = {}
+    for by in ("comm", "region", "group"):
+        members: dict[str, list[dict]] = {}
+        radius: dict[str, float] = {}
+        for nd in nodes:
+            if nd.get(by) not in (None, ""):
+                members.setdefault(str(nd[by]), []).append(nd)
+        quotient = nx.Graph()
+        for key, group in members.items():
+            if len(group) > 1:
+                best = max(group, key=lambda nd: (nd["size"], nd["label"]))
+                quotient.add_node(key, label=f"{best['label']}（{len(group)}）", kind="cluster")
+                radius[key] = min(12 + 6 * math.sqrt(len(group)), 90)
+        for e in edges:
+            a, b = nodes[e["from"]].get(by), nodes[e["to"]].get(by)
+            if a is not None and b is not None and str(a) != str(b) and str(a) in quotient and str(b) in quotient:
+                quotient.add_edge(str(a), str(b))
+        places = layout(quotient, seed, radius)
+        out[by] = {}
+        for key, (x, y) in places.items():
+            group = members[key]
+            out[by][key] = [x, y,
+                            round(sum(nd["x"] for nd in group) / len(group), 1),
+                            round(sum(nd["y"] for nd in group) / len(group), 1), len(group)]
+    return out
 
 
 def _domain_tree(domains: dict[str, tuple[str, str]]) -> list[str]:

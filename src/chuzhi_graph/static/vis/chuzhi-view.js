@@ -131,15 +131,18 @@
         rep[i] = "cluster:" + key;
       } else {
         rep[i] = n.id;
-        display[n.id] = { id: n.id, node: n, x: n.x, y: n.y, size: n.size, label: n.label, kind: n.kind,
+        var place = key !== null && D.clusters[state.clusterBy] && D.clusters[state.clusterBy][key];
+        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind,
+                          x: place ? place[0] + n.x - place[2] : n.x, y: place ? place[1] + n.y - place[3] : n.y,
                           colour: nodeColour(n), shape: (groups[n.group] || {}).shape || "dot" };
       }
     }
     Object.keys(members).forEach(function (k) {
       var list = members[k];
       if (list.length < 2) { return; }
-      var sx = 0, sy = 0, best = list[0];
+      var sx = 0, sy = 0, best = list[0], place = (D.clusters[state.clusterBy] || {})[k];
       list.forEach(function (m) { sx += N[m].x; sy += N[m].y; if (N[m].size > N[best].size) { best = m; } });
+      if (place) { sx = place[0] * list.length; sy = place[1] * list.length; }
       var name = state.clusterBy === "comm" ? "社区 " + k + "：" + N[best].label + " 等" :
                  state.clusterBy === "group" ? (groups[k] ? groups[k].label : k) : k;
       display["cluster:" + k] = { id: "cluster:" + k, cluster: k, x: sx / list.length, y: sy / list.length,
