@@ -253,8 +253,9 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
         pts = _component_layout(simple.subgraph(comp), seed)
         if radius:
             pts = _spread(pts, radius)
-        pad = max((radius or {}).get(v, 0.0) for v in comp) + max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
-                  for v in comp) / 2 + 10
+        labels = max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
+                     for v in comp)
+        pad = max((radius or {}).get(v, 0.0) for v in comp) + labels / 2 + 10
         xs = [p[0] for p in pts.values()]
         ys = [p[1] for p in pts.values()]
         boxes.append((pts, min(xs) - pad, min(ys) - 30, max(xs) + pad, max(ys) + 45))
