@@ -119,67 +119,32 @@ def group_label(graph: nx.Graph, group: str) -> str:
 # ---------------------------------------------------------------- layout
 
 
-def _scatter(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    return np.stack([np.bincount(index, values[:, 0], minlength=n),
-                     np.bincount(index, values[:, 1], minlength=n)], axis=1)
+def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 300) -> dict[object, tuple[float, float]]:
+    """A Fruchterman-Reingold layout for thousands of nodes, in a few seconds (igraph's, grid variant).
 
-
-def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 50,
-                grid: int = 20) -> dict[object, tuple[float, float]]:
-    """A Fruchterman-Reingold layout for thousands of nodes, in a few seconds.
-
-    networkx's ``spring_layout`` takes minutes at 5,000 nodes; here the far-field repulsion
-    comes from the centroids of a coarse grid and the near-field repulsion from a k-d tree
-    of close pairs (the grid variant of Fruchterman and Reingold), all vectorised.
+    networkx's ``spring_layout`` takes minutes at 5,000 nodes; igraph's grid variant lays out
+    the 2,624-node component of the 5,000-case corpus in 2.4 s where our earlier numpy
+    version took 16 s (docs/render.md). Seeded: igraph draws from its own ``random.Random``.
 
     >>> pos = fast_layout(nx.path_graph(4), seed=1)
-    >>> len(pos)
-    4
+    >>> len(pos), pos == fast_layout(nx.path_graph(4), seed=1)
+    (4, True)
     """
-    from scipy.spatial import cKDTree
+    import random
+
+    import igraph
 
     nodes = list(graph)
-    n = len(nodes)
-    if n == 0:
+    if not nodes:
         return {}
     index = {v: i for i, v in enumerate(nodes)}
-    ends = np.array([(index[u], index[v]) for u, v in graph.edges() if u != v],
-                    dtype=np.int64).reshape(-1, 2)
-    rng = np.random.default_rng(seed)
-    side = math.sqrt(n)
-    pos = rng.uniform(0, side, (n, 2))
-    k = 1.0
-    step = side / 8
-    for _ in range(iterations):
-        disp = np.zeros((n, 2))
-        lo = pos.min(axis=0)
-        span = np.maximum(pos.max(axis=0) - lo, 1e-9)
-        cell = np.minimum(((pos - lo) / span * grid).astype(np.int64), grid - 1)
-        cid = cell[:, 0] * grid + cell[:, 1]
-        mass = np.bincount(cid, minlength=grid * grid).astype(float)
-        used = mass > 0
-        cent = np.stack([np.bincount(cid, pos[:, 0], minlength=grid * grid)[used] / mass[used],
-                         np.bincount(cid, pos[:, 1], minlength=grid * grid)[used] / mass[used]], axis=1)
-        dx = pos[:, 0, None] - cent[None, :, 0]
-        dy = pos[:, 1, None] - cent[None, :, 1]
-        w = (k * k) * mass[used][None, :] / np.maximum(dx * dx + dy * dy, (span.max() / grid) ** 2)
-        disp[:, 0] += (w * dx).sum(1)
-        disp[:, 1] += (w * dy).sum(1)
-        pairs = cKDTree(pos).query_pairs(2 * k, output_type="ndarray")
-        if len(pairs):
-            d = pos[pairs[:, 0]] - pos[pairs[:, 1]]
-            f = (k * k / np.maximum((d * d).sum(1), 1e-4))[:, None] * d
-            disp += _scatter(pairs[:, 0], f, n) - _scatter(pairs[:, 1], f, n)
-        if len(ends):
-            d = pos[ends[:, 0]] - pos[ends[:, 1]]
-            f = (np.maximum(np.hypot(d[:, 0], d[:, 1]), 0.01) / k)[:, None] * d
-            disp += _scatter(ends[:, 1], f, n) - _scatter(ends[:, 0], f, n)
-        disp -= (pos - pos.mean(axis=0)) * 0.02
-        length = np.maximum(np.hypot(disp[:, 0], disp[:, 1]), 1e-9)
-        pos += disp / length[:, None] * np.minimum(length, step)[:, None]
-        step = max(step * 0.93, 0.02)
-    pos -= pos.mean(axis=0)
-    return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, pos, strict=True)}
+    ig = igraph.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v in graph.edges() if u != v])
+    igraph.set_random_number_generator(random.Random(seed))
+    try:
+        coords = ig.layout_fruchterman_reingold(niter=iterations, grid="grid")  # type: ignore[attr-defined]
+    finally:
+        igraph.set_random_number_generator(random)
+    return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, coords.coords, strict=True)}
 
 
 #: Layout spacing: about one node per this many screen units, so that a small view opens
