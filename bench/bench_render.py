@@ -96,7 +96,11 @@ def time_in_chromium(path: Path, search: str) -> dict[str, float]:
         page.press("#search", "Enter")
         page.wait_for_function("chuzhi.network.getSelectedNodes().length === 1", timeout=60_000)
         found = time.perf_counter() - t0
-        in_page = page.evaluate("""q => { chuzhi.fit(); const t = performance.now(); chuzhi.search(q);
+        # from the query to the next frame drawn with the hit selected
+        in_page = page.evaluate("""async q => { chuzhi.fit(); chuzhi.refresh();
+            await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+            const t = performance.now(); chuzhi.search(q);
+            await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
             return performance.now() - t; }""", search)
         browser.close()
     if leaks:

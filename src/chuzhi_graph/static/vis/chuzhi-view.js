@@ -112,7 +112,6 @@
     return groups[n.group] ? groups[n.group].color : "#999999";
   }
   function width(w) { return Math.min(1 + 1.5 * (w - 1), 8); }
-  function dim(colour, keep) { return keep ? colour : "rgba(200,200,200,0.35)"; }
 
   function refresh() {
     var v = compute(), i, n, e;
@@ -162,22 +161,13 @@
       s.edges.push(i);
       s.weight += v.weight[i];
     }
-    neighbours = {};
     if (state.selected && !display[state.selected]) { state.selected = null; closePanel(); }
-    if (state.selected) {
-      neighbours[state.selected] = true;
-      Object.keys(shownEdges).forEach(function (id) {
-        var s = shownEdges[id];
-        if (s.from === state.selected) { neighbours[s.to] = true; }
-        if (s.to === state.selected) { neighbours[s.from] = true; }
-      });
-    }
+    findNeighbours();
     var nodeItems = [], edgeItems = [];
     Object.keys(display).forEach(function (id) {
       var d = display[id];
-      var keep = !state.selected || neighbours[id];
       nodeItems.push({ id: id, x: d.x, y: d.y, size: d.size, shape: d.shape,
-                       color: { background: dim(d.colour, keep), border: keep ? "#333" : "rgba(160,160,160,0.4)",
+                       color: { background: d.colour, border: "#333",
                                 highlight: { background: d.colour, border: "#000" },
                                 hover: { background: d.colour, border: "#000" } },
                        borderWidth: d.kind === "cluster" ? 3 : 1 });
@@ -185,10 +175,11 @@
     Object.keys(shownEdges).forEach(function (id) {
       var s = shownEdges[id];
       var style = edgeKinds[s.kind] || { color: "#999999", dashes: false, arrows: "" };
-      var keep = !state.selected || s.from === state.selected || s.to === state.selected;
-      edgeItems.push({ id: id, from: s.from, to: s.to, width: s.kind === "cluster" ? Math.min(1 + Math.log(s.weight) , 8) : width(s.weight),
+      s.width = s.kind === "cluster" ? Math.min(1 + Math.log(s.weight), 8) : width(s.weight);
+      s.style = style;
+      edgeItems.push({ id: id, from: s.from, to: s.to, width: s.width,
                        dashes: !!style.dashes, arrows: style.arrows || "",
-                       color: { color: dim(style.color, keep), opacity: keep ? 0.85 : 0.25, highlight: style.color, hover: style.color } });
+                       color: { color: style.color, opacity: 0.85, highlight: style.color, hover: style.color } });
     });
     sync(nodes, nodeItems);
     sync(edges, edgeItems);
@@ -197,12 +188,29 @@
     updateLegend(v);
   }
 
+  function findNeighbours() {
+    neighbours = {};
+    if (!state.selected) { return; }
+    neighbours[state.selected] = true;
+    Object.keys(shownEdges).forEach(function (id) {
+      var s = shownEdges[id];
+      if (s.from === state.selected) { neighbours[s.to] = true; }
+      if (s.to === state.selected) { neighbours[s.from] = true; }
+    });
+  }
+
+  /* Hand vis-network only what changed: re-sending an unchanged edge costs it as much as a new one. */
   function sync(set, items) {
-    var want = {};
-    items.forEach(function (it) { want[it.id] = true; });
-    var gone = set.getIds().filter(function (id) { return !want[id]; });
+    var want = {}, changed = [], last = set.chzLast || (set.chzLast = {});
+    items.forEach(function (it) {
+      var text = JSON.stringify(it);
+      want[it.id] = text;
+      if (last[it.id] !== text) { changed.push(it); }
+    });
+    var gone = Object.keys(last).filter(function (id) { return want[id] === undefined; });
     if (gone.length) { set.remove(gone); }
-    set.update(items);
+    if (changed.length) { set.update(changed); }
+    set.chzLast = want;
   }
 
   /* ------------------------------------------------------------ the network */
@@ -215,6 +223,7 @@
      overlap one already drawn waits until the reader zooms in. */
   var widths = {};
   var labels = [];
+  var highlighted = { nodes: [], edges: [] };
   function shortLabel(d) {
     var limit = d.kind === "case" ? 12 : d.kind === "cluster" ? 24 : 16;
     return d.label.length > limit ? d.label.slice(0, limit - 1) + "…" : d.label;
@@ -231,6 +240,38 @@
         for (var gy = Math.floor(b[1] / cell); gy <= Math.floor(b[3] / cell); gy++) { out.push(gx + "," + gy); }
       }
       return out;
+    }
+    /* Highlight: everything is veiled, then the selected node, its links and its neighbours
+       are drawn again on top. No item changes, so it costs the same at 30 nodes or 30,000. */
+    highlighted = { nodes: [], edges: [] };
+    if (state.selected && display[state.selected]) {
+      ctx.fillStyle = "rgba(255,255,255,0.72)";
+      ctx.fillRect(tl.x, tl.y, br.x - tl.x, br.y - tl.y);
+      Object.keys(shownEdges).forEach(function (id) {
+        var s = shownEdges[id];
+        if (s.from !== state.selected && s.to !== state.selected) { return; }
+        var a = display[s.from], b = display[s.to];
+        ctx.strokeStyle = s.style.color;
+        ctx.lineWidth = Math.max(s.width, 1.5) / Math.max(scale, 0.3);
+        ctx.setLineDash(s.style.dashes ? [6 / scale, 4 / scale] : []);
+        ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
+        highlighted.edges.push(id);
+      });
+      ctx.setLineDash([]);
+      Object.keys(neighbours).forEach(function (id) {
+        var d = display[id];
+        ctx.fillStyle = d.colour;
+        ctx.strokeStyle = id === state.selected ? "#000" : "#333";
+        ctx.lineWidth = (id === state.selected ? 3 : 1) / scale;
+        ctx.beginPath();
+        if (d.shape === "square") { ctx.rect(d.x - d.size, d.y - d.size, 2 * d.size, 2 * d.size); }
+        else if (d.shape === "diamond") {
+          ctx.moveTo(d.x, d.y - d.size); ctx.lineTo(d.x + d.size, d.y); ctx.lineTo(d.x, d.y + d.size); ctx.lineTo(d.x - d.size, d.y);
+          ctx.closePath();
+        } else { ctx.arc(d.x, d.y, d.size, 0, 2 * Math.PI); }
+        ctx.fill(); ctx.stroke();
+        highlighted.nodes.push(id);
+      });
     }
     function put(b) { cellsOf(b).forEach(function (key) { (grid[key] = grid[key] || []).push(b); }); }
     /* nodes first: a label never covers another node */
@@ -368,17 +409,22 @@
     panel.appendChild(where);
     panel.hidden = false;
   }
+  function redrawSoon() { network.body.emitter.emit("_requestRedraw"); }
   function select(id) {
+    if (!display[id]) { return; }
     state.selected = id;
-    refresh();
-    if (display[id]) { network.selectNodes([id]); openPanel(display[id]); }
+    findNeighbours();
+    network.selectNodes([id]);
+    openPanel(display[id]);
+    redrawSoon();
   }
   function unselect() {
     if (!state.selected) { return; }
     state.selected = null;
+    findNeighbours();
     network.unselectAll();
     closePanel();
-    refresh();
+    redrawSoon();
   }
   network.on("click", function (p) {
     hideTip();
@@ -428,7 +474,7 @@
       return null;
     }
     var key = clusterKey(n);
-    if (key !== null && !state.expanded[key]) { state.expanded[key] = true; }
+    if (!display[n.id] && key !== null && !state.expanded[key]) { state.expanded[key] = true; refresh(); }
     select(n.id);
     network.focus(n.id, { scale: Math.max(network.getScale() * 1.5, 1.5), animation: false });
     say("找到 / found: " + n.label);
@@ -532,6 +578,7 @@
     network: network, nodes: nodes, edges: edges, data: D, search: search, fit: fit, ready: false,
     state: state, refresh: refresh,
     labels: function () { return labels; },
+    highlighted: function () { return highlighted; },
     visible: function () {
       return {
         nodes: nodes.getIds().slice().sort(),
