@@ -590,3 +590,56 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path, artefacts) 
     assert opened.dialogs == []
     assert opened.requests == [page_path.as_uri()]
     opened.close()
+
+
+@pytest.fixture(scope="module")
+def overview(tmp_path_factory) -> tuple[nx.Graph, Path]:
+    """The institutions view of a synthetic corpus large enough to open as an overview."""
+    from chuzhi_graph.synth import generate
+
+    folder = tmp_path_factory.mktemp("overview")
+    generate(folder / "data", cases=2000, editions=2, seed=1)
+    built = build(folder / "data", folder / "out", validate=False)
+    g = build_view(built.out_dir, "institutions")
+    assert g.number_of_nodes() > LARGE_VIEW
+    return g, render_html(g, folder / "overview.html", title="overview")
+
+
+@pytest.mark.browser
+def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) -> None:
+    from chuzhi_graph.stats import community_map
+
+    g, page = overview
+    community = community_map(g)
+    connected = {v for v in g if g.degree(v)}
+    members: dict[int, set[str]] = {}
+    for v in connected:
+        members.setdefault(community[v], set()).add(v)
+    opened = Opened(browser, page)
+    nodes, _ = opened.visible()
+    clusters = {f"cluster:{c}" for c, m in members.items() if len(m) > 1}
+    alone = {next(iter(m)) for m in members.values() if len(m) == 1}
+    assert nodes == clusters | alone  # isolated units hidden, every community collapsed
+    opened.page.screenshot(path=str(artefacts / "render-overview.png"))
+    # click on the biggest cluster: its members take its place
+    biggest = max(members, key=lambda c: (len(members[c]), -c))
+    opened.click_node(f"cluster:{biggest}")
+    nodes, edges = opened.visible()
+    assert members[biggest] <= nodes and f"cluster:{biggest}" not in nodes
+    inner = {frozenset(e) for e in g.subgraph(members[biggest]).edges()}
+    assert inner <= edges
+    # search finds a unit inside a collapsed cluster and opens that cluster
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 1)
+    target = sorted(members[other])[0]
+    assert opened.search(g.nodes[target]["label"]) == [target]
+    assert members[other] <= opened.visible()[0]
+    # no clusters, isolates shown again, then a minimum degree
+    opened.page.select_option("#cluster-by", "")
+    opened.page.uncheck("#hide-isolates")
+    assert opened.visible()[0] == set(g)
+    opened.page.fill("#min-degree", "3")
+    opened.page.dispatch_event("#min-degree", "input")
+    nodes, edges = opened.visible()
+    assert nodes == {v for v in g if g.degree(v) >= 3}
+    assert edges == {frozenset(e) for e in g.subgraph(nodes).edges()}
+    opened.close()
