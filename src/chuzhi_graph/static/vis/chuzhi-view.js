@@ -274,7 +274,8 @@
       });
     }
     function put(b) { cellsOf(b).forEach(function (key) { (grid[key] = grid[key] || []).push(b); }); }
-    /* nodes first: a label never covers another node */
+    /* nodes first: a label never covers another node (a cluster's may: in an overview the
+       clusters' names matter more than the dots under them) */
     shown.forEach(function (d) {
       if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { return; }
       var b = [d.x - d.size, d.y - d.size, d.x + d.size, d.y + d.size];
@@ -300,7 +301,7 @@
         var list = grid[cells[c]] || [];
         for (var k = 0; k < list.length; k++) {
           var o = list[k];
-          if (o.owner !== d.id && box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { clash = true; break; }
+          if (o.owner !== d.id && !(o.owner && d.kind === "cluster" && d.members.length >= 20) && box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { clash = true; break; }
         }
       }
       if (clash) { continue; }
@@ -441,7 +442,7 @@
 
   /* ------------------------------------------------------------ fit, search */
   function fit() {
-    network.fit({ animation: false, maxZoomLevel: 4 });
+    network.fit({ animation: false, maxZoomLevel: 1.6 });
     unselect();
   }
   $("fit").addEventListener("click", fit);
@@ -572,7 +573,7 @@
   }
 
   refresh();
-  network.fit({ animation: false, maxZoomLevel: 4 });
+  network.fit({ animation: false, maxZoomLevel: 1.6 });
 
   window.chuzhi = {
     network: network, nodes: nodes, edges: edges, data: D, search: search, fit: fit, ready: false,
