@@ -388,11 +388,11 @@ def test_labels_are_readable_at_the_initial_zoom(browser, pages, view, least) ->
             assert not (a["left"] < b["right"] and b["left"] < a["right"]
                         and a["top"] < b["bottom"] and b["top"] < a["bottom"]), (a["text"], b["text"])
     # the graph fills the canvas: no wide empty margins
-    span = opened.js("""(() => {
-        const ps = Object.values(chuzhi.network.getPositions()).map(p => chuzhi.network.canvasToDOM(p));
-        const g = document.getElementById('graph');
-        return [(Math.max(...ps.map(p => p.x)) - Math.min(...ps.map(p => p.x))) / g.clientWidth,
-                (Math.max(...ps.map(p => p.y)) - Math.min(...ps.map(p => p.y))) / g.clientHeight]; })()""")
+    span = opened.js("""(() => {  // the drawn nodes' extent (discs included) over the canvas
+        const ns = chuzhi.nodes.get(), s = chuzhi.network.getScale(), g = document.getElementById('graph');
+        return [(Math.max(...ns.map(n => n.x + n.size)) - Math.min(...ns.map(n => n.x - n.size))) * s / g.clientWidth,
+                (Math.max(...ns.map(n => n.y + n.size)) - Math.min(...ns.map(n => n.y - n.size))) * s / g.clientHeight];
+        })()""")
     assert max(span) >= 0.7
     opened.close()
 
