@@ -87,6 +87,10 @@ def _number(value: float) -> float | int:
 
 
 def _igraph(g: nx.Graph) -> tuple[object, list]:
+    """``g`` as an igraph graph (with ``weight``) and its node list; converted once per graph."""
+    cached = g.graph.get("_igraph")
+    if cached is not None and cached[0] == (g.number_of_nodes(), g.number_of_edges()):
+        return cached[1], cached[2]
     import igraph
 
     nodes = list(g)
@@ -94,6 +98,11 @@ def _igraph(g: nx.Graph) -> tuple[object, list]:
     ig = igraph.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v in g.edges()])
     ig.es["weight"] = [float(d.get("weight", 1) or 1) for _, _, d in g.edges(data=True)]
     return ig, nodes
+
+
+def _with_igraph(g: nx.Graph) -> None:
+    ig, nodes = _igraph(g)
+    g.graph["_igraph"] = ((g.number_of_nodes(), g.number_of_edges()), ig, nodes)
 
 
 def find_communities(g: nx.Graph) -> list[set]:
@@ -183,6 +192,8 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
     degree = dict(g.degree())
     weighted = dict(g.degree(weight="weight"))
     n = g.number_of_nodes()
+    if n >= IGRAPH_FROM:
+        _with_igraph(g)
     if n >= IGRAPH_FROM and n > EXACT_BETWEENNESS_MAX:
         betweenness = sampled_betweenness(g)
         method = f"sampled: {BETWEENNESS_SAMPLE} pivots, seed {BETWEENNESS_SEED} (igraph)"
@@ -196,6 +207,7 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
         betweenness = nx.betweenness_centrality(g, normalized=True) if n else {}
         method = "exact"
     communities = find_communities(g)
+    g.graph.pop("_igraph", None)
     community_of = _number_communities(g, communities)
     rows = [NodeStats(str(v), str(g.nodes[v].get("label", v)), str(g.nodes[v].get("kind", "")),
                       degree[v], _number(weighted[v]), round(betweenness.get(v, 0.0), 6),
