@@ -227,12 +227,17 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
     area = sum((x1 - x0) * (y1 - y0) for _, x0, y0, x1, y1 in boxes)
     width = max(max(x1 - x0 for _, x0, _, x1, _ in boxes), math.sqrt(area * 1.6))
     out: dict[object, tuple[float, float]] = {}
+    taken: set[tuple[float, float]] = set()
     x = y = row = 0.0
     for pts, x0, y0, x1, y1 in boxes:
         if x > 0 and x + (x1 - x0) > width:
             x, y, row = 0.0, y + row, 0.0
         for v, (px, py) in pts.items():
-            out[v] = (round(px - x0 + x, 1), round(py - y0 + y, 1))
+            spot = (round(px - x0 + x, 1), round(py - y0 + y, 1))
+            while spot in taken:  # the grid layout can stack two leaves: set them side by side
+                spot = (round(spot[0] + SPACING / 8, 1), spot[1])
+            taken.add(spot)
+            out[v] = spot
         x += x1 - x0
         row = max(row, y1 - y0)
     return out
