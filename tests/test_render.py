@@ -628,11 +628,13 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
     assert members[biggest] <= nodes and f"cluster:{biggest}" not in nodes
     inner = {frozenset(e) for e in g.subgraph(members[biggest]).edges()}
     assert inner <= edges
-    # search finds a unit inside a collapsed cluster and opens that cluster
-    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 1)
+    # search finds a unit inside a collapsed cluster and takes it out; the cluster stays
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 2)
     target = sorted(members[other])[0]
     assert opened.search(g.nodes[target]["label"]) == [target]
-    assert members[other] <= opened.visible()[0]
+    nodes, edges = opened.visible()
+    assert target in nodes and f"cluster:{other}" in nodes and not (members[other] - {target}) & nodes
+    assert {frozenset((target, v)) for v in g[target] if v in nodes} <= edges
     # no clusters, isolates shown again, then a minimum degree
     opened.page.select_option("#cluster-by", "")
     opened.page.uncheck("#hide-isolates")

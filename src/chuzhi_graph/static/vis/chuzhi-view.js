@@ -25,7 +25,7 @@
   var state = {
     category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
     hideIsolates: D.large, minDegree: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
-    expanded: {}, selected: null
+    expanded: {}, revealed: {}, selected: null
   };
 
   function el(tag, text, cls) {
@@ -119,14 +119,14 @@
     for (i = 0; i < N.length; i++) {
       if (!v.vis[i]) { continue; }
       key = clusterKey(N[i]);
-      if (key !== null && !state.expanded[key]) { (members[key] = members[key] || []).push(i); }
+      if (key !== null && !state.expanded[key] && !state.revealed[N[i].id]) { (members[key] = members[key] || []).push(i); }
     }
     display = {};
     for (i = 0; i < N.length; i++) {
       if (!v.vis[i]) { continue; }
       n = N[i];
       key = clusterKey(n);
-      if (key !== null && members[key] && members[key].length > 1) {
+      if (key !== null && members[key] && members[key].length > 1 && !state.revealed[n.id]) {
         rep[i] = "cluster:" + key;
       } else {
         rep[i] = n.id;
@@ -475,7 +475,8 @@
       return null;
     }
     var key = clusterKey(n);
-    if (!display[n.id] && key !== null && !state.expanded[key]) { state.expanded[key] = true; refresh(); }
+    /* a hit inside a collapsed cluster is taken out of it (the cluster stays): one node to add */
+    if (!display[n.id] && key !== null && !state.expanded[key]) { state.revealed[n.id] = true; refresh(); }
     select(n.id);
     network.focus(n.id, { scale: Math.max(network.getScale() * 1.5, 1.5), animation: false });
     say("找到 / found: " + n.label);
@@ -513,7 +514,9 @@
   });
   if ($("cluster-by")) {
     $("cluster-by").value = state.clusterBy;
-    $("cluster-by").addEventListener("change", function () { state.clusterBy = this.value; state.expanded = {}; refresh(); });
+    $("cluster-by").addEventListener("change", function () {
+      state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh();
+    });
     $("colour-by").value = state.colourBy;
     $("colour-by").addEventListener("change", function () { state.colourBy = this.value; refresh(); });
   }
