@@ -224,23 +224,66 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
         xs = [p[0] for p in pts.values()]
         ys = [p[1] for p in pts.values()]
         boxes.append((pts, min(xs) - pad, min(ys) - 30, max(xs) + pad, max(ys) + 45))
-    area = sum((x1 - x0) * (y1 - y0) for _, x0, y0, x1, y1 in boxes)
-    width = max(max(x1 - x0 for _, x0, _, x1, _ in boxes), math.sqrt(area * 1.6))
+    corners = _pack([(x1 - x0, y1 - y0) for _, x0, y0, x1, y1 in boxes])
     out: dict[object, tuple[float, float]] = {}
     taken: set[tuple[float, float]] = set()
-    x = y = row = 0.0
-    for pts, x0, y0, x1, y1 in boxes:
-        if x > 0 and x + (x1 - x0) > width:
-            x, y, row = 0.0, y + row, 0.0
+    for (pts, x0, y0, _x1, _y1), (x, y) in zip(boxes, corners, strict=True):
         for v, (px, py) in pts.items():
             spot = (round(px - x0 + x, 1), round(py - y0 + y, 1))
             while spot in taken:  # the grid layout can stack two leaves: set them side by side
                 spot = (round(spot[0] + SPACING / 8, 1), spot[1])
             taken.add(spot)
             out[v] = spot
-        x += x1 - x0
-        row = max(row, y1 - y0)
     return out
+
+
+#: The canvas the packing aims at (a 1400x900 window less the header and side panel).
+CANVAS = (1150.0, 790.0)
+
+
+def _shelves(sizes: list[tuple[float, float]], width: float) -> tuple[list[tuple[float, float]], float, float]:
+    """Rows of boxes, left to right, no wider than ``width``: corners, total width and height."""
+    corners = []
+    x = y = row = used = 0.0
+    for w, h in sizes:
+        if x > 0 and x + w > width:
+            x, y, row = 0.0, y + row, 0.0
+        corners.append((x, y))
+        x += w
+        used = max(used, x)
+        row = max(row, h)
+    return corners, used, y + row
+
+
+def _pack(sizes: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Corners for boxes (biggest first) that fill a :data:`CANVAS`-shaped area best.
+
+    The first box stands alone; the others are packed in rows either beside it or below it,
+    at the row width that lets the whole be drawn at the largest zoom on the canvas.
+    """
+    if not sizes:
+        return []
+    (w0, h0), rest = sizes[0], sizes[1:]
+
+    def zoom(width: float, height: float) -> float:
+        return min(CANVAS[0] / max(width, 1.0), CANVAS[1] / max(height, 1.0))
+
+    total = sum(w for w, _ in rest)
+    widest = max((w for w, _ in rest), default=0.0)
+    best: tuple[float, list[tuple[float, float]]] = (-1.0, [])
+    for step in range(1, 41):
+        width = widest + (total - widest) * step / 40 if rest else 0.0
+        corners, used, height = _shelves(rest, width) if rest else ([], 0.0, 0.0)
+        beside = zoom(w0 + used, max(h0, height))
+        if beside > best[0]:
+            best = (beside, [(0.0, 0.0)] + [(w0 + x, y) for x, y in corners])
+        below_corners, used, height = _shelves(rest, max(width, w0)) if rest else ([], 0.0, 0.0)
+        below = zoom(max(w0, used), h0 + height)
+        if below > best[0]:
+            best = (below, [(0.0, 0.0)] + [(x, h0 + y) for x, y in below_corners])
+        if not rest:
+            break
+    return best[1]
 
 
 # ---------------------------------------------------------------- page data
