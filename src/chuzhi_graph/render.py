@@ -528,6 +528,29 @@ def _asset(name: str) -> str:
     return resources.files("chuzhi_graph").joinpath(name).read_text("utf-8")
 
 
+def _columns(rows: list[dict], drop_names: bool = False) -> dict[str, object]:
+    """Rows of dicts as one list per key (``null`` where a row has none), which the page turns
+    back into rows: a quarter less JSON to parse on a 33,495-node page than repeated keys.
+    A node's ``names`` is left out when it is just its label.
+
+    >>> _columns([{"a": 1}, {"a": 2, "b": 3}])
+    {'keys': ['a', 'b'], 'cols': {'a': [1, 2], 'b': [None, 3]}}
+    """
+    keys: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in keys:
+                keys.append(key)
+    cols: dict[str, list[object]] = {k: [] for k in keys}
+    for row in rows:
+        for key in keys:
+            value = row.get(key)
+            if drop_names and key == "names" and value == [row.get("label")]:
+                value = None
+            cols[key].append(value)
+    return {"keys": keys, "cols": cols}
+
+
 def _json_for_script(value: object) -> str:
     """JSON that cannot end its ``<script>`` element or open markup."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -545,6 +568,7 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     from jinja2 import Environment, select_autoescape
 
     data = page_data(graph, size_by=size_by, seed=seed, site=site)
+    block = {**data, "nodes": _columns(data["nodes"], drop_names=True), "edges": _columns(data["edges"])}  # type: ignore[arg-type]
     vis_js = _asset("static/vis/vis-network.min.js")
     app_js = _asset("static/vis/chuzhi-view.js")
     csp = ("default-src 'none'; "
@@ -562,7 +586,7 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
                            total=f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges",
                            index_href=site.index if site else None, large=data["large"],
                            vis_css=_asset("static/vis/vis-network.css"), vis_js=vis_js,
-                           app_js=app_js, data_json=_json_for_script(data))
+                           app_js=app_js, data_json=_json_for_script(block))
 
 
 def render_html(graph: nx.Graph, path: str | Path, title: str = "楚治案例知识图谱", *,

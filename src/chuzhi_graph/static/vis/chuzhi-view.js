@@ -7,6 +7,19 @@
 (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("graph-data").textContent);
+  /* nodes and edges travel as one list per key; rows again here */
+  function rowsOf(table) {
+    var keys = table.keys, cols = table.cols, n = keys.length ? cols[keys[0]].length : 0, out = new Array(n);
+    for (var i = 0; i < n; i++) {
+      var row = {};
+      for (var k = 0; k < keys.length; k++) { var v = cols[keys[k]][i]; if (v !== null) { row[keys[k]] = v; } }
+      out[i] = row;
+    }
+    return out;
+  }
+  D.nodes = rowsOf(D.nodes);
+  D.edges = rowsOf(D.edges);
+  D.nodes.forEach(function (n) { if (!n.names) { n.names = [n.label]; } });
   var N = D.nodes, E = D.edges, C = D.cases;
   var byId = {};
   var groups = {}, edgeKinds = {};
