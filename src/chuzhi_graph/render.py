@@ -47,7 +47,7 @@ TITLES = {
     "full": "楚治案例知识图谱 / The whole graph",
 }
 DEFAULT_SEED = 7
-#: Above this many nodes the layout is the grid-approximated force layout (:func:`fast_layout`).
+#: Above this many nodes a component is laid out by :func:`fast_layout` (igraph, grid variant).
 SPRING_LIMIT = 500
 #: The main job skips a view above this many nodes (a page that big helps nobody; filter it).
 MAIN_VIEW_LIMIT = 20_000
