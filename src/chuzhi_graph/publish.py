@@ -524,7 +524,7 @@ def write_graphs(out: Path, work: Path, base: str, site: Site, common: dict[str,
     for name in ("chuzhi.nt", "chuzhi.ttl", "chuzhi.jsonld", "chuzhi.context.jsonld", "void.ttl"):
         if (work / name).is_file():
             shutil.copy2(work / name, views / name)
-    paths = render_main_views(views, base)
+    paths = render_main_views(views, base, site_root="../")  # pages go to graphs/: link up to the site
     target = out / "graphs"
     for path in paths:
         path = Path(path)
