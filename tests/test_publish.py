@@ -258,3 +258,70 @@ def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> Non
         assert q.question_zh in text
         assert (site.site / "queries" / f"{q.name}.rq").read_text(encoding="utf-8") == q.text
     assert "湖北省数字产业发展集团有限公司" in text
+
+
+def test_publish_parses_the_dump_once(site: PublishResult) -> None:
+    assert site.loads == {"parse": 1, "layout": 1, "store": 1}
+
+
+# ---------------------------------------------------------------- a corpus above 200,000 triples
+
+
+def _links_resolve(site_dir: Path, pages: list[Path]) -> int:
+    checked = 0
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for a in soup.find_all("a", href=True):
+            parts = urlsplit(a["href"])
+            if parts.scheme or not parts.path:
+                continue
+            assert (page.parent / unquote(parts.path)).resolve().is_file(), f"{page}: broken link {a['href']}"
+            checked += 1
+    return checked
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+    from chuzhi_graph.synth import generate
+
+    folder = tmp_path_factory.mktemp("large")
+    generate(folder / "data", cases=8000, editions=5, seed=1)
+    return publish(folder / "data", folder / "site")
+
+
+def test_publishes_a_corpus_above_200k_triples(large: PublishResult) -> None:
+    site = large.site
+    assert large.triples > 200_000
+    assert large.loads == {"parse": 1, "layout": 1, "store": 1}
+    # JSON-LD is left out at this size, and every list of files says so consistently
+    ds = site / "dataset"
+    sums = {line.split("  ")[1] for line in (ds / "SHA256SUMS").read_text(encoding="utf-8").splitlines()}
+    assert sums == {"chuzhi.ttl", "chuzhi.nt", "chuzhi.trig", "void.ttl"}
+    assert not (ds / "chuzhi.jsonld").exists()
+    assert {f["path"] for f in large.manifest["files"]} == {f"dataset/{n}" for n in sums}
+    void = Graph().parse(ds / "void.ttl", format="turtle")
+    dists = set(void.objects(URIRef(f"{DEFAULT_BASE}dataset"), URIRef("http://www.w3.org/ns/dcat#distribution")))
+    assert {str(d).rsplit("/", 1)[-1] for d in dists} == {"chuzhi.ttl", "chuzhi.nt", "chuzhi.trig"}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "no JSON-LD dump" in index
+    # no page but the interactive graphs over 2 MB
+    sizes = {p: p.stat().st_size for p in site.rglob("*.html") if "graphs" not in p.relative_to(site).parts}
+    biggest = max(sizes, key=sizes.get)
+    assert sizes[biggest] < 2_000_000, (biggest, sizes[biggest])
+    # the case list is paginated and holds every case once
+    case_pages = sorted(site.glob("cases*.html"))
+    assert len(case_pages) == -(-large.manifest["counts"]["cases"] // 500)
+    rows = 0
+    for page in case_pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        rows += len(soup.select("table.list tbody tr"))
+    assert rows == large.manifest["counts"]["cases"] == 8000
+    # query results: a first page in HTML, the whole result as CSV
+    page = BeautifulSoup((site / "queries" / "co-applicant-pairs.html").read_text(encoding="utf-8"), "html.parser")
+    shown = len(page.select("table.list tbody tr"))
+    with (site / "queries" / "co-applicant-pairs.csv").open(encoding="utf-8", newline="") as f:
+        total = sum(1 for _ in csv.reader(f)) - 1
+    assert shown == 200 < total
+    sample = [site / "index.html", site / "cases.html", case_pages[-1], site / "units.html", site / "queries.html",
+              site / "resources.html", *sorted((site / "unit").glob("*.html"))[:50]]
+    assert _links_resolve(site, sample) > 2000

@@ -46,6 +46,10 @@ def handle_errors(func: F) -> F:
 
 
 def echo_err(message: str) -> None:
+    """A message for people on stderr; none under ``-q`` (only errors)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (ctx.find_root().obj or {}).get("quiet"):
+        return
     click.echo(message, err=True)
 
 

@@ -21,6 +21,7 @@ erases at the end (nothing left on the terminal, nothing at all when stderr is n
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -101,9 +102,15 @@ class TerminalReporter(Reporter):
         self._end()
         if self._log is not None:
             self._log.step(name, total)
-        self._bar = self._tqdm(total=total, desc=name, file=self._stream, leave=False, dynamic_ncols=True,
-                               mininterval=0.2, unit="", bar_format=None if total else
-                               "{desc}: {n_fmt} [{elapsed}]")
+        try:
+            width = os.get_terminal_size(self._stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            width = 0
+        # a terminal that reports no size (a fresh pseudo-terminal) makes tqdm print nothing
+        sized = {"dynamic_ncols": True} if width else {"ncols": 80, "nrows": 24}
+        self._bar = self._tqdm(total=total, desc=name, file=self._stream, leave=False, **sized,
+                               mininterval=0.2, unit="",
+                               bar_format=None if total else "{desc}: {n_fmt} [{elapsed}]")
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:

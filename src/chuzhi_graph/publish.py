@@ -57,7 +57,7 @@ DUMPS = {name: FORMAT_OF_SUFFIX["." + name.rsplit(".", 1)[-1]].media_type for na
 LIST_PAGE_ROWS = 500
 QUERY_PAGE_ROWS = 200
 #: Largest result written to a query's CSV/JSON download (an unbound parameterised query can be huge).
-QUERY_MAX_ROWS = 200_000
+QUERY_MAX_ROWS = 100_000
 RESOURCE_ITEMS = 200
 
 RDF_TYPE = ox_iri("rdf:type")
@@ -670,20 +670,23 @@ def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any
     store = release.store()
     for q in queries:
         (folder / f"{q.name}.rq").write_text(q.text, encoding="utf-8", newline="\n")
-        result = run_query(store, q, timeout=600, max_rows=QUERY_MAX_ROWS)  # a broken shipped query stops the release
-        truncated = len(result.rows) > QUERY_MAX_ROWS
-        del result.rows[QUERY_MAX_ROWS:]
-        (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base), encoding="utf-8",
-                                              newline="")
-        (folder / f"{q.name}.json").write_text(format_result(result, "json", site.base), encoding="utf-8")
-        item = {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en, "text": q.text,
-                "variables": [str(v).lstrip("?") for v in result.variables], "count": len(result.rows),
-                "truncated": truncated, "params": list(q.params),
-                "rows": [[_cell(site, c, "../") for c in row] for row in result.rows[:QUERY_PAGE_ROWS]],
-                "page": f"queries/{q.name}.html"}
+        item: dict[str, Any] = {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
+                                "text": q.text, "params": list(q.params), "variables": [], "rows": [], "count": 0,
+                                "truncated": False, "page": f"queries/{q.name}.html", "ran": not q.params}
+        if not q.params:  # a parameterised question is asked on the command line (its page says how)
+            result = run_query(store, q, timeout=600, max_rows=QUERY_MAX_ROWS)  # a broken query stops the release
+            item["truncated"] = len(result.rows) > QUERY_MAX_ROWS
+            del result.rows[QUERY_MAX_ROWS:]
+            (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base), encoding="utf-8",
+                                                  newline="")
+            (folder / f"{q.name}.json").write_text(format_result(result, "json", site.base), encoding="utf-8")
+            item["variables"] = [str(v).lstrip("?") for v in result.variables]
+            item["count"] = len(result.rows)
+            item["rows"] = [[_cell(site, c, "../") for c in row] for row in result.rows[:QUERY_PAGE_ROWS]]
+            item["top"] = [[_cell(site, c, "") for c in row] for row in result.rows[:10]]
         site.render("query.html", folder / f"{q.name}.html", "../", title=q.question_zh, q=item,
                     shown=QUERY_PAGE_ROWS, **common)
-        items.append({**item, "rows": [[_cell(site, c, "") for c in row] for row in result.rows[:10]]})
+        items.append({**item, "rows": item.get("top", [])})
         advance()
     site.render("queries.html", out / "queries.html", "", title="SPARQL 查询", queries=items, **common)
 
@@ -842,7 +845,6 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
                 created: str | None, onto_dir: Path, repo: Path, progress: Callable[[str], None]) -> PublishResult:
     from chuzhi_graph.records import load_dataset
 
-    step("build and validate")
     built = build(data_dir, work, base, ontology_dir=onto_dir, created=created)
     progress(f"validated and built {built.triples} triples")
     parts = plan_parts(work, previous)
