@@ -325,3 +325,78 @@ def test_publishes_a_corpus_above_200k_triples(large: PublishResult) -> None:
     sample = [site / "index.html", site / "cases.html", case_pages[-1], site / "units.html", site / "queries.html",
               site / "resources.html", *sorted((site / "unit").glob("*.html"))[:50]]
     assert _links_resolve(site, sample) > 2000
+
+
+# ---------------------------------------------------------------- every page in Chromium, and the zh/en switch
+
+
+@pytest.mark.browser
+def test_every_page_loads_in_chromium_and_the_language_switch_works(site: PublishResult, artefacts: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no /usr/bin/chromium")
+    pages = [p for p in _pages(site.site) if "graphs" not in p.relative_to(site.site).parts]
+    assert len(pages) > 100
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+            page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+            page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else (
+                errors.append(f"remote {r.request.url}"), r.abort()))
+            for path in pages:
+                page.goto(path.as_uri())
+                assert page.locator("h1").count() == 1, path
+            assert errors == []
+
+            # the switch changes the page language as a whole, and is remembered across pages
+            page.goto((site.site / "index.html").as_uri())
+            h1 = page.locator("h1")
+            assert (page.evaluate("document.documentElement.lang"), h1.inner_text()) == ("zh", "楚治案例知识图谱")
+            nav = page.locator("header.site nav").inner_text()
+            assert "案例" in nav and "Cases" not in nav
+            page.screenshot(path=str(artefacts / "publish-index-zh.png"))
+            page.click("#lang-switch")
+            assert (page.evaluate("document.documentElement.lang"), h1.inner_text()) == (
+                "en", "Chuzhi case knowledge graph")
+            assert [h.inner_text() for h in page.locator("h2").all()][:3] == ["Counts", "Source documents", "Licence"]
+            nav = page.locator("header.site nav").inner_text()
+            assert "Cases" in nav and "案例" not in nav
+            page.screenshot(path=str(artefacts / "publish-index-en.png"))
+
+            page.goto((site.site / "unit" / "hust.html").as_uri())  # English kept on the next page
+            assert page.evaluate("document.documentElement.lang") == "en"
+            assert page.locator("p.kind").inner_text() == "Unit"
+            h1 = page.locator("h1 .fallback")  # no English name: the Chinese one, visibly marked
+            assert h1.is_visible() and h1.inner_text() == "华中科技大学"
+            assert page.locator("table.facts").first.inner_text().count("Hongshan District") == 1
+            headings = [h.inner_text() for h in page.locator("section.people h2").all()]
+            assert headings == ["Sub-units and their cases 5", "All cases, with the sub-units' 2"]
+            cases = page.locator("#all-cases > ul > li").all_inner_texts()
+            assert len(cases) == 2 and any("城市智脑" in c for c in cases)
+            assert page.locator("details.raw pre").is_visible() is False  # the raw triples are folded
+            page.screenshot(path=str(artefacts / "publish-unit-en.png"), full_page=True)
+            page.click("#lang-switch")
+            assert page.locator("h1").inner_text() == "华中科技大学"
+            assert page.locator("section.people h2").first.inner_text() == "下级单位及其案例 5"
+            assert page.locator("table.facts").first.inner_text().count("洪山区") == 1
+            page.screenshot(path=str(artefacts / "publish-unit-zh.png"), full_page=True)
+
+            page.goto((site.site / "graphs.html").as_uri())
+            cards = page.locator("section.card")
+            assert cards.count() == 3
+            assert all(img.evaluate("i => i.complete && i.naturalWidth > 0") for img in page.locator("img.thumb").all())
+            page.screenshot(path=str(artefacts / "publish-graphs.png"), full_page=True)
+            page.goto((site.site / "def.html").as_uri())
+            assert page.locator("img.diagram").evaluate("i => i.complete && i.naturalWidth > 0")
+            assert page.locator("#Case").inner_text().count("in domain of") == 0  # zh page: Chinese names
+            assert "作为定义域" in page.locator("#Case").inner_text()
+            assert errors == []
+        finally:
+            browser.close()

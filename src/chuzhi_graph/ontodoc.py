@@ -230,7 +230,7 @@ def class_diagram(g: Graph, classes: list[Term], width: int = 900, height: int =
                       round(height / 2 + (height / 2 - 40) * math.sin(angle), 1))
     boxes = [{"x": pos[c.local][0], "y": pos[c.local][1], "zh": c.label_zh, "en": c.label_en, "local": c.local}
              for c in classes]
-    arrows = []
+    pairs: dict[tuple[str, str], list[str]] = {}  # (domain, range) -> properties: one arrow each
     for p in sorted(set(g.subjects(RDF.type, OWL.ObjectProperty)), key=str):
         if not str(p).startswith(CHZ_IRI):
             continue
@@ -238,9 +238,12 @@ def class_diagram(g: Graph, classes: list[Term], width: int = 900, height: int =
             for r in g.objects(p, RDFS.range):
                 dl, rl = str(d)[len(CHZ_IRI):], str(r)[len(CHZ_IRI):]
                 if dl in pos and rl in pos:
-                    (x1, y1), (x2, y2) = _clip(pos[rl], pos[dl]), _clip(pos[dl], pos[rl])
-                    arrows.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "self": dl == rl,
-                                   "label": prefixed(p), "mx": round((x1 + x2) / 2, 1), "my": round((y1 + y2) / 2, 1)})
+                    pairs.setdefault((dl, rl), []).append(prefixed(p))
+    arrows = []
+    for (dl, rl), names in sorted(pairs.items()):
+        (x1, y1), (x2, y2) = _clip(pos[rl], pos[dl]), _clip(pos[dl], pos[rl])
+        arrows.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "self": dl == rl, "label": " / ".join(names),
+                       "mx": round((x1 + x2) / 2, 1), "my": round((y1 + y2) / 2, 1)})
     return {"width": width, "height": height, "boxes": boxes, "arrows": arrows}
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing as mp
 import os
 import shutil
 import tempfile
@@ -78,6 +79,13 @@ OTHER_LABELS = {
     "dcat:mediaType": ("媒体类型", "media type"), "dct:created": ("创建日期", "created"),
     "dct:modified": ("修改日期", "modified"), "void:entities": ("实体数", "entities"),
     "void:class": ("类", "class"), "void:classPartition": ("类划分", "class partition"),
+    "dct:identifier": ("标识", "identifier"), "skos:editorialNote": ("编辑注记", "editorial note"),
+    "skos:hiddenLabel": ("检索用名", "hidden label"), "dcat:downloadURL": ("下载地址", "download URL"),
+    "dcat:landingPage": ("首页", "landing page"), "spdx:checksum": ("校验和", "checksum"),
+    "void:sparqlEndpoint": ("SPARQL 端点", "SPARQL endpoint"), "void:vocabulary": ("词表", "vocabulary"),
+    "dct:conformsTo": ("遵循", "conforms to"), "dct:language": ("语言", "language"),
+    "void:uriSpace": ("IRI 空间", "URI space"), "void:exampleResource": ("示例资源", "example resource"),
+    "void:distinctSubjects": ("不同主语数", "distinct subjects"), "dct:temporal": ("时间范围", "temporal"),
 }
 #: Property order on resource pages (others follow by name).
 PROPERTY_ORDER = ("rdf:type", "dct:title", "skos:prefLabel", "skos:altLabel", "skos:notation", "chz:edition",
@@ -459,6 +467,18 @@ def _section(key: str, zh: str, en: str, items: list[dict[str, Any]], limit: int
     return {"id": key, "zh": zh, "en": en, "items": items[:limit], "total": len(items)}
 
 
+def descendants(site: Site, unit: Any) -> list[Any]:
+    """Every unit below ``unit`` along ``org:subOrganizationOf`` (sub-units of sub-units too)."""
+    seen: dict[Any, None] = {}
+    todo = [unit]
+    while todo:
+        for sub in site.subjects(_SUB_ORG, todo.pop()):
+            if sub not in seen and sub != unit:
+                seen[sub] = None
+                todo.append(sub)
+    return sorted(seen, key=lambda u: u.value)
+
+
 def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]], set[Any], set[Any]]:
     """What a reader wants on a resource page, by kind; the incoming properties the sections
     cover, and the outgoing ones they show (both left out of the tables; the Turtle has all)."""
@@ -488,7 +508,7 @@ def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]]
         if parents:
             sections.append(_section("parent", "上级单位", "Parent organisation",
                                      [{"link": site.link(u, root), "note": None} for u in parents]))
-        subs = sorted(set(site.subjects(_SUB_ORG, s)), key=lambda u: u.value)
+        subs = descendants(site, s)
         if subs:
             items = [{"link": site.link(u, root), "note": None,
                       "sub": cases(site.subjects(_C["applicant"], u))[:RESOURCE_ITEMS]} for u in subs]
@@ -535,10 +555,43 @@ def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]]
 
 
 def write_resource_pages(site: Site, out: Path, common: dict[str, Any]) -> int:
-    """One ``.html`` and one ``.ttl`` per IRI of the dataset."""
-    step("resource pages", total=len(site.pages))
+    """One ``.html`` and one ``.ttl`` per IRI of the dataset.
+
+    Above :data:`PARALLEL_PAGES` pages the work is shared by forked worker processes (one per
+    core): the pages do not depend on each other, and each worker sees the same indexes.
+    """
+    iris = list(site.pages)
+    step("resource pages", total=len(iris))
+    workers = min(os.cpu_count() or 1, 4)
+    chunks = [iris[i:i + 500] for i in range(0, len(iris), 500)]
+    if workers > 1 and len(iris) > PARALLEL_PAGES and "fork" in mp.get_all_start_methods():
+        global _WORKER_JOB
+        _WORKER_JOB = (site, out, common)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for done in pool.imap_unordered(_page_chunk, chunks):
+                    advance(done)
+        finally:
+            _WORKER_JOB = None
+    else:
+        for chunk in chunks:
+            advance(_write_pages(site, out, common, chunk))
+    return len(iris)
+
+
+PARALLEL_PAGES = 5000
+_WORKER_JOB: tuple[Site, Path, dict[str, Any]] | None = None
+
+
+def _page_chunk(iris: list[str]) -> int:
+    assert _WORKER_JOB is not None  # set by the parent before forking
+    return _write_pages(*_WORKER_JOB, iris)
+
+
+def _write_pages(site: Site, out: Path, common: dict[str, Any], iris: list[str]) -> int:
     prefixes = site.prefixes
-    for iri, page in site.pages.items():
+    for iri in iris:
+        page = site.pages[iri]
         s = ox.NamedNode(iri)
         root = _root_of(page)
         cbd = site.cbd(s)
@@ -551,16 +604,15 @@ def write_resource_pages(site: Site, out: Path, common: dict[str, Any]) -> int:
         sections, covered, hidden = people_sections(site, s, root)
         facts = [(p, o) for p, o in site.out.get(s, ())
                  if p not in _LABEL_PREDICATES and p != RDF_TYPE and p not in hidden]
-        inverse = [(p, o) for p, o in site.into.get(s, ()) if p not in covered]
+        inverse = [(p, o) for p, o in site.into.get(s, ())  # list cells (rdf:first) are in their owner's row
+                   if p not in covered and isinstance(o, ox.NamedNode)]
         site.render(
             "resource.html", out / page, root, title=zh or en or site.short(iri), label_zh=zh, label_en=en,
             short=site.short(iri), iri=iri, ttl=ttl_path.name, kind_zh=kind_zh, kind_en=kind_en,
-            facts=site.rows(facts, root), sections=sections,
-            inverse=site.rows(inverse, root),
+            facts=site.rows(facts, root), sections=sections, inverse=site.rows(inverse, root),
             turtle=turtle if len(turtle) < 200_000 else "", **common,
         )
-        advance()
-    return len(site.pages)
+    return len(iris)
 
 
 def write_paginated(site: Site, out: Path, stem: str, template: str, rows: list[Any], per_page: int,
