@@ -588,6 +588,15 @@ def _page_chunk(iris: list[str]) -> int:
     return _write_pages(*_WORKER_JOB, iris)
 
 
+def _used(prefixes: dict[str, str], triples: list[ox.Triple]) -> dict[str, str]:
+    """The prefixes the triples use (a page's Turtle declares only those)."""
+    iris = {t.predicate.value for t in triples}
+    iris.update(n.value for t in triples for n in (t.subject, t.object) if isinstance(n, ox.NamedNode))
+    if any(isinstance(t.object, ox.Literal) for t in triples):
+        iris.update(t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal))
+    return {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
+
+
 def _write_pages(site: Site, out: Path, common: dict[str, Any], iris: list[str]) -> int:
     prefixes = site.prefixes
     for iri in iris:
@@ -595,7 +604,7 @@ def _write_pages(site: Site, out: Path, common: dict[str, Any], iris: list[str])
         s = ox.NamedNode(iri)
         root = _root_of(page)
         cbd = site.cbd(s)
-        turtle = ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+        turtle = ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=_used(prefixes, cbd)).decode("utf-8")
         ttl_path = out / (page[: -len(".html")] + ".ttl")
         ttl_path.parent.mkdir(parents=True, exist_ok=True)
         ttl_path.write_text(turtle, encoding="utf-8", newline="\n")
