@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -90,13 +91,28 @@ class TerminalReporter(Reporter):
     """A tqdm bar (or a counter with elapsed time when the total is unknown) on ``stream``;
     erased when the step ends. With ``verbose``, each step's time is logged as well."""
 
-    def __init__(self, stream: IO[str], *, verbose: bool = False) -> None:
+    def __init__(self, stream: IO[str], *, verbose: bool = False, tick: float = 0.5) -> None:
         from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
 
         self._tqdm = tqdm
         self._stream = stream
         self._bar: Any = None
         self._log = LogReporter() if verbose else None
+        # log lines (warnings, -v step times) are printed above the bar, not through it
+        self._redirect = logging_redirect_tqdm()
+        self._redirect.__enter__()
+        # a step without counts still shows its clock moving: refresh the bar every ``tick`` s
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, args=(tick,), daemon=True)
+        self._ticker.start()
+
+    def _tick(self, every: float) -> None:
+        while not self._stop.wait(every):
+            with self._lock:
+                if self._bar is not None:
+                    self._bar.refresh()
 
     def step(self, name: str, total: int | None = None) -> None:
         self._end()
@@ -108,9 +124,11 @@ class TerminalReporter(Reporter):
             width = 0
         # a terminal that reports no size (a fresh pseudo-terminal) makes tqdm print nothing
         sized = {"dynamic_ncols": True} if width else {"ncols": 80, "nrows": 24}
-        self._bar = self._tqdm(total=total, desc=name, file=self._stream, leave=False, **sized,
+        bar = self._tqdm(total=total, desc=name, file=self._stream, leave=False, **sized,
                                mininterval=0.2, unit="",
                                bar_format=None if total else "{desc}: {n_fmt} [{elapsed}]")
+        with self._lock:
+            self._bar = bar
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:
@@ -119,14 +137,17 @@ class TerminalReporter(Reporter):
             self._log.advance(n)
 
     def _end(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
         if self._log is not None:
             self._log.close()
 
     def close(self) -> None:
         self._end()
+        self._stop.set()
+        self._redirect.__exit__(None, None, None)
 
 
 _NOBODY = Reporter()
