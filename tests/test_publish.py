@@ -248,10 +248,11 @@ def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> Non
 
     graphs = BeautifulSoup((site.site / "graphs.html").read_text(encoding="utf-8"), "html.parser")
     linked = {a["href"] for a in graphs.find_all("a", href=True) if a["href"].startswith("graphs/")}
-    assert linked == {"graphs/institutions.html", "graphs/cases.html", "graphs/domains.html"}
+    assert linked == {"graphs/institutions.html", "graphs/cases.html", "graphs/domains.html", "graphs/map.html"}
     for name in linked:
         page = (site.site / name).read_text(encoding="utf-8")
-        assert "<meta charset=\"utf-8\">" in page and 'id="graph-data"' in page
+        assert "<meta charset=\"utf-8\">" in page
+        assert ('id="map-data"' if name == "graphs/map.html" else 'id="graph-data"') in page
     queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
     text = queries.get_text(" ")
     for q in shipped_queries():
@@ -390,7 +391,7 @@ def test_every_page_loads_in_chromium_and_the_language_switch_works(site: Publis
 
             page.goto((site.site / "graphs.html").as_uri())
             cards = page.locator("section.card")
-            assert cards.count() == 3
+            assert cards.count() == 4  # three graphs and the map
             assert all(img.evaluate("i => i.complete && i.naturalWidth > 0") for img in page.locator("img.thumb").all())
             page.screenshot(path=str(artefacts / "publish-graphs.png"), full_page=True)
             page.goto((site.site / "def.html").as_uri())

