@@ -297,7 +297,8 @@ class Table:
         return pd.DataFrame(self.rows, columns=self.variables)
 
 
-_NUMBERS = {PREFIXES["xsd"] + n: int for n in ("integer", "int", "long", "nonNegativeInteger", "gYear")}
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    PREFIXES["xsd"] + n: int for n in ("integer", "int", "long", "nonNegativeInteger", "gYear")}
 _NUMBERS.update({PREFIXES["xsd"] + n: float for n in ("decimal", "double", "float")})
 
 
