@@ -752,11 +752,21 @@ def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any
     site.render("queries.html", out / "queries.html", "", title="SPARQL 查询", queries=items, **common)
 
 
+#: Longest literal shown in a result cell (a GROUP_CONCAT grows with the corpus; the CSV has it whole).
+CELL_MAX = 300
+
+
 def _cell(site: Site, term: Any, root: str) -> dict[str, Any]:
+    """A result cell for the page; long literals cut at :data:`CELL_MAX` characters.
+
+    >>> _cell(None, ox.Literal("x" * 400), "")["text"][-3:], len(_cell(None, ox.Literal("x" * 400), "")["text"])
+    ('xx…', 301)
+    """
     if term is None:
         return {"t": "lit", "text": "", "lang": "", "dt": ""}
     if isinstance(term, ox.Literal):
-        return {"t": "lit", "text": term.value, "lang": "", "dt": ""}
+        text = term.value if len(term.value) <= CELL_MAX else term.value[:CELL_MAX] + "…"
+        return {"t": "lit", "text": text, "lang": "", "dt": ""}
     return site.value(term, root)
 
 
