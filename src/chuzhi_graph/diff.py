@@ -32,14 +32,15 @@ from rdflib.term import Node
 
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
+from chuzhi_graph.release import FORMATS
 
 log = logging.getLogger(__name__)
 
 #: The Talis changeset vocabulary, used for the Turtle form of a diff.
 CS = Namespace("http://purl.org/vocab/changeset/schema#")
 DIFF_FORMATS = ("text", "json", "turtle")
-_PARSE_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld",
-                  ".trig": "trig", ".nq": "nquads"}
+#: rdflib parser by suffix, from the one registry (chuzhi_graph.release.FORMATS).
+_PARSE_FORMATS = {f.suffix: f.rdflib for f in FORMATS}
 _LABELS = (URIRef(PREFIXES["skos"] + "prefLabel"), URIRef(PREFIXES["rdfs"] + "label"),
            URIRef(PREFIXES["dct"] + "title"))
 

@@ -36,6 +36,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import DataError, NotBuiltError, QueryError
+from chuzhi_graph.release import FORMATS
 
 VIEWS = ("institutions", "cases", "domains", "full")
 
@@ -56,10 +57,8 @@ EDGE_KIND_LABELS = {
 }
 CHZ = "https://w3id.org/chuzhi/def#"
 DUMP_NAMES = ("chuzhi.nt", "chuzhi.ttl")
-FORMAT_OF_SUFFIX = {
-    ".nt": ox.RdfFormat.N_TRIPLES, ".ttl": ox.RdfFormat.TURTLE, ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG, ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML,
-}
+#: pyoxigraph format by suffix, from the one registry (chuzhi_graph.release.FORMATS).
+FORMAT_OF_SUFFIX = {f.suffix: f.ox for f in FORMATS}
 
 
 @dataclass(frozen=True)
