@@ -270,10 +270,10 @@ def test_parameterised_questions_are_shown_for_their_example(site: PublishResult
     queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
     section = queries.find("section", id="unit-profile")
     assert "参数 parameter unit = 华中科技大学" in " ".join(section.get_text(" ").split())
-    units = {td.get_text() for td in section.select("tbody tr td:first-child")}
-    assert units == {"华中科技大学 unit:hust"}  # one unit (label and short IRI), never the whole graph
+    units = {a["href"] for a in section.select("tbody tr td:first-child a")}
+    assert units == {"unit/hust.html"}  # one unit, never the whole graph
     expected = run_query(memory_store(built.out_dir), "unit-profile", {"unit": "华中科技大学"})
-    assert len(section.select("tbody tr")) == len(expected.rows)
+    assert len(section.select("tbody tr")) == min(len(expected.rows), 10)  # the first rows; the page has all
     for q in shipped_queries():
         if q.param_specs:
             assert queries.find("section", id=q.name).find("p", class_="params"), q.name

@@ -325,7 +325,8 @@ def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
             seen = {}
             for i in range(rows.count()):
                 cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
-                edition = re.search(r"edition:([a-z0-9-]+)", cells[0]).group(1)  # type: ignore[union-attr]
+                href = rows.nth(i).locator("td a").first.get_attribute("href") or ""
+                edition = re.search(r"edition/([a-z0-9-]+)\.html", href).group(1)  # type: ignore[union-attr]
                 seen[edition] = (cells[3], cells[4], cells[5])
         finally:
             browser.close()

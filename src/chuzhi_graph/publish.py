@@ -443,7 +443,7 @@ def _value_key(o: Any) -> tuple[int, str]:
 
 _C = {name: ox_iri("chz:" + name) for name in (
     "applicant", "applicantList", "coApplicant", "domain", "edition", "awardCategory", "listPosition", "region",
-    "unitType", "year", "track", "categoryEdition")}
+    "unitType", "year", "track", "categoryEdition", "awardedCount", "completeList")}
 _SUB_ORG, _BROADER, _DERIVED = ox_iri("org:subOrganizationOf"), ox_iri("skos:broader"), ox_iri("prov:wasDerivedFrom")
 
 
