@@ -1,0 +1,51 @@
+"""The examples in the package's docstrings run and print what they show.
+
+In the manner of oxigraph's python/tests/test_doc.py: each module's doctests run in a
+folder laid out like a clone after the main job (``data/`` with the shipped tables,
+``out/`` with the built graph), so that ``build("data", "out")`` or
+``open_store("out")`` in an example works as a reader would type it.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
+DATA = Path(__file__).resolve().parents[1] / "data"
+MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__main__")  # __main__ runs the CLI
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory, built) -> Path:
+    """``data/`` (a copy of the shipped tables) and ``out/`` (their build) in a fresh folder."""
+    work = tmp_path_factory.mktemp("doctests")
+    shutil.copytree(DATA, work / "data")
+    shutil.copytree(built.out_dir, work / "out")
+    return work
+
+
+def examples(name: str) -> list[doctest.DocTest]:
+    module = importlib.import_module(f"chuzhi_graph.{name}")
+    return [t for t in doctest.DocTestFinder().find(module, module.__name__) if t.examples]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples_run(name: str, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(workdir)
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    report = io.StringIO()
+    for test in examples(name):
+        runner.run(test, out=report.write)
+    assert runner.failures == 0, report.getvalue()
+
+
+def test_the_package_has_examples() -> None:
+    ran = sum(len(t.examples) for name in MODULES for t in examples(name))
+    assert ran > 60
