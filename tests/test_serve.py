@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
-from chuzhi_graph.query import format_result, run_query, shipped_queries
+from chuzhi_graph.query import WORKERS, format_result, run_query, shipped_queries
 from chuzhi_graph.serve import ServeConfig, SparqlServer, make_server, negotiate
 from chuzhi_graph.store import open_store
 
@@ -284,3 +284,231 @@ def test_query_page_runs_a_shipped_example_offline(built, url, artefacts):
     assert status.startswith(f"{len(expected.rows)} 行 rows · ")
     assert problems == []
     assert blocked == []
+
+
+# ---------------------------------------------------------------- hostile clients (issue 17, breaks 1, 3, 4)
+
+
+def raw(port: int, data: bytes, timeout: float = 15) -> bytes:
+    """Send raw bytes, read until the server closes; the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                chunks.append(b"<reset>")
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_and_body(answer: bytes) -> tuple[int, str]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def tight(built) -> Iterator[SparqlServer]:
+    """A server with small limits: 1 s socket timeout, 2 quick + 1 long query slots, 8 connections."""
+    srv = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(
+        timeout=4.0, max_rows=500, max_running=2, max_long=1, max_long_waiting=0, quick_seconds=0.3, queue_wait=2.0,
+        socket_timeout=1.0, max_connections=8, allow_origins=("http://tools.example:8080",)))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+ASK = urllib.parse.quote("ASK { ?s ?p ?o }")
+
+
+def test_host_and_origin_are_checked(server, url):
+    port = server.server_port
+    # DNS rebinding: a page at evil.example whose name now points at 127.0.0.1
+    status, _, body = fetch(f"{url}/sparql?query={ASK}", headers={"Host": f"evil.example:{port}"})
+    assert (status, body) == (403, f"Host 'evil.example:{port}' is refused: use http://127.0.0.1 or "
+                                   "start serve with --allow-host\n")
+    assert fetch(f"{url}/sparql?query={ASK}", headers={"Host": f"localhost:{port}"})[0] == 200
+    # an auto-submitting form on another site
+    form = urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}).encode()
+    status, _, body = fetch(f"{url}/sparql", data=form, headers={"Origin": "http://evil.example"})
+    assert (status, body) == (403, "cross-origin request from 'http://evil.example' is refused "
+                                   "(start serve with --allow-origin to allow it)\n")
+    status, _, body = fetch(f"{url}/sparql?query={ASK}", headers={"Sec-Fetch-Site": "cross-site"})
+    assert (status, body) == (403, "cross-site request is refused\n")
+    # the query page itself (same origin) is fine
+    status, _, body = fetch(f"{url}/sparql", data=form, headers={"Origin": url})
+    assert (status, body) == (200, '{"head": {}, "boolean": true}\n')
+
+
+def test_cors_only_when_asked(tight):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", tight.server_port, timeout=10)
+    conn.request("OPTIONS", "/sparql", headers={"Origin": "http://tools.example:8080",
+                                                "Access-Control-Request-Method": "POST"})
+    answer = conn.getresponse()
+    answer.read()
+    assert answer.status == 204
+    assert answer.getheader("Access-Control-Allow-Origin") == "http://tools.example:8080"
+    assert answer.getheader("Access-Control-Allow-Methods") == "GET, HEAD, POST, OPTIONS"
+    conn.request("GET", f"/sparql?query={ASK}", headers={"Origin": "http://tools.example:8080"})
+    answer = conn.getresponse()
+    assert (answer.status, answer.read()) == (200, b'{"head": {}, "boolean": true}\n')
+    assert answer.getheader("Access-Control-Allow-Origin") == "http://tools.example:8080"
+    conn.close()
+
+
+def test_head_and_options(url, server):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    conn.request("HEAD", "/")
+    answer = conn.getresponse()
+    assert (answer.status, answer.read()) == (200, b"")
+    assert int(answer.getheader("Content-Length")) == len(fetch(f"{url}/")[2].encode("utf-8"))
+    conn.request("OPTIONS", "/sparql")
+    answer = conn.getresponse()
+    assert (answer.status, answer.read(), answer.getheader("Allow")) == (204, b"", "GET, HEAD, POST, OPTIONS")
+    assert answer.getheader("Access-Control-Allow-Origin") is None  # no CORS unless asked
+    conn.close()
+
+
+@pytest.mark.parametrize(("length", "expected"), [
+    ("-1", (400, "bad Content-Length: not a whole number of bytes\n")),
+    ("12abc", (400, "bad Content-Length: not a whole number of bytes\n")),
+    ("１２", (400, "bad Content-Length: not a whole number of bytes\n")),
+    ("2000000", (413, "request too large (more than 1000000 bytes)\n")),
+])
+def test_content_length_is_validated(server, length, expected):
+    head = (f"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode()
+    body = b"ASK {}" + b" " * (2_000_000 - 6 if length == "2000000" else 0)
+    answer = raw(server.server_port, head + body)
+    assert status_and_body(answer) == expected
+    assert b"Connection: close" in answer
+
+
+def test_own_failures_are_500_and_answered(server, url, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr("chuzhi_graph.serve.run_query", broken)
+    status, _, body = fetch(f"{url}/sparql?query={ASK}")
+    assert (status, body) == (500, "internal error: see the server's log\n")
+
+
+def test_crashed_worker_is_500(tight):
+    import os
+    import signal as signals
+
+    port = tight.server_port
+    slow = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    box = {}
+    WORKERS.close()  # the query gets a fresh worker: the one child that appears
+    thread = threading.Thread(target=lambda: box.update(answer=fetch(f"http://127.0.0.1:{port}/sparql?query={slow}")))
+    before = set(worker_pids())
+    thread.start()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not (set(worker_pids()) - before):
+        time.sleep(0.05)
+    time.sleep(0.2)
+    for pid in set(worker_pids()) - before:
+        os.kill(pid, signals.SIGKILL)
+    thread.join(20)
+    status, _, body = box["answer"]
+    assert status == 500
+    assert body.startswith("the query worker stopped unexpectedly (exit code -9)")
+
+
+def worker_pids() -> list[int]:
+    import os
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_stalled_clients_are_timed_out_and_extra_connections_answered(tight):
+    port = tight.server_port
+    stalled = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+    for sock in stalled:
+        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nASK")
+    try:
+        # all 8 connection slots are taken: a 9th client is answered 503 at once, not dropped
+        t0 = time.perf_counter()
+        status, body = status_and_body(raw(port, b"GET /sparql?query=" + ASK.encode() + b" HTTP/1.1\r\n"
+                                                 b"Host: 127.0.0.1\r\n\r\n"))
+        assert (status, body) == (503, "busy: too many connections, try again later\n")
+        assert time.perf_counter() - t0 < 1
+        # after the 1 s socket timeout the stalled ones are closed and the slots free again
+        time.sleep(1.5)
+        for sock in stalled:
+            sock.settimeout(2)
+            assert sock.recv(100) == b""
+        status, _, body = fetch(f"http://127.0.0.1:{port}/sparql?query={ASK}")
+        assert (status, body) == (200, '{"head": {}, "boolean": true}\n')
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_short_queries_pass_a_long_one(tight):
+    port = tight.server_port
+    slow = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(fetch(f"http://127.0.0.1:{port}/sparql?query={slow}")))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.5)  # the first one is in the long lane by now
+    times = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        status, _, body = fetch(f"http://127.0.0.1:{port}/sparql?query={ASK}")
+        times.append(time.perf_counter() - t0)
+        assert (status, body) == (200, '{"head": {}, "boolean": true}\n')
+    for thread in threads:
+        thread.join(30)
+    # one long query ran to its timeout; the second found the long lane full
+    assert sorted((a[0], a[2]) for a in answers) == [
+        (400, "the query ran longer than the timeout of 4 s and was stopped (raise it with --timeout)\n"),
+        (503, "busy: 1 long queries are running and 0 waiting, try again later "
+              "(a query past 0.3 s needs a long-query slot)\n"),
+    ]
+    assert sorted(times)[-2] < 0.5  # short queries do not wait for the long one
+
+
+def test_service_bypasses_reach_no_listener_through_serve(url):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    target = f"http://127.0.0.1:{port}/x"
+    queries = {
+        f"SELECT * WHERE {{ {{}} .SERVICE <{target}> {{ ?s ?p ?o }} }}":
+            "inline query, line 1: SERVICE is refused: queries never reach out to other endpoints\n",
+        f"SELECT * {{ {{ ?s <http://e/\\u0041#x> ?o }} UNION {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}":
+            "inline query: the query tried to open a network connection, which is refused "
+            "(SERVICE is refused: queries never reach out to other endpoints)\n",
+    }
+    try:
+        for query, message in queries.items():
+            form = urllib.parse.urlencode({"query": query}).encode()
+            assert fetch(f"{url}/sparql", data=form, headers={"Origin": url})[::2] == (400, message)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody connected
+    finally:
+        listener.close()

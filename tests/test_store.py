@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -78,7 +79,107 @@ def test_readers_get_a_snapshot_replaced_on_reload(out):
     (out / "chuzhi.nt").write_bytes(b"".join(lines[:50]))
     again = open_store(out)
     newer, _ = store_location(again)
-    assert newer != snapshot and not snapshot.exists()
+    # the previous snapshot stays for one round (serve's workers may still answer from it)
+    assert newer != snapshot and snapshot.exists()
     assert count(ox.Store.read_only(str(newer))) == 50
-    assert [p.name for p in (out / STORE_DIR).glob("snapshot-*")] == [newer.name]
+    (out / "chuzhi.nt").write_bytes(b"".join(lines[:60]))
+    third, _ = store_location(open_store(out))
+    assert sorted(p.name for p in (out / STORE_DIR).glob("snapshot-*")) == sorted([newer.name, third.name])
     assert store_location(ox.Store()) is None
+
+
+# ---------------------------------------------------------------- the store during a rebuild (issue 17, break 6)
+
+CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
+CLI_COUNT = ["query", COUNT, "--format", "csv", "--no-bom"]
+
+
+@pytest.fixture(scope="module")
+def big_nt(tmp_path_factory) -> Path:
+    """The N-Triples dump of a 5,000-case synthetic build (about 130,000 triples)."""
+    from chuzhi_graph.build import build
+    from chuzhi_graph.synth import generate
+
+    folder = tmp_path_factory.mktemp("big")
+    generate(folder / "data", cases=5000)
+    result = build(folder / "data", folder / "out", formats=("nt",), validate=False)
+    return result.files["nt"]
+
+
+def test_concurrent_queries_right_after_a_build_wait_for_one_load(big_nt, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(big_nt, out / "chuzhi.nt")  # a dump no store was loaded from yet
+    expected = len(big_nt.read_bytes().splitlines())
+    runs = [subprocess.Popen([CHUZHI, *CLI_COUNT, "--out", str(out)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [(run.wait(timeout=180), run.stdout.read(), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    assert [r[0] for r in results] == [0] * 6, [r[2] for r in results]
+    assert {r[1] for r in results} == {f"n\n{expected}\n"}  # text mode: CRLF read as LF
+
+
+def test_timeout_covers_the_store_load(big_nt, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(big_nt, out / "chuzhi.nt")
+    t0 = time.perf_counter()
+    done = subprocess.run([CHUZHI, *CLI_COUNT, "--timeout", "0.2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - t0
+    assert done.returncode == 5, done.stderr
+    assert done.stderr == (f"Error: {out / 'chuzhi.nt'}: loading the new build into the store took longer than "
+                           "the timeout (raise it with --timeout; the next query loads it again)\n")
+    assert elapsed < 8  # start-up and imports; the load itself was left behind at 0.2 s
+    # the next query without a tight timeout loads it and answers
+    again = subprocess.run([CHUZHI, *CLI_COUNT, "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert again.stdout == f"n\n{len(big_nt.read_bytes().splitlines())}\n", again.stderr
+
+
+def test_build_leaves_a_loaded_store(built):
+    from chuzhi_graph.store import snapshot_dir
+
+    record = json.loads((built.out_dir / STORE_DIR / "dump.json").read_text(encoding="utf-8"))
+    assert snapshot_dir((built.out_dir / STORE_DIR).resolve(), record["sha256"]).is_dir()
+
+
+@pytest.mark.server
+def test_serve_switches_to_a_rebuild_and_queries_wait(out, built):
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve = subprocess.Popen([CHUZHI, "serve", "--out", str(out), "--port", str(port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/sparql?format=csv&query=" + urllib.parse.quote(COUNT)
+
+    def served() -> str:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.read().decode("utf-8")
+
+    try:
+        serve.stderr.readline()
+        assert served() == f"n\r\n{built.triples}\r\n"
+        # a rebuild: the dump is replaced (renamed over, as build does)
+        lines = (out / "chuzhi.nt").read_bytes().splitlines(keepends=True)
+        (out / "chuzhi.nt.tmp").write_bytes(b"".join(lines[:200]))
+        (out / "chuzhi.nt.tmp").rename(out / "chuzhi.nt")
+        # a query while serve holds the store waits for serve's reload instead of failing
+        done = subprocess.run([CHUZHI, *CLI_COUNT, "--out", str(out)], capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stdout) == (0, "n\n200\n"), done.stderr
+        deadline = time.monotonic() + 10
+        while served() != "n\r\n200\r\n" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert served() == "n\r\n200\r\n"
+    finally:
+        serve.terminate()
+        serve.wait(timeout=10)
+        log = serve.stderr.read()
+        serve.stderr.close()
+    assert f"a new build in {out}: loading it; answering from the previous one meanwhile" in log
+    assert f"now answering from the new build in {out}" in log

@@ -33,6 +33,7 @@ from chuzhi_graph.fileio import AtomicFiles
 from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES
 from chuzhi_graph.records import Case, Dataset, load_dataset
+from chuzhi_graph.store import refresh_store
 from chuzhi_graph.validate import check
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ def build(
         if isinstance(mapped, _SegmentedMapped):
             mapped.save_cache()
     log.info("built %d triples from %d cases into %s", mapped.n_triples, counts["cases"], out_dir)
+    refresh_store(out_dir)  # the first query after a build does not pay the store load (issue 12)
     result = BuildResult(out_dir, files, mapped.n_triples, counts, timings)
     if isinstance(mapped, _SegmentedMapped):
         result.cached_editions = mapped.hits

@@ -239,6 +239,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="Stop the query after this many seconds.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=2048, show_default=True, metavar="MB",
+              help="Stop the query when its worker needs more memory than this (MB).")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
 @click.option("--bom/--no-bom", default=True, show_default=True,
@@ -246,7 +248,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
-                  endpoint: str | None, user: str | None, bom: bool, out_dir: Path, output: Path | None) -> None:
+                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path,
+                  output: Path | None) -> None:
     """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
 
     Example: chuzhi-graph query unit-profile --param unit=华中科技大学
@@ -258,6 +261,9 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
         return
     if not query_arg:
         raise click.UsageError("give a QUERY (a shipped name, a .rq file or SPARQL text) or --list")
+    import time
+
+    started = time.monotonic()
     if endpoint:
         from chuzhi_graph.remote import RemoteEndpoint
 
@@ -265,8 +271,9 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
     else:
         from chuzhi_graph.store import open_store
 
-        target = open_store(out_dir)
-    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout)
+        target = open_store(out_dir, timeout=timeout)  # the timeout covers the whole command
+    result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
+                         since=None if endpoint else started)
     text = q.format_result(result, fmt)
     write_output(q.csv_for_excel(text) if fmt == "csv" and bom else text, output)
     size = len(result.rows) if result.kind == "select" else len(result.triples)
@@ -280,13 +287,22 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
               help="Stop each query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Largest result returned.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
+              help="Stop a query when its worker needs more memory than this (MB).")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages from this origin (http://host:port) use the endpoint (CORS); repeatable.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Accept requests naming this Host besides loopback and --host; repeatable.")
 @out_option
 @handle_errors
-def serve(host: str, port: int, timeout: float, max_rows: int, out_dir: Path) -> None:
+def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, allow_origins: tuple[str, ...],
+          allow_hosts: tuple[str, ...], out_dir: Path) -> None:
     """Serve the built graph as a read-only SPARQL endpoint with a query page."""
     from chuzhi_graph.serve import ServeConfig, make_server
 
-    server = make_server(out_dir, host, port, ServeConfig(timeout=timeout, max_rows=max_rows))
+    config = ServeConfig(timeout=timeout, max_rows=max_rows, max_memory=max_memory * 2**20,
+                         allow_origins=allow_origins, allow_hosts=allow_hosts)
+    server = make_server(out_dir, host, port, config)
     echo_err(f"SPARQL endpoint: http://{host}:{server.server_port}/sparql  query page: "
              f"http://{host}:{server.server_port}/  (Ctrl+C to stop)")
     try:

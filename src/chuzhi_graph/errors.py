@@ -14,7 +14,7 @@ code meaning
 2    usage error (bad option or argument; Click's own code)
 3    input data error (:class:`DataError`, :class:`SourceError`)
 4    validation error: the graph breaks the SHACL shapes
-5    query error (:class:`QueryError`: syntax, timeout)
+5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)
 7    environment error (:class:`EnvironmentProblem`: missing font, browser, server)
 ==== =====================================================

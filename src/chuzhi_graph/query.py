@@ -31,12 +31,9 @@ without building it.
 
 from __future__ import annotations
 
-import gc
 import io
 import itertools
 import json
-import multiprocessing
-import os
 import re
 import threading
 import time
@@ -52,7 +49,9 @@ import pyoxigraph as ox
 
 from chuzhi_graph.errors import QueryError
 from chuzhi_graph.namespace import DEFAULT_BASE
-from chuzhi_graph.store import store_location
+from chuzhi_graph.safety import NETWORK_DENIED, check_query, clean_engine_error, network_is_denied
+from chuzhi_graph.worker import DEFAULT_MEMORY, WORKERS, Ticket, timeout_error
+from chuzhi_graph.worker import WorkerPool as WorkerPool  # re-exported (tests, callers of 0.1)
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
 FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -199,21 +198,20 @@ class SparqlTarget(Protocol):
     def sparql(self, text: str, substitutions: dict[ox.Variable, Term]) -> Any: ...
 
 
-def check_no_service(text: str, source: str = "inline query") -> None:
-    """Refuse SERVICE: queries never fetch from the network.
+def check_no_service(text: str, source: str = "inline query") -> bool:
+    """Refuse SERVICE and updates on the parsed query (see :func:`chuzhi_graph.safety.check_query`).
 
     >>> check_no_service("SELECT * { ?s <http://e/SERVICE> 'SERVICE' }  # SERVICE")
+    True
     >>> check_no_service("SELECT * { SERVICE <http://e/> { ?s ?p ?o } }")
     Traceback (most recent call last):
     chuzhi_graph.errors.QueryError: inline query, line 1: SERVICE is refused: queries never reach out to other endpoints
     """
-    for match in _TOKENS.finditer(text):
-        if match.group("keyword") and match.group("keyword").upper() == "SERVICE":
-            line = text.count("\n", 0, match.start()) + 1
-            raise QueryError("SERVICE is refused: queries never reach out to other endpoints",
-                             file=source, line=line)
+    return check_query(text, source)
 
 
+#: A SPARQL tokenizer (comments, strings, IRIs, variables, keywords) that remote.py uses to place a
+#: VALUES block; never a safety check (that is chuzhi_graph.safety, on the parsed query).
 _TOKENS = re.compile(
     r"""(?P<comment>\#[^\n]*)
       | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
@@ -330,11 +328,17 @@ def run_query(
     timeout: float | None = None,
     *,
     max_rows: int | None = None,
+    memory: int | None = DEFAULT_MEMORY,
+    ticket: Ticket | None = None,
+    since: float | None = None,
 ) -> QueryResult:
     """Run a shipped query, a ``.rq`` file or inline SPARQL; rows as pyoxigraph terms.
 
-    With ``timeout`` (seconds) the query runs in a worker process killed at the deadline; with
-    ``max_rows`` at most ``max_rows + 1`` rows (or triples) are read.
+    With ``timeout`` (seconds) the query runs in a worker process killed at the deadline, with at
+    most ``memory`` bytes more address space and no network (:mod:`chuzhi_graph.worker`); with
+    ``max_rows`` at most ``max_rows + 1`` rows (or triples) are read. A query the SERVICE check
+    cannot parse (:func:`chuzhi_graph.safety.check_query`) always runs in a walled worker.
+    ``since`` (a ``time.monotonic()`` value): the timeout counts from then (the command's start).
 
     >>> from chuzhi_graph.store import open_store                          # doctest: +SKIP
     >>> r = run_query(open_store("out"), "unit-profile", {"unit": "华中科技大学"})  # doctest: +SKIP
@@ -346,29 +350,38 @@ def run_query(
     else:
         source, shipped = resolve_query(query)
     text = shipped.text
-    check_no_service(text, source)
+    checked = check_no_service(text, source)
+    local = isinstance(store, ox.Store)
+    if local and not checked:
+        if not (WORKERS.available and network_is_denied()):
+            raise QueryError("the query cannot be checked for SERVICE (rdflib cannot parse it) and no worker "
+                             "without network can run it here: refused", file=source)
+        timeout = timeout if timeout is not None else UNCHECKED_TIMEOUT
     t0 = time.perf_counter()
     subs = bind_params(store, shipped, params)
     limit = None if max_rows is None else max_rows + 1
     try:
         if timeout is None:
             result = _materialise(_execute(store, text, subs), None, limit)
-        elif isinstance(store, ox.Store) and WORKERS.available:
-            result = WORKERS.run(store, text, subs, timeout, limit)
+        elif local and WORKERS.available:
+            left = timeout if since is None else max(0.05, timeout - (time.monotonic() - since))
+            result = WORKERS.run(store, text, subs, left, limit,  # type: ignore[arg-type]
+                                 prefixes=query_prefixes(), memory=memory, ticket=ticket, shown=timeout)
         else:
             result = _with_deadline(store, text, subs, timeout, limit)
     except SyntaxError as exc:
         raise syntax_error(exc, text, source) from None
     except OSError as exc:
-        raise QueryError(f"the query failed: {exc}", file=source) from None
+        if NETWORK_DENIED in str(exc):
+            raise QueryError("the query tried to open a network connection, which is refused "
+                             "(SERVICE is refused: queries never reach out to other endpoints)", file=source) from None
+        raise QueryError(f"the query failed: {clean_engine_error(exc)}", file=source) from None
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def timeout_error(timeout: float) -> QueryError:
-    """The error of a query stopped at its deadline."""
-    return QueryError(f"the query ran longer than the timeout of {timeout:g} s and was stopped "
-                      "(raise it with --timeout)")
+#: The deadline of a query without one that must run in a worker (it could not be checked).
+UNCHECKED_TIMEOUT = 3600.0
 
 
 def _materialise(raw: Any, cancel: threading.Event | None, limit: int | None = None) -> QueryResult:
@@ -416,184 +429,7 @@ def _with_deadline(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Vari
     return box["result"]  # type: ignore[no-any-return]
 
 
-# ---------------------------------------------------------------- worker processes
-
-
-class _Enough(Exception):
-    """The answer has passed its row limit."""
-
-
-class _LineBuffer(io.RawIOBase):
-    """Collects a serialised answer; stops (raises :class:`_Enough`) after ``header + limit`` lines."""
-
-    def __init__(self, header: int, limit: int | None) -> None:
-        super().__init__()
-        self.data = bytearray()
-        self.lines = 0
-        self.cap = None if limit is None else header + limit
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, chunk: Any) -> int:
-        chunk = bytes(chunk)
-        self.data += chunk
-        if self.cap is not None:
-            self.lines += chunk.count(b"\n")
-            if self.lines > self.cap:
-                cut = -1
-                for _ in range(self.cap):
-                    cut = self.data.index(b"\n", cut + 1)
-                del self.data[cut + 1:]
-                raise _Enough
-        return len(chunk)
-
-
-def _answer(store: ox.Store, text: str, subs: dict[ox.Variable, Term], limit: int | None) -> tuple[str, Any]:
-    """Run a query in the worker; the answer as ``(kind, TSV/N-Triples bytes or bool)``."""
-    raw = store.query(text, prefixes=query_prefixes(), substitutions=subs or None)
-    if isinstance(raw, ox.QueryBoolean | bool):
-        return "ask", bool(raw)
-    out = _LineBuffer(1 if isinstance(raw, ox.QuerySolutions) else 0, limit)
-    try:
-        if isinstance(raw, ox.QuerySolutions):
-            raw.serialize(out, format=ox.QueryResultsFormat.TSV)
-        else:
-            ox.serialize(raw, out, format=ox.RdfFormat.N_TRIPLES)
-    except _Enough:
-        pass
-    return ("select" if isinstance(raw, ox.QuerySolutions) else "graph"), bytes(out.data)
-
-
-def _close_inherited(keep: int) -> None:
-    # A forked worker holds copies of every descriptor of its parent: the server's sockets (a
-    # client would wait for a close that never comes), pipes to other programs (a browser
-    # driver), the store's files. Keep only stdio and the pipe to the parent. Objects that own
-    # the closed descriptors are frozen so that no finaliser closes a reused number.
-    gc.freeze()
-    try:
-        top = os.sysconf("SC_OPEN_MAX")
-    except (OSError, ValueError):
-        top = 65536
-    os.closerange(3, keep)
-    os.closerange(keep + 1, top)
-
-
-def _worker_main(conn: Any, store: ox.Store | None, location: Path | None) -> None:
-    """The loop of a worker process: answer ``(text, substitutions, limit)`` requests until ``None``."""
-    _close_inherited(conn.fileno())
-    try:
-        if location is not None:
-            store = ox.Store.read_only(str(location))
-        assert store is not None
-        while True:
-            request = conn.recv()
-            if request is None:
-                return
-            try:
-                reply: tuple[str, Any] = _answer(store, *request)
-            except Exception as exc:  # re-raised by the caller
-                reply = ("raise", exc)
-            conn.send(reply)
-    except (EOFError, KeyboardInterrupt, BrokenPipeError):
-        return
-
-
-def _result(kind: str, payload: Any) -> QueryResult:
-    if kind == "ask":
-        return QueryResult("ask", boolean=bool(payload))
-    if kind == "select":
-        parsed = ox.parse_query_results(payload, format=ox.QueryResultsFormat.TSV)
-        return QueryResult("select", [v.value for v in parsed.variables], list(map(tuple, parsed)))
-    return QueryResult("graph", triples=[q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)])
-
-
-@dataclass
-class _Worker:
-    process: Any
-    conn: Any
-    key: tuple[Path, str] | None  # (RocksDB folder, dump hash) of a warm worker; None: one-shot
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.conn.close()
-
-
-class WorkerPool:
-    """Worker processes running queries under a deadline (see the module docstring).
-
-    >>> pool = WorkerPool()
-    >>> result = pool.run(ox.Store(), "ASK {}", {}, timeout=10, limit=None)
-    >>> result.boolean
-    True
-    """
-
-    def __init__(self, keep: int = 4) -> None:
-        self.available = "fork" in multiprocessing.get_all_start_methods()
-        self.keep = keep
-        self._idle: list[_Worker] = []
-        self._lock = threading.Lock()
-
-    def _start(self, store: ox.Store | None, key: tuple[Path, str] | None) -> _Worker:
-        context = multiprocessing.get_context("fork")
-        parent, child = context.Pipe()
-        process = context.Process(target=_worker_main, args=(child, store, key[0] if key else None),
-                                  name="chuzhi-sparql-worker", daemon=True)
-        process.start()
-        child.close()
-        return _Worker(process, parent, key)
-
-    def _take(self, key: tuple[Path, str]) -> _Worker:
-        with self._lock:
-            stale = [w for w in self._idle if w.key is not None and w.key[0] == key[0] and w.key != key]
-            self._idle = [w for w in self._idle if w not in stale]
-            found = next((w for w in self._idle if w.key == key and w.process.is_alive()), None)
-            if found is not None:
-                self._idle.remove(found)
-        for worker in stale:
-            worker.stop()
-        return found if found is not None else self._start(None, key)
-
-    def _give_back(self, worker: _Worker) -> None:
-        with self._lock:
-            if worker.key is not None and len(self._idle) < self.keep:
-                self._idle.append(worker)
-                return
-        worker.stop()
-
-    def run(self, store: ox.Store, text: str, subs: dict[ox.Variable, Term], timeout: float,
-            limit: int | None) -> QueryResult:
-        """Answer a query in a worker; kill the worker and raise :class:`QueryError` at the deadline."""
-        location = store_location(store)
-        worker = self._take(location) if location is not None else self._start(store, None)
-        try:
-            worker.conn.send((text, subs, limit))
-            ready = worker.conn.poll(timeout)
-            reply = worker.conn.recv() if ready else None
-        except (EOFError, OSError):
-            worker.stop()
-            raise QueryError(f"the query worker stopped unexpectedly (exit code {worker.process.exitcode})") from None
-        if reply is None:
-            worker.stop()
-            raise timeout_error(timeout)
-        self._give_back(worker)
-        kind, payload = reply
-        if kind == "raise":
-            raise payload
-        return _result(kind, payload)
-
-    def close(self) -> None:
-        """Stop the warm workers."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for worker in idle:
-            worker.stop()
-
-
-#: The workers of this process.
-WORKERS = WorkerPool()
+# ---------------------------------------------------------------- worker processes: chuzhi_graph.worker
 
 
 # ---------------------------------------------------------------- formats

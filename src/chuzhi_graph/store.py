@@ -10,7 +10,12 @@ next :func:`open_store` empties the store and bulk-loads the new dump. After a l
 writes a checkpoint ``out_dir/store/snapshot-HASH/`` (hard links) that nobody writes: query
 worker processes and other processes open it read-only. Opening is cached per process, and falls
 back to that read-only snapshot when another process (``serve``) holds the write lock and the
-store is current.
+store is current. When that process is loading a new dump (or is about to: ``serve`` checks every
+second), :func:`open_store` waits for its snapshot instead of failing, within ``timeout``.
+
+``build`` calls :func:`refresh_store` at its end, so that the first query after a build does not
+pay the load. :class:`StoreWatch` is the store of a long-running process (``serve``): it notices a
+new build and loads it while the previous snapshot keeps answering, then switches at once.
 """
 
 from __future__ import annotations
@@ -21,11 +26,16 @@ import logging
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import EnvironmentProblem, QueryError
+
+#: How long :func:`open_store` waits for another process's load when no timeout is given.
+DEFAULT_WAIT = 300.0
+_POLL = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +93,19 @@ def _read_record(record: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def open_store(out_dir: str | Path) -> ox.Store:
+def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool = True) -> ox.Store:
     """The persistent store of the build in ``out_dir``, (re)loaded if the dump changed.
+
+    ``timeout`` bounds the whole call: a load of our own, or the wait for another process that
+    holds the store and loads the new dump (:class:`QueryError` when it runs out). ``wait=False``:
+    do not wait for another process (:class:`EnvironmentProblem` at once).
 
     >>> store = open_store("out")                                # doctest: +SKIP
     >>> bool(store.query("ASK { ?s a <https://w3id.org/chuzhi/def#Case> }"))  # doctest: +SKIP
     True
     """
+    started = time.monotonic()
+    limit = timeout if timeout is not None else DEFAULT_WAIT
     out_dir = Path(out_dir).resolve()
     dump, fmt = find_dump(out_dir)
     folder = out_dir / STORE_DIR
@@ -97,45 +113,107 @@ def open_store(out_dir: str | Path) -> ox.Store:
     with _lock:
         previous = _read_record(record)
         finger = dump_fingerprint(dump, previous)
-        current = previous is not None and previous.get("sha256") == finger["sha256"]
-        store = _open.get(folder)
-        if store is None:
+        sha = str(finger["sha256"])
+        while True:
+            current = previous is not None and previous.get("sha256") == sha
+            store = _open.get(folder)
+            if store is not None:
+                break
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 store = ox.Store(str(folder / "db"))
             except OSError as exc:
-                if not current:
-                    raise EnvironmentProblem(
-                        f"cannot open the store for loading (is `chuzhi-graph serve` running?): {exc}",
-                        file=folder,
-                    ) from None
-                # Another process (e.g. `serve`) holds the write lock: read the current snapshot.
-                cached = _readers.get(folder)
-                if cached is not None and cached[0] == finger["sha256"]:
-                    return cached[1]
-                snapshot = snapshot_dir(folder, str(finger["sha256"]))
-                location = snapshot if snapshot.is_dir() else folder / "db"
-                try:
-                    reader = ox.Store.read_only(str(location))
-                except OSError as exc2:
-                    raise EnvironmentProblem(f"cannot open the store: {exc2}", file=folder) from None
-                _on_disk[id(reader)] = (reader, location, str(finger["sha256"]))
-                _readers[folder] = (str(finger["sha256"]), reader)
-                return reader
+                # Another process (e.g. `serve`) holds the write lock: read its current snapshot,
+                # or wait while it loads the new dump.
+                snapshot = snapshot_dir(folder, sha)
+                if current or snapshot.is_dir():
+                    return _reader(folder, snapshot if snapshot.is_dir() else folder / "db", sha)
+                if not wait:
+                    raise EnvironmentProblem(f"another process holds the store: {exc}", file=folder) from None
+                if time.monotonic() - started + _POLL > limit:
+                    raise _waited_too_long(folder, timeout, exc) from None
+                time.sleep(_POLL)
+                previous = _read_record(record)
+                continue
             _open[folder] = store
-        sha = str(finger["sha256"])
+            break
         if not current:
-            log.info("loading %s into the store %s", dump.name, folder)
-            record.unlink(missing_ok=True)  # an interrupted load is redone next time
-            store.clear()
-            store.bulk_load(path=str(dump), format=fmt)
-            store.flush()
-            record.write_text(json.dumps(finger, sort_keys=True) + "\n", encoding="utf-8")
+            _load(store, dump, fmt, record, finger, None if timeout is None else started + timeout)
         snapshot = snapshot_dir(folder, sha)
         if not snapshot.is_dir():
-            _make_snapshot(store, folder, snapshot)
+            _make_snapshot(store, folder, snapshot, keep=store_location(store))
         _on_disk[id(store)] = (store, snapshot, sha)
         return store
+
+
+def _reader(folder: Path, location: Path, sha: str) -> ox.Store:
+    cached = _readers.get(folder)
+    if cached is not None and cached[0] == sha:
+        return cached[1]
+    try:
+        reader = ox.Store.read_only(str(location))
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot open the store: {exc}", file=folder) from None
+    _on_disk[id(reader)] = (reader, location, sha)
+    _readers[folder] = (sha, reader)
+    return reader
+
+
+def _waited_too_long(folder: Path, timeout: float | None, exc: OSError) -> Exception:
+    if timeout is not None:
+        return QueryError(f"another process holds the store and had not loaded the new build when the timeout "
+                          f"of {timeout:g} s ran out (raise it with --timeout)", file=folder)
+    return EnvironmentProblem(f"another process holds the store and did not load the new build within "
+                              f"{DEFAULT_WAIT:g} s (is an old `chuzhi-graph serve` running?): {exc}", file=folder)
+
+
+def _load(store: ox.Store, dump: Path, fmt: ox.RdfFormat, record: Path, finger: dict[str, object],
+          deadline: float | None) -> None:
+    """Empty the store and bulk-load ``dump``; :class:`QueryError` if ``deadline`` passes first."""
+    log.info("loading %s into the store %s", dump.name, record.parent)
+    record.unlink(missing_ok=True)  # an interrupted load is redone next time
+
+    def work() -> None:
+        store.clear()
+        store.bulk_load(path=str(dump), format=fmt)
+        store.flush()
+
+    if deadline is None:
+        work()
+    else:
+        # the engine releases the GIL while loading: wait with the deadline, and if it passes
+        # leave the loader behind (the command exits; the next open reloads)
+        box: dict[str, BaseException] = {}
+
+        def guarded() -> None:
+            try:
+                work()
+            except BaseException as exc:  # handed to the waiting caller
+                box["error"] = exc
+
+        loader = threading.Thread(target=guarded, name="store-load", daemon=True)
+        loader.start()
+        loader.join(max(0.0, deadline - time.monotonic()))
+        if loader.is_alive():
+            _open.pop(record.parent, None)  # half loaded: nobody here may use it
+            raise QueryError("loading the new build into the store took longer than the timeout "
+                             "(raise it with --timeout; the next query loads it again)", file=dump)
+        if "error" in box:
+            raise box["error"]
+    record.write_text(json.dumps(finger, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def refresh_store(out_dir: str | Path) -> bool:
+    """Load the store of a fresh build now (``build`` calls it); False if another process holds it.
+
+    That process (``serve``) notices the new dump itself; a later query waits for it.
+    """
+    try:
+        open_store(out_dir, wait=False)
+    except (QueryError, EnvironmentProblem) as exc:
+        log.info("the store is not refreshed now: %s", exc)
+        return False
+    return True
 
 
 def snapshot_dir(folder: Path, sha256: str) -> Path:
@@ -143,7 +221,7 @@ def snapshot_dir(folder: Path, sha256: str) -> Path:
     return folder / f"snapshot-{sha256[:16]}"
 
 
-def _make_snapshot(store: ox.Store, folder: Path, target: Path) -> None:
+def _make_snapshot(store: ox.Store, folder: Path, target: Path, keep: tuple[Path, str] | None = None) -> None:
     # RocksDB may still compact the freshly loaded db in the background, and opening a db
     # read-only while its owner changes it is undefined: readers (query workers, other
     # processes) open this checkpoint instead, which nobody writes (hard links, cheap).
@@ -155,9 +233,53 @@ def _make_snapshot(store: ox.Store, folder: Path, target: Path) -> None:
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise EnvironmentProblem(f"cannot write the read-only snapshot of the store: {exc}", file=target) from None
+    # the previous snapshot stays one round: workers of `serve` may still be answering from it
     for old in folder.glob("snapshot-*"):
-        if old != target:
+        if old != target and (keep is None or old != keep[0]):
             shutil.rmtree(old, ignore_errors=True)
+
+
+class StoreWatch:
+    """The store of a build folder for a long-running process: a new build is loaded, then switched to.
+
+    :meth:`check` (``serve`` calls it every second) compares the dump's size, mtime and inode with
+    the ones loaded; on a change it reloads the store in the calling thread. Query workers keep
+    answering from the previous snapshot until the new one is written, then the next query takes
+    the new one: no query sees a half-loaded graph. :meth:`note` says which graph answers meanwhile.
+    """
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out_dir = Path(out_dir)
+        self._seen = self._stat()
+        self.store = open_store(self.out_dir)
+        self.loading = False
+
+    def _stat(self) -> tuple[int, int, int]:
+        dump, _ = find_dump(self.out_dir)
+        stat = dump.stat()
+        return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+    def check(self) -> bool:
+        """Load a new build if there is one; True when the graph was switched."""
+        try:
+            seen = self._stat()
+        except (QueryError, OSError):
+            return False  # between a build's renames: look again next time
+        if seen == self._seen:
+            return False
+        self.loading = True
+        log.warning("a new build in %s: loading it; answering from the previous one meanwhile", self.out_dir)
+        try:
+            self.store = open_store(self.out_dir)
+        finally:
+            self.loading = False
+        self._seen = seen
+        log.warning("now answering from the new build in %s", self.out_dir)
+        return True
+
+    def note(self) -> str:
+        """``previous-build; loading the new one`` while a new build loads, else empty."""
+        return "previous-build; loading the new one" if self.loading else ""
 
 
 def memory_store(out_dir: str | Path) -> ox.Store:

@@ -1,0 +1,166 @@
+"""Load test of `chuzhi-graph serve` (issue 17): cheap and medium queries from many clients, loopback only.
+
+    .venv/bin/chuzhi-graph synth --cases 10000 --out /tmp/d10k
+    .venv/bin/chuzhi-graph build --data /tmp/d10k --out /tmp/o10k --no-views --validate compiled
+    .venv/bin/python bench/load_serve.py --out /tmp/o10k            # 20 clients, 60 s
+
+Starts `chuzhi-graph serve` on a free 127.0.0.1 port, then ``--clients`` threads, each with one
+keep-alive HTTP/1.1 connection, send queries back to back until ``--seconds`` have passed (bounded
+in time; every request has a 60 s client timeout). A request is *cheap* (``--cheap-share``, default
+70%: the title of one case, a different case each time) or *medium* (a shipped aggregate over all
+cases, in turn). Prints requests/s, p50/p95/p99 per kind, the share of 503 answers, connections
+dropped (a reset or closed connection without an answer), and the resident memory of the server
+and its query workers before, at the peak, and after. Nothing but 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+
+#: medium: aggregates over all cases, 50-300 ms each alone at 10,000 cases (a shipped one among them)
+MEDIUM = {
+    "domain-counts": "SELECT ?d (COUNT(?c) AS ?n) WHERE { ?c chz:domain ?d } GROUP BY ?d",
+    "cases-per-edition": "SELECT ?e (COUNT(?c) AS ?n) WHERE { ?c a chz:Case ; chz:edition ?e } GROUP BY ?e",
+    "cases-per-domain": None,  # the shipped query's text
+}
+CHEAP = "SELECT ?title WHERE {{ <{case}> dct:title ?title }}"
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, MB (from /proc)."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            stat = (status.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(status.parent.name) == pid or int(stat[1]) == pid:
+            for line in text.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, help="a built folder (chuzhi.nt)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--cheap-share", type=float, default=0.7)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from chuzhi_graph.query import shipped_query
+
+    medium = [text or shipped_query(name).text for name, text in MEDIUM.items()]  # type: ignore[union-attr]
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chuzhi = str(Path(sys.executable).with_name("chuzhi-graph"))
+    server = subprocess.Popen([chuzhi, "serve", "--out", args.out, "--port", str(port), "--timeout", "30"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        server.stderr.readline()  # the "SPARQL endpoint: ..." line: listening
+        base = "/sparql?format=json&query="
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", base + urllib.parse.quote("SELECT ?c WHERE { ?c a chz:Case } LIMIT 2000"))
+        import json
+
+        cases = [b["c"]["value"] for b in json.loads(conn.getresponse().read())["results"]["bindings"]]
+        for text in medium:  # warm a worker and the parse cache once
+            conn.request("GET", base + urllib.parse.quote(text))
+            conn.getresponse().read()
+        conn.close()
+        rss_before = tree_rss_mb(server.pid)
+        rss_peak = rss_before
+        records: list[tuple[str, int, float]] = []
+        dropped = [0]
+        reasons: Counter[tuple[str, int, str]] = Counter()
+        lock = threading.Lock()
+        stop_at = time.monotonic() + args.seconds
+
+        def client(index: int) -> None:
+            rng = random.Random(args.seed * 1000 + index)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            turn = index
+            while time.monotonic() < stop_at:
+                if rng.random() < args.cheap_share:
+                    kind, text = "cheap", CHEAP.format(case=rng.choice(cases))
+                else:
+                    kind, text = "medium", medium[turn % len(medium)]
+                    turn += 1
+                t0 = time.perf_counter()
+                try:
+                    conn.request("GET", base + urllib.parse.quote(text))
+                    answer = conn.getresponse()
+                    body = answer.read()
+                    status = answer.status
+                except (OSError, http.client.HTTPException):
+                    with lock:
+                        dropped[0] += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    continue
+                with lock:
+                    records.append((kind, status, time.perf_counter() - t0))
+                    if status != 200:
+                        reasons[(kind, status, body[:60].decode("utf-8", "replace"))] += 1
+                if answer.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.close()
+
+        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.clients)]
+        t_start = time.monotonic()
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            rss_peak = max(rss_peak, tree_rss_mb(server.pid))
+            time.sleep(1.0)
+        elapsed = time.monotonic() - t_start
+        time.sleep(2.0)
+        rss_after = tree_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
+
+    total = len(records)
+    print(f"clients {args.clients}, {elapsed:.1f} s, cheap share {args.cheap_share:.0%}, build {args.out}")
+    print(f"requests {total}  ({total / elapsed:.1f} req/s)  dropped connections {dropped[0]}")
+    busy = sum(1 for r in records if r[1] == 503)
+    print(f"503 answers {busy} ({busy / max(total, 1):.1%})  other non-200: "
+          f"{sorted({r[1] for r in records} - {200, 503})}")
+    for kind in ("cheap", "medium"):
+        ok = [r[2] * 1000 for r in records if r[0] == kind and r[1] == 200]
+        every = [r for r in records if r[0] == kind]
+        print(f"{kind:6s} n={len(every):5d} ok={len(ok):5d}  p50 {percentile(ok, 50):7.1f} ms  "
+              f"p95 {percentile(ok, 95):7.1f} ms  p99 {percentile(ok, 99):7.1f} ms  "
+              f"mean {statistics.fmean(ok) if ok else float('nan'):7.1f} ms")
+    for (kind, status, text), n in sorted(reasons.items()):
+        print(f"  {n:5d} x {kind} {status} {text.strip()}")
+    print(f"server RSS (with workers): before {rss_before:.0f} MB, peak {rss_peak:.0f} MB, after {rss_after:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
