@@ -1,4 +1,4 @@
-"""Load test of `chuzhi-graph serve` (issue 17): cheap and medium queries from many clients, loopback only.
+"""Load test of `chuzhi-graph serve` (decision 0003): cheap and medium queries from many clients, loopback only.
 
     .venv/bin/chuzhi-graph synth --cases 10000 --out /tmp/d10k
     .venv/bin/chuzhi-graph build --data /tmp/d10k --out /tmp/o10k --no-views --validate compiled

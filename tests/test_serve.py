@@ -286,7 +286,7 @@ def test_query_page_runs_a_shipped_example_offline(built, url, artefacts):
     assert blocked == []
 
 
-# ---------------------------------------------------------------- hostile clients (issue 17, breaks 1, 3, 4)
+# ---------------------------------------------------------------- hostile clients (decision 0003)
 
 
 def raw(port: int, data: bytes, timeout: float = 15) -> bytes:

@@ -206,7 +206,7 @@ def build(
 # diff, synth) are registered below, one section each.
 
 
-# ---------------------------------------------------------------- synth (issue 6)
+# ---------------------------------------------------------------- synth
 
 
 @cli.command()
@@ -226,7 +226,7 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
         click.echo(str(path))
 
 
-# ---------------------------------------------------------------- query, serve, push (issue 4)
+# ---------------------------------------------------------------- query, serve, push
 
 
 @cli.command("query")
@@ -327,7 +327,7 @@ def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
         click.echo(f"{graph.graph}\t{graph.triples}")
 
 
-# ---------------------------------------------------------------- publish, diff (issue 7)
+# ---------------------------------------------------------------- publish, diff
 
 
 @cli.command()
@@ -370,7 +370,7 @@ def diff(old: str, new: str, fmt: str, output: Path | None, base: str) -> None:
         echo_err(result.summary())
 
 
-# ---------------------------------------------------------------- extract (issue 3)
+# ---------------------------------------------------------------- extract
 
 
 @cli.command()
@@ -413,10 +413,10 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
         click.echo(run.report, nl=False)
 
 
-# ---------------------------------------------------------------- render, stats (issue 5)
+# ---------------------------------------------------------------- render, stats
 
 VIEW_NAMES = ("institutions", "cases", "domains", "full")
-RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map (issue 15) is drawn, not measured
+RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map is drawn, not measured
 
 
 def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:

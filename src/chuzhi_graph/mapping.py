@@ -1,7 +1,7 @@
 """Map checked records to RDF triples under the chz: ontology.
 
 The mapping builds pyoxigraph terms directly (no rdflib objects in between): that is
-what keeps a build of 100,000 cases near the speed of a bare pyoxigraph load (issue 6).
+what keeps a build of 100,000 cases near the speed of a bare pyoxigraph load (docs/decisions/0002-fast-build.md).
 Triples come out in *blocks*, one per subject, and the blocks are sorted by subject IRI,
 so dumps are byte-stable and a diff of two dumps shows only real changes.
 

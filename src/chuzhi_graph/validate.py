@@ -98,7 +98,7 @@ def raise_unless_conforms(report: Report) -> Report:
     return report
 
 
-# ---------------------------------------------------------------- compiled shapes (issue 6)
+# ---------------------------------------------------------------- compiled shapes (decision 0002)
 #
 # pySHACL over an rdflib copy takes minutes at 100,000 cases. The shapes file stays the one
 # source of the rules: :func:`compile_shapes` reads it and refuses any construct it does not
