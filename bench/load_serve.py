@@ -60,7 +60,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run, report, in order)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="a built folder (chuzhi.nt)")
     parser.add_argument("--clients", type=int, default=20)

@@ -92,3 +92,20 @@ def test_docs_show_only_options_the_commands_have() -> None:
     unknown = [f"{page}:{line}: chuzhi-graph {command} {option}" for page, line, command, options in command_lines()
                for option in options if option not in visible_options(cli.commands[command])]
     assert unknown == []
+
+
+def test_links_stay_in_the_repository() -> None:
+    """Every relative link of the README and docs/ names a file of the repository."""
+    broken = []
+    for page in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        targets = re.findall(r"\]\(([^)\s]+)\)", text)
+        if page.name == "README.md":  # a path in code there is one a reader of the clone would open
+            targets += re.findall(r"`(\.\./[^`\s]+)`", text)
+        for target in targets:
+            if re.match(r"[a-z][a-z0-9+.-]*:|#", target):  # a URL or an anchor on the page
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if not path.is_relative_to(ROOT) or not path.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert broken == []

