@@ -269,15 +269,15 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
     """The self-contained HTML page of the map (see :func:`render_map`)."""
     from jinja2 import Environment, select_autoescape
 
-    from chuzhi_graph.render import _asset, _json_for_script, _sha256
+    from chuzhi_graph.assets import asset, csp_hash, json_for_script
 
-    app_js = _asset("static/map/chuzhi-map.js")
+    app_js = asset("static/map/chuzhi-map.js")
     csp = ("default-src 'none'; "
-           f"script-src {_sha256(app_js)}; "
+           f"script-src {csp_hash(app_js)}; "
            "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
            "object-src 'none'; base-uri 'none'; form-action 'none'")
     env = Environment(autoescape=select_autoescape(default=True), keep_trailing_newline=True)
-    template = env.from_string(_asset("templates/map.html"))
+    template = env.from_string(asset("templates/map.html"))
     src = data.boundaries.source
     footer = (f"{len(data.cases)} cases, {len(data.units)} applicant units"
               + (f"; filters: {data.filters}" if data.filters else "")
@@ -285,7 +285,7 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
               f" {src.get('vintage', '')} · chuzhi-graph {__version__}")
     title = " ".join("".join(ch if ch.isprintable() or ch.isspace() else " " for ch in title).split())
     return template.render(title=title, csp=csp, version=__version__, footer=footer, app_js=app_js,
-                           data_json=_json_for_script(page_data(data, colour_by=colour_by, region=region)))
+                           data_json=json_for_script(page_data(data, colour_by=colour_by, region=region)))
 
 
 def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE, *,  # noqa: PLR0915 (a straight sequence of matplotlib calls)

@@ -15,21 +15,20 @@ PosixPath('out/institutions.html')
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import math
 import zlib
 from collections import Counter
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
 from chuzhi_graph import __version__
+from chuzhi_graph.assets import asset as _asset
+from chuzhi_graph.assets import csp_hash as _sha256
+from chuzhi_graph.assets import json_for_script as _json_for_script
 from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, find_dump
@@ -300,22 +299,6 @@ def _edge_label(graph: nx.Graph, kind: str) -> str:
         if attrs.get("kind") == kind and attrs.get("label"):
             return f"{attrs['label']} ({kind})"
     return kind
-
-
-@cache
-def _asset(name: str) -> str:
-    return resources.files("chuzhi_graph").joinpath(name).read_text("utf-8")
-
-
-def _json_for_script(value: object) -> str:
-    """JSON that cannot end its ``<script>`` element or open markup."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
 def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: int = DEFAULT_SEED,
