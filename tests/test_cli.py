@@ -164,3 +164,24 @@ def test_diff_dash_o(built, tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, ""), result.stderr
     assert target.read_text(encoding="utf-8") == invoke(
         "diff", str(built.files["nt"]), str(built.files["ttl"]), "--format", "turtle").stdout
+
+
+def test_the_library_writes_every_format_of_its_registry(built, tmp_path: Path) -> None:
+    from chuzhi_graph import diff, graphs, mapview, render, stats
+    from chuzhi_graph.errors import ChuzhiError
+
+    assert render.FORMATS is formats.PICTURE and mapview.FORMATS is formats.MAP
+    assert stats.STATS_FORMATS is formats.STATS and diff.DIFF_FORMATS is formats.DIFF
+    view = graphs.build_view(built.out_dir, "domains")
+    figures = stats.compute_stats(view, top=3)
+    changes = diff.diff_releases(str(built.files["nt"]), str(built.files["ttl"]))
+    for fmt in formats.STATS:
+        assert stats.format_stats(figures, fmt)
+    for fmt in formats.DIFF:
+        assert diff.format_diff(changes, fmt)
+    for fmt in formats.PICTURE:
+        assert render.render(view, tmp_path / f"domains.{fmt}", fmt).stat().st_size > 0
+    for writer in (lambda: stats.format_stats(figures, "xlsx"), lambda: diff.format_diff(changes, "xlsx"),
+                   lambda: render.render(view, tmp_path / "x.pdf", "pdf")):
+        with pytest.raises(ChuzhiError, match=r"unknown .*format .(xlsx|pdf)"):
+            writer()

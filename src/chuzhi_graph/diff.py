@@ -30,6 +30,7 @@ from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import graph_diff, isomorphic
 from rdflib.term import Node
 
+from chuzhi_graph import formats
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
 
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: The Talis changeset vocabulary, used for the Turtle form of a diff.
 CS = Namespace("http://purl.org/vocab/changeset/schema#")
-DIFF_FORMATS = ("text", "json", "turtle")
+DIFF_FORMATS = formats.DIFF
 _PARSE_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld",
                   ".trig": "trig", ".nq": "nquads"}
 _LABELS = (URIRef(PREFIXES["skos"] + "prefLabel"), URIRef(PREFIXES["rdfs"] + "label"),

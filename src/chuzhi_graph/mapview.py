@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chuzhi_graph import __version__
+from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.geo import Boundaries, centre, load_boundaries, projection, svg_path
@@ -32,7 +32,7 @@ from chuzhi_graph.graphs import Filters, _rows, _values, load_store, read_facts,
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "png", "svg")
+FORMATS = formats.MAP
 COLOUR_BY = ("cases", "units")
 TITLE = "楚治案例地图 / Where the cases are"
 #: Sequential colours (ColorBrewer YlOrRd, 5 classes) and the colour of a region with none.

@@ -25,7 +25,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from chuzhi_graph import __version__
+from chuzhi_graph import __version__, formats
 from chuzhi_graph.assets import asset as _asset
 from chuzhi_graph.assets import csp_hash as _sha256
 from chuzhi_graph.assets import json_for_script as _json_for_script
@@ -35,7 +35,7 @@ from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, find_
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "png", "svg", "graphml", "gexf")
+FORMATS = formats.PICTURE
 MAIN_VIEWS = ("institutions", "cases", "domains")
 TITLES = {
     "institutions": "单位合作网络 / Who works with whom",

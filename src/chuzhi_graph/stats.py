@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from chuzhi_graph import formats
 from chuzhi_graph.errors import QueryError
 
 MEASURES = ("degree", "weighted_degree", "betweenness")
 EXACT_BETWEENNESS_MAX = 2000
 BETWEENNESS_SAMPLE = 200
 BETWEENNESS_SEED = 0
-STATS_FORMATS = ("table", "csv", "json")
+STATS_FORMATS = formats.STATS
 COMMUNITY_SEED = 1
 
 
