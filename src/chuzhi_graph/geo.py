@@ -217,5 +217,5 @@ def make_boundaries(province: str = "420000", tolerance: float = TOLERANCE,  # n
                    "vintage": "GB/T 2260 codes as of 2020-2021 (e.g. 421088 监利市, a city since 2020)",
                    "simplified": f"shapely {shapely.__version__} coverage_simplify, tolerance {tolerance}°, "
                                  f"parts and holes under {min_area} deg² dropped, {DIGITS} decimals"},
-        "regions": sorted(regions, key=lambda r: r["code"]),
+        "regions": sorted(regions, key=lambda r: str(r["code"])),
     }

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import OutputError, QueryError
@@ -85,7 +86,7 @@ def _place(row: dict[str, str], b: Boundaries) -> dict[str, str]:
 
 def _chain(code: str, regions: dict[str, dict[str, str]]) -> str:
     """``河南省郑州市``: the names from the province down to the region."""
-    names = []
+    names: list[str] = []
     while code in regions and len(names) < 5:
         names.append(regions[code]["label"])
         code = regions[code].get("parentCode", "")
@@ -159,7 +160,7 @@ def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three que
                            "edition": info["edition"], "track": tracks.get(c, ("", ""))[0],
                            "category": info["category"], "domains": doms,
                            "units": [index[u] for u in facts.applicants.get(c, ()) if u in index]})
-    used = {c["id"] for c in data.cases}
+    used = {str(c["id"]) for c in data.cases}
     facet: dict[str, dict[str, str]] = defaultdict(dict)
     for c in used:
         info = facts.cases[c]
@@ -167,12 +168,12 @@ def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three que
         if tracks.get(c, ("", ""))[0]:
             facet["track"][tracks[c][0]] = tracks[c][1]
         facet["category"][str(info["category"])] = f"{info['category_label']}\t{info['edition_id']}"
-    for c in data.cases:
-        for d in c["domains"]:  # type: ignore[attr-defined]
+    for case in data.cases:
+        for d in cast("list[str]", case["domains"]):
             facet["domain"][d] = str(facts.domains[d]["label"]) if d in facts.domains else d
-    for u in data.units:
-        if u["type"]:
-            facet["unitType"][str(u["type"])] = str(u["typeLabel"])
+    for unit in data.units:
+        if unit["type"]:
+            facet["unitType"][str(unit["type"])] = str(unit["typeLabel"])
     labels = [v.split("\t")[0] for v in facet["category"].values()]
     for iri, value in facet["category"].items():  # a category of several editions shows its edition
         label, edition = value.split("\t")
@@ -203,13 +204,13 @@ def counts(data: MapData) -> dict[str, dict[str, int]]:
 def outside_cases(data: MapData) -> list[str]:
     """The cases none of whose applicants is in a prefecture of the map, by IRI."""
     return sorted(str(c["id"]) for c in data.cases
-                  if not any(data.units[u]["kind"] == "map" for u in c["units"]))  # type: ignore[attr-defined]
+                  if not any(data.units[u]["kind"] == "map" for u in cast("list[int]", c["units"])))
 
 
 def prefecture_level(data: MapData, code: str) -> dict[str, int]:
     """Cases and units of the prefecture ``code`` whose unit is the prefecture itself (no county)."""
     own = {i for i, u in enumerate(data.units) if u["kind"] == "map" and u["top"] == code and not u.get("county")}
-    return {"cases": sum(1 for c in data.cases if own & set(c["units"])),  # type: ignore[arg-type]
+    return {"cases": sum(1 for c in data.cases if own & set(cast("list[int]", c["units"]))),
             "units": len(own)}
 
 
@@ -318,7 +319,7 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
                 for ring in poly:
                     pts = [proj(lon, lat) for lon, lat in ring]
                     verts += pts
-                    codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(pts) - 2) + [MplPath.CLOSEPOLY]
+                    codes += [int(MplPath.MOVETO)] + [int(MplPath.LINETO)] * (len(pts) - 2) + [int(MplPath.CLOSEPOLY)]
             ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour(values[r.code], classes),
                                    edgecolor="#666", linewidth=0.6))
             if region and not values[r.code]:
