@@ -4,12 +4,15 @@
 >>> result.files["ttl"].name, result.triples > 0        # doctest: +SKIP
 ('chuzhi.ttl', True)
 
-Outputs in ``out_dir`` (all written atomically, only after validation succeeded):
+Outputs in ``out_dir`` (written into a staging folder and moved in together only when all,
+the HTML views included, succeeded; outputs of an earlier build that this one does not
+write are removed; one build at a time per folder):
 
 - ``chuzhi.ttl``: Turtle, subjects sorted, fixed predicate order, stable blank-node labels;
 - ``chuzhi.nt``: N-Triples, lines sorted (``sort``-able, ``diff``-able);
 - ``chuzhi.jsonld`` and ``chuzhi.context.jsonld``: JSON-LD and its context;
-- ``void.ttl``: VoID/DCAT description of the dataset (title, licence, sources, counts).
+- ``void.ttl``: VoID/DCAT description of the dataset (title, licence, sources, counts);
+- with ``views=True``: ``institutions.html``, ``cases.html``, ``domains.html``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +33,7 @@ from rdflib import Graph
 
 from chuzhi_graph import __version__
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.fileio import AtomicFiles
+from chuzhi_graph.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES
 from chuzhi_graph.records import Case, Dataset, load_dataset
@@ -41,6 +45,12 @@ log = logging.getLogger(__name__)
 DUMP_NAME = "chuzhi"
 FORMATS = ("ttl", "nt", "jsonld")
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+
+#: every file a build may write into ``out_dir``: those it does not write this time are removed
+OUTPUT_NAMES = (
+    *(f"{DUMP_NAME}.{fmt}" for fmt in FORMATS), f"{DUMP_NAME}.context.jsonld", "void.ttl",
+    "institutions.html", "cases.html", "domains.html",
+)
 
 
 @dataclass
@@ -127,6 +137,9 @@ def build(
     validate: bool | str = True,
     created: str | None = None,
     cache: str | Path | None = None,
+    views: bool = False,
+    wait: float = 0.0,
+    allow_empty: bool = False,
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -135,10 +148,51 @@ def build(
     SHACL shapes compiled to a fast checker above), ``"shacl"``, ``"compiled"`` or ``False``.
     ``cache``: a folder where the triples of each edition's cases are kept, keyed by a hash
     of that edition's records; a rebuild maps only the editions whose records changed.
+    ``views``: also draw the main HTML views (:func:`chuzhi_graph.render.render_main_views`),
+    inside the same all-or-nothing write. ``wait``: seconds to wait for another build into
+    ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
+    ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
+
+    Everything is written into a staging folder inside ``out_dir`` and moved in together at
+    the end (:class:`~chuzhi_graph.fileio.StagedFolder`), under a lock on ``out_dir``.
 
     >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0   # doctest: +SKIP
     True
     """
+    out_dir = Path(out_dir)
+    with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
+        result = _build(data_dir, out_dir, base, ontology_dir=ontology_dir, formats=formats, validate=validate,
+                        created=created, cache=cache, stage=stage)
+        if not result.counts["cases"] and not allow_empty:
+            cases = next((p for p in (Path(data_dir) / "cases.csv", Path(data_dir) / "cases.xlsx") if p.is_file()),
+                         Path(data_dir) / "cases.csv")
+            raise DataError("no cases: the table has no rows (to build an empty graph anyway, give --allow-empty)",
+                            file=cases)
+        if views:
+            from chuzhi_graph.render import render_main_views
+
+            t0 = time.perf_counter()
+            assert stage.staging is not None
+            for path in render_main_views(stage.staging, base):
+                result.files[path.stem] = out_dir / path.name
+            result.seconds["views"] = time.perf_counter() - t0
+        stage.commit()
+    return result
+
+
+def _build(
+    data_dir: str | Path,
+    out_dir: Path,
+    base: str,
+    *,
+    ontology_dir: str | Path | None,
+    formats: tuple[str, ...] | None,
+    validate: bool | str,
+    created: str | None,
+    cache: str | Path | None,
+    stage: StagedFolder,
+) -> BuildResult:
+    """The build itself: the files go to ``stage`` (see :func:`build`)."""
     check_base(base)
     engine = "auto" if validate is True else validate
     if engine and engine not in VALIDATORS:
@@ -181,7 +235,7 @@ def build(
         t0 = time.perf_counter()
         prefixes = data_prefixes(base)
         files: dict[str, Path] = {}
-        with AtomicFiles() as atomic:
+        with nullcontext(stage) as atomic:  # the staging folder is the transaction
             for fmt in formats:
                 target = out_dir / f"{DUMP_NAME}.{fmt}"
                 tmp = atomic.path(target)
@@ -408,7 +462,7 @@ def dataset_description(
     n_triples: int,
     counts: dict[str, int],
     files: dict[str, Path],
-    atomic: AtomicFiles,
+    atomic: AtomicFiles | StagedFolder,
     created: str | None,
 ) -> list[ox.Triple]:
     """VoID and DCAT triples describing the dataset and its distributions."""

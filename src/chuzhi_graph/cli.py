@@ -20,7 +20,7 @@ import click
 from click.core import ParameterSource
 
 from chuzhi_graph import __version__, formats
-from chuzhi_graph.errors import ChuzhiError
+from chuzhi_graph.errors import ChuzhiError, printable
 from chuzhi_graph.namespace import DEFAULT_BASE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,7 +30,7 @@ class ChuzhiClickError(click.ClickException):
     """A library error shown by Click, keeping the library's exit code."""
 
     def __init__(self, error: ChuzhiError) -> None:
-        super().__init__(str(error))
+        super().__init__(printable(str(error)))
         self.exit_code = error.exit_code
 
 
@@ -174,10 +174,13 @@ base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, he
 @click.option("--views/--no-views", default=True, show_default=True,
               help="Also render the institutions, cases and domains graphs as HTML.")
 @click.option("--created", help="Date for the dataset description (default: newest source date).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another build into OUT to end (then exit 6).")
+@click.option("--allow-empty", is_flag=True, help="Build even when cases.csv has no rows (an empty graph).")
 @handle_errors
 def build(
     data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
-    views: bool, created: str | None,
+    views: bool, created: str | None, wait: float, allow_empty: bool,
 ) -> None:
     """Build the graph: read records, map, validate, write the dumps to the --graph folder.
 
@@ -187,18 +190,14 @@ def build(
     from chuzhi_graph.build import build as run_build
 
     validate: bool | str = False if no_validate else validator
-    result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir)
+    result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
+                       views=views, wait=wait, allow_empty=allow_empty)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
     )
     for path in result.files.values():
         click.echo(str(path))
-    if views:
-        from chuzhi_graph.render import render_main_views
-
-        for path in render_main_views(out_dir, base):
-            click.echo(str(path))
 
 
 # ---------------------------------------------------------------- other commands
@@ -337,12 +336,15 @@ def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
 @base_option
 @click.option("--previous", help="Previous release (dump, folder or git revision): adds changes.html/.ttl.")
 @click.option("--created", help="Release date (default: newest source date).")
+@click.option("--private", is_flag=True, help="Site readable by its owner only (default: folders 0755, files 0644).")
 @handle_errors
-def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None) -> None:
+def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None,
+            private: bool) -> None:
     """Publish a release: validate, then write the static dataset site to --output-dir."""
     from chuzhi_graph.publish import publish as run_publish
 
-    result = run_publish(data_dir, out_dir, base, previous=previous, created=created, progress=echo_err)
+    result = run_publish(data_dir, out_dir, base, previous=previous, created=created, progress=echo_err,
+                         private=private)
     if result.changes:
         echo_err(f"changes: {result.changes}")
     echo_err(f"published {result.triples} triples, {result.pages} resource pages")

@@ -102,3 +102,15 @@ class EnvironmentProblem(ChuzhiError):
     """Something outside the project is missing: a font, a browser, a server."""
 
     exit_code = 7
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal would act on (controls, escape sequences,
+    bidirectional overrides; not line breaks) written as an escape: a message shows what is there.
+
+    >>> printable("bad \x1b[2J title\u202e")
+    'bad \\x1b[2J title\\u202e'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else ascii(ch)[1:-1] for ch in text)

@@ -257,7 +257,7 @@ class Site:
             return root + iri[len(self.base):]
         if iri == self.base:
             return root + "index.html"
-        if iri in self.remote_ok:
+        if iri in self.remote_ok and _is_web_url(iri):  # never javascript:, data:, ...
             return iri
         return None
 
@@ -576,6 +576,12 @@ def _swap(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _is_web_url(url: str) -> bool:
+    from chuzhi_graph.records import is_web_url
+
+    return is_web_url(url)
+
+
 def publish(
     data_dir: str | Path = "data",
     out_dir: str | Path = "out/site",
@@ -586,6 +592,7 @@ def publish(
     ontology_dir_: str | Path | None = None,
     repo: str | Path = ".",
     progress: Callable[[str], None] | None = None,
+    private: bool = False,
 ) -> PublishResult:
     """Validate, build and write the static site to ``out_dir``; all or nothing.
 
@@ -597,19 +604,27 @@ def publish(
         raise DataError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
     target = Path(out_dir)
     _check_target(target)
+    # issue 17: staging and work folders are claimed (an flock while this process lives), so the
+    # next run can remove those of killed runs; the site is world-readable unless ``private``
+    from chuzhi_graph.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
+
+    clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        staging = claim(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror}", file=target) from None
     try:
-        with tempfile.TemporaryDirectory(prefix="chuzhi-publish-") as work:
+        with claimed_tempdir(prefix="chuzhi-publish-") as work:
             result = _write_site(Path(data_dir), staging, Path(work), base, previous, created,
                                  ontology_dir(ontology_dir_), Path(repo), progress or (lambda _: None))
+        make_readable(staging, **({"dirs": 0o700, "files": 0o600} if private else {}))
         _swap(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        release(staging)
     result.site = target
     return result
 
@@ -672,7 +687,8 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     ds = URIRef(f"{base}dataset")
     title_zh, title_en = site.labels(ds)
     sources = [{"page": site.pages.get(f"{base}source/{s.id}", "index.html"), "title": s.title,
-                "publisher": s.publisher, "issued": s.issued, "url": s.url} for s in dataset.sources]
+                "publisher": s.publisher, "issued": s.issued, "url": s.url if _is_web_url(s.url) else ""}
+               for s in dataset.sources]
     citation = (f"{title_zh}（{title_en}），版本 {__version__}，{date}。{base} ，CC BY 4.0。\n"
                 f"{title_en}, version {__version__}, {date}. {base} (CC BY 4.0).")
     bibtex = (f"@misc{{chuzhi-graph-{__version__},\n  title = {{{title_zh} / {title_en}}},\n"

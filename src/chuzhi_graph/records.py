@@ -16,6 +16,7 @@ the line (the spreadsheet row) and the field.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import re
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.namespace import BASIS_BY_NOTATION
@@ -68,7 +70,9 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
-_ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+#: ids as documented: lower-case ASCII letters and digits, single '-' between them (every
+#: such id makes an IRI that gets its own page on the published site)
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 _LEVELS = ("province", "prefecture", "county")
 
 
@@ -86,6 +90,87 @@ def normalise_name(text: str) -> str:
             break
         text = folded
     return text
+
+
+#: line breaks and tabs in a cell (Excel's Alt+Enter) are folded to one space, with a warning
+_FOLD = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
+#: refused in any cell: other C0/C1 control characters (they break XML output and reach
+#: terminals as escape sequences), bidirectional controls (they reorder what a reader sees),
+#: surrogates and the Unicode noncharacters (U+FFFE, U+FFFF, ...: RDF tools stop at them)
+_REFUSED = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+GBT2260 = Path(__file__).parent / "reference" / "gbt2260.csv"
+
+
+def refused_character(value: str) -> str | None:
+    """Why ``value`` cannot be a record value (a control, bidi or noncharacter), else None.
+
+    >>> refused_character("标题\x1b[31m")
+    'control character U+001B at character 3'
+    >>> refused_character("正常") is None
+    True
+    """
+    bad = _REFUSED.search(value)
+    if bad is None:
+        return None
+    ch = bad.group()
+    code = ord(ch)
+    if code < 0xA0:
+        kind = "control character"
+    elif 0xD800 <= code <= 0xDFFF:
+        kind = "surrogate"
+    elif 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+        kind = "noncharacter"
+    else:
+        kind = "bidirectional control"
+    return f"{kind} U+{code:04X} at character {bad.start() + 1}"
+
+
+def is_web_url(value: str) -> bool:
+    """An absolute ``http``/``https`` URL with a host that is also a valid IRI.
+
+    >>> is_web_url("https://isg.hust.edu.cn/info/1121/3152.htm"), is_web_url("javascript:alert(1)")
+    (True, False)
+    """
+    import pyoxigraph as ox
+
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and refused_character(value) is None
+
+
+@functools.cache
+def gbt2260_codes() -> dict[str, str]:
+    """The GB/T 2260 division codes (province, prefecture and county level) and their names."""
+    with GBT2260.open(encoding="utf-8", newline="") as fh:
+        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+
+
+def _level_of(code: str) -> str:
+    return "province" if code.endswith("0000") else "prefecture" if code.endswith("00") else "county"
+
+
+def _parents_of(code: str) -> list[str]:
+    """The codes a region may name as its parent: the division above it in GB/T 2260.
+
+    A county's parent is its prefecture; where there is none (Beijing's districts) or only a
+    placeholder (湖北省直辖县级行政区划: 仙桃, 潜江, ...) it is the province.
+    """
+    table = gbt2260_codes()
+    province, prefecture = code[:2] + "0000", code[:4] + "00"
+    if _level_of(code) == "province":
+        return []
+    if _level_of(code) == "prefecture" or prefecture not in table or "直辖" in table[prefecture]:
+        return [province]
+    return [prefecture]
 
 
 def split_multi(value: str) -> list[str]:
@@ -326,6 +411,15 @@ def read_table(data_dir: Path, name: str) -> tuple[Path, list[Row]]:
     else:
         raise DataError(f"missing table '{name}': expected {name}.csv or {name}.xlsx", file=data_dir)
     required, optional = TABLES[name]
+    seen: dict[str, int] = {}
+    for number, column in enumerate(header, start=1):
+        if column and column in seen:
+            raise DataError(f"duplicate column (columns {seen[column]} and {number}): which one holds the values?",
+                            file=path, line=1, field=column)
+        seen[column] = number
+        why = refused_character(column)
+        if why:
+            raise DataError(f"{why} in the column name; remove it", file=path, line=1)
     for column in required:
         if column not in header:
             raise DataError("missing column", file=path, line=1, field=column)
@@ -355,6 +449,12 @@ class _Cells:
 
     def text(self, name: str, *, required: bool = False) -> str:
         value = unicodedata.normalize("NFC", self.row.get(name, "") or "").strip()
+        why = refused_character(value)
+        if why:
+            raise self.error(name, f"{why}; remove it (it breaks RDF/XML output and terminals)")
+        if _FOLD.search(value):
+            log.warning("%s, line %d, field %s: line break or tab folded to a space", self.path, self.line, name)
+            value = _FOLD.sub(" ", value)
         if required and not value:
             raise self.error(name, "empty value")
         return value
@@ -403,10 +503,12 @@ class _Cells:
 # ---------------------------------------------------------------- loading
 
 
-def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None) -> Dataset:
+def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None,
+                 allow_empty: bool = True) -> Dataset:
     """Read and cross-check every table of ``data_dir``.
 
-    Raises :class:`DataError` for the first problem found, naming file, line and field.
+    Raises :class:`DataError` for the first problem found, naming file, line and field;
+    with ``allow_empty=False`` also when there is no case.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -431,6 +533,9 @@ def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None
     )
     categories = _load_categories(files["categories"], tables["categories"], {e.id for e in editions})
     cases = _load_cases(files["cases"], tables["cases"], vocab, names, categories, {s.id for s in sources})
+    if not cases and not allow_empty:
+        raise DataError("no cases: the table has no rows (to build an empty graph anyway, give --allow-empty)",
+                        file=files["cases"])
     return Dataset(data_dir, vocab, sources, regions, units, editions, categories, cases, files)
 
 
@@ -456,7 +561,11 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
             line=line,
         )
         _unique(seen, src.id, c, "id", "source id")
+        if src.url and not is_web_url(src.url):
+            raise c.error("url", f"not a web address: {src.url!r} (give an absolute http:// or https:// URL)")
         src.path = data_dir / src.file
+        if not src.path.resolve().is_relative_to(data_dir.resolve()):
+            raise c.error("file", f"source document outside the data folder: {src.file!r} (keep it under {data_dir})")
         if not src.path.is_file():
             raise c.error("file", f"source document not found: {src.path}")
         out.append(src)
@@ -465,20 +574,34 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
 
 def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
     out, seen = [], {}
+    table = gbt2260_codes()
     for line, row in rows:
         c = _Cells(path, line, row)
         code = c.text("code", required=True)
-        if not re.fullmatch(r"\d{6}", code):
-            raise c.error("code", f"not a six-digit GB/T 2260 code: {code!r}")
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise c.error("code", f"not a six-digit GB/T 2260 code (ASCII digits): {code!r}")
+        if code not in table:
+            raise c.error("code", f"{code} is not a GB/T 2260 division code (province, prefecture or county)")
         level = c.text("level", required=True)
         if level not in _LEVELS:
             raise c.error("level", f"unknown level {level!r} (expected one of: {', '.join(_LEVELS)})")
+        if level != _level_of(code):
+            raise c.error("level", f"{code} ({table[code]}) is a {_level_of(code)}-level code, not {level}")
         _unique(seen, code, c, "code", "region code")
-        out.append(Region(code, c.text("name_zh", required=True), level, c.text("name_en"), c.text("parent"), line))
+        region = Region(code, c.text("name_zh", required=True), level, c.text("name_en"), c.text("parent"), line)
+        if normalise_name(region.name_zh) != normalise_name(table[code]):
+            log.warning("%s, line %d, field name_zh: %s is %s in GB/T 2260, not %s",
+                        path, line, code, table[code], region.name_zh)
+        out.append(region)
     codes = {r.code for r in out}
     for r in out:
         if r.parent and r.parent not in codes:
             raise DataError(f"unknown parent region {r.parent!r}", file=path, line=r.line, field="parent")
+        allowed = _parents_of(r.code)
+        if r.parent and r.parent not in allowed:
+            within = " or ".join(f"{p} ({table[p]})" for p in allowed) or "nothing (a province)"
+            raise DataError(f"{r.code} ({table[r.code]}) lies within {within}, not {r.parent} "
+                            f"({table.get(r.parent, '?')})", file=path, line=r.line, field="parent")
     return out
 
 
