@@ -180,7 +180,7 @@ def build(
     return result
 
 
-def _build(
+def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: read, map, validate, write, describe)
     data_dir: str | Path,
     out_dir: Path,
     base: str,
@@ -456,13 +456,13 @@ def release_date(dataset: Dataset, created: str | None) -> str:
     return dates[-1] if dates else "1970-01-01"
 
 
-def dataset_description(
+def dataset_description(  # long: one VoID/DCAT statement per line, a list to read top to bottom
     dataset: Dataset,
     base: str,
     n_triples: int,
     counts: dict[str, int],
     files: dict[str, Path],
-    atomic: AtomicFiles | StagedFolder,
+    atomic: AtomicFiles | StagedFolder,  # noqa: ARG001 (unused; kept until the one VoID builder replaces this)
     created: str | None,
 ) -> list[ox.Triple]:
     """VoID and DCAT triples describing the dataset and its distributions."""

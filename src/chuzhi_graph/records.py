@@ -751,7 +751,7 @@ def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list
     return out
 
 
-def _load_cases(
+def _load_cases(  # long: one check per column of cases.csv, in column order
     path: Path,
     rows: list[Row],
     vocab: Vocabulary,

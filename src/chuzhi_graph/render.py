@@ -451,7 +451,7 @@ def render(graph: nx.Graph, path: str | Path, fmt: str = "html", title: str | No
     raise OutputError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
 
 
-def render_main_views(out_dir: Path, base: str) -> list[Path]:
+def render_main_views(out_dir: Path, base: str) -> list[Path]:  # noqa: ARG001 (unused base: callers in flight pass it)
     """The main job's pages: institutions, cases and domains as HTML in ``out_dir``.
 
     Built from ``out_dir/chuzhi.nt`` (or ``.ttl``); ``base`` is the data's base IRI, kept for
