@@ -75,8 +75,12 @@ def test_shacl_report_conforms(built: BuildResult) -> None:
 
 
 def test_counts_from_the_issue(store: ox.Store) -> None:
-    assert count(store, "?c a chz:Case") == 27
-    assert count(store, "SELECT DISTINCT ?u WHERE { ?c chz:applicant ?u }") == 29
+    # the 2022 big-data edition in full, and 3 winners of the series' other editions (docs/series.md)
+    assert count(store, "?c a chz:Case ; chz:edition <https://w3id.org/chuzhi/edition/bigdata-2022>") == 27
+    assert count(store, "?c a chz:Case") == 30
+    assert count(store, "SELECT DISTINCT ?u WHERE { ?c chz:applicant ?u ; "
+                        "chz:edition <https://w3id.org/chuzhi/edition/bigdata-2022> }") == 29
+    assert count(store, "SELECT DISTINCT ?u WHERE { ?c chz:applicant ?u }") == 32
     assert count(store, "SELECT DISTINCT ?c WHERE { ?c chz:applicant ?a, ?b FILTER(?a != ?b) }") == 3
     assert count(store, "?a chz:coApplicant ?b FILTER(STR(?a) < STR(?b))") == 5
     # materialised symmetric: every pair in both directions
@@ -88,7 +92,8 @@ def test_cases_per_award_category(store: ox.Store) -> None:
         PREFIX
         + """
         SELECT ?label (COUNT(?c) AS ?n) WHERE {
-          ?c chz:awardCategory ?cat . ?cat skos:prefLabel ?label ; chz:listPosition ?pos .
+          ?c chz:awardCategory ?cat . ?cat skos:prefLabel ?label ; chz:listPosition ?pos ;
+            chz:categoryEdition <https://w3id.org/chuzhi/edition/bigdata-2022> .
           FILTER(LANG(?label) = "zh") } GROUP BY ?label ?pos ORDER BY ?pos"""
     )
     assert [(r["label"].value, int(r["n"].value)) for r in rows] == [
@@ -141,13 +146,18 @@ def test_every_case_carries_its_provenance(store: ox.Store) -> None:
             """?c a chz:Case ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?s ; chz:sourceLine ?line .
                            ?s chz:sha256 ?h""",
         )
-        == 27
+        == count(store, "?c a chz:Case")
+        == 30
     )
-    source = (Path("data/sources/000_451b57e0ba31c9df.txt")).read_text(encoding="utf-8").split("\n")
+    from chuzhi_graph.records import load_dataset
+
+    files = {s.id: s.path for s in load_dataset("data").sources}
     rows = store.query(
-        PREFIX + "SELECT ?t ?line WHERE { ?c a chz:Case ; <http://purl.org/dc/terms/title> ?t ; chz:sourceLine ?line }"
+        PREFIX + "SELECT ?t ?line ?sid WHERE { ?c a chz:Case ; <http://purl.org/dc/terms/title> ?t ; "
+        "chz:sourceLine ?line ; <http://www.w3.org/ns/prov#wasDerivedFrom>/<http://purl.org/dc/terms/identifier> ?sid }"
     )
     for r in rows:
+        source = files[r["sid"].value].read_text(encoding="utf-8").split("\n")  # type: ignore[union-attr]
         assert r["t"].value in source[int(r["line"].value) - 1]
 
 
@@ -244,7 +254,7 @@ def test_cli_build_prints_the_files(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == str(tmp_path / "chuzhi.ttl")
     assert result.stderr.startswith("built ")
-    assert "27 cases, 29 applicant units, 1 edition(s)" in result.stderr
+    assert "30 cases, 32 applicant units, 5 edition(s)" in result.stderr
 
 
 def test_python_dash_m_runs_the_cli() -> None:

@@ -17,6 +17,7 @@ from chuzhi_graph.errors import SourceError
 from chuzhi_graph.extract import (
     extract,
     find_result_list,
+    format_report,
     html_lines,
     merge_extraction,
     parse_item,
@@ -24,6 +25,7 @@ from chuzhi_graph.extract import (
     run_extract,
     write_extraction,
 )
+from chuzhi_graph.extract_prose import find_winners
 from chuzhi_graph.records import Dataset, load_dataset
 from chuzhi_graph.suggest import Suggester
 from chuzhi_graph.vocabulary import Concept, Vocabulary, load_vocabulary
@@ -38,7 +40,13 @@ _HEAD_LINE = re.compile(r"^\((.)\)(.*)$")
 
 @pytest.fixture(scope="module")
 def curated() -> Dataset:
-    return load_dataset(DATA)
+    """The curated records of the 2022 big-data edition, the one the 2022 source holds."""
+    ds = load_dataset(DATA)
+    return dataclasses.replace(
+        ds, editions=[e for e in ds.editions if e.id == "bigdata-2022"],
+        categories=[c for c in ds.categories if c.edition == "bigdata-2022"],
+        cases=[c for c in ds.cases if c.edition == "bigdata-2022"],
+    )
 
 
 def case_facts(ds: Dataset) -> list[tuple[object, ...]]:
@@ -147,7 +155,10 @@ def test_2022_source_gives_the_curated_records(tmp_path: Path, curated: Dataset)
     assert edition_facts(ds) == edition_facts(curated)
     assert category_facts(ds) == category_facts(curated)
     assert all(c.domain_basis == "suggested" for c in ds.cases)
-    assert [s.id for s in ds.sources] == ["jingchu-2022-09-20"]
+    # the extracted source first; the registry's sources its units cite come along (the series)
+    assert [s.id for s in ds.sources] == [
+        "jingchu-2022-09-20", "jingchu-2022-11-21", "jingchu-2023-02-20-echeng", "jingchu-2024-03-28-minquan",
+    ]
 
 
 def test_2022_output_builds_once_suggestions_are_accepted(tmp_path: Path, curated: Dataset) -> None:
@@ -259,8 +270,9 @@ def test_no_result_list_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
     assert result.exit_code == 3
     assert result.stderr == (
-        f"Error: {source}: no result list found: expected group headings such as "
-        "'（一）政务服务组' followed by numbered items such as '1. 单位：案例标题'\n"
+        f"Error: {source}: no result list and no winner found: expected group headings such as "
+        "'（一）政务服务组' followed by numbered items such as '1. 单位：案例标题', or sentences such as "
+        "'单位《案例标题》,荣获楚治——2022“荆楚杯”……案例'\n"
     )
     assert not out.exists()
 
@@ -345,7 +357,9 @@ def test_merge_adds_new_records_and_keeps_curated_rows(tmp_path: Path, data_copy
     for name, old in before.items():
         assert (data_copy / name).read_bytes().startswith(old), name  # curated bytes untouched
     ds = load_dataset(data_copy)
-    assert len(ds.cases) == 54 and [e.id for e in ds.editions] == ["bigdata-2022", "bigdata-2023"]
+    shipped = load_dataset(DATA)
+    assert len(ds.cases) == len(shipped.cases) + 27
+    assert [e.id for e in ds.editions] == [e.id for e in shipped.editions] + ["bigdata-2023"]
     new = {u.name_zh: u for u in ds.units if u.type_basis == "suggested"}
     assert set(new) == {"荆门市掇刀区城市管理执法局", "仙桃市大数据中心"}
     assert (data_copy / "sources" / "announcement-2023.txt").is_file()
@@ -355,7 +369,8 @@ def test_merge_adds_new_records_and_keeps_curated_rows(tmp_path: Path, data_copy
 
 def test_merge_never_overwrites_curated_fields(data_copy: Path) -> None:
     editions = data_copy / "editions.csv"
-    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,", ",2022-09-16,"),
+    # the meeting date only (the announcement date is the same day): meeting_date, meeting_place
+    editions.write_text(editions.read_text(encoding="utf-8").replace(",2022-09-15,420100,", ",2022-09-16,420100,"),
                         encoding="utf-8")
     before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
     result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--data", str(data_copy), "--merge"])
@@ -451,3 +466,172 @@ def test_narrower_domain_wins_over_its_broader() -> None:
     s = Suggester(load_vocabulary(), [], [])
     # 基层治理 is a label of social-governance and of its narrower community-governance
     assert s.domains("基层治理") == ["community-governance"]
+
+
+# ---------------------------------------------------------------- winners named in prose (issue 14)
+
+SERIES = DATA / "sources"
+ECHENG = SERIES / "2023-02-20_social-governance-2022_results_echeng.txt"
+MINQUAN = SERIES / "2024-03-28_social-governance-2023_minquan.txt"
+CALL = SERIES / "2022-11-21_social-governance-2022_call.txt"
+HISTORY = SERIES / "2021-11-23_series-history.txt"
+ECHENG_WINNERS = [
+    (("鄂城区委组织部",), "“54321”解锁城市基层治理密码", "党建引领创新案例", "30"),
+    (("鄂城区委政法委",), "鄂城区“网络驿站”筑牢区域风险防范防线", "社区治理创新案例", "30"),
+]
+NOTHING_FOUND = (
+    "no result list and no winner found: expected group headings such as '（一）政务服务组' "
+    "followed by numbered items such as '1. 单位：案例标题', or sentences such as "
+    "'单位《案例标题》,荣获楚治——2022“荆楚杯”……案例'"
+)
+
+
+def prose_winners(ex: object) -> list[tuple[object, ...]]:
+    labels = {c["id"]: c["label_zh"] for c in ex.categories}  # type: ignore[attr-defined]
+    return [
+        (tuple(c["applicants"].split("|")), c["title_zh"], labels[c["category"]], c["source_line"])
+        for c in ex.cases  # type: ignore[attr-defined]
+    ]
+
+
+def test_shared_copy_is_the_stored_source() -> None:
+    shared = ROOT.parent.parent / "shared" / "source" / "series" / ECHENG.name
+    if not shared.is_file():
+        pytest.skip("no shared/ beside the repository")
+    assert shared.read_bytes() == ECHENG.read_bytes()
+
+
+def test_echeng_report_yields_exactly_its_two_winners() -> None:
+    ex = extract(ECHENG, DATA)
+    assert ex.shape == "prose"
+    assert prose_winners(ex) == ECHENG_WINNERS
+    ed = ex.edition
+    assert (ed["id"], ed["track"], ed["year"]) == ("social-governance-2022", "social-governance", "2022")
+    assert ed["title_zh"] == "楚治——2022‘荆楚杯’社会治理创新十佳案例"
+    # announced at the summit of 2月16日 (line 16), dated by the page (2023-02-20, line 9)
+    assert (ed["meeting_date"], ed["meeting_place"]) == ("2023-02-16", "420100")
+    assert ed["event"] == "湖北第三届大数据内容峰会"
+    # the summit's organisers (line 16) are not the edition's: nothing is read
+    assert ed["organisers"] == "" and ed["co_organisers"] == ""
+    assert [c["label_zh"] for c in ex.categories] == ["十佳案例", "单项奖案例", "党建引领创新案例", "社区治理创新案例"]
+
+
+def test_prose_never_claims_a_count_or_a_complete_list() -> None:
+    for source in (ECHENG, MINQUAN):
+        ex = extract(source, DATA)
+        assert ex.edition["awarded"] == "" and ex.edition["complete"] == "no"
+        assert all(c["stated_count"] == "" for c in ex.categories)
+        report = format_report(ex)
+        assert "no list, no stated count, edition marked incomplete" in report
+
+
+def test_minquan_report_keeps_the_end_of_2023_as_written() -> None:
+    ex = extract(MINQUAN, DATA)
+    assert prose_winners(ex) == [(("江汉区民权街道",), "党建引领老里巷变身网红打卡地", "社区治理类单项奖", "9")]
+    ed = ex.edition
+    assert (ed["id"], ed["announced_text"]) == ("social-governance-2023", "2023年底")
+    # the 2024 conference of line 7 is not when the 2023 results were announced
+    assert ed["meeting_date"] == "" and ed["event"] == ""
+    assert [c["label_zh"] for c in ex.categories] == ["十佳案例", "单项奖案例", "社区治理类单项奖"]
+
+
+@pytest.mark.parametrize("source", [CALL, HISTORY], ids=["call", "history"])
+def test_report_without_winners_is_a_clear_error(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
+    assert result.exit_code == 3
+    assert result.stderr == f"Error: {source}: {NOTHING_FOUND}\n"
+    assert not out.exists()
+
+
+def test_prose_report_names_the_winners_and_the_review(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["extract", str(ECHENG), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("extracted 2 winner(s) named in prose, 4 award(s) (edition social-governance-2022)")
+    assert "## awards named in prose (4): no list, no stated count, edition marked incomplete" in result.stdout
+    ds = load_dataset(out)  # the suggested types and regions let the folder load as it is
+    assert [(c.title_zh, c.source_line) for c in ds.cases] == [(w[1], 30) for w in ECHENG_WINNERS]
+    (edition,) = ds.editions
+    assert (edition.complete, edition.awarded, edition.event) == ("no", None, "湖北第三届大数据内容峰会")
+    assert all(c.stated_count is None for c in ds.categories)
+
+
+ECHENG_LINE = (
+    "此外,鄂城区委组织部《“54321”解锁城市基层治理密码》,荣获楚治——2022“荆楚杯”党建引领创新案例;"
+    "鄂城区委政法委《鄂城区“网络驿站”筑牢区域风险防范防线》,荣获楚治——2022“荆楚杯”社区治理创新案例。"
+)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        ECHENG_LINE,
+        ECHENG_LINE.replace(",", "，").replace(";", "；"),
+        ECHENG_LINE.replace("——", "—").replace("“荆楚杯”", "‘荆楚杯’"),
+        ECHENG_LINE.replace("荣获楚治", "荣获“楚治").replace("创新案例;", "创新案例”;")
+        .replace("创新案例。", "创新案例”。"),
+        ECHENG_LINE.replace(",荣获", "荣获"),
+    ],
+    ids=["half-width", "full-width", "one-dash-single-quotes", "quoted-award", "no-comma"],
+)
+def test_winner_sentence_variants(variant: str) -> None:
+    winners = find_winners(["荆楚网讯", variant])
+    assert [(w.applicants, w.title, w.award, w.year, w.line) for w in winners] == [
+        (["鄂城区委组织部"], "“54321”解锁城市基层治理密码", "党建引领创新案例", 2022, 2),
+        (["鄂城区委政法委"], "鄂城区“网络驿站”筑牢区域风险防范防线", "社区治理创新案例", 2022, 2),
+    ]
+
+
+def test_other_prizes_and_entrants_are_not_winners() -> None:
+    lines = [
+        "荆楚网、鄂城融媒联合制作的《春满鄂城——湖北首个乡村振兴手绘地图》荣获湖北省2022年二季度“网络宣传好作品”。",
+        "武昌区残联报送的参评案例《武昌区残联“辅具租赁站”:树立惠民康复效果导向》就是鲜活体现。",
+    ]
+    assert find_winners(lines) == []
+
+
+def test_winner_without_unit_is_reported(tmp_path: Path) -> None:
+    source = tmp_path / "no-unit.txt"
+    source.write_text("荆楚网讯。\n《无名案例》荣获楚治——2022“荆楚杯”社区治理创新案例。\n"
+                      "鄂城区委政法委《有名案例》荣获楚治——2022“荆楚杯”社区治理创新案例。\n", encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        extract(source, DATA, track="social-governance")
+    assert info.value.message == "cannot read the winners: line 2: a winner without a unit: 《无名案例》"
+    ex = extract(source, DATA, track="social-governance", lenient=True)
+    assert [c["title_zh"] for c in ex.cases] == ["有名案例"]
+
+
+def test_prose_without_a_named_edition_needs_the_track(tmp_path: Path) -> None:
+    source = tmp_path / "winner.txt"
+    source.write_text("甲单位、乙单位《某案例》荣获楚治——2021“荆楚杯”优秀案例。\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="give it with --track"):
+        extract(source, DATA)
+    ex = extract(source, DATA, track="social-governance")
+    assert ex.cases[0]["applicants"] == "甲单位|乙单位"
+    assert ex.edition["id"] == "social-governance-2021"
+    assert any("made from the track label" in w for w in ex.warnings)
+
+
+_PROSE_UNIT = st.text(st.sampled_from(list("鄂城区委组织部江汉民权街道大数据中心")), min_size=2, max_size=10)
+_PROSE_TITLE = st.text(st.sampled_from(list("“54321”解锁城市基层治理密码网络驿站:、")), min_size=1, max_size=16)
+_PROSE_AWARD = st.text(st.sampled_from(list("党建引领社区治理创新类单项奖")), min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(units=st.lists(_PROSE_UNIT, min_size=1, max_size=3), title=_PROSE_TITLE, award=_PROSE_AWARD,
+       lead=st.sampled_from(["", "此外,", "其中，", "；"]), verb=st.sampled_from(["荣获", ",荣获", "获评"]))
+def test_winner_sentence_round_trip(units: list[str], title: str, award: str, lead: str, verb: str) -> None:
+    line = f"据悉。{lead}{'、'.join(units)}《{title}》{verb}楚治——2022“荆楚杯”{award}案例。"
+    winners = find_winners([line])
+    assert [(w.applicants, w.title, w.award) for w in winners] == [(units, title, award + "案例")]
+
+
+def test_prose_in_traditional_characters_gives_the_same_winners(tmp_path: Path) -> None:
+    opencc = pytest.importorskip("opencc")
+    source = tmp_path / "echeng-traditional.txt"
+    source.write_text(opencc.OpenCC("s2t").convert(ECHENG.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "鄂城區委組織部" in source.read_text(encoding="utf-8")
+    ex = extract(source, DATA)
+    assert prose_winners(ex) == ECHENG_WINNERS
+    assert ex.edition["id"] == "social-governance-2022"

@@ -48,7 +48,7 @@ def test_institutions_hand_counts(store) -> None:
     g = build_view(store, "institutions")
     # 29 applicant units + 6 parents (国家电网, 中国电信, 华中科技大学网络空间安全学院,
     # 华中科技大学, 中国石化销售, 华北电力大学); 5 co-applicant ties + 8 parent links
-    assert g.number_of_nodes() == 35
+    assert g.number_of_nodes() == 38  # 35 of 2022 and the series' 3 winners (docs/series.md)
     kinds = Counter(kind for *_, kind in g.edges(data="kind"))
     assert kinds == {"co-applicant": 5, "parent": 8}
     assert g.nodes[UNIT + "state-grid-hubei"]["label"] == "国网湖北省电力有限公司"
@@ -99,8 +99,8 @@ def test_cases_view_is_tripartite(store, root) -> None:
     table = rows(root, "cases")
     kinds = Counter(kind for _, kind in g.nodes(data="kind"))
     used_domains = {d for r in table for d in r["domains"].split("|")}
-    assert kinds["case"] == len(table) == 27
-    assert kinds["unit"] == len({a for r in table for a in r["applicants"].split("|")}) == 29
+    assert kinds["case"] == len(table) == 30  # 27 of 2022 and the series' 3 (docs/series.md)
+    assert kinds["unit"] == len({a for r in table for a in r["applicants"].split("|")}) == 32
     assert kinds["domain"] == len(used_domains)
     n_applicants = sum(len(r["applicants"].split("|")) for r in table)
     n_domains = sum(len(r["domains"].split("|")) for r in table)
@@ -121,7 +121,7 @@ def test_domains_view_counts_co_occurrence(store, root) -> None:
         for a, b in itertools.combinations(sorted(set(r["domains"].split("|"))), 2):
             expected[frozenset((by_label[a], by_label[b]))] += 1
     assert {frozenset((u, v)): w for u, v, w in g.edges(data="weight")} == dict(expected)
-    assert g.nodes[by_label["平安法治"]]["cases"] == 4
+    assert g.nodes[by_label["平安法治"]]["cases"] == 5  # 4 of 2022, social-governance-2022-community-01
 
 
 def test_full_view_has_every_resource(store, root) -> None:
@@ -131,7 +131,7 @@ def test_full_view_has_every_resource(store, root) -> None:
     assert kinds["case"] == len(rows(root, "cases"))
     assert kinds["unit"] == len(rows(root, "units"))
     assert kinds["region"] == len(rows(root, "regions"))
-    assert kinds["edition"] == 1 and kinds["category"] == 4
+    assert kinds["edition"] == 5 and kinds["category"] == 14  # the series (docs/series.md)
     case = BASE + "case/bigdata-2022-ent-06"
     assert g.has_edge(case, UNIT + "hust-cse-cpss-team", key="chz:leadApplicant")
     assert g.has_edge(case, UNIT + "hust-cse-cpss-team", key="chz:applicant")
@@ -140,14 +140,15 @@ def test_full_view_has_every_resource(store, root) -> None:
 
 
 @pytest.mark.parametrize(("filters", "cases"), [
-    ({"edition": "2022"}, 27),
+    ({"edition": "2022"}, 29),  # bigdata-2022 and social-governance-2022 (docs/series.md)
     ({"edition": "bigdata-2022"}, 27),
     ({"category": "gov"}, 10),
     ({"category": "十佳案例(企业及高校组)"}, 10),
     ({"category": ["excellent", "reference"]}, 7),
-    ({"domain": "平安法治"}, 4),
-    # top concept: 平安法治 and 社区治理 are narrower (gov-01, gov-06, gov-07, ent-02, excellent-04)
-    ({"domain": "social-governance"}, 5),
+    ({"domain": "平安法治"}, 5),
+    # top concept: 平安法治 and 社区治理 are narrower (gov-01, gov-06, gov-07, ent-02, excellent-04,
+    # and the series' 3 winners)
+    ({"domain": "social-governance"}, 8),
     ({"domain": "城市交通", "category": "ent"}, 2),
     ({"unit_type": "高等院校及科研团队"}, 3),
 ])

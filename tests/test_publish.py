@@ -45,13 +45,13 @@ def test_checksums_and_manifest(site: PublishResult, root: Path) -> None:
         assert _sha(ds / name) == digest, name
     manifest = json.loads((ds / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["tool"].startswith("chuzhi-graph ")
-    assert manifest["date"] == "2022-09-20"
+    assert manifest["date"] == "2023-02-20"  # the newest source date (the series' 2023-02-20 report)
     assert {f["path"]: f["sha256"] for f in manifest["files"]} == {f"dataset/{n}": d for d, n in sums}
     assert all(f["bytes"] == (site.site / f["path"]).stat().st_size for f in manifest["files"])
     assert manifest["sources"]["data/cases.csv"] == _sha(root / "data" / "cases.csv")
     assert manifest["sources"]["ontology/shapes.ttl"] == _sha(root / "ontology" / "shapes.ttl")
     assert sum(manifest["graphs"].values()) == manifest["counts"]["triples"] == site.triples
-    assert manifest["counts"]["cases"] == 27
+    assert manifest["counts"]["cases"] == 30
 
 
 def test_dumps_parse_with_an_independent_parser(site: PublishResult) -> None:
@@ -68,7 +68,9 @@ def test_dumps_parse_with_an_independent_parser(site: PublishResult) -> None:
     trig.parse(ds / "chuzhi.trig", format="trig")
     names = {str(g.identifier): len(g) for g in trig.graphs() if len(g)}
     assert names == site.graphs
-    assert set(names) == {f"{DEFAULT_BASE}graph/edition/bigdata-2022", f"{DEFAULT_BASE}graph/shared",
+    editions = ("bigdata-2022", "poverty-alleviation-2020", "social-governance-2020", "social-governance-2022",
+                "social-governance-2023")
+    assert set(names) == {*(f"{DEFAULT_BASE}graph/edition/{e}" for e in editions), f"{DEFAULT_BASE}graph/shared",
                           f"{DEFAULT_BASE}graph/vocabulary"}
     union = Graph()
     for s, p, o, _ in trig.quads((None, None, None, None)):
@@ -158,7 +160,7 @@ def test_index_content(site: PublishResult) -> None:
     for needle in ("楚治案例知识图谱", "Chuzhi case knowledge graph", "CC BY 4.0", "@misc{", "SHA-256"):
         assert needle in text, needle
     counts = {tr.th.get_text(" ").split()[0]: tr.td.get_text() for tr in index.select("table.counts tr")}
-    assert counts["案例"] == "27" and counts["三元组"] == str(site.triples)
+    assert counts["案例"] == "30" and counts["三元组"] == str(site.triples)
     onto = BeautifulSoup((site.site / "def.html").read_text(encoding="utf-8"), "html.parser")
     case = onto.find(id="Case")
     assert case is not None and case.h3.get_text(" ").split() == ["案例", "Case", "chz:Case"]

@@ -37,6 +37,8 @@ REQUIRED = {
     "cross-sector-collaborations", "cases-per-prefecture", "domain-co-occurrence", "unit-profile", "domain-cases",
 }
 UNIT = "https://w3id.org/chuzhi/unit/"
+#: cases in the shipped data: the 2022 big-data edition (27) and 3 winners of the series (docs/series.md)
+CASES = 30
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +153,7 @@ def test_ask_and_construct(store):
     turtle = format_result(graph, "table")
     parsed = list(ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE))
     assert {q.triple for q in parsed} == set(graph.triples)
-    assert len(graph.triples) == 27 + 5  # 27 cases, 5 of them with two domains (data/cases.csv)
+    assert len(graph.triples) == CASES + 6  # 30 cases, 6 of them with two domains (data/cases.csv)
     with pytest.raises(QueryError):
         format_result(graph, "csv")
 
@@ -159,7 +161,7 @@ def test_ask_and_construct(store):
 def test_table_aligns_chinese_text(store):
     table = format_result(run_query(store, "cases-per-prefecture"), "table")
     lines = table.splitlines()
-    assert lines[-1] == "(7 rows)"
+    assert lines[-1] == "(9 rows)"
     # the last column starts at the same display column on every line
     starts = {_display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
     assert len(starts) == 1
@@ -233,7 +235,7 @@ def test_cli_rq_file(built, tmp_path):
     rq = tmp_path / "mine.rq"
     rq.write_text("SELECT (COUNT(?c) AS ?n) WHERE { ?c a chz:Case }\n", encoding="utf-8")
     result = invoke("query", str(rq), "--format", "tsv", "--out", str(built.out_dir))
-    assert result.stdout == '?n\n27\n'
+    assert result.stdout == f'?n\n{CASES}\n'
 
 
 def test_cli_errors_exit_5(built, tmp_path):
@@ -359,7 +361,7 @@ def test_max_rows_stops_reading(built, store, timeout):
         graph = run_query(target, "CONSTRUCT { ?a ?b ?f } WHERE { ?a ?b ?c . ?d ?e ?f }",
                           timeout=timeout, max_rows=10)
         assert len(graph.triples) == 11
-    assert len(run_query(store, "SELECT * { ?s a chz:Case }", timeout=timeout, max_rows=500).rows) == 27
+    assert len(run_query(store, "SELECT * { ?s a chz:Case }", timeout=timeout, max_rows=500).rows) == CASES
 
 
 # ---------------------------------------------------------------- CLI: every way to give a query
@@ -399,7 +401,7 @@ def test_cli_graph_formats(built, store, fmt):
     result = cli_query(built, text, "--format", fmt)
     parsed = ox.parse(result.stdout_bytes, format=ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES)
     assert {q.triple for q in parsed} == set(run_query(store, text).triples)
-    assert result.stderr == "32 result(s) in " + result.stderr.split(" in ")[1]
+    assert result.stderr == f"{CASES + 6} result(s) in " + result.stderr.split(" in ")[1]
 
 
 def test_cli_inline_and_file_agree(built, tmp_path):
@@ -409,8 +411,8 @@ def test_cli_inline_and_file_agree(built, tmp_path):
     inline = cli_query(built, text, "--format", "tsv")
     from_file = cli_query(built, str(rq), "--format", "tsv")
     assert inline.stdout == from_file.stdout
-    assert len(inline.stdout.splitlines()) == 1 + 27
-    assert ELAPSED.match(inline.stderr).group(1) == "27"
+    assert len(inline.stdout.splitlines()) == 1 + CASES
+    assert ELAPSED.match(inline.stderr).group(1) == str(CASES)
 
 
 def test_cli_param_by_name_alias_and_iri(built, store):

@@ -30,11 +30,12 @@ def by_id(stats):
 
 def test_co_applicants_only(built) -> None:
     s = compute_stats(build_view(built.out_dir, "institutions", parents=False))
-    # 29 applicant units; ties: one triangle (case ent-06) and two pairs (gov-07, ent-02)
+    # 29 applicant units of 2022 and 3 of the series (isolated: docs/series.md); ties: one
+    # triangle (case ent-06) and two pairs (gov-07, ent-02)
     assert {k: s.summary[k] for k in ("nodes", "edges", "components", "largest_component",
                                       "isolated_nodes", "communities")} == {
-        "nodes": 29, "edges": 5, "components": 25, "largest_component": 3, "isolated_nodes": 22,
-        "communities": 25}
+        "nodes": 32, "edges": 5, "components": 28, "largest_component": 3, "isolated_nodes": 25,
+        "communities": 28}
     rows = by_id(s)
     for unit in TRIANGLE:
         assert rows[UNIT + unit].degree == 2
@@ -49,16 +50,17 @@ def test_with_parent_organisations(institutions) -> None:
     s = compute_stats(institutions)
     # components: HUST (CPSS team, 2 楚天 firms, 网安学院, 华中科大, 计算机学院: 6),
     # 中国电信 (鹤峰 branch, 鹤峰政法委, 中国电信, 武汉 branch: 4), four pairs, 17 isolated units
-    assert (s.summary["nodes"], s.summary["edges"]) == (35, 13)
-    assert (s.summary["components"], s.summary["largest_component"]) == (23, 6)
-    assert s.summary["isolated_nodes"] == 17
+    # of 2022 and the series' 3 winners (docs/series.md), isolated too
+    assert (s.summary["nodes"], s.summary["edges"]) == (38, 13)
+    assert (s.summary["components"], s.summary["largest_component"]) == (26, 6)
+    assert s.summary["isolated_nodes"] == 20
     rows = by_id(s)
-    # betweenness, normalised by (n-1)(n-2)/2 = 561 pairs: 华中科大 lies on the paths from
+    # betweenness, normalised by (n-1)(n-2)/2 = 666 pairs (38 nodes with the series): 华中科大 lies on the paths from
     # 计算机学院 to the 4 others of its component; the CPSS team and 网安学院 on 2 x 3 paths
-    assert rows[UNIT + "hust"].betweenness == round(4 / 561, 6)
-    assert rows[UNIT + "hust-cse-cpss-team"].betweenness == round(6 / 561, 6)
-    assert rows[UNIT + "hust-cse"].betweenness == round(6 / 561, 6)
-    # tie at 6/561 broken by label: the shorter name sorts first
+    assert rows[UNIT + "hust"].betweenness == round(4 / 666, 6)
+    assert rows[UNIT + "hust-cse-cpss-team"].betweenness == round(6 / 666, 6)
+    assert rows[UNIT + "hust-cse"].betweenness == round(6 / 666, 6)
+    # tie at 6/666 broken by label: the shorter name sorts first
     assert [r.label for r in s.top["betweenness"][:2]] == [
         "华中科技大学网络空间安全学院", "华中科技大学网络空间安全学院人机物系统与安全(CPSS)研究团队"]
     assert rows[UNIT + "china-telecom"].degree == 2
@@ -94,14 +96,14 @@ def test_communities_are_stable(institutions) -> None:
 def test_formats(institutions) -> None:
     s = compute_stats(institutions, top=3)
     doc = json.loads(format_stats(s, "json"))
-    assert doc["summary"]["components"] == 23
+    assert doc["summary"]["components"] == 26
     assert len(doc["top"]["degree"]) == 3
     assert "国网湖北省电力有限公司" in {n["label"] for n in doc["nodes"]}
     table = list(csv.reader(io.StringIO(format_stats(s, "csv"))))
     assert table[0] == ["id", "label", "kind", "degree", "weighted_degree", "betweenness", "community"]
-    assert len(table) == 1 + 35
+    assert len(table) == 1 + 38
     text = format_stats(s, "table")
-    assert "components: 23\n" in text
+    assert "components: 26\n" in text
     assert "top 3 by betweenness (介数中心性):" in text
     with pytest.raises(QueryError, match="unknown stats format 'xml'"):
         format_stats(s, "xml")
@@ -113,7 +115,7 @@ def test_cli_stats(built) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["summary"]["edges"] == 5
-    assert result.stderr == "institutions: 29 nodes, 5 edges\n"
+    assert result.stderr == "institutions: 32 nodes, 5 edges\n"
 
 
 def test_cli_stats_filter_and_bad_value(built) -> None:

@@ -357,15 +357,30 @@ def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, crea
 @format_option(formats.DIFF, "text", "A text report, JSON, or a Turtle changeset.")
 @output_option()
 @base_option
+@click.option("--editions", is_flag=True,
+              help="OLD and NEW are two editions (e.g. social-governance-2022) of the graph in --graph: "
+                   "recurring, new and gone winning units.")
+@out_option
 @handle_errors
-def diff(old: str, new: str, fmt: str, output: Path | None, base: str) -> None:
+def diff(old: str, new: str, fmt: str, output: Path | None, base: str, editions: bool, out_dir: Path) -> None:
     """Triples added and removed between two releases, grouped by resource.
 
     OLD and NEW are dumps (.ttl, .nt, .jsonld, .trig), folders holding one, data folders,
-    or git revisions (their data/ is mapped as it was then).
+    or git revisions (their data/ is mapped as it was then). With --editions they are two
+    editions of the built graph.
     """
     from chuzhi_graph.diff import diff_releases, format_diff
 
+    if editions:
+        from chuzhi_graph.diff import diff_editions, format_edition_diff
+
+        if fmt == "turtle":
+            raise click.UsageError("--editions gives text or json")
+        edition_diff = diff_editions(out_dir, old, new)
+        write_output(format_edition_diff(edition_diff, fmt), output)
+        if fmt != "text":
+            echo_err(edition_diff.summary())
+        return
     result = diff_releases(old, new, base=base)
     write_output(format_diff(result, fmt), output)
     if fmt != "text":  # the text form ends with the summary line already
@@ -401,8 +416,9 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
     run = run_extract(source, data_dir, out_dir=out_dir, merge=merge, year=year, track=track,
                       lenient=lenient, accept_suggestions=accept_suggestions)
     ex = run.extraction
-    echo_err(f"extracted {len(ex.cases)} cases in {len(ex.groups)} groups "
-             f"(edition {ex.edition['id']}); {len(ex.review)} unknown unit(s), "
+    found = (f"{len(ex.cases)} cases in {len(ex.groups)} groups" if ex.shape == "list"
+             else f"{len(ex.cases)} winner(s) named in prose, {len(ex.awards)} award(s)")
+    echo_err(f"extracted {found} (edition {ex.edition['id']}); {len(ex.review)} unknown unit(s), "
              f"{len(ex.warnings)} warning(s)")
     for path in run.written:
         echo_err(f"wrote {path}")

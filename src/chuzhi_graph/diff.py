@@ -382,3 +382,137 @@ def format_diff(d: Diff, fmt: str = "text") -> str:
     if fmt == "turtle":
         return to_turtle(d)
     raise DataError(f"unknown diff format {fmt!r} (known: {', '.join(DIFF_FORMATS)})", field="--format")
+
+
+# ---------------------------------------------------------------- two editions of the series
+
+
+@dataclass
+class EditionFacts:
+    """One edition as the ``editions`` query gives it."""
+
+    iri: str
+    id: str
+    track: str
+    year: str
+    title: str
+    cases: int
+    stated: int | None
+    complete: bool | None
+
+    def describe(self) -> str:
+        listed = {True: "complete list", False: "partial: the sources name only these", None: "completeness unknown"}
+        stated = f", {self.stated} awarded (stated)" if self.stated is not None else ""
+        return f"{self.id} ({self.title}; {self.cases} case(s) in the graph{stated}; {listed[self.complete]})"
+
+
+@dataclass
+class EditionDiff:
+    """Winning units of two editions: recurring, new (only in ``new``), gone (only in ``old``)."""
+
+    old: EditionFacts
+    new: EditionFacts
+    units: list[dict[str, object]]  # status, unit, label, prefecture, old_cases, new_cases
+
+    def of(self, status: str) -> list[dict[str, object]]:
+        return [u for u in self.units if u["status"] == status]
+
+    def prefectures(self, status: str) -> list[str]:
+        """Prefectures with winners in both editions (recurring), only in the new, only in the old."""
+        def prefs(side: str) -> set[str]:
+            return {str(u["prefecture"]) for u in self.units if u["prefecture"] and int(u[side]) > 0}  # type: ignore[call-overload]
+
+        old, new = prefs("old_cases"), prefs("new_cases")
+        chosen = {"recurring": old & new, "new": new - old, "gone": old - new}[status]
+        return sorted(chosen)
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.old.track != self.new.track:
+            out.append(f"the editions are of different tracks ({self.old.track}, {self.new.track})")
+        partial = [e.id for e in (self.old, self.new) if e.complete is not True]
+        if partial:
+            out.append(f"{' and '.join(partial)} {'is' if len(partial) == 1 else 'are'} not complete in the graph: "
+                       "a unit shown as new or gone may have won in the other edition too")
+        return out
+
+    def summary(self) -> str:
+        return (f"units: {len(self.of('recurring'))} recurring, {len(self.of('new'))} new, "
+                f"{len(self.of('gone'))} gone")
+
+
+_STATUS_ORDER = {"recurring": 0, "new": 1, "gone": 2}
+
+
+def diff_editions(out_dir: str | Path, old: str, new: str, *, timeout: float | None = 60.0) -> EditionDiff:
+    """Compare the winning units of two editions in the built graph at ``out_dir``.
+
+    ``old`` and ``new`` are edition identifiers (``social-governance-2022``), titles or IRIs.
+
+    >>> d = diff_editions("out", "social-governance-2022", "social-governance-2023")   # doctest: +SKIP
+    >>> d.summary()                                                                    # doctest: +SKIP
+    'units: 0 recurring, 1 new, 2 gone'
+    """
+    from chuzhi_graph.query import run_query
+    from chuzhi_graph.store import open_store
+
+    store = open_store(out_dir)
+    editions = {}
+    for row in _dicts(run_query(store, "editions", timeout=timeout)):
+        iri = row["edition"]
+        complete = row.get("completeList")
+        editions[iri] = EditionFacts(
+            iri=iri, id=iri.rsplit("/", 1)[-1], track=row["track"], year=row["year"], title=row["title"],
+            cases=int(row["casesInGraph"]), stated=int(row["statedAwarded"]) if row.get("statedAwarded") else None,
+            complete=None if not complete else complete == "true",
+        )
+    old_iri, new_iri = _bound_edition(store, old, "OLD"), _bound_edition(store, new, "NEW")
+    params = {"old": f"<{old_iri}>", "new": f"<{new_iri}>"}
+    rows = _dicts(run_query(store, "edition-diff", params, timeout=timeout))
+    units = sorted(
+        ({"status": r["status"], "unit": r["unit"], "label": r["unitLabel"], "prefecture": r.get("prefectureLabel", ""),
+          "old_cases": int(r["oldCases"]), "new_cases": int(r["newCases"])} for r in rows),
+        key=lambda u: (_STATUS_ORDER[str(u["status"])], str(u["label"])),
+    )
+    return EditionDiff(editions[old_iri], editions[new_iri], units)
+
+
+def _dicts(result: object) -> list[dict[str, str]]:
+    """Rows as ``variable -> lexical value`` ("" where unbound)."""
+    names = result.variables  # type: ignore[attr-defined]
+    return [{n: (t.value if t is not None else "") for n, t in zip(names, row, strict=True)}
+            for row in result.rows]  # type: ignore[attr-defined]
+
+
+def _bound_edition(store: object, value: str, name: str) -> str:
+    """The IRI of the edition called ``value`` (identifier, title or IRI)."""
+    from chuzhi_graph.errors import QueryError
+    from chuzhi_graph.query import bind_params, shipped_query
+
+    shipped = shipped_query("edition-diff")
+    assert shipped is not None
+    try:
+        (term,) = bind_params(store, shipped, {"old": value}).values()  # type: ignore[arg-type]
+    except QueryError as exc:
+        raise QueryError(exc.message.replace("chz:Edition", "edition"), field=name) from None
+    return term.value  # type: ignore[union-attr]
+
+
+def format_edition_diff(d: EditionDiff, fmt: str = "text") -> str:
+    """The edition diff as text (for people) or JSON."""
+    if fmt == "json":
+        return json.dumps({
+            "old": d.old.__dict__, "new": d.new.__dict__, "notes": d.notes(), "units": d.units,
+            "prefectures": {s: d.prefectures(s) for s in _STATUS_ORDER},
+        }, ensure_ascii=False, indent=2) + "\n"
+    lines = [f"old: {d.old.describe()}", f"new: {d.new.describe()}"]
+    lines += [f"note: {n}" for n in d.notes()]
+    for status in _STATUS_ORDER:
+        units = d.of(status)
+        lines.append(f"{status} units ({len(units)}):")
+        for u in units:
+            lines.append(f"  {u['label']}  [{u['prefecture'] or '-'}]  cases: {u['old_cases']} -> {u['new_cases']}")
+    for status in _STATUS_ORDER:
+        lines.append(f"{status} prefectures: {'、'.join(d.prefectures(status)) or '-'}")
+    lines.append(d.summary())
+    return "\n".join(lines) + "\n"

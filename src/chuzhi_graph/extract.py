@@ -474,17 +474,18 @@ def stated_counts(lines: list[str], list_start: int) -> list[StatedCount]:
     return out
 
 
-def _bare(text: str) -> str:
+def bare(text: str) -> str:
+    """A name or label for comparison: full-width folded, quotes dropped."""
     return re.sub(r"[“”‘’\"'「」『』]", "", normalise_name(text))
 
 
 def match_stated_counts(groups: list[Group], counts: list[StatedCount]) -> None:
     """Give each group its stated count and its category label (``十佳案例(政务服务组)``)."""
     for group in groups:
-        head = _bare(group.heading)
+        head = bare(group.heading)
         group.label = group.heading
         for stated in counts:
-            names = [_bare(n) for n in stated.names]
+            names = [bare(n) for n in stated.names]
             hit = next((n for n in names if n == head or n.startswith(head)), None)
             if hit is None and not stated.each:
                 joined = "".join(names)
@@ -496,7 +497,7 @@ def match_stated_counts(groups: list[Group], counts: list[StatedCount]) -> None:
                 last = names[-1]
                 # "甲组、乙组十佳案例各10个": the words after the last group name apply to all
                 last_head = next(
-                    (_bare(g.heading) for g in groups if last.startswith(_bare(g.heading))), ""
+                    (bare(g.heading) for g in groups if last.startswith(bare(g.heading))), ""
                 )
                 suffix = last[len(last_head) :] if last_head else ""
                 if suffix:
@@ -540,6 +541,8 @@ class Extraction:
     registry: Dataset
     suggested_domains: dict[str, list[str]]
     accepted: bool = False
+    shape: str = "list"  # "list", or "prose": winners named in sentences (extract_prose)
+    awards: list[Any] = field(default_factory=list)  # prose: extract_prose.AwardGroup
 
 
 def extract(
@@ -560,10 +563,21 @@ def extract(
     registry = load_dataset(data_dir)
     text = read_source(source)
     registered = _registered_source(text, registry)
-    if registered is not None:
-        src_row, doc = registered
-        return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
-    return _extract(text, text.path, registry, None, year, track, lenient, accept_suggestions)
+    src_row, doc = registered if registered is not None else (None, text)
+    if not has_result_list(doc.lines):
+        from chuzhi_graph.extract_prose import extract_prose
+
+        return extract_prose(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
+    return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
+
+
+def has_result_list(lines: list[str]) -> bool:
+    """Whether ``lines`` hold a result list (a group heading followed by a numbered item)."""
+    try:
+        find_result_list(lines)
+    except SourceError:
+        return False
+    return True
 
 
 def _signature(lines: list[str]) -> tuple[object, ...] | None:
@@ -574,12 +588,12 @@ def _signature(lines: list[str]) -> tuple[object, ...] | None:
         return None
     f = read_facts(lines, result.start)
     facts = (
-        _bare(f.caption), f.announced, f.meeting_month_day, f.place_text, f.launched_month,
-        tuple(map(_bare, f.organisers)), tuple(map(_bare, f.co_organisers)), f.awarded,
+        bare(f.caption), f.announced, f.meeting_month_day, f.place_text, f.launched_month,
+        tuple(map(bare, f.organisers)), tuple(map(bare, f.co_organisers)), f.awarded,
         f.submissions, f.online_vote,
     )
     return facts, tuple(
-        (_bare(g.heading), tuple((tuple(_bare(a) for a in it.applicants), _bare(it.title)) for it in g.items))
+        (bare(g.heading), tuple((tuple(bare(a) for a in it.applicants), bare(it.title)) for it in g.items))
         for g in result.groups
     )
 
@@ -590,7 +604,15 @@ def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, s
     Line numbers are then those of the registered document, whatever form (HTML, another
     encoding, full-width punctuation) the given file has.
     """
-    wanted = _signature(text.lines)
+    from chuzhi_graph.extract_prose import signature as prose_signature
+    from chuzhi_graph.extract_prose import track_labels
+
+    labels = track_labels(registry)
+
+    def signature(lines: list[str]) -> tuple[object, ...] | None:
+        return _signature(lines) if has_result_list(lines) else prose_signature(lines, labels)
+
+    wanted = signature(text.lines)
     if wanted is None:
         return None
     for src in registry.sources:
@@ -598,7 +620,7 @@ def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, s
             continue
         doc_text = decode_bytes(src.path.read_bytes(), src.path)
         lines = doc_text.splitlines()
-        if _signature(lines) == wanted:
+        if signature(lines) == wanted:
             row = {
                 "id": src.id, "file": src.file, "title": src.title, "publisher": src.publisher,
                 "author": src.author, "issued": src.issued, "url": src.url,
@@ -645,7 +667,7 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
     year = year or _year(caption) or _year(facts.announced) or _year(text.title)
     if year is None:
         raise SourceError("cannot tell the edition year; give it with --edition YEAR", file=given)
-    track_id = track or _track(vocab, caption, text.title, *text.lines[: result.start])
+    track_id = track or track_in(vocab, caption, text.title, *text.lines[: result.start])
     if track_id is None:
         raise SourceError(
             f"cannot tell the track from {caption!r}; give it with --track "
@@ -658,32 +680,9 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
     edition_id = f"{track_id}-{year}"
 
     if src_row is None:
-        src_row = _new_source_row(text, facts, edition_id, year)
-    units = _UnitIndex(registry.units)
-    review: dict[str, UnitReview] = {}
-    new_regions: list[dict[str, str]] = []
-
-    def resolve(name: str, case_id: str | None, line: int | None) -> str:
-        unit = units.get(name)
-        if unit is not None:
-            return unit.name_zh
-        entry = review.get(normalise_name(name))
-        if entry is None:
-            type_notation = suggester.unit_type(name)
-            region = suggester.region(name)
-            if region is not None:
-                for row in region.new_rows:
-                    if all(r["code"] != row["code"] for r in new_regions):
-                        new_regions.append(row)
-            entry = UnitReview(
-                name=name, id=_unit_id(name), type=suggester.unit_type_label(type_notation),
-                region=region.code if region else "", region_name=region.name_zh if region else "",
-                nearest=suggester.nearest(name), cases=[], line=line,
-            )
-            review[normalise_name(name)] = entry
-        if case_id and case_id not in entry.cases:
-            entry.cases.append(case_id)
-        return name
+        src_row = new_source_row(text, facts, edition_id, year)
+    resolver = UnitResolver(registry, suggester)
+    resolve = resolver.resolve
 
     place = suggester.place(facts.place_text) if facts.place_text else None
     if facts.place_text and place is None:
@@ -698,26 +697,29 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
         "id": edition_id, "track": track_id, "year": str(year),
         "title_zh": _edition_title(caption) or caption, "title_en": "",
         "launched": launched, "meeting_date": meeting,
-        "meeting_place": place.code if place else "", "announced": facts.announced,
+        # the results are announced at the award meeting; the page date (facts.announced) is the source's
+        "meeting_place": place.code if place else "", "announced": meeting or facts.announced,
         "organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.organisers),
         "co_organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.co_organisers),
         "submissions": _num(facts.submissions), "online_vote": _num(facts.online_vote),
         "awarded": _num(facts.awarded), "source": src_row["id"],
         "source_line": _num(facts.meeting_line or facts.first_fact_line),
+        # complete only when the list's count matches the count the article states
+        "complete": "yes" if facts.awarded is not None and not problems else "",
     }
     for key in ("meeting_date", "announced", "organisers", "awarded"):
         if not edition[key]:
             warnings.append(f"edition {edition_id}: {key} not found in the article")
 
     # ---- categories and cases
-    known = _known_categories(registry, edition_id)
+    known = known_categories(registry, edition_id)
     categories, cases, suggested = [], [], {}
     used_ids: set[str] = set()
     for position, group in enumerate(result.groups, start=1):
-        cat_id, label_en = known.get(_bare(group.label)) or known.get(_bare(group.heading)) or ("", "")
+        cat_id, label_en = known.get(bare(group.label)) or known.get(bare(group.heading)) or ("", "")
         if not cat_id:
             cat_id = next(
-                (cid for key, (cid, _) in known.items() if _bare(group.heading) in key and cid not in used_ids),
+                (cid for key, (cid, _) in known.items() if bare(group.heading) in key and cid not in used_ids),
                 "",
             )
             label_en = next((en for key, (cid, en) in known.items() if cid == cat_id), "")
@@ -757,23 +759,60 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
                 "source": src_row["id"], "source_line": str(item.line),
             })
 
-    new_units = [
-        {
-            "id": r.id, "name_zh": r.name, "name_en": "", "type": r.type,
-            "type_basis": "suggested" if r.type else "", "region": r.region,
-            "region_basis": "suggested" if r.region else "", "parent": "", "aliases": "",
-            "note": "added by chuzhi-graph extract: check type and region"
-            + (f"; nearest known: {', '.join(n for n, _ in r.nearest)}" if r.nearest else ""),
-        }
-        for r in review.values()
-    ]
     return Extraction(
         source=text, given=given, source_row=src_row, source_is_new=new_source, edition=edition,
-        categories=categories, cases=cases, new_units=new_units, new_regions=new_regions,
-        review=list(review.values()),
+        categories=categories, cases=cases, new_units=resolver.new_unit_rows(),
+        new_regions=resolver.new_regions, review=list(resolver.review.values()),
         groups=result.groups, warnings=warnings, registry=registry, suggested_domains=suggested,
         accepted=accept,
     )
+
+
+class UnitResolver:
+    """Names as written -> registry names; unknown names collected for review with suggestions."""
+
+    def __init__(self, registry: Dataset, suggester: Suggester) -> None:
+        self.units = _UnitIndex(registry.units)
+        self.suggester = suggester
+        self.review: dict[str, UnitReview] = {}
+        self.new_regions: list[dict[str, str]] = []
+
+    def resolve(self, name: str, case_id: str | None, line: int | None) -> str:
+        """The registry name of ``name``, or ``name`` itself, noted for review, when unknown."""
+        unit = self.units.get(name)
+        if unit is not None:
+            return unit.name_zh
+        entry = self.review.get(normalise_name(name))
+        if entry is None:
+            suggester = self.suggester
+            type_notation = suggester.unit_type(name)
+            region = suggester.region(name)
+            if region is not None:
+                for row in region.new_rows:
+                    if all(r["code"] != row["code"] for r in self.new_regions):
+                        self.new_regions.append(row)
+            entry = UnitReview(
+                name=name, id=_unit_id(name), type=suggester.unit_type_label(type_notation),
+                region=region.code if region else "", region_name=region.name_zh if region else "",
+                nearest=suggester.nearest(name), cases=[], line=line,
+            )
+            self.review[normalise_name(name)] = entry
+        if case_id and case_id not in entry.cases:
+            entry.cases.append(case_id)
+        return name
+
+    def new_unit_rows(self) -> list[dict[str, str]]:
+        """``units.csv`` rows for the unknown units, with suggested type and region."""
+        return [
+            {
+                "id": r.id, "name_zh": r.name, "name_en": "", "type": r.type,
+                "type_basis": "suggested" if r.type else "", "region": r.region,
+                "region_basis": "suggested" if r.region else "", "parent": "", "aliases": "",
+                "note": "added by chuzhi-graph extract: check type and region"
+                + (f"; nearest known: {', '.join(n for n, _ in r.nearest)}" if r.nearest else ""),
+            }
+            for r in self.review.values()
+        ]
 
 
 class _UnitIndex:
@@ -794,12 +833,12 @@ class _UnitIndex:
         return self.by_key.get(normalise_name(name))
 
 
-def _known_categories(registry: Dataset, edition_id: str) -> dict[str, tuple[str, str]]:
+def known_categories(registry: Dataset, edition_id: str) -> dict[str, tuple[str, str]]:
     """Normalised category label -> (id, English label); this edition's categories first."""
     out: dict[str, tuple[str, str]] = {}
     ordered = sorted(registry.categories, key=lambda c: (c.edition != edition_id, c.edition, c.position))
     for cat in ordered:
-        out.setdefault(_bare(cat.label_zh), (cat.id, cat.label_en))
+        out.setdefault(bare(cat.label_zh), (cat.id, cat.label_en))
     return out
 
 
@@ -816,14 +855,15 @@ def _year(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _track(vocab: object, *texts: str) -> str | None:
+def track_in(vocab: object, *texts: str) -> str | None:
+    """The notation of the first track whose label occurs in one of ``texts``."""
     from chuzhi_graph.vocabulary import Vocabulary
 
     assert isinstance(vocab, Vocabulary)
     for text in texts:
-        bare = _bare(text)
+        folded = bare(text)
         for concept in vocab.tracks.values():
-            if any(_bare(label) in bare for label in (concept.pref_zh, *concept.alt)):
+            if any(bare(label) in folded for label in (concept.pref_zh, *concept.alt)):
                 return concept.notation
     return None
 
@@ -835,7 +875,7 @@ def _edition_title(caption: str) -> str:
     return title.strip()
 
 
-def _new_source_row(text: SourceText, facts: Facts, edition_id: str, year: int) -> dict[str, str]:  # noqa: ARG001 (unused year: kept while the prose parser is split out)
+def new_source_row(text: SourceText, facts: Facts, edition_id: str, year: int) -> dict[str, str]:  # noqa: ARG001 (year unused; callers in two modules pass it)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", text.path.stem).strip("-.") or edition_id
     return {
         "id": f"source-{facts.announced}" if facts.announced else f"source-{edition_id}",
@@ -880,8 +920,11 @@ def extraction_tables(extraction: Extraction) -> dict[str, tuple[tuple[str, ...]
         header, rows = _registry_rows(reg, name)
         headers[name] = tuple(dict.fromkeys([*header, *_columns(name)]))
         registry_rows[name] = rows
+    # the registry's sources that its units cite come along, so that the folder loads
+    cited = {u.source for u in reg.units if getattr(u, "source", "")} - {extraction.source_row["id"]}
     return {
-        "sources": (headers["sources"], [extraction.source_row]),
+        "sources": (headers["sources"],
+                    [extraction.source_row] + [r for r in registry_rows["sources"] if r.get("id") in cited]),
         "regions": (headers["regions"], registry_rows["regions"] + extraction.new_regions),
         "units": (headers["units"], registry_rows["units"] + extraction.new_units),
         "editions": (headers["editions"], [extraction.edition]),
@@ -926,6 +969,10 @@ def write_extraction(extraction: Extraction, out_dir: str | Path) -> list[Path]:
         target = out_dir / extraction.source_row["file"]
         files.path(target).write_text(extraction.source.text, encoding="utf-8", newline="")
         written.append(target)
+        for row in extraction_tables(extraction)["sources"][1][1:]:  # cited registry sources, as they are
+            target = out_dir / row["file"]
+            files.path(target).write_bytes((extraction.registry.data_dir / row["file"]).read_bytes())
+            written.append(target)
     return written
 
 
@@ -1060,14 +1107,20 @@ def format_report(extraction: Extraction) -> str:
         f"organisers: {ed['organisers'] or '?'}; co-organisers: {ed['co_organisers'] or '-'}",
         f"stated: {ed['awarded'] or '?'} awarded, {ed['submissions'] or '?'} submissions, "
         f"{ed['online_vote'] or '?'} in the online vote",
-        "",
-        "## groups",
     ]
+    if extraction.shape == "prose":
+        lines[3:3] = [f"title: {ed['title_zh']}; event: {ed.get('event') or '?'}; announced as written: "
+                      f"{ed.get('announced_text') or '-'}; complete list: {ed.get('complete') or '?'}"]
+    lines += ["", "## groups"] if extraction.shape == "list" else [""]
     for g in extraction.groups:
         stated = "no stated count" if g.stated is None else f"stated {g.stated}"
         status = "ok" if g.stated == len(g.items) else "CHECK"
         flag = "" if g.known_category else " (new category id: rename)"
         lines.append(f"- {g.name} -> {g.category}{flag}: {len(g.items)} found, {stated} [{status}]")
+    if extraction.shape == "prose":
+        from chuzhi_graph.extract_prose import format_prose_report
+
+        lines += format_prose_report(extraction)
     lines += ["", f"## cases ({len(extraction.cases)}): suggested domains"
               + (" (accepted)" if extraction.accepted else " (confirm: domain_basis=suggested)")]
     for case in extraction.cases:

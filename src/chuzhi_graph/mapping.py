@@ -11,7 +11,8 @@ IRIs (``{base}`` defaults to ``https://w3id.org/chuzhi/``)::
     {base}edition/{edition id}           {base}award-category/{edition id}-{category id}
     {base}region/{GB/T 2260 code}        {base}domain/{notation}
     {base}unit-type/{notation}           {base}track/{notation}
-    {base}source/{source id}
+    {base}source/{source id}             {base}announcement/{edition id}
+    {base}unit/{unit id}/alias-{n}       {base}source/{source id}/author (and /publisher)
 
 >>> from chuzhi_graph.records import load_dataset
 >>> triples = map_dataset(load_dataset("data"))      # doctest: +SKIP
@@ -28,8 +29,9 @@ from functools import cache
 
 import pyoxigraph as ox
 
+from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
-from chuzhi_graph.records import Case, Category, Dataset, Edition, Region, Source, Unit
+from chuzhi_graph.records import Case, Category, Dataset, Edition, Region, Source, Unit, normalise_name
 from chuzhi_graph.vocabulary import vocabulary_triples
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -54,6 +56,11 @@ SUB_ORG = ox_iri("org:subOrganizationOf")
 FIRST = ox_iri("rdf:first")
 REST = ox_iri("rdf:rest")
 NIL = ox_iri("rdf:nil")
+GENERATED_BY = ox_iri("prov:wasGeneratedBy")
+XL_ALT = ox_iri("skosxl:altLabel")
+XL_LABEL = ox_iri("skosxl:Label")
+XL_FORM = ox_iri("skosxl:literalForm")
+DCT_AGENT = ox_iri("dct:Agent")
 
 
 @cache
@@ -106,6 +113,9 @@ class Iris:
     def source(self, source_id: str) -> ox.NamedNode:
         return ox.NamedNode(f"{self.base}source/{source_id}")
 
+    def announcement(self, edition_id: str) -> ox.NamedNode:
+        return ox.NamedNode(f"{self.base}announcement/{edition_id}")
+
     def dataset(self) -> ox.NamedNode:
         return ox.NamedNode(f"{self.base}dataset")
 
@@ -135,6 +145,7 @@ _LEAD, _APPLICANT, _APPLIST = OX.leadApplicant, OX.applicant, OX.applicantList
 _DOMAIN, _DOMAIN_BASIS, _SOURCE_LINE = OX.domain, OX.domainBasis, OX.sourceLine
 _UNIT_TYPE, _UNIT_TYPE_BASIS = OX.unitType, OX.unitTypeBasis
 _REGION, _REGION_BASIS, _CO_APPLICANT = OX.region, OX.regionBasis, OX.coApplicant
+_PARENT_BASIS, _BASIS = OX.parentBasis, OX.basis
 
 
 @cache
@@ -193,7 +204,17 @@ def case_block(
     return blocks
 
 
-def unit_block(unit: Unit, iris: Iris, co_applicants: Iterable[str]) -> Block:
+def unit_block(
+    unit: Unit,
+    iris: Iris,
+    co_applicants: Iterable[str],
+    alias_at: dict[tuple[str, str], tuple[str, int]] | None = None,
+) -> Block:
+    """A unit, with the basis of its type, region and parent, and one SKOS-XL label per alias.
+
+    ``alias_at``: (unit id, alias) -> (source id, line) of the aliases a source uses
+    (:func:`chuzhi_graph.provenance.alias_lines`).
+    """
     s = iris.unit(unit.id)
     triple = ox.Triple
     t = [
@@ -203,6 +224,10 @@ def unit_block(unit: Unit, iris: Iris, co_applicants: Iterable[str]) -> Block:
     ]
     t += _labelled(s, (RDFS_LABEL, PREF), unit.name_zh, unit.name_en)
     t += [triple(s, ALT, zh(a)) for a in unit.aliases]
+    if unit.source:
+        t.append(triple(s, DCT_SOURCE, iris.source(unit.source)))
+    if unit.source_line:
+        t.append(triple(s, _SOURCE_LINE, _positive(unit.source_line)))
     t.append(triple(s, _UNIT_TYPE, iris.unit_type(unit.type)))
     t.append(triple(s, _UNIT_TYPE_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.type_basis])]))
     if unit.region:
@@ -210,9 +235,22 @@ def unit_block(unit: Unit, iris: Iris, co_applicants: Iterable[str]) -> Block:
         t.append(triple(s, _REGION_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.region_basis])]))
     if unit.parent:
         t.append(triple(s, SUB_ORG, iris.unit(unit.parent)))
+        t.append(triple(s, _PARENT_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.parent_basis or "curator"])]))
     t += [triple(s, _CO_APPLICANT, iris.unit(other)) for other in co_applicants]
     if unit.note:
         t.append(triple(s, NOTE, ox.Literal(unit.note)))
+    bases = unit.alias_basis or ["curator"] * len(unit.aliases)
+    for i, (alias, basis) in enumerate(zip(unit.aliases, bases, strict=True), start=1):
+        label = ox.NamedNode(f"{s.value}/alias-{i}")  # an IRI: JSON-LD keeps it stable, a blank node not
+        t.append(triple(s, XL_ALT, label))
+        t += [
+            triple(label, RDF_TYPE, XL_LABEL),
+            triple(label, XL_FORM, zh(alias)),
+            triple(label, _BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[basis])]),
+        ]
+        where = (alias_at or {}).get((unit.id, alias))
+        if where is not None:
+            t += [triple(label, DCT_SOURCE, iris.source(where[0])), triple(label, _SOURCE_LINE, _positive(where[1]))]
     return s.value, t
 
 
@@ -233,8 +271,6 @@ def edition_block(ed: Edition, iris: Iris) -> Block:
         t.append(ox.Triple(s, OX.awardMeetingDate, typed(ed.meeting_date, "date")))
     if ed.meeting_place:
         t.append(ox.Triple(s, OX.awardMeetingPlace, iris.region(ed.meeting_place)))
-    if ed.announced:
-        t.append(ox.Triple(s, ISSUED, typed(ed.announced, "date")))
     t += [ox.Triple(s, OX.organiser, iris.unit(u)) for u in ed.organisers]
     t += [ox.Triple(s, OX.coOrganiser, iris.unit(u)) for u in ed.co_organisers]
     for prop, value in (
@@ -244,18 +280,41 @@ def edition_block(ed: Edition, iris: Iris) -> Block:
     ):
         if value is not None:
             t.append(ox.Triple(s, prop, typed(value, "nonNegativeInteger")))
+    t += series.edition_triples(ed, iris)
+    return s.value, t
+
+
+def announcement_block(ed: Edition, iris: Iris) -> Block:
+    """The result announcement an edition generated: the entity its facts are recorded from.
+
+    An edition is a ``prov:Activity``; PROV-O makes activities and entities disjoint, so the
+    source document and line are stated on this entity, not on the edition.
+    """
+    s = iris.announcement(ed.id)
+    t = [
+        ox.Triple(s, RDF_TYPE, OX.ResultAnnouncement),
+        ox.Triple(s, IDENT, ox.Literal(ed.id)),
+        ox.Triple(s, RDFS_LABEL, zh(f"结果公布：{ed.title_zh}")),
+        ox.Triple(s, RDFS_LABEL, en(f"Result announcement: {ed.title_en or ed.id}")),
+        ox.Triple(s, GENERATED_BY, iris.edition(ed.id)),
+    ]
+    if ed.announced:
+        t.append(ox.Triple(s, ISSUED, typed(ed.announced, "date")))
     if ed.source:
         t.append(ox.Triple(s, DERIVED, iris.source(ed.source)))
     if ed.source_line:
         t.append(ox.Triple(s, OX.sourceLine, typed(ed.source_line, "positiveInteger")))
+    t += series.announcement_triples(ed, s)
     return s.value, t
 
 
-def category_block(cat: Category, iris: Iris) -> Block:
+def category_block(cat: Category, iris: Iris, source: str = "") -> Block:
+    """An award category: a top concept of the category scheme, citing the edition's source."""
     s = iris.category(cat.edition, cat.id)
     t = [
         ox.Triple(s, RDF_TYPE, OX.AwardCategory),
         ox.Triple(s, IN_SCHEME, OX.AwardCategoryScheme),
+        ox.Triple(s, TOP_OF, OX.AwardCategoryScheme),
         ox.Triple(s, NOTATION, ox.Literal(cat.id)),
     ]
     t += _labelled(s, (PREF, RDFS_LABEL), cat.label_zh, cat.label_en)
@@ -265,6 +324,8 @@ def category_block(cat: Category, iris: Iris) -> Block:
     ]
     if cat.stated_count is not None:
         t.append(ox.Triple(s, OX.statedCaseCount, typed(cat.stated_count, "nonNegativeInteger")))
+    if source:
+        t.append(ox.Triple(s, DCT_SOURCE, iris.source(source)))
     if cat.source_line:
         t.append(ox.Triple(s, OX.sourceLine, typed(cat.source_line, "positiveInteger")))
     return s.value, t
@@ -286,7 +347,10 @@ def region_block(region: Region, iris: Iris) -> Block:
     return s.value, t
 
 
-def source_block(src: Source, iris: Iris) -> Block:
+def source_block(src: Source, iris: Iris, unit_names: dict[str, str] | None = None) -> Block:
+    """A source document. Its publisher is the unit of that name when there is one
+    (``unit_names``: normalised name or alias -> unit id), else an agent node with the name;
+    its author an agent node with the name."""
     s = iris.source(src.id)
     assert src.path is not None
     digest = hashlib.sha256(src.path.read_bytes()).hexdigest()
@@ -295,10 +359,19 @@ def source_block(src: Source, iris: Iris) -> Block:
         ox.Triple(s, IDENT, ox.Literal(src.id)),
         ox.Triple(s, TITLE, zh(src.title)),
         ox.Triple(s, RDFS_LABEL, zh(src.title)),
-        ox.Triple(s, PUBLISHER, zh(src.publisher)),
     ]
+    agents: list[ox.Triple] = []  # after the document's own triples: one Turtle statement each
+    publisher_unit = (unit_names or {}).get(normalise_name(src.publisher))
+    if publisher_unit:
+        t.append(ox.Triple(s, PUBLISHER, iris.unit(publisher_unit)))
+    else:
+        node = ox.NamedNode(f"{s.value}/publisher")
+        t.append(ox.Triple(s, PUBLISHER, node))
+        agents += _agent(node, src.publisher)
     if src.author:
-        t.append(ox.Triple(s, CREATOR, zh(src.author)))
+        node = ox.NamedNode(f"{s.value}/author")
+        t.append(ox.Triple(s, CREATOR, node))
+        agents += _agent(node, src.author)
     if src.issued:
         t.append(ox.Triple(s, ISSUED, typed(src.issued, "date")))
     if src.url:
@@ -306,7 +379,28 @@ def source_block(src: Source, iris: Iris) -> Block:
     if src.captured_from:
         t.append(ox.Triple(s, NOTE, ox.Literal(src.captured_from)))
     t.append(ox.Triple(s, OX.sha256, ox.Literal(digest)))
-    return s.value, t
+    t += series.source_triples(src, iris)
+    return s.value, t + agents
+
+
+def _agent(node: ox.NamedNode, name: str) -> list[ox.Triple]:
+    """``node`` a ``dct:Agent`` named ``name``: a person or a body that is no unit of the data."""
+    return [
+        ox.Triple(node, RDF_TYPE, DCT_AGENT),
+        ox.Triple(node, RDFS_LABEL, zh(name)),
+    ]
+
+
+def unit_name_index(units: Iterable[Unit]) -> dict[str, str]:
+    """Normalised name and alias -> unit id (names win over aliases)."""
+    out: dict[str, str] = {}
+    units = list(units)
+    for u in units:
+        for alias in u.aliases:
+            out.setdefault(normalise_name(alias), u.id)
+    for u in units:
+        out[normalise_name(u.name_zh)] = u.id
+    return out
 
 
 def co_applicant_map(cases: Iterable[Case]) -> dict[str, list[str]]:
@@ -388,14 +482,20 @@ def case_blocks(dataset: Dataset, cases: Iterable[Case], base: str = DEFAULT_BAS
 
 def other_blocks(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabulary: bool = True) -> list[Block]:
     """Every block that is not a case's: units, editions, categories, regions, sources, vocabulary."""
+    from chuzhi_graph.provenance import alias_lines
+
     iris = Iris(base)
     co = co_applicant_map(dataset.cases)
+    alias_at = alias_lines(dataset)
+    edition_source = {e.id: e.source for e in dataset.editions}
+    names = unit_name_index(dataset.units)
     with paused_gc():
-        blocks = [unit_block(u, iris, co.get(u.id, ())) for u in dataset.units]
+        blocks = [unit_block(u, iris, co.get(u.id, ()), alias_at) for u in dataset.units]
         blocks += [edition_block(e, iris) for e in dataset.editions]
-        blocks += [category_block(c, iris) for c in dataset.categories]
+        blocks += [announcement_block(e, iris) for e in dataset.editions]
+        blocks += [category_block(c, iris, edition_source.get(c.edition, "")) for c in dataset.categories]
         blocks += [region_block(r, iris) for r in dataset.regions]
-        blocks += [source_block(s, iris) for s in dataset.sources]
+        blocks += [source_block(s, iris, names) for s in dataset.sources]
         if include_vocabulary:
             blocks += vocabulary_blocks(dataset, base)
     blocks.sort(key=lambda b: b[0])

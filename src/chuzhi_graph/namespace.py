@@ -36,6 +36,7 @@ PREFIXES: dict[str, str] = {
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "schema": "https://schema.org/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "skosxl": "http://www.w3.org/2008/05/skos-xl#",
     "void": "http://rdfs.org/ns/void#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
@@ -51,6 +52,7 @@ class CHZ(DefinedNamespace):
     Case: URIRef
     Unit: URIRef
     Edition: URIRef
+    ResultAnnouncement: URIRef
     SourceDocument: URIRef
     Domain: URIRef
     UnitType: URIRef
@@ -79,13 +81,13 @@ class CHZ(DefinedNamespace):
     applicantList: URIRef
     domain: URIRef
     domainBasis: URIRef
-    sourceLine: URIRef
     # unit properties
     coApplicant: URIRef
     unitType: URIRef
     unitTypeBasis: URIRef
     region: URIRef
     regionBasis: URIRef
+    parentBasis: URIRef
     # edition and category properties
     track: URIRef
     year: URIRef
@@ -99,9 +101,24 @@ class CHZ(DefinedNamespace):
     awardedCount: URIRef
     statedCaseCount: URIRef
     categoryEdition: URIRef
-    # source documents
+    # provenance
+    sourceLine: URIRef
+    basis: URIRef
     sha256: URIRef
     adminLevel: URIRef
+    # the series (docs/series.md)
+    runBy: URIRef
+    completeList: URIRef
+    announcementEvent: URIRef
+    announcedAs: URIRef
+    callDocument: URIRef
+    callSourceLine: URIRef
+    SourceReliability: URIRef
+    reliability: URIRef
+    SourceReliabilityScheme: URIRef
+    PublisherPage: URIRef
+    OrganiserPage: URIRef
+    ThirdPartyMirror: URIRef
 
 
 #: Basis notation used in the record files -> basis concept.
@@ -110,6 +127,14 @@ BASIS_BY_NOTATION: dict[str, URIRef] = {
     "name": CHZ.DerivedFromName,
     "curator": CHZ.CuratorJudgement,
     "suggested": CHZ.AutomaticSuggestion,
+}
+
+
+#: ``sources.reliability`` in the record files -> reliability concept.
+RELIABILITY_BY_NOTATION: dict[str, URIRef] = {
+    "publisher": CHZ.PublisherPage,
+    "organiser": CHZ.OrganiserPage,
+    "mirror": CHZ.ThirdPartyMirror,
 }
 
 

@@ -155,7 +155,7 @@ def describe(void_ttl: Path, base: str, dataset_dir: Path, graphs: dict[str, lis
         ox.Triple(ds, p("void:dataDump"), trig),
         ox.Triple(trig, p("rdf:type"), p("dcat:Distribution")),
         ox.Triple(trig, p("dct:title"), lit("chuzhi.trig")),
-        ox.Triple(trig, p("dcat:mediaType"), lit("application/trig")),
+        ox.Triple(trig, p("dcat:mediaType"), nn("https://www.iana.org/assignments/media-types/application/trig")),
         ox.Triple(trig, p("dcat:downloadURL"), trig),
         ox.Triple(ds, p("dcat:landingPage"), nn(base)),
     ]
@@ -338,6 +338,15 @@ class Site:
         return "", ""
 
 
+def _completeness(value: object) -> str:
+    """The series (docs/series.md): whether the graph holds an edition's whole list, said plainly."""
+    if value is None:
+        return '未知 <span lang="en">not known</span>'
+    if str(value) == "true":
+        return '完整 <span lang="en">complete</span>'
+    return '<strong>不完整：仅含来源提及的案例</strong> <span lang="en">partial: only the cases a source names</span>'
+
+
 def _h(zh: str, en: str) -> str:
     """A bilingual table header."""
     return f'{zh} <span lang="en">{en}</span>'
@@ -436,10 +445,12 @@ def write_list_pages(site: Site, out: Path, common: dict[str, Any]) -> None:
                            "rows": rows}], **common)
 
     rows = [[link(e), str(g.value(e, CHZ.year) or ""), link(g.value(e, CHZ.track)) if g.value(e, CHZ.track) else "",
-             str(len(list(g.subjects(CHZ.edition, e))))] for e in _subjects(site, CHZ.Edition)]
+             str(len(list(g.subjects(CHZ.edition, e)))), str(g.value(e, CHZ.awardedCount) or "—"),
+             _completeness(g.value(e, CHZ.completeList))] for e in _subjects(site, CHZ.Edition)]
     site.render("list.html", out / "editions.html", "", title="届次 Editions", heading_zh="届次", heading_en="Editions",
                 sections=[{"header": [_h("届次", "edition"), _h("年份", "year"),
-                                      _h("赛道", "track"), _h("案例数", "cases")],
+                                      _h("赛道", "track"), _h("图中案例数", "cases in the graph"),
+                                      _h("来源所称获奖数", "awarded (stated)"), _h("名单", "list")],
                            "rows": rows}], **common)
 
     by_kind: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -37,11 +37,15 @@ SEPARATOR = "|"
 
 #: table name -> (required columns, optional columns)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "sources": (("id", "file", "title", "publisher", "issued"), ("author", "url", "captured_from")),
+    "sources": (
+        ("id", "file", "title", "publisher", "issued"),
+        ("author", "url", "captured_from", "reliability"),
+    ),
     "regions": (("code", "name_zh", "level"), ("name_en", "parent")),
     "units": (
         ("id", "name_zh", "type"),
-        ("name_en", "type_basis", "region", "region_basis", "parent", "aliases", "note"),
+        ("name_en", "type_basis", "region", "region_basis", "parent", "aliases", "note",
+         "parent_basis", "alias_basis", "source", "source_line"),
     ),
     "editions": (
         ("id", "track", "year", "title_zh"),
@@ -58,6 +62,14 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "awarded",
             "source",
             "source_line",
+            # the series (docs/series.md)
+            "event",
+            "announced_text",
+            "complete",
+            "run_by",
+            "call_source",
+            "call_source_line",
+            "note",
         ),
     ),
     "categories": (
@@ -74,6 +86,11 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: such id makes an IRI that gets its own page on the published site)
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 _LEVELS = ("province", "prefecture", "county")
+#: ``sources.reliability``: the publisher's own page, a page of an organiser of the edition
+#: that republishes the text, or a third-party mirror (original address unknown)
+RELIABILITIES = ("publisher", "organiser", "mirror")
+#: ``editions.complete``: the graph holds the whole list (yes), a part (no), or unknown ("")
+COMPLETENESS = ("yes", "no")
 
 
 def normalise_name(text: str) -> str:
@@ -195,6 +212,7 @@ class Source:
     author: str = ""
     url: str = ""
     captured_from: str = ""
+    reliability: str = ""
     line: int = 0
     path: Path | None = None
 
@@ -222,6 +240,10 @@ class Unit:
     aliases: list[str] = field(default_factory=list)
     note: str = ""
     line: int = 0
+    parent_basis: str = ""
+    alias_basis: list[str] = field(default_factory=list)  # one basis notation per alias
+    source: str = ""  # the source document that names the unit, and its line
+    source_line: int | None = None
 
 
 @dataclass(slots=True)
@@ -242,6 +264,13 @@ class Edition:
     awarded: int | None = None
     source: str = ""
     source_line: int | None = None
+    event: str = ""  # the event at which the results were announced, as written
+    announced_text: str = ""  # when the results were announced, as written ("2023年底")
+    complete: str = ""  # "yes", "no" or "" (see COMPLETENESS)
+    run_by: list[str] = field(default_factory=list)  # unit ids (承办)
+    call_source: str = ""  # the source reporting the call for entries (title, organisers, run_by)
+    call_source_line: int | None = None
+    note: str = ""
     line: int = 0
 
 
@@ -493,6 +522,12 @@ class _Cells:
             raise self.error(name, f"not a date ({form}): {value!r}") from None
         return value
 
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value and value not in allowed:
+            raise self.error(name, f"unknown value {value!r} (expected one of: {', '.join(allowed)}, or empty)")
+        return value
+
     def basis(self, name: str, default: str) -> str:
         value = self.text(name) or default
         if value not in BASIS_BY_NOTATION:
@@ -521,7 +556,7 @@ def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None
 
     sources = _load_sources(data_dir, files["sources"], tables["sources"])
     regions = _load_regions(files["regions"], tables["regions"])
-    units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions})
+    units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions}, {s.id for s in sources})
     names = _UnitNames(units, files["units"])
     editions = _load_editions(
         files["editions"],
@@ -558,6 +593,7 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
             author=c.text("author"),
             url=c.text("url"),
             captured_from=c.text("captured_from"),
+            reliability=c.choice("reliability", RELIABILITIES),
             line=line,
         )
         _unique(seen, src.id, c, "id", "source id")
@@ -605,7 +641,9 @@ def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
     return out
 
 
-def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str]) -> list[Unit]:
+def _load_units(
+    path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str], source_ids: set[str] | None = None
+) -> list[Unit]:
     out, seen_id, seen_name = [], {}, {}
     for line, row in rows:
         c = _Cells(path, line, row)
@@ -628,7 +666,13 @@ def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: se
             aliases=split_multi(c.text("aliases")),
             note=c.text("note"),
             line=line,
+            parent_basis=c.basis("parent_basis", "curator") if c.text("parent") else "",
+            source=c.text("source"),
+            source_line=c.integer("source_line", minimum=1),
         )
+        unit.alias_basis = _alias_bases(c, len(unit.aliases))
+        if unit.source and source_ids is not None and unit.source not in source_ids:
+            raise c.error("source", f"unknown source {unit.source!r} (not in sources.csv)")
         _unique(seen_id, unit.id, c, "id", "unit id")
         _unique(seen_name, normalise_name(unit.name_zh), c, "name_zh", "unit name")
         out.append(unit)
@@ -640,6 +684,21 @@ def _load_units(path: Path, rows: list[Row], vocab: Vocabulary, region_codes: se
                 raise DataError("a unit cannot be its own parent", file=path, line=unit.line, field="parent")
     _check_parent_cycles(out, path)
     return out
+
+
+def _alias_bases(c: _Cells, n_aliases: int) -> list[str]:
+    """One basis per alias: ``alias_basis`` holds one notation for all, or one per alias in order."""
+    given = split_multi(c.text("alias_basis"))
+    for value in given:
+        if value not in BASIS_BY_NOTATION:
+            raise c.error("alias_basis", f"unknown basis {value!r} (expected one of: {', '.join(BASIS_BY_NOTATION)})")
+    if not given:
+        return ["curator"] * n_aliases
+    if len(given) == 1:
+        return given * n_aliases
+    if len(given) != n_aliases:
+        raise c.error("alias_basis", f"{len(given)} bases for {n_aliases} aliases: give one for all, or one per alias")
+    return given
 
 
 def _check_parent_cycles(units: list[Unit], path: Path) -> None:
@@ -719,8 +778,19 @@ def _load_editions(
             awarded=c.integer("awarded"),
             source=source,
             source_line=c.integer("source_line", minimum=1),
+            event=c.text("event"),
+            announced_text=c.text("announced_text"),
+            complete=c.choice("complete", COMPLETENESS),
+            run_by=[names.resolve(n, c, "run_by") for n in split_multi(c.text("run_by"))],
+            call_source=c.text("call_source"),
+            call_source_line=c.integer("call_source_line", minimum=1),
+            note=c.text("note"),
             line=line,
         )
+        if ed.call_source and ed.call_source not in source_ids:
+            raise c.error("call_source", f"unknown source {ed.call_source!r} (not in sources.csv)")
+        if ed.complete == "yes" and ed.awarded is None:
+            raise c.error("complete", "a complete list needs the awarded count the source states (awarded)")
         _unique(seen, ed.id, c, "id", "edition id")
         _unique(seen_pair, f"{track} {year}", c, "year", "edition (track, year)")
         out.append(ed)
