@@ -34,8 +34,8 @@ from rdflib import Graph
 from chuzhi_graph import __version__
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.fileio import AtomicFiles, FolderLock, StagedFolder
-from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc
-from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES
+from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, to_rdflib
+from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
 from chuzhi_graph.records import Case, Dataset, load_dataset
 from chuzhi_graph.store import refresh_store
 from chuzhi_graph.validate import check
@@ -70,25 +70,6 @@ class BuildResult:
     cached_editions: list[str] = field(default_factory=list)  # editions read from the cache
 
 
-def data_prefixes(base: str) -> dict[str, str]:
-    """Prefixes for dumps: the vocabularies plus one per kind of data IRI."""
-    prefixes = dict(PREFIXES)
-    for name, path in (
-        ("case", "case/"),
-        ("unit", "unit/"),
-        ("edition", "edition/"),
-        ("awcat", "award-category/"),
-        ("region", "region/"),
-        ("domain", "domain/"),
-        ("utype", "unit-type/"),
-        ("track", "track/"),
-        ("source", "source/"),
-        ("announcement", "announcement/"),
-    ):
-        prefixes[name] = base + path
-    return prefixes
-
-
 def check_base(base: str) -> str:
     """Refuse a base IRI that would make invalid or unstable IRIs."""
     try:
@@ -98,13 +79,6 @@ def check_base(base: str) -> str:
     if not base.startswith(("http://", "https://")) or not base.endswith(("/", "#")):
         raise DataError(f"base IRI must be http(s) and end with '/' or '#': {base!r}", field="--base")
     return base
-
-
-def to_rdflib(triples: list[ox.Triple]) -> Graph:
-    """An rdflib graph of the triples (through N-Triples: exact, and fast enough for validation)."""
-    graph = Graph()
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-    return graph
 
 
 def serialize_ntriples(triples: list[ox.Triple]) -> bytes:

@@ -89,8 +89,7 @@ def parse_dump(path: Path) -> Graph:
 
 
 def _map_folder(data_dir: Path, base: str, ontology_dir: Path | None = None) -> Graph:
-    from chuzhi_graph.build import to_rdflib
-    from chuzhi_graph.mapping import map_dataset
+    from chuzhi_graph.mapping import map_dataset, to_rdflib
     from chuzhi_graph.records import load_dataset
 
     return to_rdflib(map_dataset(load_dataset(data_dir, ontology_dir=ontology_dir), base))
@@ -277,7 +276,7 @@ def _sort_key(t: Triple) -> tuple[str, str, str]:
 
 
 def _data_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
-    from chuzhi_graph.build import data_prefixes
+    from chuzhi_graph.namespace import data_prefixes
 
     return data_prefixes(base)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
@@ -61,6 +62,13 @@ XL_ALT = ox_iri("skosxl:altLabel")
 XL_LABEL = ox_iri("skosxl:Label")
 XL_FORM = ox_iri("skosxl:literalForm")
 DCT_AGENT = ox_iri("dct:Agent")
+
+
+def to_rdflib(triples: list[ox.Triple]) -> Graph:
+    """An rdflib graph of the triples (through N-Triples: exact, and fast enough for validation)."""
+    graph = Graph()
+    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
 
 
 @cache

@@ -69,7 +69,7 @@ RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 @cache
 def query_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
     """Prefixes predeclared for every query: the vocabularies and the data IRIs."""
-    from chuzhi_graph.build import data_prefixes
+    from chuzhi_graph.namespace import data_prefixes
 
     return data_prefixes(base)
 
