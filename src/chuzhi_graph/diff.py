@@ -9,9 +9,9 @@ Blank nodes (the ordered applicant lists) are compared with :mod:`rdflib.compare
 both graphs are canonicalised, so a list that did not change is not reported, and a list
 that changed is reported as the old list removed and the new list added.
 
->>> d = diff_releases("old/chuzhi.nt", "out/chuzhi.nt")     # doctest: +SKIP
->>> d.summary()                                              # doctest: +SKIP
-'cases: 0 added, 0 removed, 1 changed; units: 0 added, 0 removed, 2 changed; triples: +7 -4'
+>>> d = diff_releases("out/chuzhi.nt", "data")    # the build against its data folder mapped again
+>>> d.summary()
+'cases: 0 added, 0 removed, 0 changed; units: 0 added, 0 removed, 0 changed; triples: +0 -0'
 """
 
 from __future__ import annotations
@@ -53,8 +53,10 @@ Triple = tuple[Node, Node, Node]
 def load_release(spec: str | Path, *, base: str = DEFAULT_BASE, repo: str | Path = ".") -> Graph:
     """The graph of one release: a dump file, a folder with a dump, a data folder or a git revision.
 
-    >>> g = load_release("out/chuzhi.nt")                       # doctest: +SKIP
-    >>> g = load_release("HEAD~1")                              # doctest: +SKIP
+    >>> g = load_release("out/chuzhi.nt")
+    >>> len(load_release("out")) == len(g)           # a folder holding the dump
+    True
+    >>> g = load_release("HEAD~1")                   # doctest: +SKIP
     """
     path = Path(spec)
     if path.is_file():
@@ -448,8 +450,8 @@ def diff_editions(out_dir: str | Path, old: str, new: str, *, timeout: float | N
 
     ``old`` and ``new`` are edition identifiers (``social-governance-2022``), titles or IRIs.
 
-    >>> d = diff_editions("out", "social-governance-2022", "social-governance-2023")   # doctest: +SKIP
-    >>> d.summary()                                                                    # doctest: +SKIP
+    >>> d = diff_editions("out", "social-governance-2022", "social-governance-2023")
+    >>> d.summary()
     'units: 0 recurring, 1 new, 2 gone'
     """
     from chuzhi_graph.query import run_query

@@ -12,7 +12,7 @@ The HTML page is one self-contained file: the regions as SVG paths drawn by a sm
 of ours (``static/map/chuzhi-map.js``), no tiles, no CDN, a Content-Security-Policy that
 allows only that script (by hash). Names reach the page only as JSON and ``textContent``.
 
->>> render_map("out", "out/map.html")              # doctest: +SKIP
+>>> render_map("out", "out/map.html")
 PosixPath('out/map.html')
 """
 
