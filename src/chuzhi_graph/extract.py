@@ -27,7 +27,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from chuzhi_graph.errors import ChuzhiError, DataError, OutputError, SourceError
 from chuzhi_graph.fileio import AtomicFiles
@@ -568,7 +568,8 @@ def extract(
     if not has_result_list(doc.lines):
         from chuzhi_graph.extract_prose import extract_prose
 
-        return extract_prose(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
+        return cast(Extraction, extract_prose(doc, text.path, registry, src_row, year, track, lenient,
+                                              accept_suggestions))
     return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
 
 
@@ -825,7 +826,8 @@ class _UnitIndex:
             for alias in u.aliases:
                 key = normalise_name(alias)
                 if key in self.by_key and self.by_key[key] is not u:
-                    if normalise_name(self.by_key[key].name_zh if self.by_key[key] else "") != key:
+                    other = self.by_key[key]
+                    if normalise_name(other.name_zh if other else "") != key:
                         self.by_key[key] = None  # an alias of two units: ambiguous, not resolved
                 else:
                     self.by_key[key] = u
