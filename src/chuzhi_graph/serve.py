@@ -212,7 +212,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self) -> None:
-        self.timeout = self.server.config.socket_timeout  # each read and write of this connection
+        self.timeout = self.server.config.socket_timeout  # type: ignore[misc]  # each read and write of this connection
         super().setup()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -372,7 +372,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     def answer(self, text: str, params: dict[str, list[str]]) -> None:
         config = self.server.config
-        explicit = (params.get("format") or [None])[0]
+        explicit = (params.get("format") or [""])[0]
         if explicit and explicit not in MEDIA:
             return self.send_text(HTTPStatus.BAD_REQUEST, f"unknown format {explicit!r}\n")
         try:

@@ -131,7 +131,11 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
         if communities else 0.0,
         "betweenness_method": method,
     }
-    tops = {m: sorted(rows, key=lambda r, m=m: (-getattr(r, m), r.label, r.id))[:top] for m in MEASURES}
+
+    def ranked(measure: str) -> list[NodeStats]:
+        return sorted(rows, key=lambda r: (-getattr(r, measure), r.label, r.id))[:top]
+
+    tops = {m: ranked(m) for m in MEASURES}
     return GraphStats(str(summary["view"]), summary, rows, tops)
 
 
