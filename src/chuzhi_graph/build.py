@@ -27,6 +27,7 @@ from contextlib import nullcontext
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -34,7 +35,7 @@ from rdflib import Graph
 from chuzhi_graph import __version__
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.fileio import AtomicFiles, FolderLock, StagedFolder
-from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, to_rdflib
+from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
 from chuzhi_graph.records import Case, Dataset, load_dataset
 from chuzhi_graph.store import refresh_store
@@ -83,7 +84,7 @@ def check_base(base: str) -> str:
 
 def serialize_ntriples(triples: list[ox.Triple]) -> bytes:
     """Sorted N-Triples: one line per triple, in byte order."""
-    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    data = serialized(triples, ox.RdfFormat.N_TRIPLES)
     lines = data.splitlines(keepends=True)
     lines.sort()
     return b"".join(lines)
@@ -268,7 +269,7 @@ class _Mapped:
         return len(self.triples)
 
     def nt_lines(self) -> list[bytes]:
-        return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        return serialized(self.triples, ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
 
     def rdflib_graph(self) -> Graph:
         return to_rdflib(self.triples)
@@ -312,10 +313,10 @@ class _SegmentedMapped(_Mapped):
         return len(self.before) + len(self.after) + sum(s.n_triples for s in self.segments)
 
     def nt_lines(self) -> list[bytes]:
-        lines = ox.serialize(self.before, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        lines = serialized(self.before, ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
         for seg in self.segments:
             lines += seg.nt.splitlines(keepends=True)
-        lines += ox.serialize(self.after, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        lines += serialized(self.after, ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
         return lines
 
     def rdflib_graph(self) -> Graph:
@@ -324,8 +325,8 @@ class _SegmentedMapped(_Mapped):
         return graph
 
     def write_turtle(self, path: Path, prefixes: dict[str, str]) -> None:
-        head = ox.serialize(self.before, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-        tail = ox.serialize(self.after, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+        head = serialized(self.before, ox.RdfFormat.TURTLE, prefixes)
+        tail = serialized(self.after, ox.RdfFormat.TURTLE, prefixes)
         with path.open("wb") as fh:
             fh.write(head)
             fh.writelines(seg.turtle for seg in self.segments)
@@ -388,8 +389,8 @@ def _map_segmented(dataset: Dataset, base: str, cache_dir: Path) -> _Mapped:
             triples = [t for _, ts in blocks for t in ts]
             segment = _Segment(
                 edition, key, blocks[0][0], blocks[-1][0],
-                _turtle_body(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)),
-                ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), len(triples),
+                _turtle_body(serialized(triples, ox.RdfFormat.TURTLE, prefixes)),
+                serialized(triples, ox.RdfFormat.N_TRIPLES), len(triples),
             )
         segments.append(segment)
     segments.sort(key=lambda s: s.first)
@@ -521,7 +522,7 @@ def dataset_description(  # long: one VoID/DCAT statement per line, a list to re
             ox.Triple(dist, ox_iri("dcat:downloadURL"), nn(f"{base}dataset/{path.name}")),
             ox.Triple(ds, ox_iri("void:dataDump"), dist),
         ]
-    t.sort(key=lambda tr: (tr.subject.value, tr.predicate.value, str(tr.object)))
+    t.sort(key=lambda tr: (cast("ox.NamedNode | ox.BlankNode", tr.subject).value, tr.predicate.value, str(tr.object)))
     return t
 
 

@@ -64,6 +64,13 @@ XL_FORM = ox_iri("skosxl:literalForm")
 DCT_AGENT = ox_iri("dct:Agent")
 
 
+def serialized(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    """The triples in ``fmt`` as bytes (pyoxigraph's writer without an output file)."""
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
+    assert data is not None  # no output given: the bytes are returned
+    return data
+
+
 def to_rdflib(triples: list[ox.Triple]) -> Graph:
     """An rdflib graph of the triples (through N-Triples: exact, and fast enough for validation)."""
     graph = Graph()
