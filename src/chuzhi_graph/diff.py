@@ -189,7 +189,7 @@ def _owners(graph: Graph) -> dict[Node, Node]:
     """Blank node -> the IRI subject that reaches it (through other blank nodes)."""
     owners: dict[Node, Node] = {}
     for s in sorted((s for s in set(graph.subjects()) if isinstance(s, URIRef)), key=str):
-        stack = [s]
+        stack: list[Node] = [s]
         while stack:
             cur = stack.pop()
             for o in graph.objects(cur, None):

@@ -215,8 +215,8 @@ def select(facts: Facts, filters: Filters) -> tuple[set[str], set[str]]:
     """The cases and units that pass ``filters``."""
     cases = set(facts.cases)
     if filters.edition:
-        known = _index((c["edition"], (c["edition"], c["edition_id"], c["year"], c["edition_label"]))
-                       for c in facts.cases.values())  # type: ignore[misc]
+        names = ("edition", "edition_id", "year", "edition_label")
+        known = _index((str(c["edition"]), tuple(str(c[k] or "") for k in names)) for c in facts.cases.values())
         wanted = _match(filters.edition, known, "edition", "--edition")
         cases = {c for c in cases if facts.cases[c]["edition"] in wanted}
     if filters.category:
