@@ -439,9 +439,10 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
                 config: ServeConfig | None = None) -> SparqlServer:
     """A ready server over the build in ``out_dir`` (``port=0``: any free port; see ``server_port``).
 
-    >>> server = make_server("out", port=0)                        # doctest: +SKIP
-    >>> server.server_port > 0                                     # doctest: +SKIP
+    >>> server = make_server("out", port=0)
+    >>> server.server_port > 0
     True
+    >>> server.server_close()
     """
     watch = StoreWatch(out_dir)
     if not network_is_denied():

@@ -390,7 +390,7 @@ def _unescape(text: str) -> str:
 
 
 def parse_literal(term: bytes) -> tuple[str, str, str] | None:
-    """(lexical form, datatype IRI, language) of an N-Triples literal; None for an IRI or blank node.
+    r"""(lexical form, datatype IRI, language) of an N-Triples literal; None for an IRI or blank node.
 
     >>> parse_literal(b'"1"^^<http://www.w3.org/2001/XMLSchema#gYear>')[1][-5:]
     'gYear'
