@@ -185,3 +185,12 @@ def test_the_library_writes_every_format_of_its_registry(built, tmp_path: Path) 
                    lambda: render.render(view, tmp_path / "x.pdf", "pdf")):
         with pytest.raises(ChuzhiError, match=r"unknown .*format .(xlsx|pdf)"):
             writer()
+
+
+@pytest.mark.parametrize("command", sorted(GRAPH_COMMANDS.keys() - {"build"}))
+def test_no_built_graph_is_the_same_failure_everywhere(command: str, tmp_path: Path) -> None:
+    """Every command that reads the built graph says so with exit code 3 (an input error)."""
+    result = invoke(command, *GRAPH_COMMANDS[command], "-g", str(tmp_path))
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.startswith(f"Error: {tmp_path}: ")
+    assert "run `chuzhi-graph build` first" in result.stderr

@@ -246,7 +246,7 @@ def test_cli_errors_exit_5(built, tmp_path):
     assert result.exit_code == 5
     assert "inline query, line 1: column" in result.stderr
     result = invoke("query", "cases-per-domain", "--out", str(tmp_path))
-    assert result.exit_code == 5
+    assert result.exit_code == 3
     assert result.stderr == (f"Error: {tmp_path}: no built graph to query: run `chuzhi-graph build` first "
                              "(looked for chuzhi.nt or chuzhi.ttl)\n")
     result = invoke("query", "--out", str(built.out_dir))

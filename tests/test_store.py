@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.errors import DataError
 from chuzhi_graph.store import STORE_DIR, open_store
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -31,7 +31,7 @@ def count(store) -> int:
 
 
 def test_no_build_is_a_clear_error(tmp_path):
-    with pytest.raises(QueryError) as err:
+    with pytest.raises(DataError) as err:
         open_store(tmp_path)
     assert str(err.value) == (f"{tmp_path}: no built graph to query: run `chuzhi-graph build` first "
                               "(looked for chuzhi.nt or chuzhi.ttl)")
