@@ -2,7 +2,8 @@
 # The test command (README, "Set-up"): installs what the tests need, then runs them.
 # - a virtual environment in .venv with the package and its test extras;
 # - as root with apt-get: Debian's chromium (browser tests) and fonts-noto-cjk (CJK text
-#   in screenshots and static pictures), if missing.
+#   in screenshots and static pictures), and virtuoso-opensource (a real SPARQL store the remote
+#   tests start on a free loopback port), if missing.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     need=()
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+    command -v virtuoso-t >/dev/null 2>&1 || need+=(virtuoso-opensource)  # the second real store (test_remote)
     ldconfig -p 2>/dev/null | grep -q "libseccomp.so.2" || need+=(libseccomp2)  # query workers: no network
     if [ ${#need[@]} -gt 0 ]; then
         echo "installing Debian packages: ${need[*]}" >&2

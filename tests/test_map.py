@@ -92,7 +92,8 @@ def test_prefecture_counts_equal_the_query(dump) -> None:
     data = map_data(dump)
     n = counts(data)
     hubei = areas["prefecture"]
-    assert hubei == {"420100": 8, "420500": 2, "422800": 2, "420700": 1, "420900": 1, "421100": 1}
+    # with the series (docs/series.md): 江汉区民权街道 in 武汉市, the two 鄂城区 units in 鄂州市
+    assert hubei == {"420100": 9, "420500": 2, "422800": 2, "420700": 3, "420900": 1, "421100": 1}
     on_map = {r.code: n[r.code]["cases"] for r in data.boundaries.top() if r.code in n}
     assert on_map == hubei
     # prefectures of other provinces are beside the map, with the query's counts
@@ -115,13 +116,13 @@ def test_cases_outside_any_prefecture_are_listed(dump) -> None:
     # never dropped: every case is on the map or beside it
     placed = {c["id"] for c in data.cases if any(data.units[u]["kind"] == "map" for u in c["units"])}
     assert placed | set(outside) == {c["id"] for c in data.cases}
-    assert len(data.cases) == 27
+    assert len(data.cases) == 30  # 27 of 2022, 3 of the series
 
 
 def test_county_counts_drill_down(dump) -> None:
     n = counts(map_data(dump))
     assert {k: v["cases"] for k, v in n.items() if k.startswith("4201") and k != "420100"} == {
-        "420102": 1, "420103": 1, "420106": 1, "420111": 2, "420114": 1, "420116": 1}
+        "420102": 1, "420103": 2, "420106": 1, "420111": 2, "420114": 1, "420116": 1}
     assert n["422828"] == {"cases": 1, "units": 2}        # 鹤峰县: two applicants of one case
 
 
@@ -214,7 +215,7 @@ def test_region_without_boundary_is_reported(dump, tmp_path, monkeypatch, caplog
     assert unit["kind"] == "noboundary" and unit["group"] == "420114"
     n = counts(data)
     assert n["420114"] == {"cases": 1, "units": 1}
-    assert n["420100"]["cases"] == 7                       # not guessed into 武汉市
+    assert n["420100"]["cases"] == 8                       # not guessed into 武汉市 (9 with the series, less 蔡甸区)
     html = render_map(dump, tmp_path / "map.html").read_text("utf-8")
     assert "420114" in html and "蔡甸区" in html
 
@@ -312,7 +313,7 @@ def test_map_in_chromium(browser, dump, page, artefacts) -> None:
     # hover shows the name, code and count
     p.hover("#layer-top path[data-code='420100']")
     tip = p.text_content("#tip")
-    assert p.is_visible("#tip") and "武汉市" in tip and "420100" in tip and "案例 / cases 8" in tip
+    assert p.is_visible("#tip") and "武汉市" in tip and "420100" in tip and "案例 / cases 9" in tip
     p.screenshot(path=str(artefacts / "map.png"))
     # a filter changes the counts
     p.select_option("#filter-category", label="十佳案例(政务服务组)")
@@ -325,15 +326,15 @@ def test_map_in_chromium(browser, dump, page, artefacts) -> None:
     # click: drill into 武汉市, its counties and the list of its cases with links
     p.click("#regions tr[data-code='420100']")
     assert p.is_visible("#back")
-    assert opened.table() == {"420102": 1, "420103": 1, "420106": 1, "420111": 2, "420114": 1, "420116": 1}
+    assert opened.table() == {"420102": 1, "420103": 2, "420106": 1, "420111": 2, "420114": 1, "420116": 1}
     assert "市级单位（不在区县）" in p.text_content("#regions")
     links = p.eval_on_selector_all("#detail-cases a", "xs => xs.map(a => a.getAttribute('href'))")
-    assert len(links) == 8 and BASE + "case/bigdata-2022-gov-01" in links
+    assert len(links) == 9 and BASE + "case/bigdata-2022-gov-01" in links
     p.hover("#layer-county path[data-code='420111']")
     assert "洪山区" in p.text_content("#tip")
     p.screenshot(path=str(artefacts / "map-wuhan.png"))
     p.click("#back")
-    assert opened.table()["420100"] == 8
+    assert opened.table()["420100"] == 9
     assert opened.errors == []
     assert opened.requests == [page.as_uri()]
     p.close()
@@ -347,7 +348,7 @@ def test_every_release_has_the_map(tmp_path) -> None:
     assert 'href="graphs/map.html"' in (site / "graphs.html").read_text("utf-8")
     data = page_json(page)
     hrefs = [c["href"] for c in data["cases"]] + [u["href"] for u in data["units"]]
-    assert len(hrefs) == 27 + 29
+    assert len(hrefs) == 30 + 32  # cases and applicant units, the series included
     missing = [h for h in hrefs if not (page.parent / h).resolve().is_file()]
     assert missing == []
 

@@ -261,3 +261,19 @@ def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> Non
         assert q.question_zh in text
         assert (site.site / "queries" / f"{q.name}.rq").read_text(encoding="utf-8") == q.text
     assert "湖北省数字产业发展集团有限公司" in text
+
+
+def test_parameterised_questions_are_shown_for_their_example(site: PublishResult, built) -> None:
+    from chuzhi_graph.query import run_query, shipped_queries
+    from chuzhi_graph.store import memory_store
+
+    queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
+    section = queries.find("section", id="unit-profile")
+    assert "参数 parameter unit = 华中科技大学" in " ".join(section.get_text(" ").split())
+    units = {td.get_text() for td in section.select("tbody tr td:first-child")}
+    assert units == {"华中科技大学 unit:hust"}  # one unit (label and short IRI), never the whole graph
+    expected = run_query(memory_store(built.out_dir), "unit-profile", {"unit": "华中科技大学"})
+    assert len(section.select("tbody tr")) == len(expected.rows)
+    for q in shipped_queries():
+        if q.param_specs:
+            assert queries.find("section", id=q.name).find("p", class_="params"), q.name

@@ -21,9 +21,10 @@ from chuzhi_graph.errors import QueryError
 from chuzhi_graph.query import (
     WORKERS,
     WorkerPool,
-    _display_width,
+    display_width,
     format_result,
     parse_header,
+    query_prefixes,
     run_query,
     shipped_queries,
 )
@@ -163,7 +164,7 @@ def test_table_aligns_chinese_text(store):
     lines = table.splitlines()
     assert lines[-1] == "(9 rows)"
     # the last column starts at the same display column on every line
-    starts = {_display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
+    starts = {display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
     assert len(starts) == 1
     assert "恩施土家族苗族自治州" in table
 
@@ -205,11 +206,15 @@ def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_cli_list():
+def test_cli_list_shows_the_declared_parameters():
     result = invoke("query", "--list")
     assert result.exit_code == 0
-    assert "unit-profile --param unit=…\n    某一单位的全部信息" in result.output
-    assert result.output.count("\n    ") == 2 * len(shipped_queries())
+    assert "unit-profile --param unit=华中科技大学\n    某一单位的全部信息" in result.output
+    assert ("    · unit: unit, required; 单位：名称、别名、标识或 IRI / unit: name, alias, identifier or IRI\n"
+            in result.output)
+    assert "domain-cases --param domain=城市治理\n" in result.output
+    params = sum(len(q.param_specs) for q in shipped_queries())
+    assert result.output.count("\n    ") == 2 * len(shipped_queries()) + params
 
 
 def test_cli_csv_has_bom_and_crlf(built):
@@ -238,15 +243,15 @@ def test_cli_rq_file(built, tmp_path):
     assert result.stdout == f'?n\n{CASES}\n'
 
 
-def test_cli_errors_exit_5(built, tmp_path):
+def test_cli_errors_and_their_exit_codes(built, tmp_path):
     result = invoke("query", "nope", "--out", str(built.out_dir))
-    assert result.exit_code == 5
+    assert result.exit_code == 2  # a usage error: the name is wrong
     assert result.stderr.startswith("Error: unknown query 'nope' (shipped queries: cases-per-category-unit-type,")
     result = invoke("query", "SELECT ?x WHERE { ?x ?y ) }", "--out", str(built.out_dir))
     assert result.exit_code == 5
     assert "inline query, line 1: column" in result.stderr
     result = invoke("query", "cases-per-domain", "--out", str(tmp_path))
-    assert result.exit_code == 3
+    assert result.exit_code == 3  # not built: the same code as render, stats, serve, push
     assert result.stderr == (f"Error: {tmp_path}: no built graph to query: run `chuzhi-graph build` first "
                              "(looked for chuzhi.nt or chuzhi.ttl)\n")
     result = invoke("query", "--out", str(built.out_dir))
@@ -422,11 +427,11 @@ def test_cli_param_by_name_alias_and_iri(built, store):
     assert by_name.stdout == by_alias.stdout == by_iri.stdout
     assert by_name.stdout == format_result(run_query(store, "unit-profile", {"unit": "unit:hust"}), "tsv")
     missing = invoke("query", "unit-profile", "--param", "unit=不存在的单位", "--out", str(built.out_dir))
-    assert missing.exit_code == 5
+    assert missing.exit_code == 2
     assert missing.stderr == ("Error: field --param unit: no chz:Unit is called '不存在的单位' "
                               "(give a name, alias, identifier or IRI)\n")
     bad = invoke("query", "unit-profile", "--param", "unit", "--out", str(built.out_dir))
-    assert (bad.exit_code, bad.stderr) == (5, "Error: field --param: --param needs NAME=VALUE, got 'unit'\n")
+    assert (bad.exit_code, bad.stderr) == (2, "Error: field --param: --param needs NAME=VALUE, got 'unit'\n")
 
 
 def test_cli_syntax_error_exact(built, store):
@@ -459,3 +464,108 @@ def test_worker_keeps_no_descriptor_of_its_parent(built, started):
     assert len([link for link in links if link.startswith(("socket:", "pipe:"))]) <= 4  # stdio, the pipe
     WORKERS.close()
     assert not worker.is_alive()
+
+
+# ---------------------------------------------------------------- declared parameters, did-you-mean, one exit code
+
+
+def test_every_declared_example_resolves_and_required_params_are_declared(store):
+    from chuzhi_graph.questions import KINDS, LITERAL_KINDS, bind_params
+
+    for q in shipped_queries():
+        for spec in q.param_specs:
+            assert spec.kind in KINDS or spec.kind in LITERAL_KINDS, (q.name, spec)
+            assert spec.example and spec.help, (q.name, spec.name)
+            assert f"?{spec.name}" in q.text, (q.name, spec.name)
+        bound = bind_params(store, q, q.example_params())
+        assert len(bound) == len(q.param_specs), q.name
+    assert [p.required for p in shipped_queries()[0].param_specs] == []
+
+
+def test_cli_required_parameter_missing_is_a_usage_error(built):
+    result = invoke("query", "unit-profile", "--out", str(built.out_dir))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: field --param unit: query unit-profile needs the parameter unit, a unit "
+                             "(单位：名称、别名、标识或 IRI / unit: name, alias, identifier or IRI), "
+                             "e.g. --param unit=华中科技大学\n")
+    result = invoke("query", "domain-cases", "--param", "domain=", "--out", str(built.out_dir))
+    assert result.exit_code == 2
+    assert "needs the parameter domain, a domain" in result.stderr and "e.g. --param domain=城市治理" in result.stderr
+
+
+def test_cli_alias_resolves_and_misspellings_get_suggestions(built, store):
+    alias = cli_query(built, "unit-profile", "--param", "unit=华中科大", "--format", "tsv")
+    assert alias.stdout == format_result(run_query(store, "unit-profile", {"unit": "unit:hust"}), "tsv")
+    near = invoke("query", "unit-profile", "--param", "unit=华中科技大", "--out", str(built.out_dir))
+    assert near.exit_code == 2
+    assert near.stderr == ("Error: field --param unit: no chz:Unit is called '华中科技大' (give a name, alias, "
+                           "identifier or IRI); did you mean 华中科技大学, 华中科技大学计算机学院 or "
+                           "华中科技大学网络空间安全学院?\n")
+    domain = invoke("query", "domain-cases", "--param", "domain=城市治", "--out", str(built.out_dir))
+    assert domain.stderr.endswith("; did you mean 城市治理?\n")
+    name = invoke("query", "units-with-several-case", "--out", str(built.out_dir))
+    assert (name.exit_code, name.stderr) == (
+        2, "Error: unknown query 'units-with-several-case'; did you mean units-with-several-cases? (see --list)\n")
+    var = invoke("query", "unit-profile", "--param", "unti=华中科大", "--out", str(built.out_dir))
+    assert var.stderr == ("Error: field --param unti: the query has no variable ?unti to bind "
+                          "(its parameters: unit); did you mean unit?\n")
+
+
+def test_select_star_keeps_the_order_of_the_query(built, store):
+    text = "SELECT * WHERE { ?s a chz:Case ; chz:domain ?o . BIND(1 AS ?n) } ORDER BY ?s ?o LIMIT 3"
+    result = run_query(store, text)
+    assert result.variables == ["s", "o", "n"]
+    raw = store.query(text, prefixes=query_prefixes())
+    assert [v.value for v in raw.variables] == ["n", "o", "s"]  # what pyoxigraph gives
+    assert [row[0].value for row in result.rows] == [s["s"].value for s in store.query(text, prefixes=query_prefixes())]
+    worker = run_query(open_store(built.out_dir), text, timeout=30)
+    assert (worker.variables, worker.rows) == (result.variables, result.rows)
+    assert cli_query(built, text, "--format", "csv", "--no-bom").stdout.splitlines()[0] == "s,o,n"
+    distinct = run_query(store, "SELECT DISTINCT * { ?c chz:leadApplicant ?u ; a ?t } LIMIT 1")
+    assert distinct.variables == ["c", "u", "t"]
+
+
+def test_one_default_timeout():
+    from chuzhi_graph import cli as cli_module
+    from chuzhi_graph.query import DEFAULT_TIMEOUT
+    from chuzhi_graph.serve import ServeConfig
+
+    assert cli_module.DEFAULT_TIMEOUT == DEFAULT_TIMEOUT == ServeConfig().timeout == 60.0
+    for command in ("query", "serve"):
+        assert "[default: 60.0; x>0]" in " ".join(invoke(command, "--help").output.split())
+
+
+@pytest.mark.parametrize("args", [
+    ("query", "cases-per-domain", "--out"),
+    ("serve", "--port", "0", "--out"),
+    ("push", "--endpoint", "http://127.0.0.1:9/store", "--out"),
+    ("render", "institutions", "--graph"),
+    ("stats", "institutions", "--graph"),
+])
+def test_not_built_is_exit_3_everywhere(tmp_path, args):
+    result = invoke(*args, str(tmp_path))
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.startswith(f"Error: {tmp_path}: ") and "run `chuzhi-graph build` first" in result.stderr
+
+
+def test_completion_over_names_and_aliases(store):
+    from chuzhi_graph.questions import complete, example_params
+
+    found = complete(store, "unit", "华中科大")
+    assert found[0] == {"iri": UNIT + "hust", "label": "华中科技大学", "match": "华中科大"}
+    prefix = complete(store, "unit", "华中科技大学")
+    assert prefix[0]["iri"] == UNIT + "hust"
+    assert {f["iri"] for f in prefix} >= {UNIT + "hust-cse", UNIT + "hust-computer-school"}
+    city = complete(store, "domain", "城市")
+    assert {"iri": "https://w3id.org/chuzhi/domain/urban-governance", "label": "城市治理", "match": "城市治理"} in city
+    assert {"iri": "https://w3id.org/chuzhi/domain/urban-transport", "label": "城市交通", "match": "城市交通"} in city
+    with pytest.raises(QueryError, match="unknown parameter kind 'nope'"):
+        complete(store, "nope", "x")
+    q = next(q for q in shipped_queries() if q.name == "unit-profile")
+    assert example_params(store, q) == {"unit": "华中科技大学"}
+    empty = ox.Store()
+    empty.add(ox.Quad(ox.NamedNode(UNIT + "x"), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                      ox.NamedNode("https://w3id.org/chuzhi/def#Unit")))
+    empty.add(ox.Quad(ox.NamedNode(UNIT + "x"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                      ox.Literal("某单位", language="zh")))
+    assert example_params(empty, q) == {"unit": f"<{UNIT}x>"}  # the example is not in these data

@@ -1,7 +1,8 @@
-"""Push to a real `oxigraph serve` on loopback and run every shipped query there."""
+"""Push to two real SPARQL servers on loopback (`oxigraph serve`, Debian's Virtuoso), run every shipped query there."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -10,6 +11,8 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,10 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chuzhi_graph.errors import EnvironmentProblem
+from chuzhi_graph.errors import EnvironmentProblem, QueryUsageError
 from chuzhi_graph.namespace import DEFAULT_BASE
 from chuzhi_graph.query import run_query, shipped_queries
-from chuzhi_graph.remote import RemoteEndpoint, push, split_by_edition, with_values
+from chuzhi_graph.remote import PASSWORD_ENV, RemoteEndpoint, push, split_by_edition, with_values
 from chuzhi_graph.store import memory_store
 
 pytestmark = pytest.mark.server
@@ -34,15 +37,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory) -> Iterator[str]:
+def _oxigraph(tmp_path_factory, union: bool = True) -> Iterator[str]:
     binary = str(OXIGRAPH) if OXIGRAPH.exists() else shutil.which("oxigraph")
     if not binary:
         pytest.skip("the oxigraph server (PyPI package oxigraph) is not installed")
     port = free_port()
     location = tmp_path_factory.mktemp("oxigraph")
     process = subprocess.Popen(
-        [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+         *(["--union-default-graph"] if union else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -61,8 +64,106 @@ def oxigraph(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def pushed(oxigraph, built):
-    return push(built.out_dir, f"{oxigraph}/store")
+def oxigraph(tmp_path_factory) -> Iterator[str]:
+    yield from _oxigraph(tmp_path_factory)
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+DirsAllowed = .
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {db}
+ServerThreads = 4
+Charset = UTF-8
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 120
+"""
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory) -> Iterator[str]:
+    """Debian's Virtuoso (virtuoso-opensource) on free loopback ports with a new database (user dba/dba)."""
+    binary = shutil.which("virtuoso-t")
+    if not binary:
+        pytest.skip("Virtuoso is not installed (Debian package virtuoso-opensource)")
+    folder = tmp_path_factory.mktemp("virtuoso")
+    http, sql = free_port(), free_port()
+    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(db=folder, sql=sql, http=http), encoding="utf-8")
+    with (folder / "console.log").open("wb") as log:
+        process = subprocess.Popen([binary, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
+                                   cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http}"
+    try:
+        deadline = time.monotonic() + 180  # a new database is set up on the first start (15-40 s here)
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/sparql?query=ASK%7B%7D", timeout=2).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"virtuoso-t did not start: {(folder / 'console.log').read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass(frozen=True)
+class Store:
+    """A running SPARQL server: where to push (Graph Store Protocol), where to query, who to be."""
+
+    name: str
+    store_url: str
+    query_url: str
+    user: str | None = None
+    password: str = ""
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def server(request) -> Store:
+    if request.param == "oxigraph":
+        url = request.getfixturevalue("oxigraph")
+        return Store("oxigraph", f"{url}/store", f"{url}/query")
+    url = request.getfixturevalue("virtuoso")
+    return Store("virtuoso", f"{url}/sparql-graph-crud-auth", f"{url}/sparql", "dba", "dba")
+
+
+@pytest.fixture(scope="module")
+def pushed(server, built):
+    with password(server.password):
+        return push(built.out_dir, server.store_url, user=server.user)
+
+
+@contextmanager
+def password(value: str) -> Iterator[None]:
+    old = os.environ.get(PASSWORD_ENV)
+    os.environ[PASSWORD_ENV] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[PASSWORD_ENV]
+        else:
+            os.environ[PASSWORD_ENV] = old
 
 
 def test_push_one_graph_per_edition(pushed, built):
@@ -76,8 +177,8 @@ def test_push_one_graph_per_edition(pushed, built):
 
 @pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
 @pytest.mark.usefixtures("pushed")
-def test_every_shipped_query_gives_the_same_results_remotely(oxigraph, built, query):
-    remote = run_query(RemoteEndpoint(f"{oxigraph}/query"), query, PARAMS.get(query.name))
+def test_every_shipped_query_gives_the_same_results_remotely(server, built, query):
+    remote = run_query(RemoteEndpoint(server.query_url), query, PARAMS.get(query.name))
     embedded = run_query(memory_store(built.out_dir), query, PARAMS.get(query.name))
     assert remote.variables == embedded.variables
     assert normalised(remote) == normalised(embedded)
@@ -96,25 +197,64 @@ def normalised(result) -> list[tuple]:
     return rows
 
 
-def test_push_again_replaces_the_graphs(pushed, oxigraph, built):
-    again = push(built.out_dir, f"{oxigraph}/store")
+def test_push_again_replaces_the_graphs(pushed, server, built):
+    with password(server.password):
+        again = push(built.out_dir, server.store_url, user=server.user)
     assert again == pushed
-    endpoint = RemoteEndpoint(f"{oxigraph}/query")
-    count = run_query(endpoint, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    endpoint = RemoteEndpoint(server.query_url)
+    count = run_query(endpoint, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                                f"FILTER(STRSTARTS(STR(?g), '{DEFAULT_BASE}graph/')) }}")
     assert int(count.rows[0][0].value) == sum(p.triples for p in pushed)
 
 
 @pytest.mark.usefixtures("pushed")
-def test_construct_and_ask_remotely(oxigraph):
-    endpoint = RemoteEndpoint(f"{oxigraph}/query")
+def test_construct_and_ask_remotely(server):
+    endpoint = RemoteEndpoint(server.query_url)
     assert run_query(endpoint, "ASK { ?c a chz:Case }").boolean is True
     graph = run_query(endpoint, "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }")
     assert len(graph.triples) == 36  # 30 cases, 6 with two domains
 
 
+@pytest.mark.usefixtures("pushed")
+def test_a_required_parameter_is_asked_for_before_the_store_is(server):
+    with pytest.raises(QueryUsageError, match="needs the parameter unit"):
+        run_query(RemoteEndpoint(server.query_url), "unit-profile")
+    alias = run_query(RemoteEndpoint(server.query_url), "unit-profile", {"unit": "华中科大"})
+    assert {row[0].value for row in alias.rows} == {"https://w3id.org/chuzhi/unit/hust"}
+
+
 def test_unreachable_store_is_an_environment_problem(built):
     with pytest.raises(EnvironmentProblem, match="cannot reach the store"):
         push(built.out_dir, f"http://127.0.0.1:{free_port()}/store")
+
+
+@pytest.fixture(scope="module")
+def oxigraph_without_union(tmp_path_factory) -> Iterator[str]:
+    """An Oxigraph server whose default graph is its own graph, not the union of the named graphs."""
+    yield from _oxigraph(tmp_path_factory, union=False)
+
+
+def test_push_to_a_store_without_union_default_graph_says_how_to_enable_it(oxigraph_without_union, built):
+    done = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph_without_union}/store",
+                           "--out", str(built.out_dir)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 7
+    assert done.stderr.startswith(
+        f"Error: {oxigraph_without_union}/query: the graphs were pushed, but the store's default graph does not "
+        "show them, so every shipped query would answer nothing: make the default graph the union of the named "
+        "graphs (Oxigraph: `oxigraph serve --union-default-graph`; Fuseki: ")
+    assert "Virtuoso: " in done.stderr
+    assert done.stdout == ""
+    graphs = run_query(RemoteEndpoint(f"{oxigraph_without_union}/query"),
+                       "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g")
+    assert len(graphs.rows) == 3  # the graphs were sent; the check came after
+    unchecked = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph_without_union}/store", "--no-check",
+                                "--out", str(built.out_dir)], capture_output=True, text=True, timeout=120)
+    assert (unchecked.returncode, unchecked.stderr) == (0, "")
+    unknown = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph_without_union}/elsewhere",
+                              "--out", str(built.out_dir)], capture_output=True, text=True, timeout=120)
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr == (f"Error: field --query-endpoint: cannot tell the query endpoint of the store "
+                              f"{oxigraph_without_union}/elsewhere: give it with --query-endpoint (or --no-check)\n")
 
 
 def test_split_keeps_applicant_lists_with_their_case(built):
@@ -142,19 +282,21 @@ def test_values_binding_cannot_change_the_query(text):
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
 
 
-def test_push_command_then_query_endpoint(oxigraph, built):
-    done = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph}/store", "--out", str(built.out_dir)],
-                          capture_output=True, text=True, timeout=120)
-    assert (done.returncode, done.stderr) == (0, "")
+def test_push_command_then_query_endpoint(server, built):
+    user = ["--user", server.user] if server.user else []
+    env = {**os.environ, PASSWORD_ENV: server.password}
+    done = subprocess.run([CHUZHI, "push", "--endpoint", server.store_url, *user, "--out", str(built.out_dir)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert (done.returncode, done.stderr) == (0, "")  # the default graph check passed
     triples = [q.triple for q in ox.parse(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)]
     graphs = split_by_edition(triples)
     void = len(list(ox.parse(path=str(built.out_dir / "void.ttl"), format=ox.RdfFormat.TURTLE)))
     expected = [f"{g}\t{len(t)}" for g, t in graphs.items()] + [f"{DEFAULT_BASE}graph/void\t{void}"]
     assert done.stdout.splitlines() == sorted(expected)
-    for name in ("cases-per-domain", "cases-per-prefecture"):
-        remote = subprocess.run([CHUZHI, "query", name, "--endpoint", f"{oxigraph}/query", "--format", "tsv"],
+    for args in (["cases-per-domain"], ["cases-per-prefecture"], ["unit-profile", "--param", "unit=华中科大"]):
+        remote = subprocess.run([CHUZHI, "query", *args, "--endpoint", server.query_url, "--format", "tsv"],
                                 capture_output=True, text=True, timeout=60)
-        local = subprocess.run([CHUZHI, "query", name, "--out", str(built.out_dir), "--format", "tsv"],
+        local = subprocess.run([CHUZHI, "query", *args, "--out", str(built.out_dir), "--format", "tsv"],
                                capture_output=True, text=True, timeout=60)
         assert (remote.returncode, local.returncode) == (0, 0)
         assert remote.stdout == local.stdout

@@ -135,7 +135,7 @@ def test_query_page_is_offline(url):
     status, ctype, page = fetch(f"{url}/")
     assert (status, ctype) == (200, "text/html; charset=utf-8")
     assets = re.findall(r'(?:src|href)="([^"#]+)"', page)
-    assert assets == ["/static/sparql.css", "/static/sparql.js"]
+    assert assets == ["/static/sparql.css", "/static/editor.js", "/static/sparql.js"]
     for asset in assets:
         status, _, text = fetch(url + asset)
         assert status == 200

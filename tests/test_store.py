@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import NotBuiltError
 from chuzhi_graph.store import STORE_DIR, open_store
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -31,7 +31,7 @@ def count(store) -> int:
 
 
 def test_no_build_is_a_clear_error(tmp_path):
-    with pytest.raises(DataError) as err:
+    with pytest.raises(NotBuiltError) as err:
         open_store(tmp_path)
     assert str(err.value) == (f"{tmp_path}: no built graph to query: run `chuzhi-graph build` first "
                               "(looked for chuzhi.nt or chuzhi.ttl)")
@@ -88,7 +88,7 @@ def test_readers_get_a_snapshot_replaced_on_reload(out):
     assert store_location(ox.Store()) is None
 
 
-# ---------------------------------------------------------------- the store during a rebuild (decision 0004)
+# ---------------------------------------------------------------- the store during a rebuild (issue 17, break 6)
 
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
 CLI_COUNT = ["query", COUNT, "--format", "csv", "--no-bom"]

@@ -24,6 +24,9 @@ from chuzhi_graph.errors import ChuzhiError, printable
 from chuzhi_graph.namespace import DEFAULT_BASE
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.query.DEFAULT_TIMEOUT,
+#: repeated here so that `--help` does not import the query engine).
+DEFAULT_TIMEOUT = 60.0
 
 
 class ChuzhiClickError(click.ClickException):
@@ -236,8 +239,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @output_option()
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Stop the query after this many seconds.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Stop the query after this many seconds.")
 @click.option("--max-memory", type=click.IntRange(min=16), default=2048, show_default=True, metavar="MB",
               help="Stop the query when its worker needs more memory than this (MB).")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
@@ -282,8 +285,8 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", type=click.IntRange(0, 65535), default=7070, show_default=True, help="Port (0: any free port).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
-              help="Stop each query after this many seconds.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Stop each query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Largest result returned.")
 @click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
@@ -315,14 +318,18 @@ def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, 
 @cli.command()
 @click.option("--endpoint", required=True, help="Graph Store Protocol URL of the store (e.g. .../store, .../data).")
 @click.option("--user", help="User name for the store (password from $CHUZHI_GRAPH_PASSWORD).")
+@click.option("--query-endpoint", help="The store's query endpoint, for the check after the upload "
+              "(default: beside --endpoint: /store -> /query, /data -> /sparql, /sparql-graph-crud* -> /sparql).")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="After the upload, check that the store's default graph shows the data.")
 @out_option
 @base_option
 @handle_errors
-def push(endpoint: str, user: str | None, out_dir: Path, base: str) -> None:
+def push(endpoint: str, user: str | None, query_endpoint: str | None, check: bool, out_dir: Path, base: str) -> None:
     """Upload the built dumps to a SPARQL store, one named graph per edition."""
     from chuzhi_graph.remote import push as run_push
 
-    for graph in run_push(out_dir, endpoint, base, user=user):
+    for graph in run_push(out_dir, endpoint, base, user=user, query_endpoint=query_endpoint, check=check):
         click.echo(f"{graph.graph}\t{graph.triples}")
 
 

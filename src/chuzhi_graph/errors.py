@@ -11,8 +11,8 @@ code meaning
 ==== =====================================================
 0    success
 1    unexpected internal error (a bug: please report it)
-2    usage error (bad option or argument; Click's own code)
-3    input data error (:class:`DataError`, :class:`SourceError`)
+2    usage error (bad option or argument; Click's own code; :class:`QueryUsageError`)
+3    input data error (:class:`DataError`, :class:`SourceError`; :class:`NotBuiltError`: build first)
 4    validation error: the graph breaks the SHACL shapes
 5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)
@@ -87,9 +87,19 @@ class ValidationError(ChuzhiError):
 
 
 class QueryError(ChuzhiError):
-    """A SPARQL query is malformed, unknown, refused or ran too long."""
+    """A SPARQL query is malformed, refused or ran too long."""
 
     exit_code = 5
+
+
+class QueryUsageError(QueryError):
+    """A query asked for wrongly: an unknown shipped name, a missing or unknown parameter (exit 2)."""
+
+    exit_code = 2
+
+
+class NotBuiltError(DataError):
+    """Nothing was built yet in the output folder: every command that reads the build says so (exit 3)."""
 
 
 class OutputError(ChuzhiError):

@@ -35,7 +35,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from chuzhi_graph.errors import DataError, QueryError
+from chuzhi_graph.errors import DataError, NotBuiltError, QueryError
 
 VIEWS = ("institutions", "cases", "domains", "full")
 
@@ -102,10 +102,10 @@ def find_dump(path: Path) -> Path:
         for name in DUMP_NAMES:
             if (path / name).is_file():
                 return path / name
-        raise DataError(f"no graph dump ({' or '.join(DUMP_NAMES)}) in the folder: run "
+        raise NotBuiltError(f"no graph dump ({' or '.join(DUMP_NAMES)}) in the folder: run "
                         "`chuzhi-graph build` first", file=path)
     if not path.is_file():
-        raise DataError("graph dump not found: run `chuzhi-graph build` first", file=path)
+        raise NotBuiltError("graph dump not found: run `chuzhi-graph build` first", file=path)
     return path
 
 

@@ -483,6 +483,7 @@ def write_ontology(out: Path, onto_dir: Path, site: Site, common: dict[str, Any]
 def write_queries(out: Path, triples: list[ox.Triple], site: Site, common: dict[str, Any]) -> None:
     """queries.html: every shipped query with its current result."""
     from chuzhi_graph.query import run_query, shipped_queries
+    from chuzhi_graph.questions import example_params
 
     items: list[dict[str, Any]] = []
     store = ox.Store()
@@ -492,7 +493,11 @@ def write_queries(out: Path, triples: list[ox.Triple], site: Site, common: dict[
         item: dict[str, Any] = {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
                                 "text": q.text, "variables": [], "rows": [], "error": ""}
         (out / "queries" / f"{q.name}.rq").write_text(q.text, encoding="utf-8", newline="\n")
-        result = run_query(store, q, timeout=60)  # a broken shipped query stops the release
+        # a parameterised question is shown for its declared example, never unbound
+        params = example_params(store, q)
+        item["params"] = [{"name": p.name, "kind": p.kind, "help": p.help, "value": params.get(p.name, "")}
+                          for p in q.param_specs]
+        result = run_query(store, q, params, timeout=60)  # a broken shipped query stops the release
         item["variables"] = [str(v).lstrip("?") for v in result.variables]
         item["rows"] = [[_cell(site, c) for c in row] for row in result.rows]
         items.append(item)

@@ -11,7 +11,9 @@
 - every query runs in a worker process killed at the time limit (``timeout``) or its memory bound
   (``max_memory``), see :mod:`chuzhi_graph.worker`; reading stops at the first row past
   ``max_rows`` (413); queries go through two lanes (:mod:`chuzhi_graph.lanes`), 503 when full;
-- ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries;
+- ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries
+  with their parameters, ``/complete.json?kind=unit&q=…`` names for a parameter field,
+  ``/prefixes.json`` the predeclared prefixes; ``param=NAME=VALUE`` beside ``query`` binds a parameter;
 - binds to 127.0.0.1 unless told otherwise; requests must name a loopback ``Host`` (or the bound
   address) and come from the page's own origin or an ``allow_origins`` one (CORS), so that no web
   page can make a browser use the endpoint;
@@ -36,7 +38,9 @@ import pyoxigraph as ox
 
 from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
 from chuzhi_graph.lanes import Busy, Lanes
-from chuzhi_graph.query import QueryResult, format_result, run_query, shipped_queries
+from chuzhi_graph.query import QueryResult, format_result, run_query
+from chuzhi_graph.questions import complete, parse_params, queries_json
+from chuzhi_graph.results import query_prefixes
 from chuzhi_graph.safety import network_is_denied
 from chuzhi_graph.store import StoreWatch
 from chuzhi_graph.worker import WORKERS, WorkerFailed
@@ -63,7 +67,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 class ServeConfig:
     """Limits of the endpoint."""
 
-    timeout: float = 30.0
+    timeout: float = 60.0  # chuzhi_graph.query.DEFAULT_TIMEOUT
     max_rows: int = 10_000
     #: queries in the quick lane at once (every query not known to be short starts there)
     max_running: int = 6
@@ -308,11 +312,18 @@ class SparqlHandler(BaseHTTPRequestHandler):
             if "query" not in params:
                 return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
             return self.answer(params["query"][0], params)
-        if url.path == "/queries.json":
-            body = json.dumps([
-                {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
-                 "text": q.text, "params": list(q.params)} for q in shipped_queries()
-            ], ensure_ascii=False, indent=1)
+        if url.path == "/queries.json":  # the shipped queries with their parameter declarations
+            body = json.dumps(queries_json(), ensure_ascii=False, indent=1)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        if url.path == "/prefixes.json":  # the prefixes predeclared for every query
+            body = json.dumps(query_prefixes(), ensure_ascii=False, indent=1)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        if url.path == "/complete.json":  # the form's completion: ?kind=unit&q=华中
+            try:
+                found = complete(self.server.store, (params.get("kind") or [""])[0], (params.get("q") or [""])[0])
+            except QueryError as exc:
+                return self.send_text(HTTPStatus.BAD_REQUEST, f"{exc}\n")
+            body = json.dumps(found, ensure_ascii=False)
             return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
         name = "index.html" if url.path in ("/", "/index.html") else url.path.removeprefix("/static/")
         return self.send_static(name)
@@ -378,7 +389,9 @@ class SparqlHandler(BaseHTTPRequestHandler):
         try:
             with self.server.lanes.ticket(text) as ticket:
                 store = self.server.store
-                result = run_query(store, text, timeout=config.timeout, max_rows=config.max_rows,
+                # param=NAME=VALUE (the page's parameter form): bound like `query --param`
+                bindings = parse_params(params.get("param", []))
+                result = run_query(store, text, bindings, timeout=config.timeout, max_rows=config.max_rows,
                                    memory=config.max_memory, ticket=ticket)
         except Busy as exc:
             return self.send_text(HTTPStatus.SERVICE_UNAVAILABLE, f"{exc}\n", {"Retry-After": "1"})

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from chuzhi_graph.errors import DataError, EnvironmentProblem, QueryError
+from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, QueryError
 
 #: How long :func:`open_store` waits for another process's load when no timeout is given.
 DEFAULT_WAIT = 300.0
@@ -58,12 +58,12 @@ def store_location(store: ox.Store) -> tuple[Path, str] | None:
 
 
 def find_dump(out_dir: str | Path) -> tuple[Path, ox.RdfFormat]:
-    """The dump the store is loaded from; :class:`DataError` (exit 3, as for every reader) if nothing was built yet."""
+    """The dump the store is loaded from; :class:`NotBuiltError` (exit 3) if nothing was built yet."""
     out_dir = Path(out_dir)
     for name, fmt in DUMPS:
         if (out_dir / name).is_file():
             return out_dir / name, fmt
-    raise DataError(
+    raise NotBuiltError(
         "no built graph to query: run `chuzhi-graph build` first "
         f"(looked for {' or '.join(n for n, _ in DUMPS)})",
         file=out_dir,
@@ -210,7 +210,7 @@ def refresh_store(out_dir: str | Path) -> bool:
     """
     try:
         open_store(out_dir, wait=False)
-    except (DataError, QueryError, EnvironmentProblem) as exc:
+    except (QueryError, NotBuiltError, EnvironmentProblem) as exc:
         log.info("the store is not refreshed now: %s", exc)
         return False
     return True
@@ -263,7 +263,7 @@ class StoreWatch:
         """Load a new build if there is one; True when the graph was switched."""
         try:
             seen = self._stat()
-        except (DataError, QueryError, OSError):
+        except (QueryError, NotBuiltError, OSError):
             return False  # between a build's renames: look again next time
         if seen == self._seen:
             return False

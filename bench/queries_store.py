@@ -1,0 +1,128 @@
+"""Shipped queries at scale on the store the CLI uses, with raw pyoxigraph beside it (issue 12).
+
+Run from the repository root on a build (once; many minutes at 100,000 cases)::
+
+    .venv/bin/chuzhi-graph synth --cases 100000 --editions 10 --seed 1 --out /tmp/synth
+    .venv/bin/chuzhi-graph build --data /tmp/synth --out /tmp/synth-out --no-views
+    git show OLD:src/chuzhi_graph/queries/NAME.rq > /tmp/old/NAME.rq     # for each query
+    .venv/bin/python bench/queries_store.py /tmp/synth-out --texts after=shipped --texts before=/tmp/old --memory
+
+For every set of texts (``LABEL=DIR`` of ``.rq`` files, or ``LABEL=shipped`` for the package's) and
+every query, one run after a warm-up of the worker (the machine is shared: see the load average
+printed with the results):
+
+- ``cli``: what ``chuzhi-graph query`` runs: ``run_query(open_store(OUT), ..., timeout=DEFAULT_TIMEOUT)``,
+  a warm worker process on the store's read-only RocksDB snapshot, the answer sent back as TSV;
+  a query stopped at the time limit is reported as such;
+- ``raw_disk``: the same text on ``pyoxigraph.Store.read_only(snapshot)`` in this process, rows read;
+- ``raw_memory`` (with ``--memory``, first set of texts only): the same text on an in-memory
+  ``pyoxigraph.Store`` bulk-loaded from ``chuzhi.nt`` (the option of holding the graph in memory;
+  its load time is reported).
+
+Parameters: the instance of the declared kind with the most links (as ``bench/run.py`` does). It
+prints a table and writes ``bench/results/queries-store-DATE.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def seconds(func: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    value = func()
+    return time.perf_counter() - t0, value
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, runs, report, in order)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path, help="a build folder (chuzhi.nt)")
+    parser.add_argument("--texts", action="append", default=[], metavar="LABEL=DIR",
+                        help="a set of .rq texts (DIR, or 'shipped'); repeatable (default: after=shipped)")
+    parser.add_argument("--only", help="comma-separated query names")
+    parser.add_argument("--memory", action="store_true", help="also the in-memory store (first set of texts)")
+    args = parser.parse_args(argv)
+
+    import pyoxigraph as ox
+
+    from chuzhi_graph.errors import QueryError
+    from chuzhi_graph.query import DEFAULT_TIMEOUT, query_prefixes, run_query
+    from chuzhi_graph.questions import parse_header, shipped_queries
+    from chuzhi_graph.store import open_store, store_location
+
+    sets: list[tuple[str, list[Any]]] = []
+    for spec in args.texts or ["after=shipped"]:
+        label, _, folder = spec.partition("=")
+        if folder == "shipped":
+            queries = shipped_queries()
+        else:
+            queries = [parse_header(p.stem, p.read_text(encoding="utf-8")) for p in sorted(Path(folder).glob("*.rq"))]
+        if args.only:
+            queries = [q for q in queries if q.name in set(args.only.split(","))]
+        sets.append((label, queries))
+    open_s, store = seconds(lambda: open_store(args.out))
+    location = store_location(store)
+    assert location is not None
+    disk = ox.Store.read_only(str(location[0]))
+    sys.path.insert(0, str(BENCH_DIR))
+    from run import _query_params  # the parameters bench/run.py uses
+
+    params = _query_params(store)
+    prefixes = query_prefixes()
+    memory, load_s = None, None
+    if args.memory:
+        memory = ox.Store()
+        load_s, _ = seconds(lambda: memory.bulk_load(path=str(args.out / "chuzhi.nt"), format=ox.RdfFormat.N_TRIPLES))
+    run_query(store, "ASK { ?s ?p ?o }", timeout=DEFAULT_TIMEOUT)  # start the warm worker
+    print(f"open_store {open_s:.1f} s; in-memory load {load_s or 0:.1f} s; {len(disk)} triples; "
+          f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print(f"{'texts':7} {'query':30} {'rows':>7} {'cli s':>8} {'raw disk s':>11} {'raw memory s':>13}")
+    rows: list[dict[str, Any]] = []
+    for index, (label, queries) in enumerate(sets):
+        for q in queries:
+            bound = {k: f"<{v}>" for k, v in params.get(q.name, {}).items()}
+            subs = {ox.Variable(k): ox.NamedNode(v[1:-1]) for k, v in bound.items()}
+
+            def raw(target: Any, q: Any = q, subs: dict[Any, Any] = subs) -> int:
+                return len(list(map(tuple, target.query(q.text, prefixes=prefixes, substitutions=subs or None))))
+
+            cli: float | None
+            try:
+                cli, _ = seconds(lambda q=q, bound=bound: run_query(store, q, bound, timeout=DEFAULT_TIMEOUT))
+            except QueryError:  # stopped at the CLI's time limit: the answer never comes
+                cli = None
+            raw_disk, n_raw = seconds(lambda: raw(disk))
+            raw_memory = None
+            if memory is not None and index == 0:
+                raw_memory, _ = seconds(lambda: raw(memory))
+            row = {"texts": label, "query": q.name, "rows": n_raw, "cli": round(cli, 3) if cli is not None else None,
+                   "cli_stopped_at": DEFAULT_TIMEOUT if cli is None else None, "raw_disk": round(raw_disk, 3),
+                   "raw_memory": round(raw_memory, 3) if raw_memory is not None else None, "params": bound,
+                   "load_average": round(os.getloadavg()[0], 1)}
+            rows.append(row)
+            cli_text = f"{cli:8.3f}" if cli is not None else f"{'>' + format(DEFAULT_TIMEOUT, 'g'):>8}"
+            memory_text = f"{raw_memory:13.3f}" if raw_memory is not None else f"{'-':>13}"
+            print(f"{label:7} {q.name:30} {n_raw:7d} {cli_text} {raw_disk:11.3f} {memory_text}", flush=True)
+    result = {"date": date.today().isoformat(), "out": str(args.out), "triples": len(disk),
+              "open_store_s": round(open_s, 1), "memory_load_s": round(load_s, 1) if load_s else None,
+              "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+                         f"Python {platform.python_version()}, pyoxigraph {ox.__version__}", "queries": rows}
+    target = BENCH_DIR / "results" / f"queries-store-{result['date']}.json"
+    target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(target, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
