@@ -30,9 +30,7 @@ PIPELINE = (
 #: new violation and on a listed one that is gone): module -> what it breaks.
 KNOWN: dict[str, set[str]] = {
     "extract": {"imports extract_prose"},  # extract dispatches to the prose parser, which reuses extract's pieces
-    "worker": {"imports query"},  # QueryResult: moves below the worker with the split of query.py
     "mapview": {"uses graphs._rows", "uses graphs._values"},
-    "remote": {"uses query._TOKENS"},  # one public tokenizer: with the split of query.py
     "publish": {"long: write_list_pages", "long: _write_site"},  # publish.py is being rebuilt on one release object
     "render": {"long: page_data"},  # render.py is being reworked for the viewers
 }

@@ -97,7 +97,7 @@ def check_no_service(text: str, source: str = "inline query") -> bool:
 
 #: A SPARQL tokenizer (comments, strings, IRIs, variables, keywords) that remote.py uses to place a
 #: VALUES block; never a safety check (that is chuzhi_graph.safety, on the parsed query).
-_TOKENS = re.compile(
+TOKENS = re.compile(
     r"""(?P<comment>\#[^\n]*)
       | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
       | (?P<iri><[^<>"{}|^`\\\s]*>)
@@ -197,7 +197,7 @@ def star_order(text: str) -> list[str] | None:
     >>> star_order("SELECT ?o ?s WHERE { ?s ?p ?o }") is None
     True
     """
-    tokens = [m for m in _TOKENS.finditer(text) if not m.group("comment")]
+    tokens = [m for m in TOKENS.finditer(text) if not m.group("comment")]
     for index, match in enumerate(tokens):
         keyword = match.group("keyword")
         if not keyword or keyword.upper() != "SELECT":

@@ -167,7 +167,7 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
 
 
 def _result(kind: str, payload: Any) -> Any:
-    from chuzhi_graph.query import QueryResult
+    from chuzhi_graph.results import QueryResult
 
     if kind == "ask":
         return QueryResult("ask", boolean=bool(payload))
