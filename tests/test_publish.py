@@ -277,3 +277,145 @@ def test_parameterised_questions_are_shown_for_their_example(site: PublishResult
     for q in shipped_queries():
         if q.param_specs:
             assert queries.find("section", id=q.name).find("p", class_="params"), q.name
+
+
+def test_publish_parses_the_dump_once(site: PublishResult) -> None:
+    assert site.loads == {"parse": 1, "layout": 1, "store": 1}
+
+
+# ---------------------------------------------------------------- a corpus above 200,000 triples
+
+
+def _links_resolve(site_dir: Path, pages: list[Path]) -> int:  # noqa: ARG001 (site_dir: the page links are relative)
+    checked = 0
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for a in soup.find_all("a", href=True):
+            parts = urlsplit(a["href"])
+            if parts.scheme or not parts.path:
+                continue
+            assert (page.parent / unquote(parts.path)).resolve().is_file(), f"{page}: broken link {a['href']}"
+            checked += 1
+    return checked
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+    from chuzhi_graph.synth import generate
+
+    folder = tmp_path_factory.mktemp("large")
+    generate(folder / "data", cases=8000, editions=5, seed=1)
+    return publish(folder / "data", folder / "site")
+
+
+def test_publishes_a_corpus_above_200k_triples(large: PublishResult) -> None:
+    site = large.site
+    assert large.triples > 200_000
+    assert large.loads == {"parse": 1, "layout": 1, "store": 1}
+    # JSON-LD is left out at this size, and every list of files says so consistently
+    ds = site / "dataset"
+    sums = {line.split("  ")[1] for line in (ds / "SHA256SUMS").read_text(encoding="utf-8").splitlines()}
+    assert sums == {"chuzhi.ttl", "chuzhi.nt", "chuzhi.trig", "void.ttl"}
+    assert not (ds / "chuzhi.jsonld").exists()
+    assert {f["path"] for f in large.manifest["files"]} == {f"dataset/{n}" for n in sums}
+    void = Graph().parse(ds / "void.ttl", format="turtle")
+    dists = set(void.objects(URIRef(f"{DEFAULT_BASE}dataset"), URIRef("http://www.w3.org/ns/dcat#distribution")))
+    assert {str(d).rsplit("/", 1)[-1] for d in dists} == {"chuzhi.ttl", "chuzhi.nt", "chuzhi.trig"}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "no JSON-LD dump" in index
+    # no page but the interactive graphs over 2 MB
+    sizes = {p: p.stat().st_size for p in site.rglob("*.html") if "graphs" not in p.relative_to(site).parts}
+    biggest = max(sizes, key=sizes.get)
+    assert sizes[biggest] < 2_000_000, (biggest, sizes[biggest])
+    # the case list is paginated and holds every case once
+    case_pages = sorted(site.glob("cases*.html"))
+    assert len(case_pages) == -(-large.manifest["counts"]["cases"] // 500)
+    rows = 0
+    for page in case_pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        rows += len(soup.select("table.list tbody tr"))
+    assert rows == large.manifest["counts"]["cases"] == 8000
+    # query results: a first page in HTML, the whole result as CSV
+    page = BeautifulSoup((site / "queries" / "co-applicant-pairs.html").read_text(encoding="utf-8"), "html.parser")
+    shown = len(page.select("table.list tbody tr"))
+    with (site / "queries" / "co-applicant-pairs.csv").open(encoding="utf-8", newline="") as f:
+        total = sum(1 for _ in csv.reader(f)) - 1
+    assert shown == 200 < total
+    sample = [site / "index.html", site / "cases.html", case_pages[-1], site / "units.html", site / "queries.html",
+              site / "resources.html", *sorted((site / "unit").glob("*.html"))[:50]]
+    assert _links_resolve(site, sample) > 2000
+
+
+# ---------------------------------------------------------------- every page in Chromium, and the zh/en switch
+
+
+@pytest.mark.browser
+def test_every_page_loads_in_chromium_and_the_language_switch_works(site: PublishResult, artefacts: Path) -> None:  # noqa: PLR0915 (one browser journey)
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no /usr/bin/chromium")
+    pages = [p for p in _pages(site.site) if "graphs" not in p.relative_to(site.site).parts]
+    assert len(pages) > 100
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+            page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+            page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else (
+                errors.append(f"remote {r.request.url}"), r.abort()))
+            for path in pages:
+                page.goto(path.as_uri())
+                assert page.locator("h1").count() == 1, path
+            assert errors == []
+
+            # the switch changes the page language as a whole, and is remembered across pages
+            page.goto((site.site / "index.html").as_uri())
+            h1 = page.locator("h1")
+            assert (page.evaluate("document.documentElement.lang"), h1.inner_text()) == ("zh", "楚治案例知识图谱")
+            nav = page.locator("header.site nav").inner_text()
+            assert "案例" in nav and "Cases" not in nav
+            page.screenshot(path=str(artefacts / "publish-index-zh.png"))
+            page.click("#lang-switch")
+            assert (page.evaluate("document.documentElement.lang"), h1.inner_text()) == (
+                "en", "Chuzhi case knowledge graph")
+            assert [h.inner_text() for h in page.locator("h2").all()][:3] == ["Counts", "Source documents", "Licence"]
+            nav = page.locator("header.site nav").inner_text()
+            assert "Cases" in nav and "案例" not in nav
+            page.screenshot(path=str(artefacts / "publish-index-en.png"))
+
+            page.goto((site.site / "unit" / "hust.html").as_uri())  # English kept on the next page
+            assert page.evaluate("document.documentElement.lang") == "en"
+            assert page.locator("p.kind").inner_text() == "Unit"
+            h1 = page.locator("h1 .fallback")  # no English name: the Chinese one, visibly marked
+            assert h1.is_visible() and h1.inner_text() == "华中科技大学"
+            assert page.locator("table.facts").first.inner_text().count("Hongshan District") == 1
+            headings = [h.inner_text() for h in page.locator("section.people h2").all()]
+            assert headings == ["Sub-units and their cases 5", "All cases, with the sub-units' 2"]
+            cases = page.locator("#all-cases > ul > li").all_inner_texts()
+            assert len(cases) == 2 and any("城市智脑" in c for c in cases)
+            assert page.locator("details.raw pre").is_visible() is False  # the raw triples are folded
+            page.screenshot(path=str(artefacts / "publish-unit-en.png"), full_page=True)
+            page.click("#lang-switch")
+            assert page.locator("h1").inner_text() == "华中科技大学"
+            assert page.locator("section.people h2").first.inner_text() == "下级单位及其案例 5"
+            assert page.locator("table.facts").first.inner_text().count("洪山区") == 1
+            page.screenshot(path=str(artefacts / "publish-unit-zh.png"), full_page=True)
+
+            page.goto((site.site / "graphs.html").as_uri())
+            cards = page.locator("section.card")
+            assert cards.count() == 4  # three graphs and the map
+            assert all(img.evaluate("i => i.complete && i.naturalWidth > 0") for img in page.locator("img.thumb").all())
+            page.screenshot(path=str(artefacts / "publish-graphs.png"), full_page=True)
+            page.goto((site.site / "def.html").as_uri())
+            assert page.locator("img.diagram").evaluate("i => i.complete && i.naturalWidth > 0")
+            assert page.locator("#Case").inner_text().count("in domain of") == 0  # zh page: Chinese names
+            assert "作为定义域" in page.locator("#Case").inner_text()
+            assert errors == []
+        finally:
+            browser.close()

@@ -343,9 +343,10 @@ def sorted_concat(result) -> list[tuple]:
 def test_worker_answers_equal_the_fast_path(built, store):
     disk = open_store(built.out_dir)
     for q in shipped_queries():
-        fast = run_query(store, q, PARAMS.get(q.name))
+        params = PARAMS.get(q.name, q.example_params())
+        fast = run_query(store, q, params)
         for target in (store, disk):
-            slow = run_query(target, q, PARAMS.get(q.name), timeout=30)
+            slow = run_query(target, q, params, timeout=30)
             assert (slow.kind, slow.variables) == (fast.kind, fast.variables), q.name
             assert sorted_concat(slow) == sorted_concat(fast), q.name
     graph = "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }"

@@ -178,8 +178,9 @@ def test_push_one_graph_per_edition(pushed, built):
 @pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
 @pytest.mark.usefixtures("pushed")
 def test_every_shipped_query_gives_the_same_results_remotely(server, built, query):
-    remote = run_query(RemoteEndpoint(server.query_url), query, PARAMS.get(query.name))
-    embedded = run_query(memory_store(built.out_dir), query, PARAMS.get(query.name))
+    params = PARAMS.get(query.name, query.example_params())
+    remote = run_query(RemoteEndpoint(server.query_url), query, params)
+    embedded = run_query(memory_store(built.out_dir), query, params)
     assert remote.variables == embedded.variables
     assert normalised(remote) == normalised(embedded)
     assert remote.rows

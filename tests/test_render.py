@@ -1,4 +1,4 @@
-"""Rendering views: offline HTML (checked in headless Chromium), pictures, Gephi exports (issue 5)."""
+"""Rendering views: offline HTML (checked in headless Chromium), pictures, Gephi exports."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import EnvironmentProblem
 from chuzhi_graph.graphs import KIND_LABELS, build_view
 from chuzhi_graph.render import (
+    LARGE_VIEW,
     MAIN_VIEWS,
-    PHYSICS_LIMIT,
+    SiteLinks,
     cjk_font,
+    draw_picture,
     html_page,
     layout,
     page_data,
@@ -47,8 +49,16 @@ def pages(built, tmp_path_factory) -> dict[str, Path]:
 
 
 def data_block(html: str) -> dict:
+    """The page's data block, nodes and edges turned back into rows as the page script does."""
     soup = BeautifulSoup(html, "html.parser")
-    return json.loads(soup.find("script", id="graph-data").string)
+    data = json.loads(soup.find("script", id="graph-data").string)
+    for part in ("nodes", "edges"):
+        keys, cols = data[part]["keys"], data[part]["cols"]
+        data[part] = [{k: cols[k][i] for k in keys if cols[k][i] is not None}
+                      for i in range(len(cols[keys[0]]) if keys else 0)]
+    for node in data["nodes"]:
+        node.setdefault("names", [node["label"]])
+    return data
 
 
 # ---------------------------------------------------------------- the page, without a browser
@@ -91,11 +101,17 @@ def test_page_data_matches_the_graph(built, pages) -> None:
     assert len(data["nodes"]) == g.number_of_nodes() and len(data["edges"]) == g.number_of_edges()
     node = next(n for n in data["nodes"] if n["id"] == UNIT + "state-grid-hubei")
     assert node["names"] == ["国网湖北省电力有限公司", "国网湖北电力"]
-    assert ["案例（2）", ["国网湖北电力打造现代供电服务指挥体系",
-                       "国网湖北电力“电碳地图”助力湖北实现“双碳”目标"]] in node["tip"]
-    assert {e["label"] for e in data["legend"]["edges"]} == {"共同申报", "上级单位"}
-    assert "十佳案例(政务服务组)" in data["facets"]["categories"]
-    assert data["options"]["physics"]["enabled"] is True
+    assert sorted(data["cases"][i][0] for i in node["cases"]) == [
+        "国网湖北电力“电碳地图”助力湖北实现“双碳”目标", "国网湖北电力打造现代供电服务指挥体系"]
+    assert {e["key"] for e in data["legend"]["edges"]} == {"co-applicant", "parent"}
+    assert next(e for e in data["legend"]["edges"] if e["key"] == "parent")["arrows"] == "to"
+    assert "十佳案例(政务服务组)" in data["categories"]
+    assert data["options"]["physics"]["enabled"] is False  # positions stay put
+    assert "href" not in node  # outside a site: no links
+    domains = [d["label"] for d in data["domains"]]
+    assert {"社会治理", "数字经济", "智慧电力"} <= set(domains)  # broader domains are offered
+    power = data["domains"][domains.index("智慧电力")]
+    assert data["domains"][power["parent"]]["label"] == "数字经济"
 
 
 def test_same_data_same_page(built, tmp_path) -> None:
@@ -106,14 +122,23 @@ def test_same_data_same_page(built, tmp_path) -> None:
     assert layout(g, seed=1) != layout(g, seed=2)
 
 
-def test_large_graphs_get_precomputed_positions_without_physics() -> None:
-    g = nx.barabasi_albert_graph(PHYSICS_LIMIT * 2, 2, seed=3)
+def test_large_graphs_open_as_an_overview() -> None:
+    g = nx.barabasi_albert_graph(LARGE_VIEW + 200, 1, seed=3)
+    g.add_nodes_from(range(LARGE_VIEW + 200, LARGE_VIEW + 260))  # isolates
     data = page_data(g)
-    assert data["options"]["physics"]["enabled"] is False
+    assert data["large"] is True and data["options"]["physics"]["enabled"] is False
     xy = [(n["x"], n["y"]) for n in data["nodes"]]
     assert len(set(xy)) == len(xy)
+    assert all("comm" in n for n in data["nodes"])
     assert data == page_data(g)
-    assert page_data(nx.path_graph(5))["options"]["physics"]["enabled"] is True
+    assert page_data(nx.path_graph(5))["large"] is False
+
+
+def test_site_links_are_relative() -> None:
+    site = SiteLinks("../", "https://w3id.org/chuzhi/")
+    assert site.href(UNIT + "hust") == "../unit/hust.html"
+    assert site.href("https://example.org/x") is None
+    assert site.index == "../index.html"
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,7 +152,7 @@ def test_any_name_stays_data(name: str) -> None:
     block = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', html, re.S)
     assert block is not None
     assert "<" not in block.group(1) and ">" not in block.group(1)
-    data = json.loads(block.group(1))
+    data = data_block(html)
     assert data["nodes"][0]["label"] == name and data["nodes"][0]["names"][1] == name + "</script>"
     soup = BeautifulSoup(html, "html.parser")
     shown = " ".join("".join(c if c.isprintable() or c.isspace() else " " for c in name).split())
@@ -145,6 +170,30 @@ def test_png_and_svg(built, tmp_path) -> None:
     svg2 = render(g, tmp_path / "d2.svg", "svg").read_bytes()
     assert svg1 == svg2
     assert b"<svg" in svg1[:600]
+    texts = {t.get_text() for t in BeautifulSoup(svg1, "xml").find_all("text")}
+    assert {"平安法治", "智慧电力"} <= texts  # real <text>, not glyph paths
+
+
+@pytest.mark.parametrize("view", ["institutions", "cases", "domains"])
+def test_picture_labels_cover_no_edge_node_or_label(built, view) -> None:
+    import matplotlib.pyplot as plt
+
+    from chuzhi_graph.render import _segments_hit
+
+    g = build_view(built.out_dir, view)
+    picture = draw_picture(g, view)
+    plt.close(picture.figure)
+    boxes = [box for _, box in picture.labels]
+    assert len(boxes) + picture.omitted == g.number_of_nodes()
+    assert len(boxes) >= g.number_of_nodes() * (0.6 if view == "cases" else 0.8)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        for bx0, by0, bx1, by1 in boxes[i + 1:]:
+            assert not (x0 < bx1 and bx0 < x1 and y0 < by1 and by0 < y1)
+        assert not _segments_hit((x0, y0, x1, y1), picture.segments[:, 0], picture.segments[:, 1]).any()
+        d = picture.discs
+        dx = (d[:, 0] - d[:, 0].clip(x0, x1))
+        dy = (d[:, 1] - d[:, 1].clip(y0, y1))
+        assert ((dx * dx + dy * dy) >= (d[:, 2] - 1.5) ** 2).all()
 
 
 def test_missing_cjk_font_names_the_package(built, tmp_path, monkeypatch) -> None:
@@ -201,6 +250,31 @@ def test_main_job_prints_the_pages(tmp_path) -> None:
 
 
 # ---------------------------------------------------------------- in headless Chromium
+# Each journey compares what vis-network is given to draw with sets computed by SPARQL
+# from the dump, not with the page's own data.
+
+DOMAIN = "https://w3id.org/chuzhi/domain/"
+PREFIXES = """PREFIX chz: <https://w3id.org/chuzhi/def#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX ut: <https://w3id.org/chuzhi/unit-type/>
+"""
+
+
+@pytest.fixture(scope="module")
+def sparql(built):
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)
+
+    def run(query: str) -> list[tuple[str, ...]]:
+        return [tuple(t.value for t in row) for row in store.query(PREFIXES + query)]
+    return run
+
+
+def pairs(rows) -> set[frozenset[str]]:
+    return {frozenset(r) for r in rows}
 
 
 @pytest.fixture(scope="module")
@@ -220,8 +294,8 @@ def browser():
 class Opened:
     """A page opened from disk with every non-file request blocked and recorded."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+    def __init__(self, browser, path: Path, width: int = 1400, height: int = 900) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
@@ -236,6 +310,15 @@ class Opened:
 
     def js(self, expression: str, arg=None):
         return self.page.evaluate(expression, arg)
+
+    def visible(self) -> tuple[set[str], set[frozenset[str]]]:
+        v = self.js("chuzhi.visible()")
+        return set(v["nodes"]), {frozenset(e) for e in v["edges"]}
+
+    def choose_domain(self, label: str) -> None:
+        index = self.js("l => chuzhi.data.domains.findIndex(d => d.label === l)", label)
+        assert index >= 0
+        self.page.select_option("#filter-domain", str(index))
 
     def search(self, text: str) -> list[str]:
         self.page.fill("#search", text)
@@ -253,6 +336,19 @@ class Opened:
         self.page.mouse.down()
         self.page.mouse.up()
 
+    def close(self) -> None:
+        assert self.errors == []
+        assert all(url.startswith("file:") for url in self.requests)
+        self.page.close()
+
+
+def pixel(opened: Opened, node_id: str) -> int:
+    """The brightness (sum of RGB) of the canvas at a node's centre."""
+    return opened.js("""id => { const c = document.querySelector('#graph canvas');
+        const p = chuzhi.network.canvasToDOM(chuzhi.network.getPosition(id)), r = window.devicePixelRatio || 1;
+        const d = c.getContext('2d').getImageData(Math.round(p.x * r), Math.round(p.y * r), 1, 1).data;
+        return d[0] + d[1] + d[2]; }""", node_id)
+
 
 def expected_legend(g: nx.Graph) -> set[str]:
     out = set()
@@ -265,46 +361,219 @@ def expected_legend(g: nx.Graph) -> set[str]:
 @pytest.mark.parametrize(("view", "target", "target_id"), [
     ("institutions", "国网湖北省电力有限公司", UNIT + "state-grid-hubei"),
     ("cases", "国网湖北省电力有限公司", UNIT + "state-grid-hubei"),
-    ("domains", "平安法治", "https://w3id.org/chuzhi/domain/public-safety-law"),
+    ("domains", "平安法治", DOMAIN + "public-safety-law"),
 ])
 def test_page_in_chromium(browser, built, pages, artefacts, view, target, target_id) -> None:
     g = build_view(built.out_dir, view)
     opened = Opened(browser, pages[view])
-    counts = opened.js("[chuzhi.network.body.data.nodes.length, chuzhi.network.body.data.edges.length]")
-    assert counts == [g.number_of_nodes(), g.number_of_edges()]
+    nodes, edges = opened.visible()
+    assert nodes == set(g) and edges == {frozenset(e) for e in g.edges()}
     legend = opened.page.text_content("#legend")
     for label in expected_legend(g):
         assert label in legend
+    assert opened.page.text_content("#counts") == (
+        f"{g.number_of_nodes()} / {g.number_of_nodes()} nodes, "
+        f"{g.number_of_edges()} / {g.number_of_edges()} edges shown")
+    opened.page.screenshot(path=str(artefacts / f"render-{view}.png"))
     assert opened.search(target) == [target_id]
     assert opened.page.text_content("#status") == f"找到 / found: {target}"
-    opened.page.screenshot(path=str(artefacts / f"render-{view}.png"))
-    assert opened.errors == []
     assert opened.requests == [pages[view].as_uri()]
-    opened.page.close()
+    opened.close()
 
 
 @pytest.mark.browser
-def test_interactions_in_chromium(browser, built, pages) -> None:
+@pytest.mark.parametrize(("view", "least"), [("institutions", 12), ("domains", 12), ("cases", 10)])
+def test_labels_are_readable_at_the_initial_zoom(browser, pages, view, least) -> None:
+    opened = Opened(browser, pages[view])
+    labels = opened.js("chuzhi.labels()")
+    n = opened.js("chuzhi.visible().nodes.length")
+    assert len(labels) >= n * {"institutions": 0.75, "domains": 1.0, "cases": 0.3}[view]
+    for label in labels:
+        assert label["scale"] * label["fontSize"] == pytest.approx(label["px"])
+        assert label["scale"] * label["fontSize"] >= least
+    for i, a in enumerate(labels):  # no label over another
+        for b in labels[i + 1:]:
+            assert not (a["left"] < b["right"] and b["left"] < a["right"]
+                        and a["top"] < b["bottom"] and b["top"] < a["bottom"]), (a["text"], b["text"])
+    # the graph fills the canvas: no wide empty margins
+    span = opened.js("""(() => {  // the drawn nodes' extent (discs included) over the canvas
+        const ns = chuzhi.nodes.get(), s = chuzhi.network.getScale(), g = document.getElementById('graph');
+        return [(Math.max(...ns.map(n => n.x + n.size)) - Math.min(...ns.map(n => n.x - n.size))) * s / g.clientWidth,
+                (Math.max(...ns.map(n => n.y + n.size)) - Math.min(...ns.map(n => n.y - n.size))) * s / g.clientHeight];
+        })()""")
+    assert max(span) >= 0.7
+    opened.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("domain", ["smart-power", "digital-economy", "social-governance"])
+def test_domain_filter_in_the_institutions_view(browser, pages, sparql, domain) -> None:
+    d = f"<{DOMAIN}{domain}>"
+    kept = {r[0] for r in sparql(f"""SELECT DISTINCT ?u WHERE {{
+        ?c a chz:Case ; chz:domain/skos:broader* {d} ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }}""")}
+    ties = pairs(sparql(f"""SELECT DISTINCT ?a ?b WHERE {{
+        ?c chz:domain/skos:broader* {d} ; chz:applicant ?a, ?b . FILTER(STR(?a) < STR(?b)) }}"""))
+    ties |= pairs(sparql(f"""SELECT DISTINCT ?a ?p WHERE {{
+        ?c chz:domain/skos:broader* {d} ; chz:applicant ?x . ?x org:subOrganizationOf* ?a .
+        ?a org:subOrganizationOf ?p }}"""))
+    label = sparql(f'SELECT ?l WHERE {{ {d} skos:prefLabel ?l FILTER(lang(?l) = "zh") }}')[0][0]
+    opened = Opened(browser, pages["institutions"])
+    before = opened.js("chuzhi.network.getPositions()")
+    opened.choose_domain(label)
+    nodes, edges = opened.visible()
+    assert nodes == kept
+    assert edges == ties
+    assert opened.page.text_content("#counts").startswith(f"{len(kept)} / 35 nodes, {len(ties)} / 13 edges")
+    after = opened.js("chuzhi.network.getPositions()")
+    assert all(after[v] == before[v] for v in nodes)  # the layout stays put
+    opened.close()
+
+
+@pytest.mark.browser
+def test_domain_filter_in_the_domains_view(browser, pages, sparql) -> None:
+    d = f"<{DOMAIN}smart-power>"
+    kept = {r[0] for r in sparql(f"SELECT DISTINCT ?o WHERE {{ ?c chz:domain/skos:broader* {d} ; chz:domain ?o }}")}
+    weights = {frozenset((a, b)): int(n) for a, b, n in sparql(f"""SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        ?c chz:domain/skos:broader* {d} ; chz:domain ?a, ?b . FILTER(STR(?a) < STR(?b)) }} GROUP BY ?a ?b""")}
+    assert len(kept) > 1 and weights  # 智慧电力 co-occurs with other domains
+    opened = Opened(browser, pages["domains"])
+    opened.choose_domain("智慧电力")
+    nodes, edges = opened.visible()
+    assert nodes == kept and edges == set(weights)
+    shown = {frozenset((e["from"], e["to"])): e["weight"] for e in opened.js("chuzhi.visibleEdges()")}
+    assert shown == weights  # re-weighted to the filtered cases
+    opened.close()
+
+
+@pytest.mark.browser
+def test_category_filter_in_the_cases_view(browser, pages, sparql) -> None:
+    cat = "<https://w3id.org/chuzhi/award-category/bigdata-2022-gov>"
+    rows = sparql(f"SELECT ?c ?x WHERE {{ ?c chz:awardCategory {cat} ; chz:applicant|chz:domain ?x }}")
+    kept = {c for c, _ in rows} | {x for _, x in rows}
+    links = pairs(rows)
+    label = sparql(f'SELECT ?l WHERE {{ {cat} skos:prefLabel ?l FILTER(lang(?l) = "zh") }}')[0][0]
+    opened = Opened(browser, pages["cases"])
+    opened.page.select_option("#filter-category", label=label)
+    nodes, edges = opened.visible()
+    assert nodes == kept and edges == links
+    opened.close()
+
+
+@pytest.mark.browser
+def test_legend_toggle_composes_with_filters_and_search(browser, pages, sparql) -> None:
+    units = {r[0] for r in sparql("""SELECT DISTINCT ?u WHERE {
+        ?c a chz:Case ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }""")}
+    soe = {r[0] for r in sparql("SELECT ?u WHERE { ?u chz:unitType ut:state-owned-enterprise }")}
+    opened = Opened(browser, pages["institutions"])
+    before = opened.js("chuzhi.network.getPositions()")
+    opened.page.uncheck("input[data-group='unit:state-owned-enterprise']")
+    nodes, edges = opened.visible()
+    assert nodes == units - soe
+    assert all(e <= nodes for e in edges)
+    assert opened.js("chuzhi.network.getPositions()") == {v: before[v] for v in nodes}
+    # a category filter on top: the two compose
+    cat = "<https://w3id.org/chuzhi/award-category/bigdata-2022-gov>"
+    gov = {r[0] for r in sparql(f"""SELECT DISTINCT ?u WHERE {{
+        ?c chz:awardCategory {cat} ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }}""")}
+    opened.page.select_option("#filter-category", "十佳案例(政务服务组)")
+    nodes, _ = opened.visible()
+    assert nodes == gov - soe
+    # search never resets a filter; a hidden hit is reported as such
+    hidden = "国网湖北省电力有限公司"
+    assert opened.search(hidden) == []
+    assert opened.page.text_content("#status") == (
+        f"找到 / found: {hidden}，但被当前筛选隐藏 / hidden by the current filters")
+    assert opened.visible()[0] == gov - soe
+    assert not opened.page.is_checked("input[data-group='unit:state-owned-enterprise']")
+    visible_hit = sorted(gov - soe)[0]
+    name = opened.js("id => chuzhi.data.nodes.find(n => n.id === id).label", visible_hit)
+    assert opened.search(name) == [visible_hit]
+    assert opened.visible()[0] == gov - soe
+    chosen = opened.page.eval_on_selector("#filter-category", "s => s.options[s.selectedIndex].text")
+    assert chosen == "十佳案例(政务服务组)"
+    opened.close()
+
+
+@pytest.mark.browser
+def test_fit_after_search(browser, pages) -> None:
+    opened = Opened(browser, pages["institutions"])
+    initial = opened.js("chuzhi.initialScale")
+    assert opened.search("国网湖北电力") == [UNIT + "state-grid-hubei"]  # alias search
+    assert opened.js("chuzhi.network.getScale()") > initial * 1.1
+    opened.page.click("#graph")  # keyboard focus on the page, not in the search box
+    opened.page.keyboard.press("f")
+    assert opened.js("chuzhi.network.getScale()") == pytest.approx(initial, rel=0.02)
+    inside = opened.js("""(() => { const g = document.getElementById('graph');
+        return Object.values(chuzhi.network.getPositions()).map(p => chuzhi.network.canvasToDOM(p))
+          .every(p => p.x >= 0 && p.y >= 0 && p.x <= g.clientWidth && p.y <= g.clientHeight); })()""")
+    assert inside
+    opened.search("华中科技大学")
+    opened.page.click("#fit")
+    assert opened.js("chuzhi.network.getScale()") == pytest.approx(initial, rel=0.02)
+    opened.close()
+
+
+@pytest.mark.browser
+def test_click_opens_the_panel_and_dims_the_rest(browser, built, pages) -> None:
     g = build_view(built.out_dir, "institutions")
     opened = Opened(browser, pages["institutions"])
-    # alias search
-    assert opened.search("国网湖北电力") == [UNIT + "state-grid-hubei"]
-    # click: neighbours keep their colour, the others are dimmed
-    opened.js("chuzhi.network.moveTo({position: chuzhi.network.getPosition(arguments[0]), scale: 1})"
-              .replace("arguments[0]", json.dumps(UNIT + "hust")))
-    opened.click_node(UNIT + "hust")
-    colours = opened.js("Object.fromEntries(chuzhi.nodes.get().map(n => [n.id, n.color]))")
-    near = set(g.neighbors(UNIT + "hust")) | {UNIT + "hust"}
-    assert all(not str(colours[v]).startswith("rgba(190") for v in near)
-    assert all(str(colours[v]).startswith("rgba(190") for v in g if v not in near)
-    # parent edges can be switched off in the legend
-    opened.page.uncheck("input[data-edge-kind=parent]")
-    assert opened.js("chuzhi.network.body.data.edges.length") == 5
-    # the category filter keeps units of that category (and parents, which have none)
-    opened.page.select_option("#filter-category", "十佳案例(政务服务组)")
-    keep = [v for v, c in g.nodes(data="categories") if not c or "十佳案例(政务服务组)" in c]
-    assert opened.js("chuzhi.network.body.data.nodes.length") == len(keep)
-    assert opened.errors == []
+    target = UNIT + "hust"
+    before = {v: pixel(opened, v) for v in g}
+    opened.click_node(target)
+    assert opened.js("chuzhi.network.getSelectedNodes()") == [target]
+    panel = opened.page.text_content("#panel")
+    assert "华中科技大学" in panel and f"IRI：{target}" in panel
+    assert opened.page.query_selector("#panel a") is None  # outside a site: plain text
+    opened.page.wait_for_timeout(100)  # the next frame
+    near = set(g.neighbors(target)) | {target}
+    drawn = opened.js("chuzhi.highlighted()")
+    assert set(drawn["nodes"]) == near
+    ends = {e["id"]: {e["from"], e["to"]} for e in opened.js("chuzhi.edges.get()")}
+    assert {frozenset(ends[e]) for e in drawn["edges"]} == {frozenset(e) for e in g.edges(target)}
+    # the others are veiled: a far node's centre is paler than before the click
+    far = next(v for v in g if v not in near and g.degree(v) == 0)
+    assert pixel(opened, far) > before[far]
+    opened.page.keyboard.press("Escape")
+    assert opened.page.is_hidden("#panel")
+    opened.close()
+
+
+@pytest.mark.browser
+def test_panel_links_to_the_resource_page_in_a_site(browser, built, tmp_path) -> None:
+    shutil.copy(built.files["nt"], tmp_path / "chuzhi.nt")
+    page = render_main_views(tmp_path, "https://w3id.org/chuzhi/", site_root="../")[0]
+    opened = Opened(browser, page)
+    assert opened.page.get_attribute("#site-index", "href") == "../index.html"
+    opened.click_node(UNIT + "state-grid-hubei")
+    panel = opened.page.text_content("#panel")
+    assert "国网湖北电力打造现代供电服务指挥体系" in panel  # its cases
+    assert opened.page.get_attribute("#panel a#resource-link", "href") == "../unit/state-grid-hubei.html"
+    opened.hover_node(UNIT + "state-grid-hubei")
+    opened.close()
+
+
+@pytest.mark.browser
+def test_edge_tooltip_names_the_cases_and_the_lead_is_marked(browser, pages, sparql) -> None:
+    opened = Opened(browser, pages["cases"])
+    legend = opened.page.text_content("#legend")
+    assert "牵头申报" in legend and "节点大小" in legend
+    lead = opened.js("chuzhi.data.legend.edges.find(e => e.key === 'lead-applicant').count")
+    assert lead == len(sparql("SELECT ?c WHERE { ?c chz:leadApplicant ?u }"))
+    opened.close()
+    opened = Opened(browser, pages["institutions"])
+    assert "线宽" in opened.page.text_content("#legend")
+    a, b = UNIT + "hubei-chutian-smart-transport", UNIT + "hubei-chutian-expressway-digital"
+    shared = {r[0] for r in sparql(
+        f"SELECT ?t WHERE {{ ?c chz:applicant <{a}>, <{b}> ; <http://purl.org/dc/terms/title> ?t }}")}
+    point = opened.js("""([a, b]) => { const p = chuzhi.network.getPositions([a, b]);
+        const m = chuzhi.network.canvasToDOM({x: (p[a].x + p[b].x) / 2, y: (p[a].y + p[b].y) / 2});
+        const r = document.getElementById('graph').getBoundingClientRect();
+        return [r.left + m.x, r.top + m.y]; }""", [a, b])
+    opened.page.mouse.move(*point)
+    opened.page.wait_for_selector("#tooltip", state="visible", timeout=5_000)
+    tip = opened.page.text_content("#tooltip")
+    assert shared and any(t in tip for t in shared)
+    opened.close()
 
 
 @pytest.mark.browser
@@ -320,11 +589,67 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path, artefacts) 
     node_id = UNIT + "yingshan-student-aid-centre"
     assert opened.search(XSS_NAME) == [node_id]
     assert opened.page.text_content("#status") == f"找到 / found: {XSS_NAME}"
+    assert XSS_NAME in opened.page.text_content("#panel")
     opened.hover_node(node_id)
-    opened.page.wait_for_selector("div.vis-tooltip", state="visible", timeout=5_000)
-    assert XSS_NAME in opened.page.text_content("div.vis-tooltip")
+    opened.page.wait_for_selector("#tooltip", state="visible", timeout=5_000)
+    assert XSS_NAME in opened.page.text_content("#tooltip")
     opened.page.screenshot(path=str(artefacts / "render-xss.png"))
     assert opened.js("document.querySelectorAll('img').length") == 0
     assert opened.dialogs == []
-    assert opened.errors == []
     assert opened.requests == [page_path.as_uri()]
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def overview(tmp_path_factory) -> tuple[nx.Graph, Path]:
+    """The institutions view of a synthetic corpus large enough to open as an overview."""
+    from chuzhi_graph.synth import generate
+
+    folder = tmp_path_factory.mktemp("overview")
+    generate(folder / "data", cases=2000, editions=2, seed=1)
+    built = build(folder / "data", folder / "out", validate=False)
+    g = build_view(built.out_dir, "institutions")
+    assert g.number_of_nodes() > LARGE_VIEW
+    return g, render_html(g, folder / "overview.html", title="overview")
+
+
+@pytest.mark.browser
+def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) -> None:
+    from chuzhi_graph.stats import community_map
+
+    g, page = overview
+    community = community_map(g)
+    connected = {v for v in g if g.degree(v)}
+    members: dict[int, set[str]] = {}
+    for v in connected:
+        members.setdefault(community[v], set()).add(v)
+    opened = Opened(browser, page)
+    nodes, _ = opened.visible()
+    clusters = {f"cluster:{c}" for c, m in members.items() if len(m) > 1}
+    alone = {next(iter(m)) for m in members.values() if len(m) == 1}
+    assert nodes == clusters | alone  # isolated units hidden, every community collapsed
+    opened.page.screenshot(path=str(artefacts / "render-overview.png"))
+    # click on the biggest cluster: its members take its place
+    biggest = max(members, key=lambda c: (len(members[c]), -c))
+    opened.click_node(f"cluster:{biggest}")
+    nodes, edges = opened.visible()
+    assert members[biggest] <= nodes and f"cluster:{biggest}" not in nodes
+    inner = {frozenset(e) for e in g.subgraph(members[biggest]).edges()}
+    assert inner <= edges
+    # search finds a unit inside a collapsed cluster and takes it out; the cluster stays
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 2)
+    target = sorted(members[other])[0]
+    assert opened.search(g.nodes[target]["label"]) == [target]
+    nodes, edges = opened.visible()
+    assert target in nodes and f"cluster:{other}" in nodes and not (members[other] - {target}) & nodes
+    assert {frozenset((target, v)) for v in g[target] if v in nodes} <= edges
+    # no clusters, isolates shown again, then a minimum degree
+    opened.page.select_option("#cluster-by", "")
+    opened.page.uncheck("#hide-isolates")
+    assert opened.visible()[0] == set(g)
+    opened.page.fill("#min-degree", "3")
+    opened.page.dispatch_event("#min-degree", "input")
+    nodes, edges = opened.visible()
+    assert nodes == {v for v in g if g.degree(v) >= 3}
+    assert edges == {frozenset(e) for e in g.subgraph(nodes).edges()}
+    opened.close()

@@ -264,9 +264,9 @@ def test_cli_diff_of_editions_across_tracks_shows_recurring_prefectures(built) -
 def test_cli_diff_unknown_edition(built) -> None:
     result = CliRunner().invoke(cli, ["diff", "--editions", "bigdata-2022", "bigdata-2099",
                                       "--out", str(built.out_dir)])
-    assert result.exit_code == 5
+    assert result.exit_code == 2
     assert result.stderr == ("Error: field NEW: no edition is called 'bigdata-2099' "
-                             "(give a name, alias, identifier or IRI)\n")
+                             "(give a name, alias, identifier or IRI); did you mean bigdata-2022?\n")
 
 
 # ---------------------------------------------------------------- records and docs

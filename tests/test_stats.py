@@ -135,9 +135,31 @@ def test_large_views_use_seeded_sampled_betweenness() -> None:
 
     g = nx.path_graph(EXACT_BETWEENNESS_MAX + 101)
     first, second = compute_stats(g, top=3), compute_stats(g, top=3)
-    assert first.summary["betweenness_method"] == "sampled: 200 pivots, seed 0"
+    assert first.summary["betweenness_method"] == "sampled: 200 pivots, seed 0 (igraph)"
     assert [r.betweenness for r in first.nodes] == [r.betweenness for r in second.nodes]
     ends = {r.id: r.betweenness for r in first.nodes}
     assert ends["0"] == 0.0 and ends[str(len(g) // 2)] > 0.3
     small = compute_stats(nx.path_graph(5))
     assert small.summary["betweenness_method"] == "exact"
+
+
+def test_igraph_gives_networkx_figures(monkeypatch) -> None:
+    """Above IGRAPH_FROM nodes igraph computes the sampled betweenness: the same numbers."""
+    from chuzhi_graph import stats as stats_mod
+
+    g = nx.barabasi_albert_graph(400, 1, seed=2)
+    g.add_edges_from([(0, 5), (7, 9), (11, 40)])
+    g.add_nodes_from([1000, 1001])  # isolates
+    monkeypatch.setattr(stats_mod, "BETWEENNESS_SAMPLE", 30)
+    ours = stats_mod.sampled_betweenness(g)
+    theirs = nx.betweenness_centrality(g, k=30, normalized=True, seed=stats_mod.BETWEENNESS_SEED)
+    assert set(ours) == set(theirs)
+    assert all(abs(ours[v] - theirs[v]) < 1e-12 for v in g)
+    exact = stats_mod.exact_betweenness(g)
+    assert all(abs(exact[v] - b) < 1e-12 for v, b in nx.betweenness_centrality(g, normalized=True).items())
+    # communities: another implementation of the same method, a partition as good
+    monkeypatch.setattr(stats_mod, "IGRAPH_FROM", 100)
+    fast = stats_mod.find_communities(g)
+    assert set().union(*fast) == set(g)
+    slow = nx.community.louvain_communities(g, seed=stats_mod.COMMUNITY_SEED)
+    assert nx.community.modularity(g, fast) == pytest.approx(nx.community.modularity(g, slow), abs=0.02)

@@ -1,7 +1,29 @@
 """chuzhi-graph: a knowledge graph of the 楚治 award cases.
 
 The package API (no Click here): :func:`chuzhi_graph.build.build` turns the record
-files into validated, byte-stable RDF dumps.
+files into validated, byte-stable RDF dumps; :func:`open` opens a built graph for
+notebooks (a :class:`chuzhi_graph.release.Release`, see ``docs/api.md``).
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chuzhi_graph.release import Release
+
 __version__ = "0.1.0"
+__all__ = ["__version__", "open"]
+
+
+def open(path: str | Path = "out", *, base: str | None = None) -> Release:
+    """The built graph at ``path`` (a build folder, a dump file or a published site).
+
+    >>> release = chuzhi_graph.open("out")                     # doctest: +SKIP
+    >>> release.query("units-with-several-cases").to_pandas()  # doctest: +SKIP
+    """
+    from chuzhi_graph.namespace import DEFAULT_BASE
+    from chuzhi_graph.release import Release
+
+    return Release.open(path, base=base or DEFAULT_BASE)

@@ -37,6 +37,7 @@ from chuzhi_graph.errors import DataError
 from chuzhi_graph.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
 from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
+from chuzhi_graph.progress import step
 from chuzhi_graph.records import Case, Dataset, load_dataset
 from chuzhi_graph.store import refresh_store
 from chuzhi_graph.validate import check
@@ -154,6 +155,7 @@ def build(
         if views:
             from chuzhi_graph.render import render_main_views
 
+            step("interactive graphs")
             t0 = time.perf_counter()
             assert stage.staging is not None
             for path in render_main_views(stage.staging, base):
@@ -183,10 +185,12 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
     with paused_gc():
+        step("read records")
         t0 = time.perf_counter()
         dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
         timings["read"] = time.perf_counter() - t0
 
+        step(f"map {len(dataset.cases)} cases")
         t0 = time.perf_counter()
         if cache is not None:
             mapped = _map_segmented(dataset, base, Path(cache))
@@ -199,6 +203,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
         if engine == "auto":
             engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
         if engine:
+            step(f"validate {mapped.n_triples} triples ({engine})")
             t0 = time.perf_counter()
             from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
 
@@ -216,6 +221,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
             formats = FORMATS if mapped.n_triples <= JSONLD_MAX_TRIPLES else tuple(f for f in FORMATS if f != "jsonld")
             if "jsonld" not in formats:
                 log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
+        step("write " + ", ".join(formats))
         t0 = time.perf_counter()
         prefixes = data_prefixes(base)
         files: dict[str, Path] = {}

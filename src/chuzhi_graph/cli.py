@@ -51,6 +51,10 @@ def handle_errors(func: F) -> F:
 
 
 def echo_err(message: str) -> None:
+    """A message for people on stderr; none under ``-q`` (only errors)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (ctx.find_root().obj or {}).get("quiet"):
+        return
     click.echo(message, err=True)
 
 
@@ -58,10 +62,20 @@ def echo_err(message: str) -> None:
 @click.version_option(__version__, prog_name="chuzhi-graph")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def cli(verbose: int, quiet: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Build, query and draw the knowledge graph of the 楚治 award cases."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    ctx.obj = {"quiet": quiet, "verbose": verbose}
+
+
+def progress() -> Any:
+    """Progress of the command on stderr: a bar on a terminal, step times with -v, nothing with -q."""
+    from chuzhi_graph.progress import reporter_for, reporting
+
+    opts = click.get_current_context().find_root().obj or {}
+    return reporting(reporter_for(sys.stderr, quiet=opts.get("quiet", False), verbose=opts.get("verbose", 0)))
 
 
 # ---------------------------------------------------------------- the shared options
@@ -193,8 +207,9 @@ def build(
     from chuzhi_graph.build import build as run_build
 
     validate: bool | str = False if no_validate else validator
-    result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
-                       views=views, wait=wait, allow_empty=allow_empty)
+    with progress():
+        result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
+                           views=views, wait=wait, allow_empty=allow_empty)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
@@ -327,9 +342,13 @@ def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, 
 @handle_errors
 def push(endpoint: str, user: str | None, query_endpoint: str | None, check: bool, out_dir: Path, base: str) -> None:
     """Upload the built dumps to a SPARQL store, one named graph per edition."""
+    from chuzhi_graph.progress import step
     from chuzhi_graph.remote import push as run_push
 
-    for graph in run_push(out_dir, endpoint, base, user=user, query_endpoint=query_endpoint, check=check):
+    with progress():
+        step("push")
+        pushed = run_push(out_dir, endpoint, base, user=user, query_endpoint=query_endpoint, check=check)
+    for graph in pushed:
         click.echo(f"{graph.graph}\t{graph.triples}")
 
 
@@ -350,8 +369,8 @@ def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, crea
     """Publish a release: validate, then write the static dataset site to --output-dir."""
     from chuzhi_graph.publish import publish as run_publish
 
-    result = run_publish(data_dir, out_dir, base, previous=previous, created=created, progress=echo_err,
-                         private=private)
+    with progress():
+        result = run_publish(data_dir, out_dir, base, previous=previous, created=created, private=private)
     if result.changes:
         echo_err(f"changes: {result.changes}")
     echo_err(f"published {result.triples} triples, {result.pages} resource pages")
@@ -466,7 +485,9 @@ def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:
 def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool) -> Any:
     from chuzhi_graph.graphs import build_view
+    from chuzhi_graph.progress import step
 
+    step(f"{view} view")
     graph = build_view(graph_path, view, edition=edition, category=category, domain=domain,
                        unit_type=unit_type, parents=parents)
     echo_err(f"{view}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
@@ -491,6 +512,7 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
            fmt: str, title: str | None, size_by: str | None, seed: int, colour_by: str,
            region: str | None) -> None:
     """Draw VIEW (institutions, cases, domains, full, map) as offline HTML, png/svg or graphml/gexf."""
+    from chuzhi_graph.progress import step
     from chuzhi_graph.render import render as run_render
 
     if view == "map":
@@ -501,11 +523,14 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
                                   region=region, edition=edition, category=category, domain=domain,
                                   unit_type=unit_type)))
         return
-    graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
-    if output is None:
-        folder = graph_path if graph_path.is_dir() else graph_path.parent
-        output = folder / f"{view}.{fmt}"
-    click.echo(str(run_render(graph, output, fmt, title, size_by=size_by, seed=seed)))
+    with progress():
+        graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
+        if output is None:
+            folder = graph_path if graph_path.is_dir() else graph_path.parent
+            output = folder / f"{view}.{fmt}"
+        step(f"draw {fmt}")
+        written = run_render(graph, output, fmt, title, size_by=size_by, seed=seed)
+    click.echo(str(written))
 
 
 @cli.command()
@@ -519,10 +544,14 @@ def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, output: Path | None,
           top: int) -> None:
     """Network figures of VIEW: size, components, degree, betweenness, communities."""
+    from chuzhi_graph.progress import step
     from chuzhi_graph.stats import compute_stats, format_stats
 
-    graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
-    write_output(format_stats(compute_stats(graph, top=top), fmt), output)
+    with progress():
+        graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
+        step("measures")
+        figures = compute_stats(graph, top=top)
+    write_output(format_stats(figures, fmt), output)
 
 
 def main() -> None:

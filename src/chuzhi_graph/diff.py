@@ -33,14 +33,15 @@ from rdflib.term import Node
 from chuzhi_graph import formats
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
+from chuzhi_graph.release import FORMATS
 
 log = logging.getLogger(__name__)
 
 #: The Talis changeset vocabulary, used for the Turtle form of a diff.
 CS = Namespace("http://purl.org/vocab/changeset/schema#")
 DIFF_FORMATS = formats.DIFF
-_PARSE_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld",
-                  ".trig": "trig", ".nq": "nquads"}
+#: rdflib parser by suffix, from the one registry (chuzhi_graph.release.FORMATS).
+_PARSE_FORMATS = {f.suffix: f.rdflib for f in FORMATS}
 _LABELS = (URIRef(PREFIXES["skos"] + "prefLabel"), URIRef(PREFIXES["rdfs"] + "label"),
            URIRef(PREFIXES["dct"] + "title"))
 
@@ -487,15 +488,19 @@ def _dicts(result: object) -> list[dict[str, str]]:
 
 def _bound_edition(store: object, value: str, name: str) -> str:
     """The IRI of the edition called ``value`` (identifier, title or IRI)."""
+    import pyoxigraph as ox
+
     from chuzhi_graph.errors import QueryError
     from chuzhi_graph.query import bind_params, shipped_query
 
     shipped = shipped_query("edition-diff")
     assert shipped is not None
     try:
-        (term,) = bind_params(store, shipped, {"old": value}).values()  # type: ignore[arg-type]
+        # both parameters are required: bind the one value to both, keep one
+        term = bind_params(store, shipped, {"old": value, "new": value})[ox.Variable("old")]  # type: ignore[arg-type]
     except QueryError as exc:
-        raise QueryError(exc.message.replace("chz:Edition", "edition"), field=name) from None
+        # the same class (a usage error for an unknown name, exit 2, as in `query --param`)
+        raise type(exc)(exc.message.replace("chz:Edition", "edition"), field=name) from None
     return term.value  # type: ignore[union-attr]
 
 

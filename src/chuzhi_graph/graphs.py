@@ -25,8 +25,8 @@ filter keeps the units of that type and the cases one of them applied for.
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -36,6 +36,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import DataError, NotBuiltError, QueryError
+from chuzhi_graph.release import FORMATS
 
 VIEWS = ("institutions", "cases", "domains", "full")
 
@@ -56,10 +57,8 @@ EDGE_KIND_LABELS = {
 }
 CHZ = "https://w3id.org/chuzhi/def#"
 DUMP_NAMES = ("chuzhi.nt", "chuzhi.ttl")
-FORMAT_OF_SUFFIX = {
-    ".nt": ox.RdfFormat.N_TRIPLES, ".ttl": ox.RdfFormat.TURTLE, ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG, ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML,
-}
+#: pyoxigraph format by suffix, from the one registry (chuzhi_graph.release.FORMATS).
+FORMAT_OF_SUFFIX = {f.suffix: f.ox for f in FORMATS}
 
 
 @dataclass(frozen=True)
@@ -247,7 +246,7 @@ def _case_node(facts: Facts, case: str) -> dict[str, object]:
         "categories": [c["category_label"]],
         "domains": [facts.domains[d]["label"] for d in facts.case_domains.get(case, ())],
         "applicants": [facts.units[u]["label"] for u in facts.applicants.get(case, ())],
-        "cases": 1,
+        "cases": 1, "case_ids": [case],
     }
 
 
@@ -257,6 +256,7 @@ def _unit_node(facts: Facts, unit: str, cases: Sequence[str]) -> dict[str, objec
         "kind": "unit", "label": u["label"], "group": f"unit:{u['unit_type_id']}",
         "aliases": u["aliases"], "unit_type": u["unit_type"], "region": u["region"],
         "cases": len(cases), "case_titles": [facts.cases[c]["label"] for c in cases],
+        "case_ids": list(cases),
         "categories": sorted({str(facts.cases[c]["category_label"]) for c in cases}),
         "domains": sorted({str(facts.domains[d]["label"]) for c in cases
                            for d in facts.case_domains.get(c, ())}),
@@ -268,6 +268,7 @@ def _domain_node(facts: Facts, domain: str, cases: Sequence[str]) -> dict[str, o
     return {
         "kind": "domain", "label": d["label"], "group": "domain", "aliases": [],
         "cases": len(cases), "case_titles": [facts.cases[c]["label"] for c in cases],
+        "case_ids": list(cases),
         "categories": sorted({str(facts.cases[c]["category_label"]) for c in cases}),
         "domains": [d["label"]],
     }
@@ -290,12 +291,13 @@ def institutions_view(facts: Facts, cases: set[str], units: set[str], *, parents
     by_unit, _ = _cases_of(facts, cases)
     for unit in sorted(units, key=lambda u: (facts.units[u]["label"], u)):
         g.add_node(unit, **_unit_node(facts, unit, by_unit.get(unit, [])))
-    ties: Counter[tuple[str, str]] = Counter()
+    ties: dict[tuple[str, str], list[str]] = defaultdict(list)
     for case in sorted(cases):
         members = sorted(u for u in facts.applicants.get(case, ()) if u in units)
-        ties.update(itertools.combinations(members, 2))
-    for (a, b), n in sorted(ties.items()):
-        g.add_edge(a, b, kind="co-applicant", weight=n)
+        for pair in itertools.combinations(members, 2):
+            ties[pair].append(case)
+    for (a, b), shared in sorted(ties.items()):
+        g.add_edge(a, b, kind="co-applicant", weight=len(shared), case_ids=shared)
     if parents:
         todo = sorted(units)
         while todo:
@@ -307,7 +309,7 @@ def institutions_view(facts: Facts, cases: set[str], units: set[str], *, parents
                 g.add_node(parent, **_unit_node(facts, parent, by_unit.get(parent, [])))
                 todo.append(parent)
             if not g.has_edge(unit, parent):
-                g.add_edge(unit, parent, kind="parent", weight=1)
+                g.add_edge(unit, parent, kind="parent", weight=1, sub=unit, case_ids=[])
     return g
 
 
@@ -325,9 +327,9 @@ def cases_view(facts: Facts, cases: set[str], units: set[str]) -> nx.Graph:
         applicants = facts.applicants.get(case, [])
         for i, unit in enumerate(applicants):
             if unit in units:
-                g.add_edge(unit, case, kind="applicant", lead=i == 0, weight=1)
+                g.add_edge(unit, case, kind="applicant", lead=i == 0, weight=1, case_ids=[case])
         for domain in facts.case_domains.get(case, ()):
-            g.add_edge(case, domain, kind="domain", weight=1)
+            g.add_edge(case, domain, kind="domain", weight=1, case_ids=[case])
     return g
 
 
@@ -337,11 +339,12 @@ def domains_view(facts: Facts, cases: set[str]) -> nx.Graph:
     _, by_domain = _cases_of(facts, cases)
     for domain in sorted(by_domain):
         g.add_node(domain, **_domain_node(facts, domain, by_domain[domain]))
-    ties: Counter[tuple[str, str]] = Counter()
+    ties: dict[tuple[str, str], list[str]] = defaultdict(list)
     for case in sorted(cases):
-        ties.update(itertools.combinations(sorted(set(facts.case_domains.get(case, ()))), 2))
-    for (a, b), n in sorted(ties.items()):
-        g.add_edge(a, b, kind="co-occurrence", weight=n)
+        for pair in itertools.combinations(sorted(set(facts.case_domains.get(case, ()))), 2):
+            ties[pair].append(case)
+    for (a, b), shared in sorted(ties.items()):
+        g.add_edge(a, b, kind="co-occurrence", weight=len(shared), case_ids=shared)
     return g
 
 
@@ -363,7 +366,7 @@ def full_view(store: ox.Store, facts: Facts, cases: set[str], units: set[str],
             attrs = _domain_node(facts, iri, by_domain.get(iri, []))
         else:
             attrs = {"kind": kind, "label": r.get("label", _tail(iri)), "group": kind, "aliases": [],
-                     "categories": [], "domains": [], "cases": 0}
+                     "categories": [], "domains": [], "cases": 0, "case_ids": []}
         g.add_node(iri, **attrs)
     for r in _rows(store, "links"):
         s, p, o = r["s"], r["p"], r["o"]
@@ -371,6 +374,28 @@ def full_view(store: ox.Store, facts: Facts, cases: set[str], units: set[str],
             prefixed = "chz:" + p[len(CHZ):] if p.startswith(CHZ) else p
             g.add_edge(s, o, key=prefixed, kind=prefixed, label=r.get("label", _tail(p)), weight=1)
     return g
+
+
+@dataclass(frozen=True)
+class ViewInput:
+    """What a view builder gets: the store, the facts, and the cases and units that pass."""
+
+    store: ox.Store
+    facts: Facts
+    cases: set[str]
+    units: set[str]
+    filters: Filters
+    parents: bool = True
+
+
+#: View builders by name. Another module adds a view with ``VIEW_BUILDERS["map"] = builder``
+#: (a function of :class:`ViewInput` returning a networkx graph); ``build_view`` then knows it.
+VIEW_BUILDERS: dict[str, Callable[[ViewInput], nx.Graph]] = {
+    "institutions": lambda v: institutions_view(v.facts, v.cases, v.units, parents=v.parents),
+    "cases": lambda v: cases_view(v.facts, v.cases, v.units),
+    "domains": lambda v: domains_view(v.facts, v.cases),
+    "full": lambda v: full_view(v.store, v.facts, v.cases, v.units, v.filters),
+}
 
 
 def build_view(
@@ -394,20 +419,39 @@ def build_view(
     >>> sorted(g.nodes(data="label"))[0]
     ('https://w3id.org/chuzhi/domain/agriculture-rural', '农业农村')
     """
-    if view not in VIEWS:
-        raise QueryError(f"unknown view {view!r} (known: {', '.join(VIEWS)})", field="VIEW")
+    if view not in VIEW_BUILDERS:
+        raise QueryError(f"unknown view {view!r} (known: {', '.join(VIEW_BUILDERS)})", field="VIEW")
     filters = Filters(_values(edition), _values(category), _values(domain), _values(unit_type))
     store = load_store(source)
     facts = read_facts(store)
     cases, units = select(facts, filters)
     graph: nx.Graph
-    if view == "institutions":
-        graph = institutions_view(facts, cases, units, parents=parents)
-    elif view == "cases":
-        graph = cases_view(facts, cases, units)
-    elif view == "domains":
-        graph = domains_view(facts, cases)
-    else:
-        graph = full_view(store, facts, cases, units, filters)
-    graph.graph.update(view=view, filters=filters.describe())
+    graph = VIEW_BUILDERS[view](ViewInput(store, facts, cases, units, filters, parents))
+    graph.graph.update(view=view, filters=filters.describe(), case_table=case_table(facts, cases))
     return graph
+
+
+def case_table(facts: Facts, cases: Iterable[str]) -> dict[str, object]:
+    """What a page needs to filter by case: each case's title, award category and domains.
+
+    ``cases`` maps a case IRI to ``(title, category label, [domain IRI, ...])`` with every
+    broader domain included, so that choosing a broad domain keeps the cases of its
+    narrower ones; ``domains`` maps each of those domains to ``(label, broader IRI or "")``.
+
+    >>> case_table(Facts(), [])
+    {'cases': {}, 'domains': {}}
+    """
+    table: dict[str, tuple[str, str, list[str]]] = {}
+    used: set[str] = set()
+    for case in sorted(cases):
+        c = facts.cases[case]
+        domains = sorted({a for d in facts.case_domains.get(case, ()) for a in facts.ancestors.get(d, {d})})
+        used.update(domains)
+        table[case] = (str(c["label"]), str(c["category_label"]), domains)
+    domains_out: dict[str, tuple[str, str]] = {}
+    for d in sorted(used):
+        broader = sorted(a for a in facts.ancestors.get(d, ()) if a != d and a in used
+                         and len(facts.ancestors.get(a, ())) == len(facts.ancestors.get(d, ())) - 1)
+        domains_out[d] = (str(facts.domains[d]["label"]) if d in facts.domains else _tail(d),
+                          broader[0] if broader else "")
+    return {"cases": table, "domains": domains_out}

@@ -37,9 +37,10 @@ class Term:
     label_en: str = ""
     definition_zh: str = ""
     definition_en: str = ""
-    facts: list[tuple[str, list[str]]] = field(default_factory=list)  # (name, prefixed values)
+    facts: list[tuple[tuple[str, str], list[str]]] = field(default_factory=list)  # ((zh, en), prefixed values)
     shapes: list[str] = field(default_factory=list)  # one line per constraint
     members: list[tuple[str, str, str, str]] = field(default_factory=list)  # (iri, zh, en, anchor)
+    tree: list[dict] = field(default_factory=list)  # concept scheme: {iri, zh, en, anchor, children}
 
 
 @dataclass
@@ -56,6 +57,9 @@ class OntologyDoc:
     properties: list[Term]
     schemes: list[Term]
     shapes: list[tuple[str, str, list[str]]]  # (local name, label, constraints)
+    metadata: list[tuple[tuple[str, str], list[str]]] = field(default_factory=list)
+    namespaces: list[tuple[str, str]] = field(default_factory=list)
+    diagram: dict | None = None  # boxes and arrows of the class diagram (see class_diagram)
 
 
 def _lang(graph: Graph, s: Node, p: URIRef, lang: str) -> str:
@@ -127,9 +131,16 @@ def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
         t = Term(str(s), str(s)[len(CHZ_IRI):], kind,
                  _lang(g, s, RDFS.label, "zh"), _lang(g, s, RDFS.label, "en"),
                  _lang(g, s, SKOS.definition, "zh"), _lang(g, s, SKOS.definition, "en"))
-        for name, p in (("上位类 subClassOf", RDFS.subClassOf), ("上位属性 subPropertyOf", RDFS.subPropertyOf),
-                        ("定义域 domain", RDFS.domain), ("值域 range", RDFS.range), ("类型 type", RDF.type)):
+        for name, p in ((("上位类", "subClassOf"), RDFS.subClassOf),
+                        (("上位属性", "subPropertyOf"), RDFS.subPropertyOf),
+                        (("定义域", "domain"), RDFS.domain), (("值域", "range"), RDFS.range),
+                        (("类型", "type"), RDF.type)):
             values = sorted(prefixed(o) for o in g.objects(s, p))
+            if values:
+                t.facts.append((name, values))
+        for name, p in ((("下位类", "superclass of"), RDFS.subClassOf),
+                        (("作为定义域", "in domain of"), RDFS.domain), (("作为值域", "in range of"), RDFS.range)):
+            values = sorted(prefixed(x) for x in g.subjects(p, s) if isinstance(x, URIRef))
             if values:
                 t.facts.append((name, values))
         t.shapes = sorted(by_class.get(s, []) + by_path.get(s, []))
@@ -150,13 +161,90 @@ def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
         t.members = [(str(m), _lang(g, m, SKOS.prefLabel, "zh"), _lang(g, m, SKOS.prefLabel, "en"),
                       str(m)[len(CHZ_IRI):] if str(m).startswith(CHZ_IRI) else "")
                      for m in members]
+        t.tree = _tree(g, members)
         schemes.append(t)
-    return OntologyDoc(
+    metadata = []
+    for name, p in ((("标题", "title"), URIRef(PREFIXES["dct"] + "title")),
+                    (("许可", "licence"), URIRef(PREFIXES["dct"] + "license")),
+                    (("创建者", "creator"), URIRef(PREFIXES["dct"] + "creator")),
+                    (("发布者", "publisher"), URIRef(PREFIXES["dct"] + "publisher")),
+                    (("创建日期", "created"), URIRef(PREFIXES["dct"] + "created")),
+                    (("修改日期", "modified"), URIRef(PREFIXES["dct"] + "modified")),
+                    (("版本 IRI", "version IRI"), OWL.versionIRI), (("导入", "imports"), OWL.imports)):
+        values = sorted(str(o) for o in g.objects(onto, p))
+        if values:
+            metadata.append((name, values))
+    counts = (("类 / 属性 / 概念体系 / 约束", "classes / properties / concept schemes / shapes"),
+              [f"{len(classes)} / {len(props)} / {len(schemes)} / {len(shape_list)}"])
+    metadata.append(counts)
+    namespaces = sorted({**PREFIXES, "sh": str(SH), "chzsh": SHAPES_IRI}.items())
+    doc = OntologyDoc(
         ONTOLOGY_IRI, _lang(g, onto, RDFS.label, "zh"), _lang(g, onto, RDFS.label, "en"),
         _lang(g, onto, URIRef(PREFIXES["dct"] + "description"), "zh"),
         _lang(g, onto, URIRef(PREFIXES["dct"] + "description"), "en"),
-        str(g.value(onto, OWL.versionInfo) or ""), classes, props, schemes, shape_list,
+        str(g.value(onto, OWL.versionInfo) or ""), classes, props, schemes, shape_list, metadata, namespaces,
     )
+    doc.diagram = class_diagram(g, classes)
+    return doc
+
+
+def _tree(g: Graph, members: list[Node]) -> list[dict]:
+    """The concepts of a scheme as a tree along ``skos:broader`` (top concepts first)."""
+    inside = set(members)
+    children: dict[Node, list[Node]] = {}
+    tops = []
+    for m in members:
+        parents = [b for b in g.objects(m, SKOS.broader) if b in inside]
+        if parents:
+            for b in parents:
+                children.setdefault(b, []).append(m)
+        else:
+            tops.append(m)
+
+    def node(m: Node, seen: frozenset[Node]) -> dict:
+        kids = [node(k, seen | {m}) for k in sorted(children.get(m, []), key=str) if k not in seen]
+        return {"iri": str(m), "zh": _lang(g, m, SKOS.prefLabel, "zh"), "en": _lang(g, m, SKOS.prefLabel, "en"),
+                "anchor": str(m)[len(CHZ_IRI):] if str(m).startswith(CHZ_IRI) else "", "children": kids}
+
+    return [node(m, frozenset()) for m in sorted(tops, key=str)]
+
+
+def _clip(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """Where the line from box ``a``'s centre to ``b`` leaves box ``b`` (140 x 32)."""
+    dx, dy = a[0] - b[0], a[1] - b[1]
+    if not dx and not dy:
+        return b
+    t = min(72 / abs(dx) if dx else 1e9, 18 / abs(dy) if dy else 1e9)
+    return round(b[0] + dx * t, 1), round(b[1] + dy * t, 1)
+
+
+def class_diagram(g: Graph, classes: list[Term], width: int = 900, height: int = 620) -> dict:
+    """Boxes (classes, on an ellipse) and arrows (object properties from domain to range)."""
+    import math
+
+    locals_ = [c.local for c in classes]
+    pos = {}
+    for i, local in enumerate(locals_):
+        angle = 2 * math.pi * i / max(len(locals_), 1) - math.pi / 2
+        pos[local] = (round(width / 2 + (width / 2 - 90) * math.cos(angle), 1),
+                      round(height / 2 + (height / 2 - 40) * math.sin(angle), 1))
+    boxes = [{"x": pos[c.local][0], "y": pos[c.local][1], "zh": c.label_zh, "en": c.label_en, "local": c.local}
+             for c in classes]
+    pairs: dict[tuple[str, str], list[str]] = {}  # (domain, range) -> properties: one arrow each
+    for p in sorted(set(g.subjects(RDF.type, OWL.ObjectProperty)), key=str):
+        if not str(p).startswith(CHZ_IRI):
+            continue
+        for d in g.objects(p, RDFS.domain):
+            for r in g.objects(p, RDFS.range):
+                dl, rl = str(d)[len(CHZ_IRI):], str(r)[len(CHZ_IRI):]
+                if dl in pos and rl in pos:
+                    pairs.setdefault((dl, rl), []).append(prefixed(p))
+    arrows = []
+    for (dl, rl), names in sorted(pairs.items()):
+        (x1, y1), (x2, y2) = _clip(pos[rl], pos[dl]), _clip(pos[dl], pos[rl])
+        arrows.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "self": dl == rl, "label": " / ".join(names),
+                       "mx": round((x1 + x2) / 2, 1), "my": round((y1 + y2) / 2, 1)})
+    return {"width": width, "height": height, "boxes": boxes, "arrows": arrows}
 
 
 def ontology_turtle(directory: str | Path | None = None, *, shapes: bool = False) -> str:

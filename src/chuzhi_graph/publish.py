@@ -10,42 +10,40 @@ graph is validated first (:func:`chuzhi_graph.build.build` refuses a graph that 
 shapes). Every IRI under the base gets ``<path>.html`` and ``<path>.ttl``: served at the
 base with an extension rewrite, every IRI of the dataset resolves.
 
-Named graphs of the TriG dump:
-
-- ``{base}graph/edition/{id}``: an edition, its award categories, its cases (with their
-  applicant lists);
-- ``{base}graph/vocabulary``: the ontology and the SKOS schemes of ``ontology/*.ttl``;
-- ``{base}graph/shared``: everything used across editions (units, regions, sources).
+The dump is parsed once, through :class:`chuzhi_graph.release.Release`; the named graphs of
+the TriG dump are :func:`chuzhi_graph.release.named_graphs`. Which optional parts a release
+has (JSON-LD, the interactive graphs, the changes) is decided in one place, :func:`plan_parts`.
+Every page is a Jinja template with autoescaping; Python hands the templates data, never HTML.
+Lists and query results are paginated so that no page but the interactive graphs grows
+past about 1 MB at 100,000 cases.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
+import multiprocessing as mp
 import os
-import posixpath
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
-from rdflib.term import Node
 
 from chuzhi_graph import __version__
 from chuzhi_graph.build import LICENSE, build, check_base, data_prefixes, release_date
 from chuzhi_graph.errors import DataError, OutputError
-from chuzhi_graph.namespace import CHZ, CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES
+from chuzhi_graph.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
-from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir, vocabulary_triples
+from chuzhi_graph.progress import advance, step
+from chuzhi_graph.release import FORMAT_OF_SUFFIX, Release, named_graphs
+from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +51,50 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates" / "site"
 STATIC = HERE / "static" / "site"
 SPDX = "http://spdx.org/rdf/terms#"
-DUMPS = {  # file -> media type
-    "chuzhi.ttl": "text/turtle",
-    "chuzhi.nt": "application/n-triples",
-    "chuzhi.jsonld": "application/ld+json",
-    "chuzhi.context.jsonld": "application/ld+json",
-    "chuzhi.trig": "application/trig",
-    "void.ttl": "text/turtle",
+#: The dumps a release may hold, in site order (media types from the format registry).
+DUMP_FILES = ("chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.context.jsonld", "chuzhi.trig", "void.ttl")
+DUMPS = {name: FORMAT_OF_SUFFIX["." + name.rsplit(".", 1)[-1]].media_type for name in DUMP_FILES}
+#: Rows per page of a list (cases, units, ...) and of a query result; items per section of a resource page.
+LIST_PAGE_ROWS = 500
+QUERY_PAGE_ROWS = 200
+#: Largest result written to a query's CSV/JSON download (an unbound parameterised query can be huge).
+QUERY_MAX_ROWS = 100_000
+RESOURCE_ITEMS = 200
+
+RDF_TYPE = ox_iri("rdf:type")
+RDF_FIRST, RDF_REST, RDF_NIL = ox_iri("rdf:first"), ox_iri("rdf:rest"), ox_iri("rdf:nil")
+_LABEL_PREDICATES = (ox_iri("skos:prefLabel"), ox_iri("rdfs:label"), ox_iri("dct:title"))
+#: Names of properties and classes outside the chz: ontology (the ontology's own come from the graph).
+OTHER_LABELS = {
+    "rdf:type": ("类型", "type"), "skos:prefLabel": ("名称", "name"), "skos:altLabel": ("别名", "alias"),
+    "rdfs:label": ("标签", "label"), "dct:title": ("标题", "title"), "skos:notation": ("代码", "notation"),
+    "skos:broader": ("上位", "broader"), "skos:narrower": ("下位", "narrower"),
+    "skos:inScheme": ("所属体系", "in scheme"), "skos:definition": ("定义", "definition"),
+    "org:subOrganizationOf": ("上级单位", "parent organisation"), "prov:wasDerivedFrom": ("来源", "source"),
+    "dct:publisher": ("发布者", "publisher"), "dct:issued": ("发布日期", "issued"),
+    "dct:description": ("描述", "description"), "dct:source": ("来源", "source"),
+    "schema:url": ("网址", "URL"), "dct:license": ("许可", "licence"), "void:triples": ("三元组数", "triples"),
+    "void:subset": ("子集", "subset"), "dcat:distribution": ("分发", "distribution"),
+    "void:dataDump": ("数据转储", "data dump"), "dcat:byteSize": ("字节数", "bytes"),
+    "dcat:mediaType": ("媒体类型", "media type"), "dct:created": ("创建日期", "created"),
+    "dct:modified": ("修改日期", "modified"), "void:entities": ("实体数", "entities"),
+    "void:class": ("类", "class"), "void:classPartition": ("类划分", "class partition"),
+    "dct:identifier": ("标识", "identifier"), "skos:editorialNote": ("编辑注记", "editorial note"),
+    "skos:hiddenLabel": ("检索用名", "hidden label"), "dcat:downloadURL": ("下载地址", "download URL"),
+    "dcat:landingPage": ("首页", "landing page"), "spdx:checksum": ("校验和", "checksum"),
+    "void:sparqlEndpoint": ("SPARQL 端点", "SPARQL endpoint"), "void:vocabulary": ("词表", "vocabulary"),
+    "dct:conformsTo": ("遵循", "conforms to"), "dct:language": ("语言", "language"),
+    "void:uriSpace": ("IRI 空间", "URI space"), "void:exampleResource": ("示例资源", "example resource"),
+    "void:distinctSubjects": ("不同主语数", "distinct subjects"), "dct:temporal": ("时间范围", "temporal"),
 }
-_LABEL_PREDICATES = tuple(URIRef(PREFIXES[p] + n) for p, n in
-                          (("skos", "prefLabel"), ("rdfs", "label"), ("dct", "title")))
-_KINDS = {  # class -> (zh, en, list page)
-    CHZ.Case: ("案例", "Case", "cases.html"),
-    CHZ.Unit: ("单位", "Unit", "units.html"),
-    CHZ.Domain: ("治理领域", "Governance domain", "domains.html"),
-    CHZ.Edition: ("届次", "Edition", "editions.html"),
-}
+#: Property order on resource pages (others follow by name).
+PROPERTY_ORDER = ("rdf:type", "dct:title", "skos:prefLabel", "skos:altLabel", "skos:notation", "chz:edition",
+                  "chz:awardCategory", "chz:listPosition", "chz:applicantList", "chz:leadApplicant",
+                  "chz:applicant", "chz:domain", "chz:unitType", "chz:region", "org:subOrganizationOf",
+                  "chz:coApplicant", "skos:broader", "chz:year", "chz:track")
+#: The list pages: class -> (file stem, zh, en).
+LISTS = {"Case": ("cases", "案例", "Cases"), "Unit": ("units", "单位", "Units"),
+         "Domain": ("domains", "治理领域", "Governance domains"), "Edition": ("editions", "届次", "Editions")}
 
 
 @dataclass
@@ -82,6 +108,7 @@ class PublishResult:
     graphs: dict[str, int]
     manifest: dict[str, Any]
     changes: str = ""  # the diff's summary line, if a previous release was given
+    loads: dict[str, int] = field(default_factory=dict)  # what the release loaded (each at most once)
 
 
 def sha256_file(path: Path) -> str:
@@ -92,41 +119,41 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+# ---------------------------------------------------------------- optional parts, decided once
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Which optional parts this release has; every writer asks here, nothing checks files."""
+
+    dumps: tuple[str, ...]  # the dump files present, in DUMP_FILES order
+    graphs: bool  # the interactive graphs (chuzhi_graph.render importable)
+    changes: bool  # changes.html/.ttl (a previous release was given)
+
+    @property
+    def distributions(self) -> tuple[str, ...]:
+        """The dumps described as DCAT distributions (the data, not its context or description)."""
+        return tuple(n for n in self.dumps if n not in ("chuzhi.context.jsonld", "void.ttl"))
+
+
+def plan_parts(work: Path, previous: object) -> Parts:
+    """Decide the optional parts: the build leaves JSON-LD out of large graphs, ``render``
+    may be missing, ``--previous`` is optional."""
+    try:
+        import chuzhi_graph.render  # noqa: F401
+        graphs = True
+    except ImportError:  # pragma: no cover - render needs matplotlib/numpy
+        graphs = False
+    dumps = tuple(n for n in DUMP_FILES if n in ("chuzhi.trig", "void.ttl") or (work / n).is_file())
+    return Parts(dumps, graphs, previous is not None)
+
+
 # ---------------------------------------------------------------- named graphs
 
 
 def split_graphs(triples: list[ox.Triple], base: str, vocabulary: set[ox.Triple]) -> dict[str, list[ox.Triple]]:
-    """Assign every triple to one named graph (see the module docstring).
-
-    Blank nodes go to the graph of the IRI that reaches them.
-    """
-    rdf_type = ox.NamedNode(str(RDF.type))
-    edition_of: dict[ox.NamedNode | ox.BlankNode, str] = {}
-    for t in triples:
-        if t.predicate.value in (str(CHZ.edition), str(CHZ.categoryEdition)):
-            edition_of[t.subject] = t.object.value  # type: ignore[union-attr]
-        elif t.predicate == rdf_type and t.object.value == str(CHZ.Edition):
-            edition_of[t.subject] = t.subject.value
-    for t in triples:  # applicant lists: follow blank-node objects from their owner
-        if isinstance(t.object, ox.BlankNode) and t.subject in edition_of:
-            edition_of[t.object] = edition_of[t.subject]
-    changed = True
-    while changed:  # rdf:rest chains
-        changed = False
-        for t in triples:
-            if isinstance(t.object, ox.BlankNode) and t.subject in edition_of and t.object not in edition_of:
-                edition_of[t.object] = edition_of[t.subject]
-                changed = True
-    graphs: dict[str, list[ox.Triple]] = defaultdict(list)
-    for t in triples:
-        if t in vocabulary:
-            name = f"{base}graph/vocabulary"
-        elif t.subject in edition_of:
-            name = f"{base}graph/edition/" + edition_of[t.subject].rsplit("/", 1)[-1]
-        else:
-            name = f"{base}graph/shared"
-        graphs[name].append(t)
-    return dict(sorted(graphs.items()))
+    """The named graphs of the TriG dump: :func:`chuzhi_graph.release.named_graphs`."""
+    return named_graphs(triples, base, vocabulary)
 
 
 def write_trig(graphs: dict[str, list[ox.Triple]], path: Path, prefixes: dict[str, str]) -> None:
@@ -138,11 +165,12 @@ def write_trig(graphs: dict[str, list[ox.Triple]], path: Path, prefixes: dict[st
 # ---------------------------------------------------------------- dataset description
 
 
-def describe(void_ttl: Path, base: str, dataset_dir: Path, graphs: dict[str, list[ox.Triple]]) -> list[ox.Triple]:
+def describe(void: list[ox.Triple], base: str, dataset_dir: Path, graphs: dict[str, list[ox.Triple]],
+             parts: Parts) -> list[ox.Triple]:
     """The build's VoID/DCAT description plus TriG, byte sizes, checksums and graph subsets."""
     nn, lit = ox.NamedNode, ox.Literal
     xsd = PREFIXES["xsd"]
-    triples = [q.triple for q in ox.parse(path=str(void_ttl), format=ox.RdfFormat.TURTLE)]
+    triples = list(void)
     ds = nn(f"{base}dataset")
 
     def p(prefixed: str) -> ox.NamedNode:
@@ -159,7 +187,7 @@ def describe(void_ttl: Path, base: str, dataset_dir: Path, graphs: dict[str, lis
         ox.Triple(trig, p("dcat:downloadURL"), trig),
         ox.Triple(ds, p("dcat:landingPage"), nn(base)),
     ]
-    for name in ("chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.trig"):
+    for name in parts.distributions:
         dist = nn(f"{base}dataset/{name}")
         file = dataset_dir / name
         checksum = ox.BlankNode("sha256-" + name.replace(".", "-"))
@@ -199,21 +227,59 @@ def source_hashes(data_dir: Path, onto_dir: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- pages
 
 
-class Site:
-    """The rendering context: the graph, page paths, labels and link rules."""
+def _root_of(path: str) -> str:
+    return "../" * path.count("/")
 
-    def __init__(self, graph: Graph, base: str, remote_ok: set[str]) -> None:
-        self.g = graph
+
+def _page_name(stem: str, page: int) -> str:
+    """``cases.html``, ``cases-2.html``, ...: the pages of one paginated list."""
+    return f"{stem}.html" if page == 1 else f"{stem}-{page}.html"
+
+
+def paginate(rows: list[Any], per_page: int) -> list[list[Any]]:
+    """Rows split into pages (at least one, possibly empty).
+
+    >>> [len(p) for p in paginate(list(range(5)), 2)]
+    [2, 2, 1]
+    """
+    return [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+
+
+class Site:
+    """The rendering context: indexes of the triples, page paths, labels and link rules.
+
+    Everything is plain dicts over pyoxigraph terms, built in one pass, so that a page costs
+    lookups, not queries: 170,000 pages at 100,000 cases.
+    """
+
+    def __init__(self, triples: Iterable[ox.Triple], base: str, remote_ok: set[str]) -> None:
         self.base = base
         self.remote_ok = remote_ok
         self.prefixes = {**data_prefixes(base), "spdx": SPDX}
+        self._by_ns = sorted(self.prefixes.items(), key=lambda kv: -len(kv[1]))
+        self.out: dict[Any, list[tuple[ox.NamedNode, Any]]] = defaultdict(list)
+        self.into: dict[Any, list[tuple[ox.NamedNode, Any]]] = defaultdict(list)
+        self.names: dict[Any, dict[str, str]] = {}
+        for t in triples:
+            s, p, o = t.subject, t.predicate, t.object
+            self.out[s].append((p, o))
+            if isinstance(o, ox.NamedNode) and p != RDF_TYPE:
+                self.into[o].append((p, s))
+            if p in _LABEL_PREDICATES and isinstance(o, ox.Literal):
+                names = self.names.setdefault(s, {})
+                names.setdefault(o.language or "", o.value)
         self.pages: dict[str, str] = {}  # IRI -> site path of its page
-        for s in sorted({s for s in graph.subjects() if isinstance(s, URIRef)}, key=str):
-            local = self.local(str(s))
-            if local is not None:
-                self.pages[str(s)] = local + ".html"
-        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(),
-                               keep_trailing_newline=True)
+        for s in self.out:
+            if isinstance(s, ox.NamedNode):
+                local = self.local(s.value)
+                if local is not None:
+                    self.pages[s.value] = local + ".html"
+        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(
+            enabled_extensions=("html", "svg"), default_for_string=True), keep_trailing_newline=True,
+            trim_blocks=True, lstrip_blocks=True)
+        self._templates: dict[str, Any] = {}
+
+    # -- names and links
 
     def local(self, iri: str) -> str | None:
         """The site path (without extension) of a dataset IRI that gets its own page."""
@@ -224,24 +290,20 @@ class Site:
             return None
         return local
 
-    def labels(self, node: Node) -> tuple[str, str]:
-        zh = en = other = ""
-        for p in _LABEL_PREDICATES:
-            for o in self.g.objects(node, p):
-                if isinstance(o, Literal):
-                    if o.language == "zh" and not zh:
-                        zh = str(o)
-                    elif o.language == "en" and not en:
-                        en = str(o)
-                    elif not other:
-                        other = str(o)
-        return zh or other, en
-
     def short(self, iri: str) -> str:
-        for prefix, ns in sorted(self.prefixes.items(), key=lambda kv: -len(kv[1])):
+        for prefix, ns in self._by_ns:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return iri
+
+    def labels(self, node: Any) -> tuple[str, str]:
+        """(Chinese, English) name; the Chinese falls back to an untagged one, then to ``""``."""
+        names = self.names.get(node)
+        if names is None:
+            if isinstance(node, ox.NamedNode):
+                return OTHER_LABELS.get(self.short(node.value), ("", ""))
+            return "", ""
+        return names.get("zh") or names.get("") or "", names.get("en", "")
 
     def href(self, iri: str, root: str) -> str | None:
         """A link to the IRI: a page of the site, the ontology page, or an allowed remote page."""
@@ -253,7 +315,7 @@ class Site:
             return root + "def.html"
         if iri.startswith(SHAPES_IRI):
             return f"{root}def.html#{iri[len(SHAPES_IRI):]}"
-        if iri.startswith(self.base + "dataset/") and iri[len(self.base):] in _dump_paths():
+        if iri.startswith(self.base + "dataset/") and iri[len(self.base) + len("dataset/"):] in DUMPS:
             return root + iri[len(self.base):]
         if iri == self.base:
             return root + "index.html"
@@ -261,300 +323,554 @@ class Site:
             return iri
         return None
 
-    def node_html(self, node: Node, root: str) -> str:
-        """One value of a table cell."""
-        if isinstance(node, URIRef):
-            iri = str(node)
-            zh, en = self.labels(node)
-            text = html.escape(zh or self.short(iri))
-            if en and zh:
-                text += f' <span lang="en">{html.escape(en)}</span>'
-            link = self.href(iri, root)
-            code = f' <code class="lang">{html.escape(self.short(iri))}</code>' if zh else ""
-            if link is None:
-                return f'<code title="{html.escape(iri)}">{html.escape(self.short(iri))}</code>'
-            return f'<a href="{html.escape(link)}">{text}</a>{code}'
-        if isinstance(node, BNode):
-            if (node, RDF.first, None) in self.g:
-                items = "".join(f"<li>{self.node_html(x, root)}</li>" for x in Collection(self.g, node))
-                return f"<ol>{items}</ol>"
-            return html.escape(node.n3())
-        if isinstance(node, Literal):
-            text = html.escape(str(node))
-            if node.language:
-                return f'<span lang="{node.language}">{text}</span><span class="lang">@{node.language}</span>'
-            if node.datatype:
-                return f'{text}<span class="lang">{html.escape(self.short(str(node.datatype)))}</span>'
-            return text
-        return html.escape(str(node))
+    def link(self, node: Any, root: str) -> dict[str, Any]:
+        """A named thing for the ``link`` macro: its page, Chinese and English names, short IRI."""
+        iri = node.value
+        zh, en = self.labels(node)
+        return {"t": "link", "href": self.href(iri, root), "zh": zh, "en": en, "code": self.short(iri), "iri": iri}
 
-    def prop_html(self, p: Node, root: str) -> str:
-        zh, en = self.labels(p)
-        link = self.href(str(p), root)
-        short = html.escape(self.short(str(p)))
-        label = f'{html.escape(zh)} <span lang="en">{html.escape(en)}</span>' if zh else short
-        body = f'<a href="{html.escape(link)}">{label}</a>' if link else label
-        return f'{body} <code class="lang">{short}</code>' if zh else body
+    def value(self, node: Any, root: str, depth: int = 0) -> dict[str, Any]:
+        """One value of a table cell, for the ``value`` macro."""
+        if isinstance(node, ox.NamedNode):
+            return self.link(node, root)
+        if isinstance(node, ox.Literal):
+            dt = node.datatype.value
+            plain = node.language or dt.endswith(("#string", "#langString"))
+            return {"t": "lit", "text": node.value, "lang": node.language or "",
+                    "dt": "" if plain else self.short(dt)}
+        if isinstance(node, ox.BlankNode) and depth < 3:
+            items = self.rdf_list(node)
+            if items is not None:
+                return {"t": "list", "items": [self.value(x, root, depth + 1) for x in items]}
+        return {"t": "lit", "text": str(node), "lang": "", "dt": ""}
 
-    def rows(self, pairs: list[tuple[Node, Node]], root: str) -> list[dict[str, Any]]:
-        grouped: dict[Node, list[Node]] = defaultdict(list)
+    def rdf_list(self, node: Any) -> list[Any] | None:
+        items, seen = [], set()
+        while node != RDF_NIL:
+            if node in seen:
+                return None
+            seen.add(node)
+            props = dict(self.out.get(node, ()))
+            if RDF_FIRST not in props:
+                return None
+            items.append(props[RDF_FIRST])
+            node = props.get(RDF_REST, RDF_NIL)
+        return items
+
+    def kind(self, s: Any) -> tuple[str, str, str]:
+        """(zh, en, class short name) of the resource's main class."""
+        classes = sorted((o for p, o in self.out.get(s, ()) if p == RDF_TYPE), key=lambda o: o.value)
+        for cls in classes:
+            if cls.value.startswith(CHZ_IRI):
+                zh, en = self.labels(cls)
+                return zh, en, self.short(cls.value)
+        for cls in classes:
+            zh, en = self.labels(cls)
+            return zh or self.short(cls.value), en, self.short(cls.value)
+        return "", "", ""
+
+    def rows(self, pairs: list[tuple[Any, Any]], root: str, limit: int = RESOURCE_ITEMS) -> list[dict[str, Any]]:
+        """Property rows: ``{"prop": link, "vals": [value], "more": n}``, in reading order."""
+        grouped: dict[Any, list[Any]] = defaultdict(list)
         for p, o in pairs:
             grouped[p].append(o)
-        order = sorted(grouped, key=lambda p: (p != RDF.type, self.short(str(p))))
-        return [{"prop": self.prop_html(p, root),
-                 "vals": [self.node_html(o, root) for o in sorted(grouped[p], key=_value_key)]}
-                for p in order]
 
-    def cbd(self, s: URIRef) -> Graph:
+        def order(p: Any) -> tuple[int, str]:
+            short = self.short(p.value)
+            return (PROPERTY_ORDER.index(short) if short in PROPERTY_ORDER else len(PROPERTY_ORDER), short)
+
+        out = []
+        for p in sorted(grouped, key=order):
+            values = sorted(grouped[p], key=_value_key)
+            out.append({"prop": self.link(p, root), "vals": [self.value(o, root) for o in values[:limit]],
+                        "more": max(0, len(values) - limit)})
+        return out
+
+    def cbd(self, s: Any) -> list[ox.Triple]:
         """The resource's triples and those of the blank nodes it reaches."""
-        out = Graph()
-        for prefix, ns in self.prefixes.items():
-            out.bind(prefix, ns)
-        todo: list[Node] = [s]
-        seen: set[Node] = set()
+        out: list[ox.Triple] = []
+        todo, seen = [s], set()
         while todo:
             cur = todo.pop()
             if cur in seen:
                 continue
             seen.add(cur)
-            for p, o in self.g.predicate_objects(cur):
-                out.add((cur, p, o))
-                if isinstance(o, BNode):
+            for p, o in self.out.get(cur, ()):
+                out.append(ox.Triple(cur, p, o))
+                if isinstance(o, ox.BlankNode):
                     todo.append(o)
         return out
 
     def render(self, template: str, target: Path, root: str, **ctx: Any) -> None:
-        text = self.env.get_template(template).render(root=root, **ctx)
+        tpl = self._templates.get(template)
+        if tpl is None:
+            tpl = self._templates[template] = self.env.get_template(template)
+        text = tpl.render(root=root, **ctx)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8", newline="\n")
 
-    def kind(self, s: Node) -> tuple[str, str]:
-        for cls in sorted(self.g.objects(s, RDF.type), key=str):
-            if str(cls).startswith(CHZ_IRI):
-                zh, en = self.labels(cls)
-                return zh, en
-        for cls in self.g.objects(s, RDF.type):
-            return self.short(str(cls)), ""
-        return "", ""
+    def objects(self, s: Any, p: ox.NamedNode) -> list[Any]:
+        return [o for q, o in self.out.get(s, ()) if q == p]
+
+    def subjects(self, p: ox.NamedNode, o: Any) -> list[Any]:
+        return [s for q, s in self.into.get(o, ()) if q == p]
+
+    def first(self, s: Any, p: ox.NamedNode) -> Any:
+        for q, o in self.out.get(s, ()):
+            if q == p:
+                return o
+        return None
+
+    def of_class(self, cls: str) -> list[ox.NamedNode]:
+        node = ox.NamedNode(CHZ_IRI + cls)
+        return sorted((s for p, s in self.into_types.get(node, ()) if isinstance(s, ox.NamedNode)),
+                      key=lambda s: s.value) if hasattr(self, "into_types") else []
+
+    def index_types(self) -> None:
+        """rdf:type index (class -> members), kept apart from ``into`` (which skips rdf:type)."""
+        self.into_types: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
+        for s, pairs in self.out.items():
+            for p, o in pairs:
+                if p == RDF_TYPE:
+                    self.into_types[o].append((p, s))
 
 
-def _completeness(value: object) -> str:
-    """The series (docs/series.md): whether the graph holds an edition's whole list, said plainly."""
-    if value is None:
-        return '未知 <span lang="en">not known</span>'
-    if str(value) == "true":
-        return '完整 <span lang="en">complete</span>'
-    return '<strong>不完整：仅含来源提及的案例</strong> <span lang="en">partial: only the cases a source names</span>'
-
-
-def _h(zh: str, en: str) -> str:
-    """A bilingual table header."""
-    return f'{zh} <span lang="en">{en}</span>'
-
-
-def _value_key(o: Node) -> tuple[int, str]:
-    if isinstance(o, Literal):
-        return (0 if o.language == "zh" else 1 if o.language == "en" else 2, str(o))
+def _value_key(o: Any) -> tuple[int, str]:
+    if isinstance(o, ox.Literal):
+        return (0 if o.language == "zh" else 1 if o.language == "en" else 2, o.value)
     return (3, str(o))
 
 
-def _dump_paths() -> set[str]:
-    return {f"dataset/{name}" for name in DUMPS}
+_C = {name: ox_iri("chz:" + name) for name in (
+    "applicant", "applicantList", "coApplicant", "domain", "edition", "awardCategory", "listPosition", "region",
+    "unitType", "year", "track", "categoryEdition")}
+_SUB_ORG, _BROADER, _DERIVED = ox_iri("org:subOrganizationOf"), ox_iri("skos:broader"), ox_iri("prov:wasDerivedFrom")
 
 
-def _root_of(path: str) -> str:
-    return "../" * path.count("/")
+def case_sort_key(site: Site, c: Any) -> tuple[str, int, str]:
+    """Edition, then the published list order (category, position)."""
+    cat = site.first(c, _C["awardCategory"])
+    cat_pos = site.first(cat, _C["listPosition"]) if cat is not None else None
+    pos = site.first(c, _C["listPosition"])
+    edition = site.first(c, _C["edition"])
+    return (edition.value if edition is not None else "", _int(cat_pos) * 1000 + _int(pos), c.value)
+
+
+def _int(node: Any) -> int:
+    try:
+        return int(node.value) if node is not None else 0
+    except ValueError:
+        return 0
+
+
+def _section(key: str, zh: str, en: str, items: list[dict[str, Any]], limit: int = RESOURCE_ITEMS) -> dict[str, Any]:
+    return {"id": key, "zh": zh, "en": en, "items": items[:limit], "total": len(items)}
+
+
+def descendants(site: Site, unit: Any) -> list[Any]:
+    """Every unit below ``unit`` along ``org:subOrganizationOf`` (sub-units of sub-units too)."""
+    seen: dict[Any, None] = {}
+    todo = [unit]
+    while todo:
+        for sub in site.subjects(_SUB_ORG, todo.pop()):
+            if sub not in seen and sub != unit:
+                seen[sub] = None
+                todo.append(sub)
+    return sorted(seen, key=lambda u: u.value)
+
+
+def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]], set[Any], set[Any]]:  # noqa: PLR0915 (one section per kind of person, in page order)
+    """What a reader wants on a resource page, by kind; the incoming properties the sections
+    cover, and the outgoing ones they show (both left out of the tables; the Turtle has all)."""
+    _, _, cls = site.kind(s)
+    covered: set[Any] = set()
+    hidden: set[Any] = set()
+    sections: list[dict[str, Any]] = []
+
+    def case_item(c: Any) -> dict[str, Any]:
+        edition = site.first(c, _C["edition"])
+        return {"link": site.link(c, root), "note": site.link(edition, root) if edition is not None else None}
+
+    def cases(nodes: Iterable[Any]) -> list[dict[str, Any]]:
+        return [case_item(c) for c in sorted(set(nodes), key=lambda c: case_sort_key(site, c))]
+
+    if cls == "chz:Case" and site.first(s, _C["applicantList"]) is not None:
+        hidden |= {_C["applicant"], ox_iri("chz:leadApplicant")}  # the ordered list says it all
+    if cls == "chz:Unit":
+        hidden |= {_C["coApplicant"], _SUB_ORG}
+        own = site.subjects(_C["applicant"], s)
+        covered |= {_C["applicant"], ox_iri("chz:leadApplicant"), _C["coApplicant"], _SUB_ORG}
+        sections.append(_section("cases", "申报案例", "Cases applied for", cases(own)))
+        partners = sorted(set(site.objects(s, _C["coApplicant"])), key=lambda u: u.value)
+        sections.append(_section("co-applicants", "共同申报单位", "Co-applicants",
+                                 [{"link": site.link(u, root), "note": None} for u in partners]))
+        parents = site.objects(s, _SUB_ORG)
+        if parents:
+            sections.append(_section("parent", "上级单位", "Parent organisation",
+                                     [{"link": site.link(u, root), "note": None} for u in parents]))
+        subs = descendants(site, s)
+        if subs:
+            items = [{"link": site.link(u, root), "note": None,
+                      "sub": cases(site.subjects(_C["applicant"], u))[:RESOURCE_ITEMS]} for u in subs]
+            sections.append(_section("sub-units", "下级单位及其案例", "Sub-units and their cases", items))
+            below = [c for u in subs for c in site.subjects(_C["applicant"], u)]
+            sections.append(_section("all-cases", "本单位及下级单位的全部案例", "All cases, with the sub-units'",
+                                     cases([*own, *below])))
+    elif cls == "chz:Domain":
+        covered |= {_C["domain"], _BROADER}
+        sections.append(_section("cases", "本领域案例", "Cases in this domain", cases(site.subjects(_C["domain"], s))))
+        narrower = sorted(set(site.subjects(_BROADER, s)), key=lambda d: d.value)
+        if narrower:
+            sections.append(_section("narrower", "下位领域", "Narrower domains",
+                                     [{"link": site.link(d, root), "note": None} for d in narrower]))
+    elif cls in ("chz:Edition", "chz:AwardCategory"):
+        covered |= {_C["edition"], _C["awardCategory"], _C["categoryEdition"]}
+        prop = _C["edition"] if cls == "chz:Edition" else _C["awardCategory"]
+        if cls == "chz:Edition":
+            cats = sorted(set(site.subjects(_C["categoryEdition"], s)), key=lambda c: (_int(site.first(
+                c, _C["listPosition"])), c.value))
+            sections.append(_section("categories", "奖项类别", "Award categories",
+                                     [{"link": site.link(c, root), "note": None} for c in cats]))
+        sections.append(_section("cases", "案例", "Cases", cases(site.subjects(prop, s))))
+    elif cls == "chz:Region":
+        covered |= {_C["region"], _BROADER}
+        units = sorted(set(site.subjects(_C["region"], s)), key=lambda u: u.value)
+        sections.append(_section("units", "本地区单位", "Units in this region",
+                                 [{"link": site.link(u, root), "note": None} for u in units]))
+        below = sorted(set(site.subjects(_BROADER, s)), key=lambda r: r.value)
+        if below:
+            sections.append(_section("narrower", "下辖区划", "Regions within",
+                                     [{"link": site.link(r, root), "note": None} for r in below]))
+    elif cls == "chz:SourceDocument":
+        covered |= {_DERIVED}
+        sections.append(_section("cases", "出自本文献的记录", "Records derived from it",
+                                 cases(site.subjects(_DERIVED, s))))
+    elif cls in ("chz:UnitType", "chz:Track"):
+        prop = _C["unitType"] if cls == "chz:UnitType" else _C["track"]
+        covered |= {prop}
+        members = sorted(set(site.subjects(prop, s)), key=lambda u: u.value)
+        sections.append(_section("members", "属于此类", "Of this kind",
+                                 [{"link": site.link(u, root), "note": None} for u in members]))
+    return [sec for sec in sections if sec["total"]], covered, hidden
 
 
 def write_resource_pages(site: Site, out: Path, common: dict[str, Any]) -> int:
-    """One ``.html`` and one ``.ttl`` per IRI of the dataset."""
-    inverse: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
-    for s, p, o in site.g:
-        if isinstance(o, URIRef) and isinstance(s, URIRef) and p != RDF.type and str(o) in site.pages:
-            inverse[o].append((p, s))
-    for iri, page in site.pages.items():
-        s = URIRef(iri)
+    """One ``.html`` and one ``.ttl`` per IRI of the dataset.
+
+    Above :data:`PARALLEL_PAGES` pages the work is shared by forked worker processes (one per
+    core): the pages do not depend on each other, and each worker sees the same indexes.
+    """
+    iris = list(site.pages)
+    step("resource pages", total=len(iris))
+    workers = min(os.cpu_count() or 1, 4)
+    chunks = [iris[i:i + 500] for i in range(0, len(iris), 500)]
+    if workers > 1 and len(iris) > PARALLEL_PAGES and "fork" in mp.get_all_start_methods():
+        global _WORKER_JOB
+        _WORKER_JOB = (site, out, common)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for done in pool.imap_unordered(_page_chunk, chunks):
+                    advance(done)
+        finally:
+            _WORKER_JOB = None
+    else:
+        for chunk in chunks:
+            advance(_write_pages(site, out, common, chunk))
+    return len(iris)
+
+
+PARALLEL_PAGES = 5000
+_WORKER_JOB: tuple[Site, Path, dict[str, Any]] | None = None
+
+
+def _page_chunk(iris: list[str]) -> int:
+    assert _WORKER_JOB is not None  # set by the parent before forking
+    return _write_pages(*_WORKER_JOB, iris)
+
+
+def _used(prefixes: dict[str, str], triples: list[ox.Triple]) -> dict[str, str]:
+    """The prefixes the triples use (a page's Turtle declares only those)."""
+    iris = {t.predicate.value for t in triples}
+    iris.update(n.value for t in triples for n in (t.subject, t.object) if isinstance(n, ox.NamedNode))
+    if any(isinstance(t.object, ox.Literal) for t in triples):
+        iris.update(t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal))
+    return {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
+
+
+def _write_pages(site: Site, out: Path, common: dict[str, Any], iris: list[str]) -> int:
+    prefixes = site.prefixes
+    for iri in iris:
+        page = site.pages[iri]
+        s = ox.NamedNode(iri)
         root = _root_of(page)
         cbd = site.cbd(s)
-        turtle = cbd.serialize(format="turtle")
+        turtle = (ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=_used(prefixes, cbd)) or b"").decode("utf-8")
         ttl_path = out / (page[: -len(".html")] + ".ttl")
         ttl_path.parent.mkdir(parents=True, exist_ok=True)
         ttl_path.write_text(turtle, encoding="utf-8", newline="\n")
         zh, en = site.labels(s)
-        kind_zh, kind_en = site.kind(s)
+        kind_zh, kind_en, _ = site.kind(s)
+        sections, covered, hidden = people_sections(site, s, root)
+        facts = [(p, o) for p, o in site.out.get(s, ())
+                 if p not in _LABEL_PREDICATES and p != RDF_TYPE and p not in hidden]
+        inverse = [(p, o) for p, o in site.into.get(s, ())  # list cells (rdf:first) are in their owner's row
+                   if p not in covered and isinstance(o, ox.NamedNode)]
         site.render(
-            "resource.html", out / page, root, title=zh or iri, label_zh=zh or site.short(iri), label_en=en,
-            iri=iri, ttl=posixpath.basename(str(ttl_path)), kind_zh=kind_zh, kind_en=kind_en,
-            rows=site.rows(list(site.g.predicate_objects(s)), root),
-            inverse=site.rows(inverse.get(s, []), root), turtle=turtle, **common,
+            "resource.html", out / page, root, title=zh or en or site.short(iri), label_zh=zh, label_en=en,
+            short=site.short(iri), iri=iri, ttl=ttl_path.name, kind_zh=kind_zh, kind_en=kind_en,
+            facts=site.rows(facts, root), sections=sections, inverse=site.rows(inverse, root),
+            turtle=turtle if len(turtle) < 200_000 else "", **common,
         )
-    return len(site.pages)
+    return len(iris)
 
 
-def _subjects(site: Site, cls: URIRef) -> list[URIRef]:
-    return sorted((s for s in site.g.subjects(RDF.type, cls) if isinstance(s, URIRef)), key=str)
+def write_paginated(site: Site, out: Path, stem: str, template: str, rows: list[Any], per_page: int,
+                    common: dict[str, Any], **ctx: Any) -> int:
+    """``stem.html``, ``stem-2.html``, ...; each page knows its neighbours. Returns the page count."""
+    pages = paginate(rows, per_page)
+    for number, chunk in enumerate(pages, 1):
+        pager = {"page": number, "pages": len(pages), "total": len(rows), "first": (number - 1) * per_page + 1,
+                 "prev": _page_name(stem, number - 1) if number > 1 else None,
+                 "next": _page_name(stem, number + 1) if number < len(pages) else None,
+                 "all": [_page_name(stem, i) for i in range(1, len(pages) + 1)]}
+        site.render(template, out / _page_name(stem, number), _root_of(stem), rows=chunk, pager=pager,
+                    **ctx, **common)
+    return len(pages)
 
 
 def write_list_pages(site: Site, out: Path, common: dict[str, Any]) -> None:
-    """cases.html, units.html, domains.html, editions.html and resources.html."""
-    g, link = site.g, (lambda n: site.node_html(n, ""))
-    applicants_of: dict[Node, list[Node]] = defaultdict(list)
-    for c, u in g.subject_objects(CHZ.applicant):
-        applicants_of[u].append(c)
-    cases_of_domain: dict[Node, list[Node]] = defaultdict(list)
-    for c, d in g.subject_objects(CHZ.domain):
-        cases_of_domain[d].append(c)
+    """cases.html, units.html, domains.html, editions.html and resources.html, paginated."""
+    step("list pages")
+    link = (lambda n: site.link(n, ""))  # noqa: E731 - a short local helper
 
-    def position(c: Node) -> tuple[str, int]:
-        cat = g.value(c, CHZ.awardCategory)
-        cat_pos = g.value(cat, CHZ.listPosition) if cat is not None else None
-        pos = g.value(c, CHZ.listPosition)
-        return (str(g.value(c, CHZ.edition)), int(cat_pos or 0) * 1000 + int(pos or 0))
+    def opt(n: Any) -> list[dict[str, Any]]:
+        return [link(n)] if n is not None else []
 
+    cases = sorted(site.of_class("Case"), key=lambda c: case_sort_key(site, c))
     rows = []
-    for c in sorted(_subjects(site, CHZ.Case), key=position):
-        lst = g.value(c, CHZ.applicantList)
-        apps = list(Collection(g, lst)) if lst is not None else sorted(g.objects(c, CHZ.applicant), key=str)
-        rows.append([link(g.value(c, CHZ.awardCategory)), str(g.value(c, CHZ.listPosition)), link(c),
-                     "<br>".join(link(u) for u in apps),
-                     "<br>".join(link(d) for d in sorted(g.objects(c, CHZ.domain), key=str))])
-    site.render("list.html", out / "cases.html", "", title="案例 Cases", heading_zh="案例", heading_en="Cases",
-                sections=[{"header": [_h("奖项类别", "category"), _h("序号", "no."),
-                                      _h("案例", "case"), _h("申报单位", "applicants"),
-                                      _h("治理领域", "domains")], "rows": rows}],
-                note="名单“排名不分先后”，序号不表示名次。<span lang=\"en\">The lists are unranked.</span>",
-                **common)
+    for c in cases:
+        lst = site.first(c, _C["applicantList"])
+        apps = (site.rdf_list(lst) if lst is not None else None) or sorted(site.objects(c, _C["applicant"]),
+                                                                            key=lambda u: u.value)
+        pos = site.first(c, _C["listPosition"])
+        rows.append([opt(site.first(c, _C["awardCategory"])), [{"t": "lit", "text": pos.value if pos else ""}],
+                     [link(c)], [link(u) for u in apps],
+                     [link(d) for d in sorted(site.objects(c, _C["domain"]), key=lambda d: d.value)]])
+    write_paginated(site, out, "cases", "list.html", rows, LIST_PAGE_ROWS, common, kind="cases",
+                    heading=("案例", "Cases"),
+                    header=[("奖项类别", "category"), ("序号", "no."), ("案例", "case"), ("申报单位", "applicants"),
+                            ("治理领域", "domains")],
+                    note=("名单“排名不分先后”，序号不表示名次。", "The lists are unranked."))
 
-    rows = [[link(u), link(g.value(u, CHZ.unitType)) if g.value(u, CHZ.unitType) else "",
-             link(g.value(u, CHZ.region)) if g.value(u, CHZ.region) else "",
-             "<br>".join(link(c) for c in sorted(applicants_of.get(u, []), key=str))]
-            for u in _subjects(site, CHZ.Unit)]
-    site.render("list.html", out / "units.html", "", title="单位 Units", heading_zh="单位", heading_en="Units",
-                sections=[{"header": [_h("单位", "unit"), _h("类型", "type"),
-                                      _h("行政区划", "region"),
-                                      _h("申报案例", "cases applied for")], "rows": rows}], **common)
+    rows = [[[link(u)], opt(site.first(u, _C["unitType"])), opt(site.first(u, _C["region"])),
+             [{"t": "lit", "text": str(len(set(site.subjects(_C["applicant"], u))))}]]
+            for u in site.of_class("Unit")]
+    write_paginated(site, out, "units", "list.html", rows, LIST_PAGE_ROWS, common, kind="units",
+                    heading=("单位", "Units"),
+                    header=[("单位", "unit"), ("类型", "type"), ("行政区划", "region"), ("申报案例数", "cases")],
+                    note=None)
 
-    rows = [[link(d), "<br>".join(link(b) for b in g.objects(d, URIRef(PREFIXES["skos"] + "broader"))),
-             str(len(cases_of_domain.get(d, []))),
-             "<br>".join(link(c) for c in sorted(cases_of_domain.get(d, []), key=str))]
-            for d in _subjects(site, CHZ.Domain)]
-    site.render("list.html", out / "domains.html", "", title="治理领域 Domains", heading_zh="治理领域",
-                heading_en="Governance domains",
-                sections=[{"header": [_h("领域", "domain"), _h("上位", "broader"),
-                                      _h("案例数", "cases"), _h("案例", "cases")],
-                           "rows": rows}], **common)
+    rows = [[[link(d)], [link(b) for b in site.objects(d, _BROADER)],
+             [{"t": "lit", "text": str(len(site.subjects(_C["domain"], d)))}]] for d in site.of_class("Domain")]
+    write_paginated(site, out, "domains", "list.html", rows, LIST_PAGE_ROWS, common, kind="domains",
+                    heading=("治理领域", "Governance domains"),
+                    header=[("领域", "domain"), ("上位", "broader"), ("案例数", "cases")], note=None)
 
-    rows = [[link(e), str(g.value(e, CHZ.year) or ""), link(g.value(e, CHZ.track)) if g.value(e, CHZ.track) else "",
-             str(len(list(g.subjects(CHZ.edition, e)))), str(g.value(e, CHZ.awardedCount) or "—"),
-             _completeness(g.value(e, CHZ.completeList))] for e in _subjects(site, CHZ.Edition)]
-    site.render("list.html", out / "editions.html", "", title="届次 Editions", heading_zh="届次", heading_en="Editions",
-                sections=[{"header": [_h("届次", "edition"), _h("年份", "year"),
-                                      _h("赛道", "track"), _h("图中案例数", "cases in the graph"),
-                                      _h("来源所称获奖数", "awarded (stated)"), _h("名单", "list")],
-                           "rows": rows}], **common)
+    def completeness(e: Any) -> str:
+        """The series (docs/series.md): whether the graph holds an edition's whole list, said plainly."""
+        value = site.first(e, _C["completeList"])
+        if value is None:
+            return "未知 not known"
+        if value.value == "true":
+            return "完整 complete"
+        return "不完整：仅含来源提及的案例 partial: only the cases a source names"
 
-    by_kind: dict[tuple[str, str], list[str]] = defaultdict(list)
+    def lit(text: str) -> list[dict[str, Any]]:
+        return [{"t": "lit", "text": text}]
+
+    rows = [[[link(e)], lit((site.first(e, _C["year"]) or ox.Literal("")).value), opt(site.first(e, _C["track"])),
+             lit(str(len(site.subjects(_C["edition"], e)))),
+             lit((site.first(e, _C["awardedCount"]) or ox.Literal("—")).value), lit(completeness(e))]
+            for e in site.of_class("Edition")]
+    write_paginated(site, out, "editions", "list.html", rows, LIST_PAGE_ROWS, common, kind="editions",
+                    heading=("届次", "Editions"),
+                    header=[("届次", "edition"), ("年份", "year"), ("赛道", "track"),
+                            ("图中案例数", "cases in the graph"), ("来源所称获奖数", "awarded (stated)"),
+                            ("名单", "list")], note=None)
+
+    by_kind: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for iri in site.pages:
-        by_kind[site.kind(URIRef(iri))].append(iri)
-    sections = [{"title": f"{zh} {en}".strip(), "id": f"kind-{i}", "header": [_h("资源", "resource")],
-                 "rows": [[link(URIRef(iri))] for iri in sorted(iris)]}
-                for i, ((zh, en), iris) in enumerate(sorted(by_kind.items()))]
-    site.render("list.html", out / "resources.html", "", title="全部资源 All resources", heading_zh="全部资源",
-                heading_en="All resources", sections=sections, **common)
+        by_kind[site.kind(ox.NamedNode(iri))].append(iri)
+    kinds = []
+    for i, ((zh, en, short), iris) in enumerate(sorted(by_kind.items())):
+        stem = f"resources-{i + 1}"
+        rows = [[[link(ox.NamedNode(iri))]] for iri in sorted(iris)]
+        write_paginated(site, out, stem, "list.html", rows, LIST_PAGE_ROWS, common, kind="resources",
+                        heading=(f"全部资源：{zh}", f"All resources: {en or zh}"), header=[("资源", "resource")],
+                        note=None)
+        kinds.append({"zh": zh, "en": en, "code": short, "page": f"{stem}.html", "count": len(iris)})
+    site.render("resources.html", out / "resources.html", "", title="全部资源 All resources", kinds=kinds, **common)
 
 
 def write_ontology(out: Path, onto_dir: Path, site: Site, common: dict[str, Any]) -> None:
+    step("ontology page")
     doc = ontology_doc(onto_dir)
 
-    def link(value: str) -> str:
+    def link(value: str) -> dict[str, Any]:
         iri = value
         for prefix, ns in PREFIXES.items():
             if value.startswith(prefix + ":"):
                 iri = ns + value[len(prefix) + 1:]
-        target = site.href(iri, "")
-        text = html.escape(site.short(iri))
-        return f'<a href="{html.escape(target)}">{text}</a>' if target else f"<code>{text}</code>"
+        node = ox.NamedNode(iri) if "://" in iri else None
+        zh, en = site.labels(node) if node is not None else ("", "")
+        return {"t": "link", "href": site.href(iri, ""), "zh": "", "en": "", "code": site.short(iri), "iri": iri,
+                "title_zh": zh, "title_en": en}
 
-    site.render("ontology.html", out / "def.html", "", title=doc.title_zh or "本体", doc=doc, link=link, **common)
+    site.render("ontology.html", out / "def.html", "", title=doc.title_zh or "本体", doc=doc, ref=link, **common)
+    if doc.diagram is not None:
+        site.render("diagram.svg", out / "def-diagram.svg", "", d=doc.diagram)
     (out / "def.ttl").write_text(ontology_turtle(onto_dir), encoding="utf-8", newline="\n")
     (out / "shapes.ttl").write_text(ontology_turtle(onto_dir, shapes=True), encoding="utf-8", newline="\n")
 
 
-def write_queries(out: Path, triples: list[ox.Triple], site: Site, common: dict[str, Any]) -> None:
-    """queries.html: every shipped query with its current result."""
-    from chuzhi_graph.query import run_query, shipped_queries
+def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any]) -> None:
+    """queries.html (every shipped query, its size and first rows) and one page per query with
+    the first :data:`QUERY_PAGE_ROWS` rows, the whole result as CSV and SPARQL JSON."""
+    from chuzhi_graph.query import format_result, run_query, shipped_queries
     from chuzhi_graph.questions import example_params
 
+    queries = shipped_queries()
+    step("queries", total=len(queries))
     items: list[dict[str, Any]] = []
-    store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-    (out / "queries").mkdir(parents=True, exist_ok=True)
-    for q in shipped_queries():
+    folder = out / "queries"
+    folder.mkdir(parents=True, exist_ok=True)
+    store = release.store()
+    for q in queries:
+        (folder / f"{q.name}.rq").write_text(q.text, encoding="utf-8", newline="\n")
         item: dict[str, Any] = {"name": q.name, "question_zh": q.question_zh, "question_en": q.question_en,
-                                "text": q.text, "variables": [], "rows": [], "error": ""}
-        (out / "queries" / f"{q.name}.rq").write_text(q.text, encoding="utf-8", newline="\n")
-        # a parameterised question is shown for its declared example, never unbound
+                                "text": q.text, "params": list(q.params), "variables": [], "rows": [], "count": 0,
+                                "truncated": False, "page": f"queries/{q.name}.html", "ran": True}
+        # a parameterised question is shown for its declared example (named on the page), never unbound
         params = example_params(store, q)
-        item["params"] = [{"name": p.name, "kind": p.kind, "help": p.help, "value": params.get(p.name, "")}
-                          for p in q.param_specs]
-        result = run_query(store, q, params, timeout=60)  # a broken shipped query stops the release
+        item["bound"] = [{"name": p.name, "kind": p.kind, "help": p.help, "value": params.get(p.name, "")}
+                         for p in q.param_specs]
+        result = run_query(store, q, params, timeout=600, max_rows=QUERY_MAX_ROWS)  # a broken query stops the release
+        item["truncated"] = len(result.rows) > QUERY_MAX_ROWS
+        del result.rows[QUERY_MAX_ROWS:]
+        (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base), encoding="utf-8",
+                                              newline="")
+        (folder / f"{q.name}.json").write_text(format_result(result, "json", site.base), encoding="utf-8")
         item["variables"] = [str(v).lstrip("?") for v in result.variables]
-        item["rows"] = [[_cell(site, c) for c in row] for row in result.rows]
-        items.append(item)
+        item["count"] = len(result.rows)
+        item["rows"] = [[_cell(site, c, "../") for c in row] for row in result.rows[:QUERY_PAGE_ROWS]]
+        item["top"] = [[_cell(site, c, "") for c in row] for row in result.rows[:10]]
+        site.render("query.html", folder / f"{q.name}.html", "../", title=q.question_zh, q=item,
+                    shown=QUERY_PAGE_ROWS, **common)
+        items.append({**item, "rows": item.get("top", [])})
+        advance()
     site.render("queries.html", out / "queries.html", "", title="SPARQL 查询", queries=items, **common)
 
 
-def _cell(site: Site, term: Any) -> str:
+#: Longest literal shown in a result cell (a GROUP_CONCAT grows with the corpus; the CSV has it whole).
+CELL_MAX = 300
+
+
+def _cell(site: Site, term: Any, root: str) -> dict[str, Any]:
+    """A result cell for the page; long literals cut at :data:`CELL_MAX` characters.
+
+    >>> _cell(None, ox.Literal("x" * 400), "")["text"][-3:], len(_cell(None, ox.Literal("x" * 400), "")["text"])
+    ('xx…', 301)
+    """
     if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        return site.node_html(URIRef(term.value), "")
+        return {"t": "lit", "text": "", "lang": "", "dt": ""}
     if isinstance(term, ox.Literal):
-        return html.escape(term.value)
-    return html.escape(str(term))
+        text = term.value if len(term.value) <= CELL_MAX else term.value[:CELL_MAX] + "…"
+        return {"t": "lit", "text": text, "lang": "", "dt": ""}
+    return site.value(term, root)
 
 
-def write_graphs(out: Path, work: Path, base: str, site: Site, common: dict[str, Any]) -> None:
-    """graphs.html and the interactive graphs (institutions, cases, domains)."""
-    from chuzhi_graph.render import render_main_views
+#: The interactive graphs: view -> (zh title, en title, zh description, en description).
+VIEW_TEXT = {
+    "institutions": ("单位合作网络", "Who works with whom",
+                     "申报单位之间的共同申报关系（边的粗细为共同申报的案例数）及其上级单位。",
+                     "Applicant units linked when they applied together (thicker: more shared cases), "
+                     "with their parent organisations."),
+    "cases": ("单位—案例—领域", "Units, cases and domains",
+              "每个案例连接其申报单位和治理领域。", "Every case linked to its applicant units and governance domains."),
+    "domains": ("治理领域共现", "Domain co-occurrence",
+                "两个治理领域出现在同一案例中即相连（边的粗细为此类案例数）。",
+                "Two domains are linked when one case has both (thicker: more such cases)."),
+}
 
-    graphs: list[dict[str, str]] = []
-    views = work / "views"
-    views.mkdir(exist_ok=True)
-    for name in ("chuzhi.nt", "chuzhi.ttl", "chuzhi.jsonld", "chuzhi.context.jsonld", "void.ttl"):
-        if (work / name).is_file():
-            shutil.copy2(work / name, views / name)
-    paths = render_main_views(views, base)
+
+def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]) -> None:
+    """graphs.html (title, description, counts and a thumbnail per graph) and the graph pages."""
+    from chuzhi_graph.graphs import build_view
+    from chuzhi_graph.render import (
+        MAIN_VIEW_LIMIT,
+        MAIN_VIEWS,
+        TITLES,
+        SiteLinks,
+        group_colour,
+        layout,
+        render_html,
+    )
+
+    step("interactive graphs", total=len(MAIN_VIEWS))
+    graphs: list[dict[str, Any]] = []
     target = out / "graphs"
-    for path in paths:
-        path = Path(path)
-        rel = path.relative_to(views) if path.is_relative_to(views) else Path(path.name)
-        (target / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target / rel)
-        graphs.append({"path": f"graphs/{rel.as_posix()}", "title": rel.stem})
+    target.mkdir(parents=True, exist_ok=True)
+    for view in MAIN_VIEWS:
+        graph = build_view(release.store(), view)
+        zh, en, desc_zh, desc_en = VIEW_TEXT.get(view, (view, view, "", ""))
+        item: dict[str, Any] = {"name": view, "zh": zh, "en": en, "desc_zh": desc_zh, "desc_en": desc_en,
+                                "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "path": None,
+                                "thumb": None, "limit": MAIN_VIEW_LIMIT}
+        if graph.number_of_nodes() <= MAIN_VIEW_LIMIT:
+            # the pages sit in graphs/: they link up to the resource pages and the index
+            render_html(graph, target / f"{view}.html", TITLES[view], site=SiteLinks("../", site.base))
+            item["path"] = f"graphs/{view}.html"
+            if graph.number_of_nodes() <= 2000:  # a thumbnail of a bigger graph is a grey blot
+                pos = layout(graph)
+                xs = [x for x, _ in pos.values()] or [0.0]
+                ys = [y for _, y in pos.values()] or [0.0]
+                x0, y0 = min(xs), min(ys)
+                scale = 150 / max(max(xs) - x0, max(ys) - y0, 1e-9)
+
+                def xy(v: Any, x0: float = x0, y0: float = y0, scale: float = scale,
+                       pos: dict = pos) -> tuple[float, float]:
+                    return round(5 + (pos[v][0] - x0) * scale, 1), round(5 + (pos[v][1] - y0) * scale, 1)
+
+                dots = [(*xy(v), group_colour(str(a.get("group") or a.get("kind") or "node")))
+                        for v, a in graph.nodes(data=True)]
+                lines = [(*xy(u), *xy(v)) for u, v in graph.edges()]
+                site.render("thumb.svg", target / f"{view}.svg", "", dots=dots, lines=lines, title=en)
+                item["thumb"] = f"graphs/{view}.svg"
+        graphs.append(item)
+        advance()
     from chuzhi_graph.mapview import render_map  # issue 15: the map, linking to the resource pages
 
-    render_map(views, target / "map.html", base=base, link_root="../")
-    graphs.append({"path": "graphs/map.html", "title": "map"})
-    for extra in sorted(views.iterdir()):  # assets the views share (scripts, styles)
-        if extra.is_dir() and extra.name != "store":
-            shutil.copytree(extra, target / extra.name, dirs_exist_ok=True)
+    render_map(release.store(), target / "map.html", base=site.base, link_root="../")
+    graphs.append({"name": "map", "zh": "案例地图", "en": "Map of the cases", "path": "graphs/map.html",
+                   "desc_zh": "按行政区划统计的案例与申报单位，链接到各资源页。",
+                   "desc_en": "Cases and applicant units by region, linking to the resource pages.",
+                   "nodes": None, "edges": None, "thumb": None, "limit": MAIN_VIEW_LIMIT})
     site.render("graphs.html", out / "graphs.html", "", title="交互式图谱 Graphs", graphs=graphs, **common)
 
 
-def write_changes(out: Path, previous: str | Path, site: Site, common: dict[str, Any], repo: Path) -> str:
+def write_changes(out: Path, previous: str | Path, release: Release, site: Site, common: dict[str, Any],
+                  repo: Path) -> str:
     """changes.html and changes.ttl: the diff against the previous release."""
     from chuzhi_graph.diff import diff_graphs, load_release, short, to_turtle
 
+    step("changes")
     old = load_release(previous, base=site.base, repo=repo)
-    new = Graph().parse(out / "dataset" / "chuzhi.nt", format="nt")
-    d = diff_graphs(old, new)
+    d = diff_graphs(old, release.graph())
     changes = []
     for c in d.changes:
         link = site.href(c.iri, "")
-        label = html.escape(f"{c.label or site.short(c.iri)}")
         changes.append({
-            "link": f'<a href="{html.escape(link)}">{label}</a>' if link and c.status != "removed" else label,
+            "href": link if c.status != "removed" else None, "label": c.label or site.short(c.iri),
             "status": c.status,
             "removed": [" ".join(short(x, d.prefixes) for x in t) for t in c.removed],
             "added": [" ".join(short(x, d.prefixes) for x in t) for t in c.added],
@@ -613,7 +929,8 @@ def publish(
     """Validate, build and write the static site to ``out_dir``; all or nothing.
 
     ``previous`` (a dump, folder or git revision, see :func:`chuzhi_graph.diff.load_release`)
-    adds ``changes.html`` and ``changes.ttl``.
+    adds ``changes.html`` and ``changes.ttl``. ``progress`` receives one line per finished
+    stage; steps and counts go to the reporter of :mod:`chuzhi_graph.progress`.
     """
     check_base(base)
     if not base.endswith("/"):
@@ -651,20 +968,22 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
 
     built = build(data_dir, work, base, ontology_dir=onto_dir, created=created)
     progress(f"validated and built {built.triples} triples")
+    parts = plan_parts(work, previous)
+    step("dumps and description")
     dataset = load_dataset(data_dir, ontology_dir=onto_dir)
     ds_dir = out / "dataset"
     ds_dir.mkdir(parents=True)
-    for name in ("chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.context.jsonld"):
-        shutil.copy2(work / name, ds_dir / name)
+    for name in parts.dumps:
+        if (work / name).is_file() and name != "void.ttl":
+            shutil.copy2(work / name, ds_dir / name)
     prefixes = data_prefixes(base)
-    triples = [q.triple for q in ox.parse(path=str(work / "chuzhi.nt"), format=ox.RdfFormat.N_TRIPLES)]
-    graphs = split_graphs(triples, base, set(vocabulary_triples(onto_dir, base)))
+    release = Release.open(ds_dir / "chuzhi.nt", base=base, ontology_dir=onto_dir)
+    graphs = release.layout()
     write_trig(graphs, ds_dir / "chuzhi.trig", prefixes)
-    void = describe(work / "void.ttl", base, ds_dir, graphs)
-    void_prefixes = {**prefixes, "spdx": SPDX}
-    ox.serialize(void, str(ds_dir / "void.ttl"), ox.RdfFormat.TURTLE, prefixes=void_prefixes)
+    void = describe(Release.open(work / "chuzhi.nt", base=base).description(), base, ds_dir, graphs, parts)
+    ox.serialize(void, str(ds_dir / "void.ttl"), ox.RdfFormat.TURTLE, prefixes={**prefixes, "spdx": SPDX})
 
-    files = {f"dataset/{name}": sha256_file(ds_dir / name) for name in DUMPS}
+    files = {f"dataset/{name}": sha256_file(ds_dir / name) for name in parts.dumps}
     (ds_dir / "SHA256SUMS").write_text(
         "".join(f"{digest}  {path.removeprefix('dataset/')}\n" for path, digest in files.items()), encoding="utf-8")
     date = release_date(dataset, created)
@@ -684,23 +1003,27 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     (ds_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
                                           encoding="utf-8")
 
-    graph = Graph().parse(ds_dir / "chuzhi.nt", format="nt")
-    graph.parse(ds_dir / "void.ttl", format="turtle")
+    step("index the graph")
     remote_ok = {LICENSE} | {s.url for s in dataset.sources if s.url}
-    site = Site(graph, base, remote_ok)
-    # the dataset IRI's Turtle is its whole description
-    common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__}
+    site = Site([*release.triples(), *void], base, remote_ok)
+    site.index_types()
+    common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__,
+              "parts": parts}
     pages = write_resource_pages(site, out, common)
+    progress(f"wrote {pages} resource pages")
     shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")
     write_list_pages(site, out, common)
     write_ontology(out, onto_dir, site, common)
-    write_queries(out, triples, site, common)
-    write_graphs(out, work, base, site, common)
-    summary = write_changes(out, previous, site, common, repo) if previous is not None else ""
+    write_queries(out, release, site, common)
+    if parts.graphs:
+        write_graphs(out, release, site, common)
+    summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
     (out / "static").mkdir()
-    shutil.copy2(STATIC / "site.css", out / "static" / "site.css")
+    for asset in sorted(STATIC.iterdir()):
+        shutil.copy2(asset, out / "static" / asset.name)
 
-    ds = URIRef(f"{base}dataset")
+    step("home page")
+    ds = ox.NamedNode(f"{base}dataset")
     title_zh, title_en = site.labels(ds)
     sources = [{"page": site.pages.get(f"{base}source/{s.id}", "index.html"), "title": s.title,
                 "publisher": s.publisher, "issued": s.issued, "url": s.url if _is_web_url(s.url) else ""}
@@ -710,8 +1033,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     bibtex = (f"@misc{{chuzhi-graph-{__version__},\n  title = {{{title_zh} / {title_en}}},\n"
               f"  version = {{{__version__}}},\n  year = {{{date[:4]}}},\n  url = {{{base}}},\n"
               f"  note = {{CC BY 4.0}}\n}}")
-    desc = {str(o.language): str(o) for o in graph.objects(ds, URIRef(PREFIXES["dct"] + "description"))
-            if isinstance(o, Literal)}
+    desc = {o.language: o.value for o in site.objects(ds, ox_iri("dct:description")) if isinstance(o, ox.Literal)}
     site.render(
         "index.html", out / "index.html", "", title="首页 Home", description_zh=desc.get("zh", ""),
         description_en=desc.get("en", ""), counts=built.counts, triples=built.triples, sources=sources,
@@ -722,5 +1044,4 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
                 for name, ts in graphs.items()],
         **common,
     )
-    progress(f"wrote {pages} resource pages")
-    return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary)
+    return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary, dict(release.loads))

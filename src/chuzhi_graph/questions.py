@@ -261,7 +261,9 @@ def missing_param(shipped: ShippedQuery, spec: ParamSpec) -> QueryUsageError:
     """The error of a required parameter left out: names it, says what it takes, shows the example."""
     what = f" ({spec.help})" if spec.help else ""
     example = f", e.g. {spec.usage()}" if spec.example else ""
-    return QueryUsageError(f"query {shipped.name} needs the parameter {spec.name}, a {spec.kind}{what}{example}",
+    article = "an" if spec.kind in ("edition", "award-category") else "a"
+    need = f"query {shipped.name} needs the parameter {spec.name}, {article} {spec.kind}"
+    return QueryUsageError(f"{need}{what}{example}",
                            field=f"--param {spec.name}")
 
 

@@ -1,11 +1,45 @@
-/* chuzhi-graph page script: builds the vis-network graph from the JSON data block,
-   with tooltips built as text (never HTML), a legend, search, neighbour highlighting and
-   award-category / domain filters. Licence: MIT (chuzhi-graph). */
+/* chuzhi-graph page script. The JSON data block holds every node and edge with the cases
+   behind it; this script decides what is visible (filters, legend, isolates, degree,
+   clusters), hands only that to vis-network, and draws the labels itself so that they
+   keep a readable size on screen and never overlap. Everything shown is built as text
+   (textContent), never as HTML. Positions come from the data and never move.
+   Licence: MIT (chuzhi-graph). */
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("graph-data").textContent);
+  var D = JSON.parse(document.getElementById("graph-data").textContent);
+  /* nodes and edges travel as one list per key; rows again here */
+  function rowsOf(table) {
+    var keys = table.keys, cols = table.cols, n = keys.length ? cols[keys[0]].length : 0, out = new Array(n);
+    for (var i = 0; i < n; i++) {
+      var row = {};
+      for (var k = 0; k < keys.length; k++) { var v = cols[keys[k]][i]; if (v !== null) { row[keys[k]] = v; } }
+      out[i] = row;
+    }
+    return out;
+  }
+  D.nodes = rowsOf(D.nodes);
+  D.edges = rowsOf(D.edges);
+  D.nodes.forEach(function (n) { if (!n.names) { n.names = [n.label]; } });
+  var N = D.nodes, E = D.edges, C = D.cases;
   var byId = {};
-  var state = { category: "", domain: "", hiddenGroups: {}, hiddenEdgeKinds: {}, visible: null };
+  var groups = {}, edgeKinds = {};
+  D.legend.nodes.forEach(function (g) { groups[g.key] = g; });
+  D.legend.edges.forEach(function (k) { edgeKinds[k.key] = k; });
+  var parentEdges = [];
+  var commSize = {};
+  N.forEach(function (n, i) {
+    n.i = i;
+    n.lnames = n.names.map(function (s) { return s.toLowerCase(); });
+    byId[n.id] = n;
+    if (n.comm !== undefined) { commSize[n.comm] = (commSize[n.comm] || 0) + 1; }
+  });
+  E.forEach(function (e, i) { e.i = i; if (e.kind === "parent") { parentEdges.push(e); } });
+
+  var state = {
+    category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
+    hideIsolates: D.large, minDegree: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
+    expanded: {}, revealed: {}, selected: null
+  };
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -13,10 +47,295 @@
     if (cls) { e.className = cls; }
     return e;
   }
+  function $(id) { return document.getElementById(id); }
 
-  /* A tooltip element from [key, value] pairs; values may be lists. Text only. */
-  function tip(lines) {
-    var box = el("div", null, "chz-tip");
+  /* ------------------------------------------------------------ what is visible */
+  var view = null;  /* the last computed visibility */
+
+  function compute() {
+    var filtering = state.category >= 0 || state.domain >= 0;
+    var act = new Uint8Array(C.length), i, j, n, e;
+    for (i = 0; i < C.length; i++) {
+      act[i] = (state.category < 0 || C[i][1] === state.category) &&
+               (state.domain < 0 || C[i][2].indexOf(state.domain) >= 0) ? 1 : 0;
+    }
+    var vis = new Uint8Array(N.length), count = new Int32Array(N.length);
+    for (i = 0; i < N.length; i++) {
+      n = N[i];
+      if (n.cases.length) {
+        var k = 0;
+        for (j = 0; j < n.cases.length; j++) { k += act[n.cases[j]]; }
+        count[i] = k;
+        vis[i] = filtering ? (k > 0 ? 1 : 0) : 1;
+      } else {
+        vis[i] = filtering ? 0 : 1;
+      }
+      if (state.hiddenGroups[n.group]) { vis[i] = 0; }
+    }
+    /* a parent organisation stays when a visible unit hangs under it */
+    for (var round = 0, changed = true; changed && round < 20; round++) {
+      changed = false;
+      parentEdges.forEach(function (pe) {
+        if (vis[pe.from] && !vis[pe.to] && !state.hiddenGroups[N[pe.to].group]) { vis[pe.to] = 1; changed = true; }
+      });
+    }
+    var weight = new Int32Array(E.length), evis = new Uint8Array(E.length), degree = new Int32Array(N.length);
+    for (i = 0; i < E.length; i++) {
+      e = E[i];
+      if (!vis[e.from] || !vis[e.to] || state.hiddenEdgeKinds[e.kind]) { continue; }
+      if (e.cases.length) {
+        var w = 0;
+        for (j = 0; j < e.cases.length; j++) { w += act[e.cases[j]]; }
+        if (!w) { continue; }
+        weight[i] = w;
+      } else {
+        weight[i] = 1;
+      }
+      evis[i] = 1;
+      degree[e.from]++; degree[e.to]++;
+    }
+    if (state.hideIsolates || state.minDegree > 0) {
+      var least = Math.max(state.minDegree, state.hideIsolates ? 1 : 0);
+      for (i = 0; i < N.length; i++) { if (vis[i] && degree[i] < least) { vis[i] = 0; } }
+      for (i = 0; i < E.length; i++) { if (evis[i] && (!vis[E[i].from] || !vis[E[i].to])) { evis[i] = 0; } }
+    }
+    view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering };
+    return view;
+  }
+
+  function clusterKey(n) {
+    if (!state.clusterBy) { return null; }
+    var key = state.clusterBy === "group" ? n.group : n[state.clusterBy];
+    return key === undefined || key === "" ? null : String(key);
+  }
+
+  /* ------------------------------------------------------------ vis items */
+  var nodes = new vis.DataSet([]);
+  var edges = new vis.DataSet([]);
+  var shown = [];       /* displayed nodes, label priority first */
+  var display = {};     /* display id -> {x, y, size, label, kind, members} */
+  var shownEdges = {};  /* display edge id -> {edges: [edge index], weight} */
+  var neighbours = {};
+
+  function nodeColour(n) {
+    if (state.colourBy === "comm" && n.comm !== undefined) {
+      var rank = n.comm - 1;
+      return rank < D.communityColours.length && commSize[n.comm] > 1 ? D.communityColours[rank] : "#BBBBBB";
+    }
+    return groups[n.group] ? groups[n.group].color : "#999999";
+  }
+  function width(w) { return Math.min(1 + 1.5 * (w - 1), 8); }
+
+  function refresh() {
+    var v = compute(), i, n, e;
+    var rep = new Array(N.length), members = {}, key;
+    for (i = 0; i < N.length; i++) {
+      if (!v.vis[i]) { continue; }
+      key = clusterKey(N[i]);
+      if (key !== null && !state.expanded[key] && !state.revealed[N[i].id]) { (members[key] = members[key] || []).push(i); }
+    }
+    display = {};
+    for (i = 0; i < N.length; i++) {
+      if (!v.vis[i]) { continue; }
+      n = N[i];
+      key = clusterKey(n);
+      if (key !== null && members[key] && members[key].length > 1 && !state.revealed[n.id]) {
+        rep[i] = "cluster:" + key;
+      } else {
+        rep[i] = n.id;
+        var place = key !== null && D.clusters[state.clusterBy] && D.clusters[state.clusterBy][key];
+        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind,
+                          x: place ? place[0] + n.x - place[2] : n.x, y: place ? place[1] + n.y - place[3] : n.y,
+                          colour: nodeColour(n), shape: (groups[n.group] || {}).shape || "dot" };
+      }
+    }
+    Object.keys(members).forEach(function (k) {
+      var list = members[k];
+      if (list.length < 2) { return; }
+      var sx = 0, sy = 0, best = list[0], place = (D.clusters[state.clusterBy] || {})[k];
+      list.forEach(function (m) { sx += N[m].x; sy += N[m].y; if (N[m].size > N[best].size) { best = m; } });
+      if (place) { sx = place[0] * list.length; sy = place[1] * list.length; }
+      var name = state.clusterBy === "comm" ? "社区 " + k + "：" + N[best].label + " 等" :
+                 state.clusterBy === "group" ? (groups[k] ? groups[k].label : k) : k;
+      display["cluster:" + k] = { id: "cluster:" + k, cluster: k, x: sx / list.length, y: sy / list.length,
+                                  size: Math.min(12 + 6 * Math.sqrt(list.length), 90),
+                                  label: name + "（" + list.length + "）", kind: "cluster", members: list,
+                                  colour: nodeColour(N[best]), shape: "dot" };
+    });
+    shownEdges = {};
+    for (i = 0; i < E.length; i++) {
+      if (!v.evis[i]) { continue; }
+      e = E[i];
+      var a = rep[e.from], b = rep[e.to];
+      if (a === b) { continue; }
+      var plain = a === N[e.from].id && b === N[e.to].id;
+      var id = plain ? "e" + i : (a < b ? a + "|" + b : b + "|" + a);
+      var s = shownEdges[id] || (shownEdges[id] = { id: id, from: a, to: b, edges: [], weight: 0, kind: plain ? e.kind : "cluster" });
+      s.edges.push(i);
+      s.weight += v.weight[i];
+    }
+    if (state.selected && !display[state.selected]) { state.selected = null; closePanel(); }
+    findNeighbours();
+    var nodeItems = [], edgeItems = [];
+    Object.keys(display).forEach(function (id) {
+      var d = display[id];
+      nodeItems.push({ id: id, x: d.x, y: d.y, size: d.size, shape: d.shape,
+                       color: { background: d.colour, border: "#333",
+                                highlight: { background: d.colour, border: "#000" },
+                                hover: { background: d.colour, border: "#000" } },
+                       borderWidth: d.kind === "cluster" ? 3 : 1 });
+    });
+    Object.keys(shownEdges).forEach(function (id) {
+      var s = shownEdges[id];
+      var style = edgeKinds[s.kind] || { color: "#999999", dashes: false, arrows: "" };
+      s.width = s.kind === "cluster" ? Math.min(1 + Math.log(s.weight), 8) : width(s.weight);
+      s.style = style;
+      edgeItems.push({ id: id, from: s.from, to: s.to, width: s.width,
+                       dashes: !!style.dashes, arrows: style.arrows || "",
+                       color: { color: style.color, opacity: 0.85, highlight: style.color, hover: style.color } });
+    });
+    sync(nodes, nodeItems);
+    sync(edges, edgeItems);
+    shown = Object.keys(display).map(function (id) { return display[id]; });
+    shown.sort(function (p, q) { return q.size - p.size || (p.label < q.label ? -1 : p.label > q.label ? 1 : 0); });
+    updateLegend(v);
+  }
+
+  function findNeighbours() {
+    neighbours = {};
+    if (!state.selected) { return; }
+    neighbours[state.selected] = true;
+    Object.keys(shownEdges).forEach(function (id) {
+      var s = shownEdges[id];
+      if (s.from === state.selected) { neighbours[s.to] = true; }
+      if (s.to === state.selected) { neighbours[s.from] = true; }
+    });
+  }
+
+  /* Hand vis-network only what changed: re-sending an unchanged edge costs it as much as a new one. */
+  function sync(set, items) {
+    var want = {}, changed = [], last = set.chzLast || (set.chzLast = {});
+    items.forEach(function (it) {
+      var text = JSON.stringify(it);
+      want[it.id] = text;
+      if (last[it.id] !== text) { changed.push(it); }
+    });
+    var gone = Object.keys(last).filter(function (id) { return want[id] === undefined; });
+    if (gone.length) { set.remove(gone); }
+    if (changed.length) { set.update(changed); }
+    set.chzLast = want;
+  }
+
+  /* ------------------------------------------------------------ the network */
+  var container = $("graph");
+  var network = new vis.Network(container, { nodes: nodes, edges: edges }, D.options);
+  var status = $("status");
+  function say(text) { status.textContent = text; }
+
+  /* Labels: drawn on top, at a fixed size on screen, biggest node first; a label that would
+     overlap one already drawn waits until the reader zooms in. */
+  var widths = {};
+  var labels = [];
+  var highlighted = { nodes: [], edges: [] };
+  function shortLabel(d) {
+    var limit = d.kind === "case" ? 12 : d.kind === "cluster" ? 24 : 16;
+    return d.label.length > limit ? d.label.slice(0, limit - 1) + "…" : d.label;
+  }
+  network.on("afterDrawing", function (ctx) {
+    var scale = network.getScale();
+    var tl = network.DOMtoCanvas({ x: 0, y: 0 });
+    var br = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
+    var placed = [], cell = 120 / scale, grid = {};
+    labels = [];
+    function cellsOf(b) {
+      var out = [];
+      for (var gx = Math.floor(b[0] / cell); gx <= Math.floor(b[2] / cell); gx++) {
+        for (var gy = Math.floor(b[1] / cell); gy <= Math.floor(b[3] / cell); gy++) { out.push(gx + "," + gy); }
+      }
+      return out;
+    }
+    /* Highlight: everything is veiled, then the selected node, its links and its neighbours
+       are drawn again on top. No item changes, so it costs the same at 30 nodes or 30,000. */
+    highlighted = { nodes: [], edges: [] };
+    if (state.selected && display[state.selected]) {
+      ctx.fillStyle = "rgba(255,255,255,0.72)";
+      ctx.fillRect(tl.x, tl.y, br.x - tl.x, br.y - tl.y);
+      Object.keys(shownEdges).forEach(function (id) {
+        var s = shownEdges[id];
+        if (s.from !== state.selected && s.to !== state.selected) { return; }
+        var a = display[s.from], b = display[s.to];
+        ctx.strokeStyle = s.style.color;
+        ctx.lineWidth = Math.max(s.width, 1.5) / Math.max(scale, 0.3);
+        ctx.setLineDash(s.style.dashes ? [6 / scale, 4 / scale] : []);
+        ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
+        highlighted.edges.push(id);
+      });
+      ctx.setLineDash([]);
+      Object.keys(neighbours).forEach(function (id) {
+        var d = display[id];
+        ctx.fillStyle = d.colour;
+        ctx.strokeStyle = id === state.selected ? "#000" : "#333";
+        ctx.lineWidth = (id === state.selected ? 3 : 1) / scale;
+        ctx.beginPath();
+        if (d.shape === "square") { ctx.rect(d.x - d.size, d.y - d.size, 2 * d.size, 2 * d.size); }
+        else if (d.shape === "diamond") {
+          ctx.moveTo(d.x, d.y - d.size); ctx.lineTo(d.x + d.size, d.y); ctx.lineTo(d.x, d.y + d.size); ctx.lineTo(d.x - d.size, d.y);
+          ctx.closePath();
+        } else { ctx.arc(d.x, d.y, d.size, 0, 2 * Math.PI); }
+        ctx.fill(); ctx.stroke();
+        highlighted.nodes.push(id);
+      });
+    }
+    function put(b) { cellsOf(b).forEach(function (key) { (grid[key] = grid[key] || []).push(b); }); }
+    /* nodes first: a label never covers another node (a cluster's may: in an overview the
+       clusters' names matter more than the dots under them) */
+    shown.forEach(function (d) {
+      if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { return; }
+      var b = [d.x - d.size, d.y - d.size, d.x + d.size, d.y + d.size];
+      b.owner = d.id;
+      put(b);
+    });
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    ctx.lineJoin = "round";
+    for (var i = 0; i < shown.length && labels.length < 400; i++) {
+      var d = shown[i];
+      if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 100 / scale || d.y > br.y) { continue; }
+      var px = d.kind === "case" ? D.labelPx["case"] : D.labelPx["default"];
+      var text = shortLabel(d);
+      var wkey = px + "|" + text;
+      ctx.font = px + "px sans-serif";
+      if (widths[wkey] === undefined) { widths[wkey] = ctx.measureText(text).width; }
+      var w = widths[wkey] / scale, h = px * 1.3 / scale;
+      var top = d.y + d.size + 2 / scale;
+      var box = [d.x - w / 2, top, d.x + w / 2, top + h];
+      var cells = cellsOf(box), clash = false;
+      for (var c = 0; c < cells.length && !clash; c++) {
+        var list = grid[cells[c]] || [];
+        for (var k = 0; k < list.length; k++) {
+          var o = list[k];
+          if (o.owner !== d.id && !(o.owner && d.kind === "cluster" && d.members.length >= 20) && box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { clash = true; break; }
+        }
+      }
+      if (clash) { continue; }
+      put(box);
+      placed.push(box);
+      var keep = !state.selected || neighbours[d.id];
+      ctx.font = (px / scale) + "px sans-serif";
+      ctx.lineWidth = 3 / scale;
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.strokeText(text, d.x, top);
+      ctx.fillStyle = keep ? "#1a1a1a" : "rgba(120,120,120,0.5)";
+      ctx.fillText(text, d.x, top);
+      labels.push({ id: d.id, text: text, px: px, fontSize: px / scale, scale: scale,
+                    left: (box[0] - tl.x) * scale, top: (box[1] - tl.y) * scale,
+                    right: (box[2] - tl.x) * scale, bottom: (box[3] - tl.y) * scale });
+    }
+  });
+
+  /* ------------------------------------------------------------ tooltips and the panel */
+  var tooltip = $("tooltip");
+  function rows(box, lines) {
     lines.forEach(function (line) {
       var row = el("div", null, "chz-tip-row");
       if (line[0]) { row.appendChild(el("b", line[0] + "：")); }
@@ -29,117 +348,194 @@
       }
       box.appendChild(row);
     });
-    return box;
   }
-
-  data.nodes.forEach(function (n) {
-    n.title = tip(n.tip);
-    n.baseColor = n.color;
-    byId[n.id] = n;
-  });
-  data.edges.forEach(function (e) { if (e.tip) { e.title = tip(e.tip); } });
-
-  var nodes = new vis.DataSet(data.nodes);
-  var edges = new vis.DataSet(data.edges);
-
-  function nodePasses(n) {
-    if (state.hiddenGroups[n.group]) { return false; }
-    if (state.category && n.categories.length && n.categories.indexOf(state.category) < 0) { return false; }
-    if (state.domain && n.domains.length && n.domains.indexOf(state.domain) < 0) { return false; }
-    return true;
+  function caseTitles(list, max) {
+    var active = list.filter(function (c) { return !view.filtering || view.act[c]; });
+    var out = active.slice(0, max).map(function (c) { return C[c][0]; });
+    if (active.length > max) { out.push("… 另 " + (active.length - max) + " 个 / more"); }
+    return out;
   }
-  var nodeView = new vis.DataView(nodes, { filter: function (n) { return nodePasses(n); } });
-  var edgeView = new vis.DataView(edges, {
-    filter: function (e) {
-      if (state.hiddenEdgeKinds[e.kind]) { return false; }
-      return nodePasses(byId[e.from]) && nodePasses(byId[e.to]);
+  function nodeLines(d) {
+    if (d.kind === "cluster") {
+      return [["", d.label], ["", "点击展开 / click to expand"]];
     }
+    var n = d.node, lines = [["", n.label]].concat(n.tip);
+    if (n.cases.length && n.kind !== "case") {
+      lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）", caseTitles(n.cases, 8)]);
+    }
+    return lines;
+  }
+  function edgeLines(s) {
+    if (s.kind === "cluster") { return [["", s.edges.length + " 条连接 / links, " + s.weight + " 个案例 / cases"]]; }
+    var e = E[s.edges[0]];
+    var label = e.label || (edgeKinds[e.kind] || {}).label || e.kind;
+    var lines = [["", N[e.from].label + " — " + N[e.to].label], ["", label]];
+    if (e.cases.length && (e.kind === "co-applicant" || e.kind === "co-occurrence")) {
+      lines.push([s.weight + " 个案例 / cases", caseTitles(e.cases, 10)]);
+    } else if (e.cases.length) {
+      lines.push(["案例 / case", caseTitles(e.cases, 10)]);
+    }
+    return lines;
+  }
+  function showTip(lines, pointer) {
+    tooltip.textContent = "";
+    rows(tooltip, lines);
+    tooltip.style.display = "block";
+    var r = container.getBoundingClientRect();
+    var x = Math.min(r.left + pointer.x + 14, r.right - tooltip.offsetWidth - 4);
+    var y = Math.min(r.top + pointer.y + 14, r.bottom - tooltip.offsetHeight - 4);
+    tooltip.style.left = Math.max(r.left, x) + "px";
+    tooltip.style.top = Math.max(r.top, y) + "px";
+  }
+  function hideTip() { tooltip.style.display = "none"; }
+  network.on("hoverNode", function (p) { if (display[p.node]) { showTip(nodeLines(display[p.node]), p.pointer.DOM); } });
+  network.on("hoverEdge", function (p) { if (shownEdges[p.edge]) { showTip(edgeLines(shownEdges[p.edge]), p.pointer.DOM); } });
+  network.on("blurNode", hideTip);
+  network.on("blurEdge", hideTip);
+  network.on("dragStart", hideTip);
+
+  var panel = $("panel");
+  function closePanel() { panel.hidden = true; panel.textContent = ""; }
+  function openPanel(d) {
+    panel.textContent = "";
+    var n = d.node;
+    panel.appendChild(el("h2", n.label));
+    rows(panel, n.tip);
+    if (n.cases.length) {
+      panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）："));
+      var list = el("ul");
+      n.cases.slice(0, 200).forEach(function (c) {
+        list.appendChild(el("li", C[c][0], view.filtering && !view.act[c] ? "chz-hidden-case" : null));
+      });
+      if (n.cases.length > 200) { list.appendChild(el("li", "… " + (n.cases.length - 200))); }
+      panel.appendChild(list);
+    }
+    var where = el("div", null, "chz-tip-row");
+    if (n.href) {
+      var a = el("a", "资源页面 / resource page");
+      a.href = n.href;
+      a.id = "resource-link";
+      where.appendChild(a);
+    } else {
+      where.appendChild(el("b", "IRI："));
+      where.appendChild(el("code", n.id, "chz-iri"));
+    }
+    panel.appendChild(where);
+    panel.hidden = false;
+  }
+  function redrawSoon() { network.body.emitter.emit("_requestRedraw"); }
+  function select(id) {
+    if (!display[id]) { return; }
+    state.selected = id;
+    findNeighbours();
+    network.selectNodes([id]);
+    openPanel(display[id]);
+    redrawSoon();
+  }
+  function unselect() {
+    if (!state.selected) { return; }
+    state.selected = null;
+    findNeighbours();
+    network.unselectAll();
+    closePanel();
+    redrawSoon();
+  }
+  network.on("click", function (p) {
+    hideTip();
+    if (!p.nodes.length) { unselect(); return; }
+    var d = display[p.nodes[0]];
+    if (d && d.kind === "cluster") {
+      state.expanded[d.cluster] = true;
+      say("已展开 / expanded: " + d.label);
+      refresh();
+      return;
+    }
+    select(p.nodes[0]);
   });
 
-  var container = document.getElementById("graph");
-  var network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, data.options);
-  var status = document.getElementById("status");
-
-  function say(text) { status.textContent = text; }
-
-  var highlighted = false;
-  function highlight(id) {
-    var keep = {};
-    keep[id] = true;
-    network.getConnectedNodes(id).forEach(function (other) { keep[other] = true; });
-    var updates = [];
-    data.nodes.forEach(function (n) {
-      var color = keep[n.id] ? n.baseColor : "rgba(190,190,190,0.35)";
-      updates.push({ id: n.id, color: color, font: { color: keep[n.id] ? "#222" : "rgba(120,120,120,0.4)" } });
-    });
-    nodes.update(updates);
-    highlighted = true;
+  /* ------------------------------------------------------------ fit, search */
+  function fit() {
+    network.fit({ animation: false, maxZoomLevel: 1.6 });
+    unselect();
   }
-  function unhighlight() {
-    if (!highlighted) { return; }
-    nodes.update(data.nodes.map(function (n) { return { id: n.id, color: n.baseColor, font: { color: "#222" } }; }));
-    highlighted = false;
-  }
-  network.on("click", function (params) {
-    if (params.nodes.length) { highlight(params.nodes[0]); } else { unhighlight(); }
+  $("fit").addEventListener("click", fit);
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target && ev.target.tagName;
+    if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA") { return; }
+    if (ev.key === "f" || ev.key === "F" || ev.key === "0") { fit(); ev.preventDefault(); }
+    if (ev.key === "Escape") { unselect(); }
   });
 
-  /* Search over names and aliases: exact match first, then the first name containing the text. */
+  /* Exact name or alias first, then names that contain the text; visible hits before hidden. */
   function find(text) {
     var q = text.trim().toLowerCase();
     if (!q) { return null; }
-    var i, n, partial = null;
-    for (i = 0; i < data.nodes.length; i++) {
-      n = data.nodes[i];
-      if (n.names.some(function (name) { return name.toLowerCase() === q; })) { return n; }
-      if (partial === null && n.names.some(function (name) { return name.toLowerCase().indexOf(q) >= 0; })) { partial = n; }
+    var best = null, bestRank = 9, i, n, rank;
+    for (i = 0; i < N.length; i++) {
+      n = N[i];
+      rank = n.lnames.indexOf(q) >= 0 ? 0 : (n.lnames.some(function (s) { return s.indexOf(q) >= 0; }) ? 2 : 9);
+      if (rank === 9) { continue; }
+      if (!view.vis[i]) { rank += 1; }
+      if (rank < bestRank) { best = n; bestRank = rank; if (rank === 0) { break; } }
     }
-    return partial;
+    return best;
   }
   function search(text) {
     var n = find(text);
     if (!n) { say("未找到 / not found: " + text); return null; }
-    if (!nodePasses(n)) { resetFilters(); }
-    network.selectNodes([n.id]);
-    network.focus(n.id, { scale: 1.2, animation: false });
-    highlight(n.id);
+    if (!view.vis[n.i]) {
+      say("找到 / found: " + n.label + "，但被当前筛选隐藏 / hidden by the current filters");
+      return null;
+    }
+    var key = clusterKey(n);
+    /* a hit inside a collapsed cluster is taken out of it (the cluster stays): one node to add */
+    if (!display[n.id] && key !== null && !state.expanded[key]) { state.revealed[n.id] = true; refresh(); }
+    select(n.id);
+    network.focus(n.id, { scale: Math.max(network.getScale() * 1.5, 1.5), animation: false });
     say("找到 / found: " + n.label);
     return n.id;
   }
-  var box = document.getElementById("search");
+  var box = $("search");
   box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
   box.addEventListener("change", function () { search(box.value); });
-  var names = document.getElementById("names");
-  var seen = {};
-  data.nodes.forEach(function (n) {
-    n.names.forEach(function (name) {
-      if (seen[name]) { return; }
-      seen[name] = true;
-      var opt = el("option");
-      opt.value = name;
-      names.appendChild(opt);
-    });
+  var names = $("names");
+  N.slice().sort(function (p, q) { return q.size - p.size; }).slice(0, 3000).forEach(function (n) {
+    n.names.forEach(function (name) { var opt = el("option"); opt.value = name; names.appendChild(opt); });
   });
 
-  /* Filters: award category and domain selects, legend check boxes. */
-  function refresh() { nodeView.refresh(); edgeView.refresh(); }
-  function fillSelect(id, values, key) {
-    var select = document.getElementById(id);
-    if (!values.length) { select.parentNode.style.display = "none"; return; }
-    values.forEach(function (v) { var o = el("option", v); o.value = v; select.appendChild(o); });
-    select.addEventListener("change", function () { state[key] = select.value; refresh(); });
+  /* ------------------------------------------------------------ filters and legend */
+  function fillSelect(id, values, key, text) {
+    var sel = $(id);
+    if (!values.length) { sel.parentNode.style.display = "none"; return; }
+    values.forEach(function (v, i) { var o = el("option", text(v)); o.value = String(i); sel.appendChild(o); });
+    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); refresh(); });
   }
-  fillSelect("filter-category", data.facets.categories, "category");
-  fillSelect("filter-domain", data.facets.domains, "domain");
-  function resetFilters() {
-    state.category = ""; state.domain = ""; state.hiddenGroups = {};
-    document.getElementById("filter-category").value = "";
-    document.getElementById("filter-domain").value = "";
-    Array.prototype.forEach.call(document.querySelectorAll("#legend input[data-group]"), function (c) { c.checked = true; });
+  function depth(d) { var k = 0; while (d.parent >= 0 && k < 10) { d = D.domains[d.parent]; k++; } return k; }
+  fillSelect("filter-category", D.categories, "category", function (v) { return v; });
+  fillSelect("filter-domain", D.domains, "domain", function (d) {
+    var k = depth(d);
+    return (k ? "\u3000".repeat(k) + "└ " : "") + d.label;
+  });
+  var iso = $("hide-isolates");
+  iso.checked = state.hideIsolates;
+  iso.addEventListener("change", function () { state.hideIsolates = iso.checked; refresh(); });
+  var deg = $("min-degree");
+  deg.addEventListener("input", function () {
+    state.minDegree = parseInt(deg.value, 10);
+    $("min-degree-value").textContent = deg.value;
     refresh();
+  });
+  if ($("cluster-by")) {
+    $("cluster-by").value = state.clusterBy;
+    $("cluster-by").addEventListener("change", function () {
+      state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh();
+    });
+    $("colour-by").value = state.colourBy;
+    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; refresh(); });
   }
 
-  var legend = document.getElementById("legend-items");
+  var legend = $("legend-items");
+  var countSpans = { node: {}, edge: {} };
   function legendRow(entry, isEdge) {
     var row = el("label", null, "chz-legend-row");
     var check = el("input");
@@ -151,7 +547,7 @@
       if (check.checked) { delete table[entry.key]; } else { table[entry.key] = true; }
       refresh();
     });
-    var swatch = el("span", null, isEdge ? "chz-swatch-edge" : "chz-swatch");
+    var swatch = el("span", null, isEdge ? "chz-swatch-edge" : "chz-swatch " + entry.shape);
     if (isEdge) {
       swatch.style.borderTopColor = entry.color;
       swatch.style.borderTopStyle = entry.dashes ? "dashed" : "solid";
@@ -160,16 +556,66 @@
     }
     row.appendChild(check);
     row.appendChild(swatch);
-    row.appendChild(el("span", entry.label + " (" + entry.count + ")", "chz-legend-label"));
+    row.appendChild(el("span", entry.label, "chz-legend-label"));
+    var count = el("span", "(" + entry.count + ")", "chz-legend-count");
+    row.appendChild(count);
+    countSpans[isEdge ? "edge" : "node"][entry.key] = count;
     return row;
   }
-  data.legend.nodes.forEach(function (entry) { legend.appendChild(legendRow(entry, false)); });
-  data.legend.edges.forEach(function (entry) { legend.appendChild(legendRow(entry, true)); });
+  D.legend.nodes.forEach(function (entry) { legend.appendChild(legendRow(entry, false)); });
+  D.legend.edges.forEach(function (entry) { legend.appendChild(legendRow(entry, true)); });
+  var keys = $("keys");
+  keys.appendChild(el("div", D.keys.size + "（" + D.keys.size_range[0] + "–" + D.keys.size_range[1] + "）", "chz-key"));
+  if (D.keys.width) {
+    keys.appendChild(el("div", D.keys.width + "（" + D.keys.width_range[0] + "–" + D.keys.width_range[1] + "）", "chz-key"));
+  }
 
-  window.chuzhi = { network: network, nodes: nodes, edges: edges, data: data, search: search, ready: false };
+  function updateLegend(v) {
+    var ng = {}, ek = {}, nn = 0, ne = 0, i;
+    for (i = 0; i < N.length; i++) { if (v.vis[i]) { ng[N[i].group] = (ng[N[i].group] || 0) + 1; nn++; } }
+    for (i = 0; i < E.length; i++) { if (v.evis[i]) { ek[E[i].kind] = (ek[E[i].kind] || 0) + 1; ne++; } }
+    Object.keys(countSpans.node).forEach(function (k) {
+      var g = groups[k];
+      countSpans.node[k].textContent = "(" + (ng[k] || 0) + (ng[k] === g.count ? "" : " / " + g.count) + ")";
+    });
+    Object.keys(countSpans.edge).forEach(function (k) {
+      var g = edgeKinds[k];
+      countSpans.edge[k].textContent = "(" + (ek[k] || 0) + (ek[k] === g.count ? "" : " / " + g.count) + ")";
+    });
+    var text = nn + " / " + N.length + " nodes, " + ne + " / " + E.length + " edges shown";
+    var clusters = shown.filter(function (d) { return d.kind === "cluster"; }).length;
+    if (clusters) { text += "; " + clusters + " clusters"; }
+    $("counts").textContent = text;
+  }
+
+  refresh();
+  network.fit({ animation: false, maxZoomLevel: 1.6 });
+
+  window.chuzhi = {
+    network: network, nodes: nodes, edges: edges, data: D, search: search, fit: fit, ready: false,
+    state: state, refresh: refresh,
+    labels: function () { return labels; },
+    highlighted: function () { return highlighted; },
+    visible: function () {
+      return {
+        nodes: nodes.getIds().slice().sort(),
+        edges: edges.get().map(function (e) { return [e.from, e.to]; })
+      };
+    },
+    visibleEdges: function () {
+      var out = [];
+      Object.keys(shownEdges).forEach(function (id) {
+        var s = shownEdges[id];
+        out.push({ from: s.from, to: s.to, kind: s.kind, weight: s.weight });
+      });
+      return out;
+    }
+  };
   network.once("afterDrawing", function () {
     window.chuzhi.ready = true;
     window.chuzhi.readyAt = performance.now();
+    window.chuzhi.initialScale = network.getScale();
     document.body.setAttribute("data-ready", "1");
   });
+  network.redraw();
 }());

@@ -1,0 +1,326 @@
+"""One release of the graph: a build folder, a dump file or a published site, loaded lazily.
+
+Every reader of a built graph goes through :class:`Release`: it finds the dump, knows its
+format (:data:`FORMATS`, the one suffix → format registry), and gives the triples, an rdflib
+graph, an in-memory or persistent pyoxigraph store, the named-graph layout (:func:`named_graphs`,
+used by the TriG dump and by ``push``) and the dataset description, each loaded at most once.
+
+>>> release = Release.open("out")                                   # doctest: +SKIP
+>>> len(release.triples()) > 1000                                   # doctest: +SKIP
+True
+
+The notebook API (``chuzhi_graph.open``) is this class; see ``docs/api.md``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from chuzhi_graph.errors import DataError, QueryError
+from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from rdflib import Graph
+
+    from chuzhi_graph.query import QueryResult, ShippedQuery
+
+
+# ---------------------------------------------------------------- formats
+
+
+@dataclass(frozen=True)
+class Format:
+    """One RDF serialisation: its file suffix, names in pyoxigraph and rdflib, media type."""
+
+    suffix: str
+    name: str
+    ox: ox.RdfFormat
+    rdflib: str
+    media_type: str
+    quads: bool = False
+
+
+#: The one suffix → format registry (first listed: preferred when a folder holds several dumps).
+FORMATS: tuple[Format, ...] = (
+    Format(".nt", "nt", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples"),
+    Format(".ttl", "ttl", ox.RdfFormat.TURTLE, "turtle", "text/turtle"),
+    Format(".trig", "trig", ox.RdfFormat.TRIG, "trig", "application/trig", quads=True),
+    Format(".nq", "nq", ox.RdfFormat.N_QUADS, "nquads", "application/n-quads", quads=True),
+    Format(".jsonld", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json"),
+    Format(".json", "json", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json"),
+    Format(".rdf", "rdf", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml"),
+    Format(".owl", "owl", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml"),
+)
+FORMAT_OF_SUFFIX: dict[str, Format] = {f.suffix: f for f in FORMATS}
+
+DUMP_NAME = "chuzhi"
+#: Dump files a folder may hold, preferred first (N-Triples parses fastest).
+DUMP_FILES = tuple(f"{DUMP_NAME}{s}" for s in (".nt", ".ttl", ".trig", ".jsonld"))
+DESCRIPTION_FILE = "void.ttl"
+
+
+def format_of(path: str | Path) -> Format:
+    """The format of a dump by its suffix; :class:`DataError` for an unknown one.
+
+    >>> format_of("out/chuzhi.ttl").media_type
+    'text/turtle'
+    """
+    fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise DataError(f"unknown RDF format {Path(path).suffix!r} (known: {', '.join(FORMAT_OF_SUFFIX)})",
+                        file=Path(path))
+    return fmt
+
+
+def find_dump(path: str | Path) -> Path:
+    """The dump of a release: the file itself, or the first of :data:`DUMP_FILES` in a build
+    folder or in the ``dataset/`` folder of a published site."""
+    path = Path(path)
+    if path.is_file():
+        format_of(path)
+        return path
+    if path.is_dir():
+        for folder in (path, path / "dataset"):
+            for name in DUMP_FILES:
+                if (folder / name).is_file():
+                    return folder / name
+        raise QueryError(f"no built graph here: run `chuzhi-graph build` first (looked for {' or '.join(DUMP_FILES)}"
+                         " in the folder and in its dataset/)", file=path)
+    raise QueryError("no built graph here: the path does not exist (run `chuzhi-graph build` first)", file=path)
+
+
+# ---------------------------------------------------------------- named graphs
+
+
+def graph_iri(base: str, part: str) -> str:
+    """The IRI of one named graph: ``shared``, ``vocabulary``, ``void`` or ``edition/ID``."""
+    return f"{base}graph/{part}"
+
+
+def named_graphs(triples: list[ox.Triple], base: str, vocabulary: set[ox.Triple]) -> dict[str, list[ox.Triple]]:
+    """The one named-graph layout (TriG dump and ``push``): every triple in exactly one graph.
+
+    - ``{base}graph/edition/{id}``: an edition, its award categories, its cases (with their
+      applicant lists);
+    - ``{base}graph/vocabulary``: the ontology and the SKOS schemes (the triples in ``vocabulary``);
+    - ``{base}graph/shared``: everything used across editions (units, regions, sources).
+
+    Blank nodes go to the graph of the IRI that reaches them.
+    """
+    rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
+    edition_of: dict[Any, str] = {}
+    for t in triples:
+        if t.predicate.value in (str(CHZ.edition), str(CHZ.categoryEdition)):
+            edition_of[t.subject] = t.object.value  # type: ignore[union-attr]
+        elif t.predicate == rdf_type and t.object.value == str(CHZ.Edition):  # type: ignore[union-attr]
+            edition_of[t.subject] = t.subject.value  # type: ignore[union-attr]
+    referrer = {t.object: t.subject for t in triples if isinstance(t.object, ox.BlankNode)}
+    for node in referrer:  # applicant lists and their rdf:rest chains go with their owner
+        owner: Any = node
+        seen = set()
+        while isinstance(owner, ox.BlankNode) and owner in referrer and owner not in seen:
+            seen.add(owner)
+            owner = referrer[owner]
+        if owner in edition_of:
+            edition_of[node] = edition_of[owner]
+    graphs: dict[str, list[ox.Triple]] = defaultdict(list)
+    vocab, shared = graph_iri(base, "vocabulary"), graph_iri(base, "shared")
+    for t in triples:
+        if t in vocabulary:
+            graphs[vocab].append(t)
+        elif t.subject in edition_of:
+            graphs[graph_iri(base, "edition/" + edition_of[t.subject].rsplit("/", 1)[-1])].append(t)
+        else:
+            graphs[shared].append(t)
+    return dict(sorted(graphs.items()))
+
+
+# ---------------------------------------------------------------- the release
+
+
+class Release:
+    """A built graph, opened lazily; each part is loaded at most once.
+
+    ``loads`` counts what was read or made (``parse``, ``rdflib``, ``store``, ``description``,
+    ``layout``): a test checks that publishing parses the dump once.
+    """
+
+    def __init__(self, dump: Path, *, base: str = DEFAULT_BASE, ontology_dir: str | Path | None = None,
+                 triples: list[ox.Triple] | None = None) -> None:
+        self.dump = dump
+        self.format = format_of(dump)
+        self.folder = dump.parent
+        self.base = base
+        self.ontology_dir = ontology_dir
+        self.loads: Counter[str] = Counter()
+        self._triples = triples
+        self._graph: Graph | None = None
+        self._store: ox.Store | None = None
+        self._layout: dict[str, list[ox.Triple]] | None = None
+        self._description: list[ox.Triple] | None = None
+
+    @classmethod
+    def open(cls, path: str | Path = "out", *, base: str = DEFAULT_BASE,
+             ontology_dir: str | Path | None = None) -> Release:
+        """The release at ``path``: a build folder, a dump file or a published site."""
+        return cls(find_dump(path), base=base, ontology_dir=ontology_dir)
+
+    def __repr__(self) -> str:
+        return f"Release({str(self.dump)!r})"
+
+    # -- the data, loaded once
+
+    def triples(self) -> list[ox.Triple]:
+        """Every triple of the dump (a quad dump is read as the union of its graphs)."""
+        if self._triples is None:
+            self.loads["parse"] += 1
+            try:
+                self._triples = [q.triple for q in ox.parse(path=str(self.dump), format=self.format.ox)]
+            except (SyntaxError, ValueError) as exc:
+                raise DataError(f"cannot parse the graph dump: {exc}", file=self.dump) from None
+        return self._triples
+
+    def graph(self) -> Graph:
+        """The triples as an rdflib graph (converted from :meth:`triples`, not parsed again)."""
+        if self._graph is None:
+            from chuzhi_graph.mapping import to_rdflib
+            from chuzhi_graph.namespace import data_prefixes
+
+            self.loads["rdflib"] += 1
+            self._graph = to_rdflib(self.triples())
+            for prefix, ns in data_prefixes(self.base).items():
+                self._graph.bind(prefix, ns, replace=True)
+        return self._graph
+
+    def store(self, *, persistent: bool = False) -> ox.Store:
+        """An in-memory pyoxigraph store of the triples, or (``persistent``) the build's
+        on-disk store (``out/store``, reloaded when the dump changes)."""
+        if persistent:
+            from chuzhi_graph.store import open_store
+
+            return open_store(self.folder)
+        if self._store is None:
+            self.loads["store"] += 1
+            store = ox.Store()
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.triples())
+            self._store = store
+        return self._store
+
+    def vocabulary(self) -> set[ox.Triple]:
+        """The triples of the ontology and SKOS files, rebased to this release's base."""
+        from chuzhi_graph.vocabulary import vocabulary_triples
+
+        return set(vocabulary_triples(self.ontology_dir, self.base))
+
+    def layout(self) -> dict[str, list[ox.Triple]]:
+        """Graph IRI -> triples, the layout of :func:`named_graphs`."""
+        if self._layout is None:
+            self.loads["layout"] += 1
+            self._layout = named_graphs(self.triples(), self.base, self.vocabulary())
+        return self._layout
+
+    def description(self) -> list[ox.Triple]:
+        """The dataset description (VoID/DCAT) beside the dump; empty if there is none."""
+        if self._description is None:
+            self.loads["description"] += 1
+            path = self.folder / DESCRIPTION_FILE
+            self._description = ([q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+                                 if path.is_file() else [])
+        return self._description
+
+    def push_graphs(self) -> dict[str, list[ox.Triple]]:
+        """What ``push`` sends: the layout's graphs plus ``{base}graph/void`` (the description)."""
+        graphs = dict(self.layout())
+        if self.description():
+            graphs[graph_iri(self.base, "void")] = self.description()
+        return graphs
+
+    # -- questions
+
+    def query(self, query: str | Path | ShippedQuery, params: Mapping[str, str] | None = None, *,
+              timeout: float | None = None, **kw_params: str) -> Table:
+        """Run a shipped query (by name), a ``.rq`` file or inline SPARQL; parameters by
+        name (a unit or domain by its Chinese name, alias or IRI).
+
+        >>> release.query("unit-profile", unit="华中科技大学").variables   # doctest: +SKIP
+        ['relation', 'value', 'valueLabel']
+        """
+        from chuzhi_graph.query import run_query
+
+        result = run_query(self.store(), query, {**(params or {}), **kw_params}, timeout=timeout)
+        return Table(result)
+
+    def view(self, name: str, **filters: Any) -> nx.Graph:
+        """The networkx view ``institutions``, ``cases``, ``domains`` or ``full`` (with the
+        filters of :func:`chuzhi_graph.graphs.build_view`)."""
+        from chuzhi_graph.graphs import build_view
+
+        return build_view(self.store(), name, **filters)
+
+
+class Table:
+    """Rows of a SELECT result as plain Python values (IRIs as strings, numbers as numbers).
+
+    Iterating gives one ``dict`` per row; :meth:`to_pandas` a DataFrame (pandas optional).
+    """
+
+    def __init__(self, result: QueryResult) -> None:
+        self.result = result
+        self.kind = result.kind
+        self.variables = [str(v).lstrip("?") for v in result.variables]
+        self.rows = [tuple(python_value(c) for c in row) for row in result.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return (dict(zip(self.variables, row, strict=True)) for row in self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return dict(zip(self.variables, self.rows[i], strict=True))
+
+    def __repr__(self) -> str:
+        return f"<Table {len(self.rows)} rows: {', '.join(self.variables)}>"
+
+    def to_pandas(self) -> Any:
+        """The rows as a ``pandas.DataFrame`` (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - pandas is optional
+            raise DataError("to_pandas needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.rows, columns=self.variables)
+
+
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    PREFIXES["xsd"] + n: int for n in ("integer", "int", "long", "nonNegativeInteger", "gYear")}
+_NUMBERS.update({PREFIXES["xsd"] + n: float for n in ("decimal", "double", "float")})
+
+
+def python_value(term: Any) -> Any:
+    """A result cell as a Python value: IRI → str, number literal → int/float, literal → str.
+
+    >>> python_value(ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+    3
+    >>> python_value(ox.NamedNode("https://w3id.org/chuzhi/unit/hust"))
+    'https://w3id.org/chuzhi/unit/hust'
+    """
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        cast = _NUMBERS.get(term.datatype.value)
+        if cast is not None:
+            try:
+                return cast(term.value)
+            except ValueError:
+                return term.value
+        return term.value
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    return str(term)

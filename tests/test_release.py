@@ -1,0 +1,95 @@
+"""Tests of chuzhi_graph.release: one object for a built graph, each part loaded once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
+
+import chuzhi_graph
+from chuzhi_graph.errors import DataError, QueryError
+from chuzhi_graph.namespace import DEFAULT_BASE
+from chuzhi_graph.release import FORMATS, Release, find_dump, format_of, graph_iri
+
+
+def test_one_suffix_registry_covers_every_dump_the_tools_write(built) -> None:
+    assert len({f.suffix for f in FORMATS}) == len(FORMATS)
+    for path in built.files.values():
+        assert format_of(path).media_type.startswith(("text/", "application/"))
+    with pytest.raises(DataError, match=r"unknown RDF format '\.xyz'"):
+        format_of("graph.xyz")
+
+
+def test_opens_a_build_folder_a_dump_and_a_published_site(built, tmp_path: Path) -> None:
+    folder = built.out_dir
+    assert find_dump(folder) == folder / "chuzhi.nt"
+    assert Release.open(folder / "chuzhi.ttl").format.name == "ttl"
+    site = tmp_path / "site"
+    (site / "dataset").mkdir(parents=True)
+    shutil.copy2(folder / "chuzhi.nt", site / "dataset" / "chuzhi.nt")
+    assert Release.open(site).dump == site / "dataset" / "chuzhi.nt"
+    with pytest.raises(QueryError, match="run `chuzhi-graph build` first"):
+        Release.open(tmp_path / "empty-or-missing")
+
+
+def test_every_part_is_loaded_once(built) -> None:
+    release = chuzhi_graph.open(built.out_dir)
+    assert release.loads == {}
+    triples = release.triples()
+    assert len(triples) == built.triples
+    for _ in range(2):
+        graph = release.graph()
+        store = release.store()
+        layout = release.layout()
+        release.description()
+    assert len(graph) == built.triples and len(store) == built.triples
+    assert sum(len(ts) for ts in layout.values()) == built.triples
+    assert release.loads == {"parse": 1, "rdflib": 1, "store": 1, "layout": 1, "description": 1}
+    assert isomorphic(graph, Graph().parse(built.files["ttl"], format="turtle"))
+
+
+def test_trig_and_push_use_the_same_named_graphs(built, tmp_path: Path) -> None:
+    """The TriG dump of publish and what push sends come from one layout."""
+    from chuzhi_graph.publish import write_trig
+
+    release = Release.open(built.out_dir)
+    trig = tmp_path / "chuzhi.trig"
+    write_trig(release.layout(), trig, {})
+    ds = Dataset()
+    ds.parse(trig, format="trig")
+    in_trig = {str(g.identifier) for g in ds.graphs() if len(g)}
+    pushed = release.push_graphs()
+    assert in_trig == {graph_iri(DEFAULT_BASE, p) for p in ("shared", "vocabulary", "edition/bigdata-2022")}
+    assert set(pushed) == in_trig | {f"{DEFAULT_BASE}graph/void"}
+    assert len(pushed[f"{DEFAULT_BASE}graph/void"]) == len(
+        [q for q in ox.parse(path=str(built.out_dir / "void.ttl"), format=ox.RdfFormat.TURTLE)])
+
+
+def test_notebook_api_rows_dataframe_and_views(built) -> None:
+    release = chuzhi_graph.open(built.out_dir)
+    table = release.query("units-with-several-cases")
+    assert table.variables == ["unit", "unitLabel", "directCases", "allCases"]
+    rows = list(table)
+    hust = next(r for r in rows if r["unitLabel"] == "华中科技大学")
+    assert hust == {"unit": f"{DEFAULT_BASE}unit/hust", "unitLabel": "华中科技大学", "directCases": 0, "allCases": 2}
+    profile = release.query("unit-profile", unit="华中科技大学")
+    assert len(profile) > 3
+    inline = release.query("SELECT (COUNT(*) AS ?n) WHERE { ?c a chz:Case }")
+    assert inline[0] == {"n": 27}
+    frame = table.to_pandas()
+    assert list(frame.columns) == table.variables and len(frame) == len(table)
+    assert int(frame.loc[frame.unitLabel == "国网湖北省电力有限公司", "directCases"].iloc[0]) == 2
+    view = release.view("institutions", edition="2022")
+    assert view.nodes[f"{DEFAULT_BASE}unit/state-grid-hubei"]["label"] == "国网湖北省电力有限公司"
+    assert release.loads["parse"] == 1 and release.loads["store"] == 1
+
+
+def test_a_broken_dump_is_a_one_line_error(tmp_path: Path) -> None:
+    dump = tmp_path / "chuzhi.nt"
+    dump.write_text("<a> <b> .\n", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot parse the graph dump"):
+        Release.open(dump).triples()
