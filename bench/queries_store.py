@@ -1,4 +1,4 @@
-"""Shipped queries at scale on the store the CLI uses, with raw pyoxigraph beside it (issue 12).
+"""Shipped queries at scale on the store the CLI uses, with raw pyoxigraph beside it.
 
 Run from the repository root on a build (once; many minutes at 100,000 cases)::
 

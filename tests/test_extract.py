@@ -468,7 +468,7 @@ def test_narrower_domain_wins_over_its_broader() -> None:
     assert s.domains("基层治理") == ["community-governance"]
 
 
-# ---------------------------------------------------------------- winners named in prose (issue 14)
+# ---------------------------------------------------------------- winners named in prose
 
 SERIES = DATA / "sources"
 ECHENG = SERIES / "2023-02-20_social-governance-2022_results_echeng.txt"

@@ -257,7 +257,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
         if isinstance(mapped, _SegmentedMapped):
             mapped.save_cache()
     log.info("built %d triples from %d cases into %s", mapped.n_triples, counts["cases"], out_dir)
-    refresh_store(out_dir)  # the first query after a build does not pay the store load (issue 12)
+    refresh_store(out_dir)  # the first query after a build does not pay the store load (decision 0004)
     result = BuildResult(out_dir, files, mapped.n_triples, counts, timings)
     if isinstance(mapped, _SegmentedMapped):
         result.cached_editions = mapped.hits
