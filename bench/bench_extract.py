@@ -7,7 +7,7 @@ element, which stays flat when reading is linear in the input size.
     .venv/bin/python bench/bench_extract.py                          # 1,000 .. 100,000
     .venv/bin/python bench/bench_extract.py --depths 8000,100000
 
-Target (issue 17): linear; 8,000 nested divs took 15.9 s and 100,000 did not finish in 300 s
+Target: linear; 8,000 nested divs took 15.9 s and 100,000 did not finish in 300 s
 before the fix.
 """
 

@@ -1,4 +1,4 @@
-"""Publish at scale (issue 13): seconds, files and the largest page of the site at N cases.
+"""Publish at scale: seconds, files and the largest page of the site at N cases.
 
 Run from the repository root (the 100,000-case run takes many minutes; run it once)::
 

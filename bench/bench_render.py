@@ -19,7 +19,7 @@ search takes.
     .venv/bin/python bench/bench_render.py                 # 1,000 and 5,000 nodes
     .venv/bin/python bench/bench_render.py --nodes 20000 --json bench/results/render.json
 
-Target (issue 5): a 5,000-node view renders in under 10 s (layout included) and is
+Target (decision 0005): a 5,000-node view renders in under 10 s (layout included) and is
 interactive in Chromium within a few seconds.
 """
 

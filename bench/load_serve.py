@@ -1,4 +1,4 @@
-"""Load test of `chuzhi-graph serve` (issue 17): cheap and medium queries from many clients, loopback only.
+"""Load test of `chuzhi-graph serve` (decision 0003): cheap and medium queries from many clients, loopback only.
 
     .venv/bin/chuzhi-graph synth --cases 10000 --out /tmp/d10k
     .venv/bin/chuzhi-graph build --data /tmp/d10k --out /tmp/o10k --no-views --validate compiled
@@ -60,7 +60,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run, report, in order)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="a built folder (chuzhi.nt)")
     parser.add_argument("--clients", type=int, default=20)

@@ -1,4 +1,4 @@
-"""Shipped queries at scale on the store the CLI uses, with raw pyoxigraph beside it (issue 12).
+"""Shipped queries at scale on the store the CLI uses, with raw pyoxigraph beside it.
 
 Run from the repository root on a build (once; many minutes at 100,000 cases)::
 
@@ -45,7 +45,7 @@ def seconds(func: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, value
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, runs, report, in order)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="a build folder (chuzhi.nt)")
     parser.add_argument("--texts", action="append", default=[], metavar="LABEL=DIR",

@@ -1,4 +1,4 @@
-"""Scale benchmark (issue 6): our pipeline against the pyoxigraph floor and the naive rdflib pipeline.
+"""Scale benchmark (decision 0002): our pipeline against the pyoxigraph floor and the naive rdflib pipeline.
 
 Run from the repository root (minutes at 100,000 cases; the other steps are quick)::
 

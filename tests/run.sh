@@ -26,6 +26,7 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 .venv/bin/ruff check src tests bench tools
+.venv/bin/python -m mypy    # files and settings: pyproject.toml [tool.mypy]
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 status=$?

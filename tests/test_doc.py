@@ -25,14 +25,16 @@ def in_build(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_api_docs_examples(in_build: Path) -> None:
+@pytest.mark.usefixtures("in_build")
+def test_api_docs_examples() -> None:
     result = doctest.testfile(str(ROOT / "docs" / "api.md"), module_relative=False, optionflags=FLAGS)
     assert result.attempted > 20
     assert result.failed == 0
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_module_examples(name: str, in_build: Path) -> None:
+@pytest.mark.usefixtures("in_build")
+def test_module_examples(name: str) -> None:
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=FLAGS)
     assert result.failed == 0

@@ -391,7 +391,7 @@ def test_merge_refuses_records_that_would_not_load(tmp_path: Path, data_copy: Pa
 # ---------------------------------------------------------------- CLI
 
 
-def test_cli_dry_run_prints_the_report(tmp_path: Path) -> None:
+def test_cli_dry_run_prints_the_report() -> None:
     result = CliRunner().invoke(cli, ["extract", str(SOURCE)])
     assert result.exit_code == 0
     assert result.stderr == (
@@ -413,7 +413,7 @@ def test_cli_report_file_and_out_folder(tmp_path: Path) -> None:
     ]
 
 
-def test_cli_unknown_track_is_a_usage_of_the_data(tmp_path: Path) -> None:
+def test_cli_unknown_track_is_a_usage_of_the_data() -> None:
     result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--track", "nope"])
     assert result.exit_code == 3
     assert result.stderr == (
@@ -468,7 +468,7 @@ def test_narrower_domain_wins_over_its_broader() -> None:
     assert s.domains("基层治理") == ["community-governance"]
 
 
-# ---------------------------------------------------------------- winners named in prose (issue 14)
+# ---------------------------------------------------------------- winners named in prose
 
 SERIES = DATA / "sources"
 ECHENG = SERIES / "2023-02-20_social-governance-2022_results_echeng.txt"

@@ -1,4 +1,4 @@
-"""Views as networkx graphs, built from the RDF dump (issue 5).
+"""Views as networkx graphs, built from the RDF dump.
 
 Expected figures are hand counts of data/cases.csv and data/units.csv (2022 list), and
 cross-checks against the record tables read with the csv module: the views come from the

@@ -1,4 +1,4 @@
-"""The query lanes of `serve` (issue 17, break 4), on real processes standing in for query workers."""
+"""The query lanes of `serve` (decision 0003), on real processes standing in for query workers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The map of the cases by region (issue 15): counts, the page offline, pictures, boundaries."""
+"""The map of the cases by region (decision 0006): counts, the page offline, pictures, boundaries."""
 
 from __future__ import annotations
 

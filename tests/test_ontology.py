@@ -4,7 +4,7 @@ Researchers load the dump into stores that reason. These tests do what such a st
 owlrl computes the OWL 2 RL closure of the dump together with the axioms of the W3C
 vocabularies it reuses (``ontology/w3c/``: PROV-O's disjoint Activity and Entity, the domains
 and ranges of PROV, ORG, SKOS, SKOS-XL, DCTERMS, DCAT and VoID), and pySHACL validates with
-RDFS inference. Each defect found by the audit of issue 11 has a test here that fails on it.
+RDFS inference. Each defect found by the ontology's audit has a test here that fails on it.
 """
 
 from __future__ import annotations

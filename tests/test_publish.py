@@ -286,7 +286,7 @@ def test_publish_parses_the_dump_once(site: PublishResult) -> None:
 # ---------------------------------------------------------------- a corpus above 200,000 triples
 
 
-def _links_resolve(site_dir: Path, pages: list[Path]) -> int:
+def _links_resolve(site_dir: Path, pages: list[Path]) -> int:  # noqa: ARG001 (site_dir: the page links are relative)
     checked = 0
     for page in pages:
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
@@ -350,7 +350,7 @@ def test_publishes_a_corpus_above_200k_triples(large: PublishResult) -> None:
 
 
 @pytest.mark.browser
-def test_every_page_loads_in_chromium_and_the_language_switch_works(site: PublishResult, artefacts: Path) -> None:
+def test_every_page_loads_in_chromium_and_the_language_switch_works(site: PublishResult, artefacts: Path) -> None:  # noqa: PLR0915 (one browser journey)
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("no /usr/bin/chromium")

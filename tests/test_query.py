@@ -21,7 +21,7 @@ from chuzhi_graph.errors import QueryError
 from chuzhi_graph.query import (
     WORKERS,
     WorkerPool,
-    _display_width,
+    display_width,
     format_result,
     parse_header,
     query_prefixes,
@@ -164,7 +164,7 @@ def test_table_aligns_chinese_text(store):
     lines = table.splitlines()
     assert lines[-1] == "(9 rows)"
     # the last column starts at the same display column on every line
-    starts = {_display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
+    starts = {display_width(line[: line.rindex(" ") + 1]) for line in lines[2:-1]}
     assert len(starts) == 1
     assert "恩施土家族苗族自治州" in table
 

@@ -37,7 +37,7 @@ def url(server) -> str:
 
 
 @pytest.fixture()
-def browser_page(url, tmp_path):
+def browser_page(url):
     """A page whose every request off the server is blocked; yields (page, blocked, problems)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
@@ -93,7 +93,7 @@ def run_and_wait(page) -> None:
                            "!document.getElementById('error').hidden)")
 
 
-def test_shipped_question_with_a_parameter_sort_page_download(built, url, browser_page, artefacts, tmp_path):
+def test_shipped_question_with_a_parameter_sort_page_download(built, url, browser_page, artefacts):  # noqa: PLR0915 (one journey through the page, step by step)
     page, blocked, problems = browser_page
     store = memory_store(built.out_dir)
     page.goto(url + "/", wait_until="networkidle")

@@ -177,7 +177,8 @@ def test_push_one_graph_per_edition(pushed, built):
 
 
 @pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
-def test_every_shipped_query_gives_the_same_results_remotely(pushed, server, built, query):
+@pytest.mark.usefixtures("pushed")
+def test_every_shipped_query_gives_the_same_results_remotely(server, built, query):
     params = PARAMS.get(query.name, query.example_params())
     remote = run_query(RemoteEndpoint(server.query_url), query, params)
     embedded = run_query(memory_store(built.out_dir), query, params)
@@ -226,14 +227,16 @@ def test_push_again_replaces_the_graphs(pushed, server, built):
     assert int(count.rows[0][0].value) == sum(p.triples for p in pushed)
 
 
-def test_construct_and_ask_remotely(pushed, server):
+@pytest.mark.usefixtures("pushed")
+def test_construct_and_ask_remotely(server):
     endpoint = RemoteEndpoint(server.query_url)
     assert run_query(endpoint, "ASK { ?c a chz:Case }").boolean is True
     graph = run_query(endpoint, "CONSTRUCT { ?c chz:domain ?d } WHERE { ?c chz:domain ?d }")
     assert len(graph.triples) == 36  # 30 cases, 6 with two domains
 
 
-def test_a_required_parameter_is_asked_for_before_the_store_is(pushed, server):
+@pytest.mark.usefixtures("pushed")
+def test_a_required_parameter_is_asked_for_before_the_store_is(server):
     with pytest.raises(QueryUsageError, match="needs the parameter unit"):
         run_query(RemoteEndpoint(server.query_url), "unit-profile")
     alias = run_query(RemoteEndpoint(server.query_url), "unit-profile", {"unit": "华中科大"})

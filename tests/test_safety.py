@@ -1,4 +1,4 @@
-"""No query reaches the network (two walls) and no query eats the machine (issue 17, breaks 1 and 2)."""
+"""No query reaches the network (two walls) and no query eats the machine (decision 0003)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def listener() -> Iterator[Listener]:
 
 
 def bypasses(port: int) -> dict[str, str]:
-    """The two bypasses of the text check (issue 17) and other spellings of SERVICE."""
+    """The two known bypasses of a text check and other spellings of SERVICE."""
     url = f"http://127.0.0.1:{port}/x"
     return {
         "dot-before-service": f"SELECT * WHERE {{ {{}} .SERVICE <{url}> {{ ?s ?p ?o }} }}",

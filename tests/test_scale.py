@@ -1,4 +1,4 @@
-"""Scale paths of the build: compiled SHACL validation and the per-edition cache (issue 6)."""
+"""Scale paths of the build: compiled SHACL validation and the per-edition cache (decision 0002)."""
 
 from __future__ import annotations
 

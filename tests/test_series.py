@@ -1,4 +1,4 @@
-"""The 楚治 series: every edition a source names, its completeness, winners named in prose (issue 14).
+"""The 楚治 series: every edition a source names, its completeness, winners named in prose.
 
 Hand-checked against the stored sources in data/sources/ (line numbers of those files).
 """

@@ -63,7 +63,8 @@ def test_sparqlwrapper_gets_the_same_results_as_query(built, url, query):
     assert answer["results"]["bindings"]
 
 
-def test_get_with_accept_csv_and_post_body(built, url):
+@pytest.mark.usefixtures("built")
+def test_get_with_accept_csv_and_post_body(url):
     text = next(q for q in PLAIN if q.name == "cases-per-prefecture").text
     status, ctype, body = fetch(f"{url}/sparql?" + urllib.parse.urlencode({"query": text}),
                                 headers={"Accept": "text/csv"})
@@ -144,7 +145,8 @@ def test_query_page_is_offline(url):
     assert fetch(f"{url}/static/../serve.py")[0] == 404
 
 
-def test_binds_to_loopback_by_default(built):
+@pytest.mark.usefixtures("built")
+def test_binds_to_loopback_by_default():
     import inspect
 
     assert inspect.signature(make_server).parameters["host"].default == "127.0.0.1"
@@ -286,7 +288,7 @@ def test_query_page_runs_a_shipped_example_offline(built, url, artefacts):
     assert blocked == []
 
 
-# ---------------------------------------------------------------- hostile clients (issue 17, breaks 1, 3, 4)
+# ---------------------------------------------------------------- hostile clients (decision 0003)
 
 
 def raw(port: int, data: bytes, timeout: float = 15) -> bytes:
@@ -394,7 +396,8 @@ def test_content_length_is_validated(server, length, expected):
     assert b"Connection: close" in answer
 
 
-def test_own_failures_are_500_and_answered(server, url, monkeypatch):
+@pytest.mark.usefixtures("server")
+def test_own_failures_are_500_and_answered(url, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 

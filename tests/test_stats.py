@@ -1,4 +1,4 @@
-"""Network figures of the views, checked against hand counts of the 2022 data (issue 5)."""
+"""Network figures of the views, checked against hand counts of the 2022 data."""
 
 from __future__ import annotations
 

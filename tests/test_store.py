@@ -88,7 +88,7 @@ def test_readers_get_a_snapshot_replaced_on_reload(out):
     assert store_location(ox.Store()) is None
 
 
-# ---------------------------------------------------------------- the store during a rebuild (issue 17, break 6)
+# ---------------------------------------------------------------- the store during a rebuild (decision 0004)
 
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
 CLI_COUNT = ["query", COUNT, "--format", "csv", "--no-bom"]

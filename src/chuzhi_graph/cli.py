@@ -11,13 +11,15 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
-from chuzhi_graph import __version__
+from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import ChuzhiError, printable
 from chuzhi_graph.namespace import DEFAULT_BASE
 
@@ -76,14 +78,99 @@ def progress() -> Any:
     return reporting(reporter_for(sys.stderr, quiet=opts.get("quiet", False), verbose=opts.get("verbose", 0)))
 
 
+# ---------------------------------------------------------------- the shared options
+# One name per thing in every command (docs/decisions/0001-option-names.md): -g/--graph for the
+# built graph, -o/--output for a file written, --output-dir for a folder written, --data for the
+# record tables, --format with the choices of the library's registry (chuzhi_graph.formats).
+# The 0.1 spellings are hidden aliases for one release (removed in 0.3).
+
+
+def renamed(dest: str, new: str, *old: str, required: bool = False, **attrs: Any) -> Callable[[F], F]:
+    """Accept the ``old`` spellings of option ``new`` (parameter ``dest``), hidden from ``--help``.
+
+    Giving both spellings is a usage error; an old one alone works as before and raises a
+    :class:`DeprecationWarning` (shown by ``python -W default`` and by pytest, not to every user).
+    """
+    alias = f"{dest}_0_1"
+
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            value = kwargs.pop(alias)
+            if value is not None:
+                ctx = click.get_current_context()
+                if ctx.get_parameter_source(dest) is ParameterSource.COMMANDLINE:
+                    raise click.UsageError(f"{'/'.join(old)} is the old spelling of {new}: give only {new}", ctx)
+                warnings.warn(f"{'/'.join(old)} is deprecated, use {new} (removed in 0.3)", DeprecationWarning,
+                              stacklevel=2)
+                kwargs[dest] = value
+            if required and kwargs[dest] is None:
+                raise click.MissingParameter(ctx=click.get_current_context(), param_type="option",
+                                             param_hint=f"'{new}'")
+            return func(*args, **kwargs)
+
+        return click.option(*old, alias, hidden=True, default=None, **attrs)(wrapper)  # type: ignore[return-value]
+
+    return decorator
+
+
+def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Several option decorators as one, applied in the listed (``--help``) order."""
+
+    def decorator(func: F) -> F:
+        for option in reversed(decorators):
+            func = option(func)
+        return func
+
+    return decorator
+
+
+def graph_option(dest: str = "graph_path", *, dump: bool = False,
+                 old: tuple[str, ...] = ("--out",)) -> Callable[[F], F]:
+    """``-g/--graph``: the built graph, the folder ``build`` writes and every other command reads."""
+    what = "Graph dump (.nt/.ttl) or the folder holding it" if dump else "Folder of the built graph"
+    path = click.Path(path_type=Path)
+    option = click.option("-g", "--graph", dest, type=path, default=Path("out"), show_default=True,
+                          help=f"{what} (written by build, read by the other commands).")
+    return compose(option, renamed(dest, "--graph", *old, type=path)) if old else option
+
+
+def output_option(help: str = "Write to this file instead of stdout.") -> Callable[[F], F]:
+    """``-o/--output FILE``: a file written (always a file; a folder is ``--output-dir``)."""
+    return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=help)
+
+
+def output_dir_option(dest: str, help: str, *old: str, default: Path | None = None,
+                      required: bool = False) -> Callable[[F], F]:
+    """``--output-dir DIR``: a folder written, with the 0.1 spellings ``old`` as hidden aliases."""
+    path = click.Path(path_type=Path, file_okay=False)
+    option = click.option("--output-dir", dest, type=path, default=default, show_default=default is not None,
+                          help=help + (" [required]" if required else ""))
+    return compose(option, renamed(dest, "--output-dir", *old, required=required, type=path))
+
+
+def format_option(choices: tuple[str, ...], default: str, help: str | None = None) -> Callable[[F], F]:
+    """``--format`` with the choices of one of the library's registries (:mod:`chuzhi_graph.formats`)."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help=help)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Data to ``output`` (atomically) or to stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from chuzhi_graph.fileio import write_text_atomic
+
+    write_text_atomic(output, text)
+    echo_err(f"wrote {output}")
+
+
 data_option = click.option(
     "--data", "data_dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True,
     help="Folder of the record tables (CSV or XLSX).",
 )
-out_option = click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-    help="Folder for the generated files.",
-)
+#: The built graph as the folder ``out_dir`` (build, query, serve, push).
+out_option = graph_option("out_dir")
 base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base IRI of the data.")
 
 
@@ -112,7 +199,7 @@ def build(
     data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
     views: bool, created: str | None, wait: float, allow_empty: bool,
 ) -> None:
-    """Build the graph: read records, map, validate, write the dumps to OUT.
+    """Build the graph: read records, map, validate, write the dumps to the --graph folder.
 
     This is the main job: `chuzhi-graph build` on the shipped data writes
     out/chuzhi.ttl, .nt, .jsonld, void.ttl and the HTML graphs.
@@ -136,15 +223,14 @@ def build(
 # diff, synth) are registered below, one section each.
 
 
-# ---------------------------------------------------------------- synth (issue 6)
+# ---------------------------------------------------------------- synth
 
 
 @cli.command()
 @click.option("--cases", type=click.IntRange(min=1), default=1000, show_default=True, help="Number of cases.")
 @click.option("--editions", type=click.IntRange(min=1), default=5, show_default=True, help="Number of editions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same bytes).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Folder for the synthetic record tables (a data/-like folder).")
+@output_dir_option("out_dir", "Folder for the synthetic record tables (a data/-like folder).", "--out", required=True)
 @handle_errors
 def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
     """Write a deterministic synthetic corpus in the format of data/ (for scale tests)."""
@@ -157,15 +243,15 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
         click.echo(str(path))
 
 
-# ---------------------------------------------------------------- query, serve, push (issue 4)
+# ---------------------------------------------------------------- query, serve, push
 
 
 @cli.command("query")
 @click.argument("query_arg", metavar="QUERY", required=False)
 @click.option("--list", "list_queries", is_flag=True, help="List the shipped queries and the questions they answer.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "nt"]),
-              default="table", show_default=True,
-              help="Results format (W3C SPARQL csv/tsv/json/xml); CONSTRUCT/DESCRIBE give Turtle or nt.")
+@format_option(formats.RESULT, "table",
+               "Results format (W3C SPARQL csv/tsv/json/xml); CONSTRUCT/DESCRIBE give Turtle or nt.")
+@output_option()
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
@@ -179,7 +265,8 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
-                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path) -> None:
+                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path,
+                  output: Path | None) -> None:
     """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
 
     Example: chuzhi-graph query unit-profile --param unit=华中科技大学
@@ -205,7 +292,7 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
     result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
                          since=None if endpoint else started)
     text = q.format_result(result, fmt)
-    click.echo(q.csv_for_excel(text) if fmt == "csv" and bom else text, nl=False)
+    write_output(q.csv_for_excel(text) if fmt == "csv" and bom else text, output)
     size = len(result.rows) if result.kind == "select" else len(result.triples)
     echo_err(f"{size if result.kind != 'ask' else 1} result(s) in {result.seconds * 1000:.1f} ms")
 
@@ -265,13 +352,13 @@ def push(endpoint: str, user: str | None, query_endpoint: str | None, check: boo
         click.echo(f"{graph.graph}\t{graph.triples}")
 
 
-# ---------------------------------------------------------------- publish, diff (issue 7)
+# ---------------------------------------------------------------- publish, diff
 
 
 @cli.command()
 @data_option
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/site"),
-              show_default=True, help="Folder of the site (replaced as a whole when the new one is complete).")
+@output_dir_option("out_dir", "Folder of the site (replaced as a whole when the new one is complete).", "-o", "--out",
+                   default=Path("out/site"))
 @base_option
 @click.option("--previous", help="Previous release (dump, folder or git revision): adds changes.html/.ttl.")
 @click.option("--created", help="Release date (default: newest source date).")
@@ -279,7 +366,7 @@ def push(endpoint: str, user: str | None, query_endpoint: str | None, check: boo
 @handle_errors
 def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None,
             private: bool) -> None:
-    """Publish a release: validate, then write the static dataset site to OUT."""
+    """Publish a release: validate, then write the static dataset site to --output-dir."""
     from chuzhi_graph.publish import publish as run_publish
 
     with progress():
@@ -293,14 +380,15 @@ def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, crea
 @cli.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@format_option(formats.DIFF, "text", "A text report, JSON, or a Turtle changeset.")
+@output_option()
 @base_option
 @click.option("--editions", is_flag=True,
-              help="OLD and NEW are two editions (e.g. social-governance-2022) of the graph built in --out: "
+              help="OLD and NEW are two editions (e.g. social-governance-2022) of the graph in --graph: "
                    "recurring, new and gone winning units.")
 @out_option
 @handle_errors
-def diff(old: str, new: str, fmt: str, base: str, editions: bool, out_dir: Path) -> None:
+def diff(old: str, new: str, fmt: str, output: Path | None, base: str, editions: bool, out_dir: Path) -> None:
     """Triples added and removed between two releases, grouped by resource.
 
     OLD and NEW are dumps (.ttl, .nt, .jsonld, .trig), folders holding one, data folders,
@@ -315,23 +403,22 @@ def diff(old: str, new: str, fmt: str, base: str, editions: bool, out_dir: Path)
         if fmt == "turtle":
             raise click.UsageError("--editions gives text or json")
         edition_diff = diff_editions(out_dir, old, new)
-        click.echo(format_edition_diff(edition_diff, fmt), nl=False)
+        write_output(format_edition_diff(edition_diff, fmt), output)
         if fmt != "text":
             echo_err(edition_diff.summary())
         return
     result = diff_releases(old, new, base=base)
-    click.echo(format_diff(result, fmt), nl=False)
+    write_output(format_diff(result, fmt), output)
     if fmt != "text":  # the text form ends with the summary line already
         echo_err(result.summary())
 
 
-# ---------------------------------------------------------------- extract (issue 3)
+# ---------------------------------------------------------------- extract
 
 
 @cli.command()
 @click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write a data folder (tables, units-review.csv, the source text) here.")
+@output_dir_option("out_dir", "Write a data folder (tables, units-review.csv, the source text) here.", "-o", "--out")
 @data_option
 @click.option("--edition", "year", type=click.IntRange(min=2000), help="Edition year (default: from the article).")
 @click.option("--track", help="Track notation, e.g. bigdata (default: from the list caption).")
@@ -339,14 +426,15 @@ def diff(old: str, new: str, fmt: str, base: str, editions: bool, out_dir: Path)
 @click.option("--accept-suggestions", is_flag=True,
               help="Write suggested domains with domain_basis=curator (the curator accepts them).")
 @click.option("--merge", is_flag=True, help="Append new records to the --data folder; curated rows stay.")
-@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the review report here instead of stdout.")
+@click.option("--output", "report_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the review report to this file instead of stdout.")
+@renamed("report_file", "--output", "--report", type=click.Path(path_type=Path, dir_okay=False))
 @handle_errors
 def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None, track: str | None,
             lenient: bool, accept_suggestions: bool, merge: bool, report_file: Path | None) -> None:
     """Extract case records from an award announcement (text or saved HTML page).
 
-    Without -o or --merge this is a dry run: only the review report is written.
+    Without --output-dir or --merge this is a dry run: only the review report is written.
     """
     from chuzhi_graph.extract import run_extract
     from chuzhi_graph.fileio import write_text_atomic
@@ -369,18 +457,17 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
         click.echo(run.report, nl=False)
 
 
-# ---------------------------------------------------------------- render, stats (issue 5)
+# ---------------------------------------------------------------- render, stats
 
 VIEW_NAMES = ("institutions", "cases", "domains", "full")
-RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map (issue 15) is drawn, not measured
+RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map is drawn, not measured
 
 
 def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:
     """The graph source and the view filters shared by `render` and `stats`."""
     options = [
         click.argument("view", type=click.Choice(views)),
-        click.option("--graph", "graph_path", type=click.Path(path_type=Path), default=Path("out"),
-                     show_default=True, help="Graph dump (.nt/.ttl) or the folder holding chuzhi.nt."),
+        graph_option("graph_path", dump=True, old=()),
         click.option("--edition", multiple=True, help="Only this edition (id, year or label); repeatable."),
         click.option("--category", multiple=True,
                      help="Only this award category (notation, id or label); repeatable."),
@@ -411,8 +498,7 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 @functools.partial(view_options, views=RENDER_VIEWS)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (default: VIEW.FORMAT beside the graph dump).")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "graphml", "gexf"]),
-              default="html", show_default=True, help="Interactive page, picture, or Gephi export.")
+@format_option(formats.PICTURE, "html", "Interactive page, picture, or Gephi export (the map: html, png, svg).")
 @click.option("--title", help="Page or picture title (default: the view's).")
 @click.option("--size-by", type=click.Choice(["degree", "cases"]),
               help="Node size measure (default: cases for institutions/domains, else degree).")
@@ -449,13 +535,14 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
 
 @cli.command()
 @view_options
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@format_option(formats.STATS, "table", "A text table, CSV or JSON.")
+@output_option()
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many nodes to list per measure.")
 @handle_errors
 def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
-          domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, top: int) -> None:
+          domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, output: Path | None,
+          top: int) -> None:
     """Network figures of VIEW: size, components, degree, betweenness, communities."""
     from chuzhi_graph.progress import step
     from chuzhi_graph.stats import compute_stats, format_stats
@@ -464,7 +551,7 @@ def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
         graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
         step("measures")
         figures = compute_stats(graph, top=top)
-    click.echo(format_stats(figures, fmt), nl=False)
+    write_output(format_stats(figures, fmt), output)
 
 
 def main() -> None:

@@ -280,7 +280,7 @@ def track_labels(registry: Dataset) -> dict[str, str]:
 # ---------------------------------------------------------------- records
 
 
-def extract_prose(
+def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement, like extract's list parser; to be split the same way)
     text: object, given: Path, registry: Dataset, src_row: dict[str, str] | None,
     year: int | None, track: str | None, lenient: bool, accept: bool,
 ) -> object:

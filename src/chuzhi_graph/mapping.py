@@ -1,7 +1,7 @@
 """Map checked records to RDF triples under the chz: ontology.
 
 The mapping builds pyoxigraph terms directly (no rdflib objects in between): that is
-what keeps a build of 100,000 cases near the speed of a bare pyoxigraph load (issue 6).
+what keeps a build of 100,000 cases near the speed of a bare pyoxigraph load (docs/decisions/0002-fast-build.md).
 Triples come out in *blocks*, one per subject, and the blocks are sorted by subject IRI,
 so dumps are byte-stable and a diff of two dumps shows only real changes.
 
@@ -15,7 +15,7 @@ IRIs (``{base}`` defaults to ``https://w3id.org/chuzhi/``)::
     {base}unit/{unit id}/alias-{n}       {base}source/{source id}/author (and /publisher)
 
 >>> from chuzhi_graph.records import load_dataset
->>> triples = map_dataset(load_dataset("data"))      # doctest: +SKIP
+>>> triples = map_dataset(load_dataset("data"))
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
@@ -61,6 +62,20 @@ XL_ALT = ox_iri("skosxl:altLabel")
 XL_LABEL = ox_iri("skosxl:Label")
 XL_FORM = ox_iri("skosxl:literalForm")
 DCT_AGENT = ox_iri("dct:Agent")
+
+
+def serialized(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    """The triples in ``fmt`` as bytes (pyoxigraph's writer without an output file)."""
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
+    assert data is not None  # no output given: the bytes are returned
+    return data
+
+
+def to_rdflib(triples: list[ox.Triple]) -> Graph:
+    """An rdflib graph of the triples (through N-Triples: exact, and fast enough for validation)."""
+    graph = Graph()
+    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
 
 
 @cache
@@ -430,7 +445,7 @@ def map_dataset(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabular
     """All triples of the dataset, sorted by subject and in a fixed order within a subject.
 
     >>> from chuzhi_graph.records import load_dataset
-    >>> len(map_dataset(load_dataset("data"))) > 1000      # doctest: +SKIP
+    >>> len(map_dataset(load_dataset("data"))) > 1000
     True
     """
     with paused_gc():

@@ -12,7 +12,7 @@ The HTML page is one self-contained file: the regions as SVG paths drawn by a sm
 of ours (``static/map/chuzhi-map.js``), no tiles, no CDN, a Content-Security-Policy that
 allows only that script (by hash). Names reach the page only as JSON and ``textContent``.
 
->>> render_map("out", "out/map.html")              # doctest: +SKIP
+>>> render_map("out", "out/map.html")
 PosixPath('out/map.html')
 """
 
@@ -23,8 +23,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from chuzhi_graph import __version__
+from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.geo import Boundaries, centre, load_boundaries, projection, svg_path
@@ -32,7 +33,7 @@ from chuzhi_graph.graphs import Filters, _rows, _values, load_store, read_facts,
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "png", "svg")
+FORMATS = formats.MAP
 COLOUR_BY = ("cases", "units")
 TITLE = "楚治案例地图 / Where the cases are"
 #: Sequential colours (ColorBrewer YlOrRd, 5 classes) and the colour of a region with none.
@@ -85,14 +86,14 @@ def _place(row: dict[str, str], b: Boundaries) -> dict[str, str]:
 
 def _chain(code: str, regions: dict[str, dict[str, str]]) -> str:
     """``河南省郑州市``: the names from the province down to the region."""
-    names = []
+    names: list[str] = []
     while code in regions and len(names) < 5:
         names.append(regions[code]["label"])
         code = regions[code].get("parentCode", "")
     return "".join(reversed(names))
 
 
-def map_data(
+def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three query results rolled up to prefecture, county and side groups, docs/map.md)
     source: object,
     *,
     edition: str | Iterable[str] | None = None,
@@ -159,7 +160,7 @@ def map_data(
                            "edition": info["edition"], "track": tracks.get(c, ("", ""))[0],
                            "category": info["category"], "domains": doms,
                            "units": [index[u] for u in facts.applicants.get(c, ()) if u in index]})
-    used = {c["id"] for c in data.cases}
+    used = {str(c["id"]) for c in data.cases}
     facet: dict[str, dict[str, str]] = defaultdict(dict)
     for c in used:
         info = facts.cases[c]
@@ -167,12 +168,12 @@ def map_data(
         if tracks.get(c, ("", ""))[0]:
             facet["track"][tracks[c][0]] = tracks[c][1]
         facet["category"][str(info["category"])] = f"{info['category_label']}\t{info['edition_id']}"
-    for c in data.cases:
-        for d in c["domains"]:  # type: ignore[attr-defined]
+    for case in data.cases:
+        for d in cast("list[str]", case["domains"]):
             facet["domain"][d] = str(facts.domains[d]["label"]) if d in facts.domains else d
-    for u in data.units:
-        if u["type"]:
-            facet["unitType"][str(u["type"])] = str(u["typeLabel"])
+    for unit in data.units:
+        if unit["type"]:
+            facet["unitType"][str(unit["type"])] = str(unit["typeLabel"])
     labels = [v.split("\t")[0] for v in facet["category"].values()]
     for iri, value in facet["category"].items():  # a category of several editions shows its edition
         label, edition = value.split("\t")
@@ -203,13 +204,13 @@ def counts(data: MapData) -> dict[str, dict[str, int]]:
 def outside_cases(data: MapData) -> list[str]:
     """The cases none of whose applicants is in a prefecture of the map, by IRI."""
     return sorted(str(c["id"]) for c in data.cases
-                  if not any(data.units[u]["kind"] == "map" for u in c["units"]))  # type: ignore[attr-defined]
+                  if not any(data.units[u]["kind"] == "map" for u in cast("list[int]", c["units"])))
 
 
 def prefecture_level(data: MapData, code: str) -> dict[str, int]:
     """Cases and units of the prefecture ``code`` whose unit is the prefecture itself (no county)."""
     own = {i for i, u in enumerate(data.units) if u["kind"] == "map" and u["top"] == code and not u.get("county")}
-    return {"cases": sum(1 for c in data.cases if own & set(c["units"])),  # type: ignore[arg-type]
+    return {"cases": sum(1 for c in data.cases if own & set(cast("list[int]", c["units"]))),
             "units": len(own)}
 
 
@@ -269,15 +270,15 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
     """The self-contained HTML page of the map (see :func:`render_map`)."""
     from jinja2 import Environment, select_autoescape
 
-    from chuzhi_graph.render import _asset, _json_for_script, _sha256
+    from chuzhi_graph.assets import asset, csp_hash, json_for_script
 
-    app_js = _asset("static/map/chuzhi-map.js")
+    app_js = asset("static/map/chuzhi-map.js")
     csp = ("default-src 'none'; "
-           f"script-src {_sha256(app_js)}; "
+           f"script-src {csp_hash(app_js)}; "
            "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
            "object-src 'none'; base-uri 'none'; form-action 'none'")
     env = Environment(autoescape=select_autoescape(default=True), keep_trailing_newline=True)
-    template = env.from_string(_asset("templates/map.html"))
+    template = env.from_string(asset("templates/map.html"))
     src = data.boundaries.source
     footer = (f"{len(data.cases)} cases, {len(data.units)} applicant units"
               + (f"; filters: {data.filters}" if data.filters else "")
@@ -285,10 +286,10 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
               f" {src.get('vintage', '')} · chuzhi-graph {__version__}")
     title = " ".join("".join(ch if ch.isprintable() or ch.isspace() else " " for ch in title).split())
     return template.render(title=title, csp=csp, version=__version__, footer=footer, app_js=app_js,
-                           data_json=_json_for_script(page_data(data, colour_by=colour_by, region=region)))
+                           data_json=json_for_script(page_data(data, colour_by=colour_by, region=region)))
 
 
-def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE, *,
+def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE, *,  # noqa: PLR0915 (a straight sequence of matplotlib calls)
                    colour_by: str = "cases", region: str | None = None) -> Path:
     """A static png or svg of the map (matplotlib), Chinese names, side groups beside it."""
     import matplotlib
@@ -318,7 +319,7 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
                 for ring in poly:
                     pts = [proj(lon, lat) for lon, lat in ring]
                     verts += pts
-                    codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(pts) - 2) + [MplPath.CLOSEPOLY]
+                    codes += [int(MplPath.MOVETO)] + [int(MplPath.LINETO)] * (len(pts) - 2) + [int(MplPath.CLOSEPOLY)]
             ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour(values[r.code], classes),
                                    edgecolor="#666", linewidth=0.6))
             if region and not values[r.code]:

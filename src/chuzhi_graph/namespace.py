@@ -145,6 +145,29 @@ class _OxTerms:
         return _ox_chz(str(getattr(CHZ, name)))
 
 
+def data_prefixes(base: str) -> dict[str, str]:
+    """Prefixes for dumps and queries: the vocabularies plus one per kind of data IRI (as ``Iris`` mints).
+
+    >>> data_prefixes("https://w3id.org/chuzhi/")["unit"]
+    'https://w3id.org/chuzhi/unit/'
+    """
+    prefixes = dict(PREFIXES)
+    for name, path in (
+        ("case", "case/"),
+        ("unit", "unit/"),
+        ("edition", "edition/"),
+        ("awcat", "award-category/"),
+        ("region", "region/"),
+        ("domain", "domain/"),
+        ("utype", "unit-type/"),
+        ("track", "track/"),
+        ("source", "source/"),
+        ("announcement", "announcement/"),
+    ):
+        prefixes[name] = base + path
+    return prefixes
+
+
 @cache
 def _ox_chz(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)

@@ -70,7 +70,7 @@ class LogReporter(Reporter):
         self._count = 0
         self._t0 = 0.0
 
-    def step(self, name: str, total: int | None = None) -> None:
+    def step(self, name: str, total: int | None = None) -> None:  # noqa: ARG002 (the reporters' common signature)
         self._end()
         self._name, self._count, self._t0 = name, 0, time.perf_counter()
 

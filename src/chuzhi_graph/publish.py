@@ -479,7 +479,7 @@ def descendants(site: Site, unit: Any) -> list[Any]:
     return sorted(seen, key=lambda u: u.value)
 
 
-def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]], set[Any], set[Any]]:
+def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]], set[Any], set[Any]]:  # noqa: PLR0915 (one section per kind of person, in page order)
     """What a reader wants on a resource page, by kind; the incoming properties the sections
     cover, and the outgoing ones they show (both left out of the tables; the Turtle has all)."""
     _, _, cls = site.kind(s)
@@ -848,7 +848,7 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
                 item["thumb"] = f"graphs/{view}.svg"
         graphs.append(item)
         advance()
-    from chuzhi_graph.mapview import render_map  # issue 15: the map, linking to the resource pages
+    from chuzhi_graph.mapview import render_map  # the map, linking to the resource pages
 
     render_map(release.store(), target / "map.html", base=site.base, link_root="../")
     graphs.append({"name": "map", "zh": "案例地图", "en": "Map of the cases", "path": "graphs/map.html",
@@ -937,7 +937,7 @@ def publish(
         raise DataError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
     target = Path(out_dir)
     _check_target(target)
-    # issue 17: staging and work folders are claimed (an flock while this process lives), so the
+    # Staging and work folders are claimed (an flock while this process lives), so the
     # next run can remove those of killed runs; the site is world-readable unless ``private``
     from chuzhi_graph.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
 

@@ -46,10 +46,10 @@ from chuzhi_graph.questions import (  # noqa: F401 (re-exported: the API of this
     KINDS,
     ParamSpec,
     ShippedQuery,
-    _execute,
     bind_params,
     complete,
     example_params,
+    execute,
     list_queries,
     lookup_by_label,
     parse_header,
@@ -65,8 +65,8 @@ from chuzhi_graph.results import (  # noqa: F401 (re-exported)
     QueryResult,
     SparqlTarget,
     Term,
-    _display_width,
     csv_for_excel,
+    display_width,
     format_result,
     format_table,
     query_prefixes,
@@ -97,7 +97,7 @@ def check_no_service(text: str, source: str = "inline query") -> bool:
 
 #: A SPARQL tokenizer (comments, strings, IRIs, variables, keywords) that remote.py uses to place a
 #: VALUES block; never a safety check (that is chuzhi_graph.safety, on the parsed query).
-_TOKENS = re.compile(
+TOKENS = re.compile(
     r"""(?P<comment>\#[^\n]*)
       | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
       | (?P<iri><[^<>"{}|^`\\\s]*>)
@@ -124,7 +124,7 @@ def syntax_error(exc: SyntaxError, text: str, source: str) -> QueryError:
     line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
     near = line[col - 1:].strip()[:40] if col - 1 < len(line) else ""
     where = f"near {near!r}" if near else "at the end of the line"
-    pointer = f"\n    {line}\n    {' ' * _display_width(line[:col - 1])}^"
+    pointer = f"\n    {line}\n    {' ' * display_width(line[:col - 1])}^"
     return QueryError(f"column {col}: SPARQL syntax error {where}: {detail}{pointer}", file=source, line=line_no)
 
 
@@ -169,7 +169,7 @@ def run_query(
     limit = None if max_rows is None else max_rows + 1
     try:
         if timeout is None:
-            result = _materialise(_execute(store, text, subs), None, limit)
+            result = _materialise(execute(store, text, subs), None, limit)
         elif local and WORKERS.available:
             left = timeout if since is None else max(0.05, timeout - (time.monotonic() - since))
             result = WORKERS.run(store, text, subs, left, limit,  # type: ignore[arg-type]
@@ -197,7 +197,7 @@ def star_order(text: str) -> list[str] | None:
     >>> star_order("SELECT ?o ?s WHERE { ?s ?p ?o }") is None
     True
     """
-    tokens = [m for m in _TOKENS.finditer(text) if not m.group("comment")]
+    tokens = [m for m in TOKENS.finditer(text) if not m.group("comment")]
     for index, match in enumerate(tokens):
         keyword = match.group("keyword")
         if not keyword or keyword.upper() != "SELECT":
@@ -248,7 +248,7 @@ def _materialise(raw: Any, cancel: threading.Event | None, limit: int | None = N
         return QueryResult("select", variables, rows)
     if isinstance(raw, ox.QueryBoolean | bool):
         return QueryResult("ask", boolean=bool(raw))
-    triples = []
+    triples: list[ox.Triple] = []
     for triple in raw:
         if (cancel is not None and cancel.is_set()) or (limit is not None and len(triples) >= limit):
             break
@@ -264,7 +264,7 @@ def _with_deadline(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Vari
 
     def work() -> None:
         try:
-            box["result"] = _materialise(_execute(store, text, subs), cancel, limit)
+            box["result"] = _materialise(execute(store, text, subs), cancel, limit)
         except BaseException as exc:  # handed to the waiting caller
             box["error"] = exc
 
@@ -276,7 +276,7 @@ def _with_deadline(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Vari
         raise timeout_error(timeout)
     if "error" in box:
         raise box["error"]
-    return box["result"]  # type: ignore[no-any-return]
+    return box["result"]
 
 
 # ---------------------------------------------------------------- worker processes: chuzhi_graph.worker

@@ -286,17 +286,17 @@ def bind_params(
             raise missing_param(shipped, spec)
     bound: dict[ox.Variable, Term] = {}
     for name, value in params.items():
-        spec = specs.get(name)
+        declared = specs.get(name)
         if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):
             bound[ox.Variable(name)] = value
             continue
-        if spec is None or not spec.cls:
+        if declared is None or not declared.cls:
             # an undeclared or text parameter: <IRI> or a plain string literal
             wrapped = value.startswith("<") and value.endswith(">")
             bound[ox.Variable(name)] = _as_iri(value) if wrapped else ox.Literal(value)  # type: ignore[assignment]
             continue
         iri = _as_iri(value)
-        bound[ox.Variable(name)] = iri if iri is not None else lookup_by_label(store, spec.cls, value, name)
+        bound[ox.Variable(name)] = iri if iri is not None else lookup_by_label(store, declared.cls, value, name)
     return bound
 
 
@@ -367,16 +367,16 @@ def lookup_by_label(store: ox.Store | SparqlTarget, cls: str, value: str, name: 
     cls_iri = _as_iri(cls)
     assert cls_iri is not None, cls
     subs: dict[ox.Variable, Term] = {ox.Variable("cls"): cls_iri, ox.Variable("value"): ox.Literal(value.strip())}
-    rows = [tuple(s) for s in _execute(store, _exact_lookup(value.strip()), {ox.Variable("cls"): cls_iri})]
+    rows = [tuple(s) for s in execute(store, _exact_lookup(value.strip()), {ox.Variable("cls"): cls_iri})]
     if not rows:
-        rows = [tuple(s) for s in _execute(store, _LOOKUP, subs)]
+        rows = [tuple(s) for s in execute(store, _LOOKUP, subs)]
     if len(rows) == 1:
-        return rows[0][0]  # type: ignore[return-value]
+        return rows[0][0]
     if not rows:
         near = did_you_mean(value.strip(), (n for _, n in names_of(store, cls)), scorer=fuzz.WRatio)
         raise QueryUsageError(f"no {cls} is called {value!r} (give a name, alias, identifier or IRI)"
                               + _suggestion(near), field=f"--param {name}")
-    options = "; ".join(f"{r[0].value} ({r[1].value if r[1] else ''})" for r in rows)  # type: ignore[union-attr]
+    options = "; ".join(f"{r[0].value} ({r[1].value if r[1] else ''})" for r in rows)
     raise QueryUsageError(f"{value!r} names several {cls}: {options}; give the IRI", field=f"--param {name}")
 
 
@@ -395,7 +395,7 @@ def _names(store: ox.Store | SparqlTarget, cls: str) -> list[tuple[str, str, str
         return cached[1]
     cls_iri = _as_iri(cls)
     assert cls_iri is not None, cls
-    rows = _execute(store, _NAMES, {ox.Variable("cls"): cls_iri})
+    rows = execute(store, _NAMES, {ox.Variable("cls"): cls_iri})
     names = [(row[0].value, row[1].value, row[2].value if row[2] is not None else "") for row in rows]
     if len(_NAMES_CACHE) >= 16:
         _NAMES_CACHE.clear()
@@ -469,7 +469,7 @@ def example_params(store: ox.Store | SparqlTarget, shipped: ShippedQuery) -> dic
     return values
 
 
-def _execute(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Variable, Term]) -> Any:
+def execute(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Variable, Term]) -> Any:
     if isinstance(store, ox.Store):
         return store.query(text, prefixes=query_prefixes(), substitutions=subs or None)
     return store.sparql(text, subs)

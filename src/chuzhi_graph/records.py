@@ -8,9 +8,9 @@ use ``|`` as the one separator. Tables and columns are documented in ``docs/reco
 Every problem is reported as a :class:`~chuzhi_graph.errors.DataError` naming the file,
 the line (the spreadsheet row) and the field.
 
->>> ds = load_dataset("data")          # doctest: +SKIP
->>> len(ds.cases), len(ds.applicant_units())   # doctest: +SKIP
-(27, 29)
+>>> ds = load_dataset("data")
+>>> len(ds.cases), len(ds.applicant_units())
+(30, 32)
 """
 
 from __future__ import annotations
@@ -581,7 +581,7 @@ def _unique(seen: dict[str, int], key: str, cells: _Cells, field_name: str, what
 
 
 def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
-    out, seen = [], {}
+    out, seen = [], dict[str, int]()  # seen: key -> its first line
     for line, row in rows:
         c = _Cells(path, line, row)
         src = Source(
@@ -609,7 +609,7 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
 
 
 def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
-    out, seen = [], {}
+    out, seen = [], dict[str, int]()  # seen: key -> its first line
     table = gbt2260_codes()
     for line, row in rows:
         c = _Cells(path, line, row)
@@ -644,7 +644,7 @@ def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
 def _load_units(
     path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str], source_ids: set[str] | None = None
 ) -> list[Unit]:
-    out, seen_id, seen_name = [], {}, {}
+    out, seen_id, seen_name = [], dict[str, int](), dict[str, int]()
     for line, row in rows:
         c = _Cells(path, line, row)
         type_text = c.text("type", required=True)
@@ -747,7 +747,7 @@ def _load_editions(
     region_codes: set[str],
     source_ids: set[str],
 ) -> list[Edition]:
-    out, seen, seen_pair = [], {}, {}
+    out, seen, seen_pair = [], dict[str, int](), dict[str, int]()
     for line, row in rows:
         c = _Cells(path, line, row)
         track = c.text("track", required=True)
@@ -798,7 +798,7 @@ def _load_editions(
 
 
 def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list[Category]:
-    out, seen = [], {}
+    out, seen = [], dict[str, int]()  # seen: key -> its first line
     for line, row in rows:
         c = _Cells(path, line, row)
         edition = c.text("edition", required=True)
@@ -821,7 +821,7 @@ def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list
     return out
 
 
-def _load_cases(
+def _load_cases(  # long: one check per column of cases.csv, in column order
     path: Path,
     rows: list[Row],
     vocab: Vocabulary,

@@ -190,7 +190,8 @@ class Release:
     def graph(self) -> Graph:
         """The triples as an rdflib graph (converted from :meth:`triples`, not parsed again)."""
         if self._graph is None:
-            from chuzhi_graph.build import data_prefixes, to_rdflib
+            from chuzhi_graph.mapping import to_rdflib
+            from chuzhi_graph.namespace import data_prefixes
 
             self.loads["rdflib"] += 1
             self._graph = to_rdflib(self.triples())
@@ -279,7 +280,7 @@ class Table:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return (dict(zip(self.variables, row, strict=True)) for row in self.rows)
 
     def __getitem__(self, i: int) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 
 from chuzhi_graph.errors import EnvironmentProblem, QueryError, QueryUsageError
 from chuzhi_graph.namespace import DEFAULT_BASE, OX
-from chuzhi_graph.query import _TOKENS, Term, query_prefixes
+from chuzhi_graph.query import TOKENS, Term, query_prefixes
 from chuzhi_graph.store import find_dump
 
 PASSWORD_ENV = "CHUZHI_GRAPH_PASSWORD"
@@ -106,7 +106,7 @@ def query_form(text: str) -> str | None:
     >>> query_form("# SELECT in a comment\\nPREFIX a: <http://e/> CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     'CONSTRUCT'
     """
-    for match in _TOKENS.finditer(text):
+    for match in TOKENS.finditer(text):
         keyword = (match.group("keyword") or "").upper()
         if keyword in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
             return keyword
@@ -146,7 +146,7 @@ def with_values(text: str, substitutions: dict[ox.Variable, Term]) -> str:
 
 def _first_brace_after_where(text: str) -> int:
     where_end = -1
-    for match in _TOKENS.finditer(text):
+    for match in TOKENS.finditer(text):
         keyword = match.group("keyword")
         if keyword and keyword.upper() == "WHERE":
             where_end = match.end()

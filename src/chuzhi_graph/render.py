@@ -31,14 +31,14 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from chuzhi_graph import __version__
+from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, find_dump
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "png", "svg", "graphml", "gexf")
+FORMATS = formats.PICTURE
 MAIN_VIEWS = ("institutions", "cases", "domains")
 TITLES = {
     "institutions": "单位合作网络 / Who works with whom",
@@ -365,7 +365,7 @@ def _group_of(attrs: dict) -> str:
     return str(attrs.get("group") or attrs.get("kind") or "node")
 
 
-def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAULT_SEED,
+def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAULT_SEED,  # noqa: PLR0915 (the page's data, one block per part it shows)
               site: SiteLinks | None = None, communities: dict[object, int] | None = None) -> dict[str, object]:
     """The page's data: cases, domain tree, nodes, edges, legend, keys and vis-network options.
 
@@ -674,7 +674,7 @@ def _box_free(box: tuple[float, float, float, float], placed: list[tuple[float, 
     return not (len(segments) and _segments_hit(box, segments[:, 0], segments[:, 1]).any())
 
 
-def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None,
+def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None,  # noqa: PLR0915 (a straight sequence of matplotlib calls)
                  seed: int = DEFAULT_SEED) -> Picture:
     """The matplotlib figure of ``graph`` with labels placed clear of every edge, node and label.
 

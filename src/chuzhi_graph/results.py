@@ -38,7 +38,7 @@ RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 @cache
 def query_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
     """Prefixes predeclared for every query: the vocabularies and the data IRIs."""
-    from chuzhi_graph.build import data_prefixes
+    from chuzhi_graph.namespace import data_prefixes
 
     return data_prefixes(base)
 
@@ -91,6 +91,12 @@ def results_json(result: QueryResult) -> str:
     return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, ensure_ascii=False)
 
 
+def _text(data: bytes | None) -> str:
+    """pyoxigraph's writer output (bytes, as no file was given) as text."""
+    assert data is not None
+    return data.decode("utf-8")
+
+
 def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_BASE) -> str:
     """The result as text: ``table``, W3C ``csv``/``tsv``/``json``/``xml``; Turtle (or ``nt``) for graphs.
 
@@ -99,10 +105,9 @@ def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_B
     """
     if result.kind == "graph":
         if fmt in ("table", "turtle", "ttl"):
-            return ox.serialize(result.triples, format=ox.RdfFormat.TURTLE,
-                                prefixes=query_prefixes(base)).decode("utf-8")
+            return _text(ox.serialize(result.triples, format=ox.RdfFormat.TURTLE, prefixes=query_prefixes(base)))
         if fmt in ("nt", "ntriples"):
-            return ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+            return _text(ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES))
         raise QueryError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}", field="--format")
     if fmt == "table":
         return format_table(result, base)
@@ -113,7 +118,7 @@ def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_B
             return ("true" if result.boolean else "false") + "\n"
         # One hand-written writer (JSON); pyoxigraph's W3C writers give CSV, TSV and XML from it.
         parsed = ox.parse_query_results(results_json(result).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
-        text = parsed.serialize(format=RESULTS_FORMATS[fmt]).decode("utf-8")
+        text = _text(parsed.serialize(format=RESULTS_FORMATS[fmt]))
         return text if text.endswith("\n") else text + ("\r\n" if fmt == "csv" else "\n")
     raise QueryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
 
@@ -132,12 +137,12 @@ def short(term: Term | None, base: str = DEFAULT_BASE) -> str:
     return str(term)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _display_width(text))
+    return text + " " * (width - display_width(text))
 
 
 def format_table(result: QueryResult, base: str = DEFAULT_BASE) -> str:
@@ -146,7 +151,7 @@ def format_table(result: QueryResult, base: str = DEFAULT_BASE) -> str:
         return ("true" if result.boolean else "false") + "\n"
     header = list(result.variables)
     cells = [[short(t, base).replace("\n", " ") for t in row] for row in result.rows]
-    widths = [max([_display_width(h)] + [_display_width(r[i]) for r in cells]) for i, h in enumerate(header)]
+    widths = [max([display_width(h)] + [display_width(r[i]) for r in cells]) for i, h in enumerate(header)]
     out = io.StringIO()
     out.write("  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)).rstrip() + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")

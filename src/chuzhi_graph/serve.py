@@ -199,7 +199,7 @@ class SparqlServer(ThreadingHTTPServer):
         finally:
             self.connections.release()
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:  # noqa: ARG002 (socketserver's signature)
         import sys
 
         log.error("%s: connection failed: %r", client_address[0], sys.exc_info()[1])
@@ -216,7 +216,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self) -> None:
-        self.timeout = self.server.config.socket_timeout  # each read and write of this connection
+        self.timeout = self.server.config.socket_timeout  # type: ignore[misc]  # each read and write of this connection
         super().setup()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -383,7 +383,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     def answer(self, text: str, params: dict[str, list[str]]) -> None:
         config = self.server.config
-        explicit = (params.get("format") or [None])[0]
+        explicit = (params.get("format") or [""])[0]
         if explicit and explicit not in MEDIA:
             return self.send_text(HTTPStatus.BAD_REQUEST, f"unknown format {explicit!r}\n")
         try:
@@ -452,9 +452,10 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
                 config: ServeConfig | None = None) -> SparqlServer:
     """A ready server over the build in ``out_dir`` (``port=0``: any free port; see ``server_port``).
 
-    >>> server = make_server("out", port=0)                        # doctest: +SKIP
-    >>> server.server_port > 0                                     # doctest: +SKIP
+    >>> server = make_server("out", port=0)
+    >>> server.server_port > 0
     True
+    >>> server.server_close()
     """
     watch = StoreWatch(out_dir)
     if not network_is_denied():

@@ -6,8 +6,8 @@ from the region table, nearest known names with rapidfuzz. Suggestions are marke
 in the records (basis ``suggested``); a curator confirms them.
 
 >>> from chuzhi_graph.records import load_dataset
->>> s = Suggester.from_dataset(load_dataset("data"))      # doctest: +SKIP
->>> s.domains("孝南区构建“大数据+线上线下”调解新格局")       # doctest: +SKIP
+>>> s = Suggester.from_dataset(load_dataset("data"))
+>>> s.domains("孝南区构建“大数据+线上线下”调解新格局")
 ['public-safety-law']
 """
 

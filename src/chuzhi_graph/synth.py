@@ -8,8 +8,8 @@ prefecture, a branch under its company); 1-3 applicants per case, drawn so that 
 apply again and again and most apply once (a Yule-Simon process: long-tailed); 1-3 domains
 per case; several editions across the three tracks; four award categories per edition.
 
->>> summary = generate("/tmp/synth-doc", cases=50, editions=2, seed=1)   # doctest: +SKIP
->>> summary.cases, summary.editions                                        # doctest: +SKIP
+>>> summary = generate("synth-doc", cases=50, editions=2, seed=1)
+>>> summary.cases, summary.editions
 (50, 2)
 """
 
@@ -201,10 +201,10 @@ def _region_rows() -> list[dict[str, str]]:
     return rows
 
 
-def generate(out_dir: str | Path, *, cases: int = 1000, editions: int = 5, seed: int = 0) -> SynthSummary:
+def generate(out_dir: str | Path, *, cases: int = 1000, editions: int = 5, seed: int = 0) -> SynthSummary:  # noqa: PLR0915 (one seeded sequence: split, the order of the random draws and so the bytes would change)
     """Write a synthetic data folder of ``cases`` cases over ``editions`` editions.
 
-    >>> generate("/tmp/synth-doc", cases=20, editions=1, seed=3).cases   # doctest: +SKIP
+    >>> generate("synth-doc", cases=20, editions=1, seed=3).cases
     20
     """
     if cases < 1 or editions < 1:

@@ -111,7 +111,7 @@ def _labels(graph: Graph, subject: URIRef, predicate: URIRef, lang: str | None =
 
 def _scheme(graph: Graph, cls: URIRef) -> dict[str, Concept]:
     out: dict[str, Concept] = {}
-    for s in sorted(graph.subjects(RDF.type, cls)):
+    for s in sorted(graph.subjects(RDF.type, cls), key=str):  # URIRefs: their own order is str's
         assert isinstance(s, URIRef)
         notation = str(graph.value(s, SKOS.notation) or "")
         pref_zh = _labels(graph, s, SKOS.prefLabel)

@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import IO, Any, Protocol, Union, cast
 
 import pyoxigraph as ox
 
@@ -107,9 +107,9 @@ def _answer(store: ox.Store, text: str, prefixes: dict[str, str], subs: dict[ox.
     out = _LineBuffer(1 if isinstance(raw, ox.QuerySolutions) else 0, limit)
     try:
         if isinstance(raw, ox.QuerySolutions):
-            raw.serialize(out, format=ox.QueryResultsFormat.TSV)
+            raw.serialize(cast(IO[bytes], out), format=ox.QueryResultsFormat.TSV)
         else:
-            ox.serialize(raw, out, format=ox.RdfFormat.N_TRIPLES)
+            ox.serialize(raw, cast(IO[bytes], out), format=ox.RdfFormat.N_TRIPLES)
     except _Enough:
         pass
     return ("select" if isinstance(raw, ox.QuerySolutions) else "graph"), bytes(out.data)
@@ -167,12 +167,13 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
 
 
 def _result(kind: str, payload: Any) -> Any:
-    from chuzhi_graph.query import QueryResult
+    from chuzhi_graph.results import QueryResult
 
     if kind == "ask":
         return QueryResult("ask", boolean=bool(payload))
     if kind == "select":
         parsed = ox.parse_query_results(payload, format=ox.QueryResultsFormat.TSV)
+        assert isinstance(parsed, ox.QuerySolutions)  # TSV holds solutions, never a boolean
         return QueryResult("select", [v.value for v in parsed.variables], list(map(tuple, parsed)))
     return QueryResult("graph", triples=[q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)])
 
