@@ -28,7 +28,7 @@ PY=${PYTHON:-python3}
 .venv/bin/ruff check src tests bench tools
 .venv/bin/python -m mypy    # files and settings: pyproject.toml [tool.mypy]
 set +e
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -p no:cacheprovider -n 2 "$@"   # two workers: the CI machine has 2 cores
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
