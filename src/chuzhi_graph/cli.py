@@ -34,7 +34,8 @@ class ChuzhiClickError(click.ClickException):
 
     def __init__(self, error: ChuzhiError) -> None:
         super().__init__(printable(str(error)))
-        self.exit_code = error.exit_code
+        # an instance attribute on purpose (Click >= 8.5 declares exit_code a ClassVar)
+        setattr(self, "exit_code", error.exit_code)  # noqa: B010
 
 
 def handle_errors(func: F) -> F:
