@@ -428,7 +428,23 @@ def build_view(
     graph: nx.Graph
     graph = VIEW_BUILDERS[view](ViewInput(store, facts, cases, units, filters, parents))
     graph.graph.update(view=view, filters=filters.describe(), case_table=case_table(facts, cases))
-    return graph
+    return _canonical(graph)
+
+
+def _canonical(graph: nx.Graph) -> nx.Graph:
+    """The same graph with nodes and edges in sorted order.
+
+    The builders walk sets of IRIs, whose order follows PYTHONHASHSEED and so differs between
+    processes; pages, pictures and layouts follow node order, and must be byte-identical.
+    """
+    out = graph.__class__()
+    out.graph.update(graph.graph)
+    out.add_nodes_from(sorted(graph.nodes(data=True), key=lambda nd: str(nd[0])))
+    if graph.is_multigraph():
+        out.add_edges_from(sorted(graph.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2]))))
+    else:
+        out.add_edges_from(sorted(graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))))
+    return out
 
 
 def case_table(facts: Facts, cases: Iterable[str]) -> dict[str, object]:

@@ -207,15 +207,26 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
     >>> layout(nx.path_graph(3), seed=1) == layout(nx.path_graph(3), seed=1)
     True
     """
-    simple = nx.Graph(graph.to_undirected()) if graph.is_directed() or graph.is_multigraph() else graph
-    if simple.number_of_nodes() == 0:
+    plain = nx.Graph(graph.to_undirected()) if graph.is_directed() or graph.is_multigraph() else graph
+    if plain.number_of_nodes() == 0:
         return {}
+    # nodes and edges in a canonical order: the picture must not depend on how the graph was
+    # assembled (set iteration follows PYTHONHASHSEED, which differs between processes)
+    simple = nx.Graph()
+    simple.add_nodes_from(sorted(plain.nodes(data=True), key=lambda nd: str(nd[0])))
+    simple.add_edges_from(sorted(((*sorted((u, v), key=str), d) for u, v, d in plain.edges(data=True)),
+                                 key=lambda e: (str(e[0]), str(e[1]))))
     order = {v: i for i, v in enumerate(simple)}
     comps = sorted((sorted(c, key=order.__getitem__) for c in nx.connected_components(simple)),
                    key=lambda c: (-len(c), order[c[0]]))
     boxes = []
     for comp in comps:
-        pts = _component_layout(simple.subgraph(comp), seed)
+        # a copy in ``comp``'s order: a subgraph view iterates its node *set* (hash order)
+        sub = nx.Graph()
+        sub.add_nodes_from(comp)
+        ties = (tuple(sorted(e, key=order.__getitem__)) for e in simple.subgraph(comp).edges())
+        sub.add_edges_from(sorted(ties, key=lambda e: (order[e[0]], order[e[1]])))
+        pts = _component_layout(sub, seed)
         if radius:
             pts = _spread(pts, radius)
         labels = max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
