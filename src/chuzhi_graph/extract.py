@@ -676,9 +676,7 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
             f"(one of: {', '.join(vocab.tracks)})",
             file=given,
         )
-    if vocab.track(track_id) is None:
-        raise SourceError(f"unknown track {track_id!r} (known: {', '.join(vocab.tracks)})", file=given)
-    track_id = vocab.track(track_id) or track_id
+    track_id = known_track(vocab, track_id, given)
     edition_id = f"{track_id}-{year}"
 
     if src_row is None:
@@ -856,6 +854,14 @@ def _num(value: int | None) -> str:
 def _year(text: str) -> int | None:
     m = re.search(r"(?<!\d)(20\d\d)(?!\d)", text or "")
     return int(m.group(1)) if m else None
+
+
+def known_track(vocab: Any, track_id: str, given: Path) -> str:
+    """The track's id in the vocabulary (a name or id given), or a :class:`SourceError`."""
+    found = vocab.track(track_id)
+    if found is None:
+        raise SourceError(f"unknown track {track_id!r} (known: {', '.join(vocab.tracks)})", file=given)
+    return found
 
 
 def track_in(vocab: object, *texts: str) -> str | None:

@@ -295,6 +295,7 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
         UnitResolver,
         bare,
         known_categories,
+        known_track,
         new_source_row,
     )
 
@@ -331,9 +332,7 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
             f"(one of: {', '.join(vocab.tracks)})",
             file=given,
         )
-    if vocab.track(track_id) is None:
-        raise SourceError(f"unknown track {track_id!r} (known: {', '.join(vocab.tracks)})", file=given)
-    track_id = vocab.track(track_id) or track_id
+    track_id = known_track(vocab, track_id, given)
     edition_id = f"{track_id}-{year}"
 
     # ---- edition: only what the prose states
