@@ -183,8 +183,8 @@ def test_unknown_view(store) -> None:
 def test_missing_dump(tmp_path: Path) -> None:
     with pytest.raises(DataError) as err:
         build_view(tmp_path, "cases")
-    assert str(err.value) == (f"{tmp_path}: no graph dump (chuzhi.nt or chuzhi.ttl) in the folder: "
-                              "run `chuzhi-graph build` first")
+    assert str(err.value) == (f"{tmp_path}: no built graph here: run `chuzhi-graph build` first (looked for "
+                              "chuzhi.nt, chuzhi.ttl, chuzhi.trig or chuzhi.jsonld in the folder and in its dataset/)")
 
 
 @pytest.mark.parametrize("view", VIEWS)

@@ -18,9 +18,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
 #: The write side (records -> mapping -> validate) and the read side (release -> store ->
 #: query -> views) meet only through the dump files; build and publish orchestrate both.
 PIPELINE = (
-    "__init__", "errors", "formats", "namespace", "fileio", "assets", "progress",
-    "vocabulary", "records", "series", "provenance", "suggest", "synth", "mapping", "validate", "extract",
-    "extract_prose",
+    "__init__", "errors", "formats", "dump", "namespace", "fileio", "assets", "progress",
+    "vocabulary", "records", "series", "provenance", "suggest", "synth", "mapping", "validate", "extraction",
+    "extract_prose", "extract",
     "geo", "store", "safety", "results", "worker", "lanes", "questions", "query", "release", "graphs",
     "remote", "serve", "stats", "render", "mapview", "diff", "ontodoc",
     "build", "publish", "cli", "__main__",
@@ -29,12 +29,12 @@ PIPELINE = (
 #: Violations that exist today, each to be removed from here when it is fixed (the tests fail on a
 #: new violation and on a listed one that is gone): module -> what it breaks.
 KNOWN: dict[str, set[str]] = {
-    "extract": {"imports extract_prose"},  # extract dispatches to the prose parser, which reuses extract's pieces
-    "mapview": {"uses graphs._rows", "uses graphs._values"},
-    "__init__": {"imports namespace", "imports release"},  # chuzhi_graph.open(), imported inside the function
-    "release": {"imports graphs"},  # Release.view(): inside the method
-    "publish": {"long: write_list_pages", "long: _write_site"},
-    "ontodoc": {"long: ontology_doc"},
+    # chuzhi_graph.open(): every module imports the package (for __version__), so the package may not load
+    # the read side at import time; the import is inside the function, for notebooks only
+    "__init__": {"imports release"},
+    # Release.view(): the notebook shortcut for graphs.build_view(release.store(), ...); graphs reads the
+    # dump through Release, so the shortcut imports graphs inside the method, never at import time
+    "release": {"imports graphs"},
 }
 
 

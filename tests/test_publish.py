@@ -265,14 +265,14 @@ def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> Non
 
 def test_parameterised_questions_are_shown_for_their_example(site: PublishResult, built) -> None:
     from chuzhi_graph.query import run_query, shipped_queries
-    from chuzhi_graph.store import memory_store
+    from chuzhi_graph.release import Release
 
     queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
     section = queries.find("section", id="unit-profile")
     assert "参数 parameter unit = 华中科技大学" in " ".join(section.get_text(" ").split())
     units = {a["href"] for a in section.select("tbody tr td:first-child a")}
     assert units == {"unit/hust.html"}  # one unit, never the whole graph
-    expected = run_query(memory_store(built.out_dir), "unit-profile", {"unit": "华中科技大学"})
+    expected = run_query(Release.open(built.out_dir).store(), "unit-profile", {"unit": "华中科技大学"})
     assert len(section.select("tbody tr")) == min(len(expected.rows), 10)  # the first rows; the page has all
     for q in shipped_queries():
         if q.param_specs:

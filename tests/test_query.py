@@ -28,7 +28,8 @@ from chuzhi_graph.query import (
     run_query,
     shipped_queries,
 )
-from chuzhi_graph.store import memory_store, open_store
+from chuzhi_graph.release import Release
+from chuzhi_graph.store import open_store
 
 EXPECTED = Path(__file__).parent / "expected" / "queries"
 #: Parameters of the golden runs: a unit with cases and a parent, a domain with narrower domains.
@@ -44,7 +45,7 @@ CASES = 30
 
 @pytest.fixture(scope="module")
 def store(built) -> ox.Store:
-    return memory_store(built.out_dir)
+    return Release.open(built.out_dir).store()
 
 
 def labels(result, var: str) -> list[str]:
@@ -252,8 +253,8 @@ def test_cli_errors_and_their_exit_codes(built, tmp_path):
     assert "inline query, line 1: column" in result.stderr
     result = invoke("query", "cases-per-domain", "--out", str(tmp_path))
     assert result.exit_code == 3  # not built: the same code as render, stats, serve, push
-    assert result.stderr == (f"Error: {tmp_path}: no built graph to query: run `chuzhi-graph build` first "
-                             "(looked for chuzhi.nt or chuzhi.ttl)\n")
+    assert result.stderr == (f"Error: {tmp_path}: no built graph here: run `chuzhi-graph build` first (looked for "
+                             "chuzhi.nt, chuzhi.ttl, chuzhi.trig or chuzhi.jsonld in the folder and in its dataset/)\n")
     result = invoke("query", "--out", str(built.out_dir))
     assert result.exit_code == 2
 

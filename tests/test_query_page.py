@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from chuzhi_graph.query import format_result, run_query
+from chuzhi_graph.release import Release
 from chuzhi_graph.serve import ServeConfig, SparqlServer, make_server
-from chuzhi_graph.store import memory_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 CHROMIUM = "/usr/bin/chromium"
@@ -95,7 +95,7 @@ def run_and_wait(page) -> None:
 
 def test_shipped_question_with_a_parameter_sort_page_download(built, url, browser_page, artefacts):  # noqa: PLR0915 (one journey through the page, step by step)
     page, blocked, problems = browser_page
-    store = memory_store(built.out_dir)
+    store = Release.open(built.out_dir).store()
     page.goto(url + "/", wait_until="networkidle")
     assert page.is_visible(".cm-editor")  # the CodeMirror editor, from the vendored bundle
     assert page.eval_on_selector_all("#prefixes tr td:first-child", "tds => tds.map(t => t.textContent)")[:2] == [
@@ -170,7 +170,7 @@ def test_shipped_question_with_a_parameter_sort_page_download(built, url, browse
 
 def test_paging_and_errors_replace_results(built, url, browser_page, artefacts):
     page, blocked, problems = browser_page
-    store = memory_store(built.out_dir)
+    store = Release.open(built.out_dir).store()
     text = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isIRI(?s) && !isBlank(?o)) } ORDER BY ?s ?p ?o LIMIT 120"
     page.goto(url + "/#" + urllib.parse.urlencode({"query": text}), wait_until="networkidle")
     page.wait_for_selector("#results tbody tr")

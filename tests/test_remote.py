@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from chuzhi_graph.errors import EnvironmentProblem, QueryUsageError
 from chuzhi_graph.namespace import DEFAULT_BASE
 from chuzhi_graph.query import run_query, shipped_queries
-from chuzhi_graph.remote import PASSWORD_ENV, RemoteEndpoint, push, split_by_edition, with_values
-from chuzhi_graph.store import memory_store
+from chuzhi_graph.release import Release
+from chuzhi_graph.remote import PASSWORD_ENV, RemoteEndpoint, push, with_values
 
 pytestmark = pytest.mark.server
 PARAMS = {"unit-profile": {"unit": "华中科技大学"}, "domain-cases": {"domain": "智慧城市"}}
@@ -167,13 +167,24 @@ def password(value: str) -> Iterator[None]:
             os.environ[PASSWORD_ENV] = old
 
 
-def test_push_one_graph_per_edition(pushed, built):
+def test_push_sends_the_named_graphs_of_the_trig_dump(pushed, server, built, tmp_path):
+    """The store holds exactly the graphs of publish's chuzhi.trig, each with the same triples."""
+    from chuzhi_graph.publish import write_trig
+
     graphs = {p.graph: p.triples for p in pushed}
     editions = ("bigdata-2022", "poverty-alleviation-2020", "social-governance-2020", "social-governance-2022",
                 "social-governance-2023")  # the series (docs/series.md)
-    assert set(graphs) == {f"{DEFAULT_BASE}graph/common", f"{DEFAULT_BASE}graph/void",
+    assert set(graphs) == {f"{DEFAULT_BASE}graph/shared", f"{DEFAULT_BASE}graph/vocabulary",
                            *(f"{DEFAULT_BASE}graph/edition/{e}" for e in editions)}
-    assert sum(n for g, n in graphs.items() if g != f"{DEFAULT_BASE}graph/void") == built.triples
+    assert sum(graphs.values()) == built.triples
+    trig = tmp_path / "chuzhi.trig"
+    write_trig(Release.open(built.out_dir).layout(), trig, {})
+    in_trig: dict[str, int] = {}
+    for quad in ox.parse(path=str(trig), format=ox.RdfFormat.TRIG):
+        in_trig[quad.graph_name.value] = in_trig.get(quad.graph_name.value, 0) + 1
+    in_store = run_query(RemoteEndpoint(server.query_url), "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                         f"FILTER(STRSTARTS(STR(?g), '{DEFAULT_BASE}graph/')) }} GROUP BY ?g")
+    assert {row[0].value: int(row[1].value) for row in in_store.rows} == in_trig == graphs
 
 
 @pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
@@ -181,7 +192,7 @@ def test_push_one_graph_per_edition(pushed, built):
 def test_every_shipped_query_gives_the_same_results_remotely(server, built, query):
     params = PARAMS.get(query.name, query.example_params())
     remote = run_query(RemoteEndpoint(server.query_url), query, params)
-    embedded = run_query(memory_store(built.out_dir), query, params)
+    embedded = run_query(Release.open(built.out_dir).store(), query, params)
     assert remote.variables == embedded.variables
     assert normalised(remote) == normalised(embedded)
     assert remote.rows
@@ -266,8 +277,7 @@ def test_push_to_a_store_without_union_default_graph_says_how_to_enable_it(oxigr
     assert done.stdout == ""
     graphs = run_query(RemoteEndpoint(f"{oxigraph_without_union}/query"),
                        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g")
-    triples = [q.triple for q in ox.parse(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)]
-    sent = sorted([*split_by_edition(triples), f"{DEFAULT_BASE}graph/void"])
+    sent = sorted(Release.open(built.out_dir).layout())
     assert [row[0].value for row in graphs.rows] == sent  # the graphs were sent; the check came after
     unchecked = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph_without_union}/store", "--no-check",
                                 "--out", str(built.out_dir)], capture_output=True, text=True, timeout=120)
@@ -279,12 +289,11 @@ def test_push_to_a_store_without_union_default_graph_says_how_to_enable_it(oxigr
                               f"{oxigraph_without_union}/elsewhere: give it with --query-endpoint (or --no-check)\n")
 
 
-def test_split_keeps_applicant_lists_with_their_case(built):
-    triples = [q.triple for q in ox.parse(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)]
-    graphs = split_by_edition(triples)
-    assert sum(len(g) for g in graphs.values()) == len(triples)
-    edition = graphs[f"{DEFAULT_BASE}graph/edition/bigdata-2022"]
-    assert not [t for t in graphs[f"{DEFAULT_BASE}graph/common"] if isinstance(t.subject, ox.BlankNode)]
+def test_layout_keeps_applicant_lists_with_their_case(built):
+    layout = Release.open(built.out_dir).layout()
+    assert sum(len(g) for g in layout.values()) == built.triples
+    edition = layout[f"{DEFAULT_BASE}graph/edition/bigdata-2022"]
+    assert not [t for t in layout[f"{DEFAULT_BASE}graph/shared"] if isinstance(t.subject, ox.BlankNode)]
     assert len([t for t in edition if isinstance(t.subject, ox.BlankNode)]) == 62
     assert len({t.subject for t in edition if str(t.subject).startswith(f"<{DEFAULT_BASE}case/")}) == 27
 
@@ -310,10 +319,7 @@ def test_push_command_then_query_endpoint(server, built):
     done = subprocess.run([CHUZHI, "push", "--endpoint", server.store_url, *user, "--out", str(built.out_dir)],
                           capture_output=True, text=True, timeout=120, env=env)
     assert (done.returncode, done.stderr) == (0, "")  # the default graph check passed
-    triples = [q.triple for q in ox.parse(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)]
-    graphs = split_by_edition(triples)
-    void = len(list(ox.parse(path=str(built.out_dir / "void.ttl"), format=ox.RdfFormat.TURTLE)))
-    expected = [f"{g}\t{len(t)}" for g, t in graphs.items()] + [f"{DEFAULT_BASE}graph/void\t{void}"]
+    expected = [f"{g}\t{len(t)}" for g, t in Release.open(built.out_dir).layout().items()]
     assert done.stdout.splitlines() == sorted(expected)
     for args in (["cases-per-domain"], ["cases-per-prefecture"], ["unit-profile", "--param", "unit=华中科大"]):
         remote = subprocess.run([CHUZHI, "query", *args, "--endpoint", server.query_url, "--format", "tsv"],
@@ -338,7 +344,7 @@ def test_push_command_to_a_closed_port_exits_7(built):
     done = subprocess.run([CHUZHI, "push", "--endpoint", f"http://127.0.0.1:{port}/store",
                            "--out", str(built.out_dir)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 7
-    graph = f"{DEFAULT_BASE}graph/common"
+    graph = f"{DEFAULT_BASE}graph/edition/bigdata-2022"  # the first graph sent
     assert done.stderr == (f"Error: http://127.0.0.1:{port}/store?graph={urllib.parse.quote(graph, safe='')}: "
                            f"push of graph <{graph}>: cannot reach the store: [Errno 111] Connection refused\n")
     assert done.stdout == ""

@@ -17,7 +17,7 @@ from chuzhi_graph.errors import DataError
 from chuzhi_graph.extract import extract, merge_extraction
 from chuzhi_graph.query import format_result, run_query
 from chuzhi_graph.records import load_dataset
-from chuzhi_graph.store import memory_store
+from chuzhi_graph.release import Release
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -37,7 +37,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
 @pytest.fixture(scope="module")
 def store(built) -> ox.Store:
-    return memory_store(built.out_dir)
+    return Release.open(built.out_dir).store()
 
 
 def select(store: ox.Store, text: str) -> list[tuple[str, ...]]:

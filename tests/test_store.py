@@ -33,8 +33,8 @@ def count(store) -> int:
 def test_no_build_is_a_clear_error(tmp_path):
     with pytest.raises(NotBuiltError) as err:
         open_store(tmp_path)
-    assert str(err.value) == (f"{tmp_path}: no built graph to query: run `chuzhi-graph build` first "
-                              "(looked for chuzhi.nt or chuzhi.ttl)")
+    assert str(err.value) == (f"{tmp_path}: no built graph here: run `chuzhi-graph build` first (looked for "
+                              "chuzhi.nt, chuzhi.ttl, chuzhi.trig or chuzhi.jsonld in the folder and in its dataset/)")
 
 
 def test_loads_once_and_records_the_dump_hash(out, built):

@@ -23,7 +23,6 @@ def open(path: str | Path = "out", *, base: str | None = None) -> Release:
     >>> release = chuzhi_graph.open("out")                     # doctest: +SKIP
     >>> release.query("units-with-several-cases").to_pandas()  # doctest: +SKIP
     """
-    from chuzhi_graph.namespace import DEFAULT_BASE
-    from chuzhi_graph.release import Release
+    from chuzhi_graph.release import Release  # here: every module imports the package, the CLI stays light
 
-    return Release.open(path, base=base or DEFAULT_BASE)
+    return Release.open(path) if base is None else Release.open(path, base=base)

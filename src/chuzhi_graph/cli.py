@@ -287,9 +287,9 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 
         target: Any = RemoteEndpoint(endpoint, user=user, timeout=timeout)
     else:
-        from chuzhi_graph.store import open_store
+        from chuzhi_graph.release import Release
 
-        target = open_store(out_dir, timeout=timeout)  # the timeout covers the whole command
+        target = Release.open(out_dir).store(persistent=True, timeout=timeout)  # the timeout covers the command
     result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
                          since=None if endpoint else started)
     text = q.format_result(result, fmt)

@@ -26,22 +26,20 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import graph_diff, isomorphic
 from rdflib.term import Node
 
 from chuzhi_graph import formats
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import DataError, NotBuiltError
 from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
-from chuzhi_graph.release import FORMATS
+from chuzhi_graph.release import Release
 
 log = logging.getLogger(__name__)
 
 #: The Talis changeset vocabulary, used for the Turtle form of a diff.
 CS = Namespace("http://purl.org/vocab/changeset/schema#")
 DIFF_FORMATS = formats.DIFF
-#: rdflib parser by suffix, from the one registry (chuzhi_graph.release.FORMATS).
-_PARSE_FORMATS = {f.suffix: f.rdflib for f in FORMATS}
 _LABELS = (URIRef(PREFIXES["skos"] + "prefLabel"), URIRef(PREFIXES["rdfs"] + "label"),
            URIRef(PREFIXES["dct"] + "title"))
 
@@ -52,7 +50,8 @@ Triple = tuple[Node, Node, Node]
 
 
 def load_release(spec: str | Path, *, base: str = DEFAULT_BASE, repo: str | Path = ".") -> Graph:
-    """The graph of one release: a dump file, a folder with a dump, a data folder or a git revision.
+    """The graph of one release: a dump file, a folder with a dump (a build folder or a published
+    site, through :class:`~chuzhi_graph.release.Release`), a data folder or a git revision.
 
     >>> g = load_release("out/chuzhi.nt")
     >>> len(load_release("out")) == len(g)           # a folder holding the dump
@@ -60,35 +59,15 @@ def load_release(spec: str | Path, *, base: str = DEFAULT_BASE, repo: str | Path
     >>> g = load_release("HEAD~1")                   # doctest: +SKIP
     """
     path = Path(spec)
-    if path.is_file():
-        return parse_dump(path)
-    if path.is_dir():
-        for candidate in (path / "chuzhi.nt", path / "dataset" / "chuzhi.nt"):
-            if candidate.is_file():
-                return parse_dump(candidate)
+    if not path.exists():
+        return _from_git(str(spec), base, Path(repo))
+    try:
+        release = Release.open(path, base=base)
+    except NotBuiltError:  # a folder without a dump: the record tables, mapped
         if (path / "cases.csv").is_file() or (path / "cases.xlsx").is_file():
             return _map_folder(path, base)
-        raise DataError("no dump (chuzhi.nt) and no record tables (cases.csv) in this folder", file=path)
-    return _from_git(str(spec), base, Path(repo))
-
-
-def parse_dump(path: Path) -> Graph:
-    """Parse one dump; a TriG or N-Quads dump is read as the union of its graphs."""
-    fmt = _PARSE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(f"unknown dump format {path.suffix!r} (known: {', '.join(_PARSE_FORMATS)})",
-                        file=path)
-    try:
-        if fmt in ("trig", "nquads"):
-            ds = Dataset()
-            ds.parse(path, format=fmt)
-            graph = Graph()
-            for s, p, o, _ in ds.quads((None, None, None, None)):
-                graph.add((s, p, o))
-            return graph
-        return Graph().parse(path, format=fmt)
-    except Exception as exc:  # rdflib raises many kinds of parser errors
-        raise DataError(f"cannot parse the dump: {exc}", file=path) from None
+        raise DataError("no dump (chuzhi.nt) and no record tables (cases.csv) in this folder", file=path) from None
+    return release.graph()
 
 
 def _map_folder(data_dir: Path, base: str, ontology_dir: Path | None = None) -> Graph:
@@ -456,9 +435,8 @@ def diff_editions(out_dir: str | Path, old: str, new: str, *, timeout: float | N
     'units: 0 recurring, 1 new, 2 gone'
     """
     from chuzhi_graph.query import run_query
-    from chuzhi_graph.store import open_store
 
-    store = open_store(out_dir)
+    store = Release.open(out_dir).store(persistent=True)
     editions = {}
     for row in _dicts(run_query(store, "editions", timeout=timeout)):
         iri = row["edition"]

@@ -25,6 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chuzhi_graph.errors import SourceError
+from chuzhi_graph.extraction import (
+    Extraction,
+    Facts,
+    SourceText,
+    UnitResolver,
+    bare,
+    known_categories,
+    known_track,
+    new_source_row,
+    split_outside_brackets,
+)
 from chuzhi_graph.records import SEPARATOR, Dataset
 from chuzhi_graph.suggest import Suggester
 
@@ -138,8 +149,6 @@ def find_winners(lines: list[str], problems: list[str] | None = None) -> list[Pr
             unit_text = _BOUNDARY.split(before)[-1].strip()
             unit_text = _LEAD_WORDS.sub("", unit_text).strip()
             unit_text = _TRAIL_WORDS.sub("", unit_text).strip()
-            from chuzhi_graph.extract import split_outside_brackets
-
             applicants = [u for u in split_outside_brackets(unit_text, "、") if u]
             if not applicants:
                 if problems is not None:
@@ -157,11 +166,9 @@ def _label(text: str) -> str:
 def find_mentions(lines: list[str], track_labels: dict[str, str]) -> list[EditionMention]:
     """The 楚治 phrases that name an edition: the award label starts with a track's label.
 
-    ``track_labels`` maps a folded label (:func:`chuzhi_graph.extract.bare`) to a track
+    ``track_labels`` maps a folded label (:func:`chuzhi_graph.extraction.bare`) to a track
     notation.
     """
-    from chuzhi_graph.extract import bare, split_outside_brackets
-
     start, end = text_range(lines)
     out: list[EditionMention] = []
     for index in range(start, end):
@@ -252,8 +259,6 @@ def announcement_event(mention: EditionMention, events: list[Event]) -> Event | 
 
 def signature(lines: list[str], track_labels: dict[str, str]) -> tuple[object, ...] | None:
     """The winners and edition mentions of a report, without line numbers (None if no winner)."""
-    from chuzhi_graph.extract import bare
-
     report = read_prose(lines, track_labels)
     if not report.winners:
         return None
@@ -265,8 +270,6 @@ def signature(lines: list[str], track_labels: dict[str, str]) -> tuple[object, .
 
 def track_labels(registry: Dataset) -> dict[str, str]:
     """Folded label -> track notation, for every label of the track scheme."""
-    from chuzhi_graph.extract import bare
-
     out = {}
     for concept in registry.vocabulary.tracks.values():
         for label in (concept.pref_zh, *concept.alt):
@@ -284,21 +287,11 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
     text: object, given: Path, registry: Dataset, src_row: dict[str, str] | None,
     year: int | None, track: str | None, lenient: bool, accept: bool,
 ) -> object:
-    """The :class:`~chuzhi_graph.extract.Extraction` of a report that names winners in prose.
+    """The :class:`~chuzhi_graph.extraction.Extraction` of a report that names winners in prose.
 
     Raises :class:`SourceError` when no winner is named, when the winners belong to several
     editions, or when the track cannot be told (give ``track``).
     """
-    from chuzhi_graph.extract import (
-        Extraction,
-        SourceText,
-        UnitResolver,
-        bare,
-        known_categories,
-        known_track,
-        new_source_row,
-    )
-
     assert isinstance(text, SourceText)
     source_is_new = src_row is None
     labels = track_labels(registry)
@@ -376,8 +369,6 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
     )
 
     if src_row is None:
-        from chuzhi_graph.extract import Facts
-
         header = header_fields(text.lines)
         start, end = text_range(text.lines)
         first = next((line.strip() for line in text.lines[start:end] if line.strip()), "")

@@ -35,8 +35,8 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from chuzhi_graph.errors import DataError, NotBuiltError, QueryError
-from chuzhi_graph.release import FORMATS
+from chuzhi_graph.errors import QueryError
+from chuzhi_graph.release import Release
 
 VIEWS = ("institutions", "cases", "domains", "full")
 
@@ -56,9 +56,6 @@ EDGE_KIND_LABELS = {
     "domain": "治理领域", "co-occurrence": "同案共现",
 }
 CHZ = "https://w3id.org/chuzhi/def#"
-DUMP_NAMES = ("chuzhi.nt", "chuzhi.ttl")
-#: pyoxigraph format by suffix, from the one registry (chuzhi_graph.release.FORMATS).
-FORMAT_OF_SUFFIX = {f.suffix: f.ox for f in FORMATS}
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,12 @@ class Filters:
         return "; ".join(parts)
 
 
-def _values(value: str | Iterable[str] | None) -> tuple[str, ...]:
+def filter_values(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """A filter's alternatives: one value or several, blank ones dropped.
+
+    >>> filter_values("2022"), filter_values(["gov", " "]), filter_values(None)
+    (('2022',), ('gov',), ())
+    """
     if value is None:
         return ()
     if isinstance(value, str):
@@ -95,40 +97,19 @@ def view_query(name: str) -> str:
     return resources.files("chuzhi_graph").joinpath(f"queries/views/{name}.rq").read_text("utf-8")
 
 
-def find_dump(path: Path) -> Path:
-    """The dump in ``path``: the file itself, or ``chuzhi.nt``/``chuzhi.ttl`` in a folder."""
-    if path.is_dir():
-        for name in DUMP_NAMES:
-            if (path / name).is_file():
-                return path / name
-        raise NotBuiltError(f"no graph dump ({' or '.join(DUMP_NAMES)}) in the folder: run "
-                        "`chuzhi-graph build` first", file=path)
-    if not path.is_file():
-        raise NotBuiltError("graph dump not found: run `chuzhi-graph build` first", file=path)
-    return path
-
-
-def load_store(source: str | Path | ox.Store) -> ox.Store:
-    """An in-memory pyoxigraph store of the dump ``source`` (a file, a folder or a store).
+def load_store(source: str | Path | ox.Store | Release) -> ox.Store:
+    """The in-memory pyoxigraph store of ``source``: a dump file or folder (through
+    :class:`~chuzhi_graph.release.Release`), a release, or a store (returned as it is).
 
     >>> store = load_store("out/chuzhi.nt")
     """
     if isinstance(source, ox.Store):
         return source
-    path = find_dump(Path(source))
-    fmt = FORMAT_OF_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(f"unknown RDF format {path.suffix!r} (known: "
-                        f"{', '.join(sorted(FORMAT_OF_SUFFIX))})", file=path)
-    store = ox.Store()
-    try:
-        store.bulk_load(path=str(path), format=fmt)
-    except SyntaxError as exc:
-        raise DataError(f"cannot parse the graph dump: {exc}", file=path) from None
-    return store
+    release = source if isinstance(source, Release) else Release.open(source)
+    return release.store()
 
 
-def _rows(store: ox.Store, name: str) -> list[dict[str, str]]:
+def view_rows(store: ox.Store, name: str) -> list[dict[str, str]]:
     """Solutions of a view query as dicts of plain strings (IRIs and literal values)."""
     try:
         solutions = store.query(view_query(name))
@@ -161,23 +142,23 @@ class Facts:
 def read_facts(store: ox.Store) -> Facts:
     """Units, cases, applicants and domains of the graph, through the view queries."""
     facts = Facts()
-    for r in _rows(store, "units"):
+    for r in view_rows(store, "units"):
         facts.units[r["unit"]] = {
             "label": r["name"], "aliases": sorted(a for a in r.get("aliases", "").split("|") if a),
             "unit_type": r.get("typeLabel", ""), "unit_type_id": r.get("typeNotation", ""),
             "region": r.get("regionLabel", ""), "parent": r.get("parent", ""),
         }
-    for r in _rows(store, "cases"):
+    for r in view_rows(store, "cases"):
         facts.cases[r["case"]] = {
             "label": r["title"], "edition": r["edition"], "edition_id": r["editionId"],
             "edition_label": r["editionLabel"], "year": r["year"], "category": r["category"],
             "category_id": r["categoryNotation"], "category_label": r["categoryLabel"],
         }
-    for r in _rows(store, "applicants"):
+    for r in view_rows(store, "applicants"):
         facts.applicants.setdefault(r["case"], []).append(r["unit"])
-    for r in _rows(store, "case-domains"):
+    for r in view_rows(store, "case-domains"):
         facts.case_domains.setdefault(r["case"], []).append(r["domain"])
-    for r in _rows(store, "domains"):
+    for r in view_rows(store, "domains"):
         facts.domains[r["domain"]] = {"label": r["label"], "notation": r["notation"]}
         facts.ancestors.setdefault(r["domain"], set()).add(r["ancestor"])
     return facts
@@ -353,7 +334,7 @@ def full_view(store: ox.Store, facts: Facts, cases: set[str], units: set[str],
     """Every resource of the view kinds with its typed links, one edge per triple."""
     g = nx.MultiDiGraph()
     by_unit, by_domain = _cases_of(facts, cases)
-    for r in _rows(store, "resources"):
+    for r in view_rows(store, "resources"):
         iri, kind = r["resource"], KIND_OF_CLASS[_tail(r["class"])]
         if filters.active() and ((kind == "case" and iri not in cases)
                                  or (kind == "unit" and filters.unit_type and iri not in units)):
@@ -368,7 +349,7 @@ def full_view(store: ox.Store, facts: Facts, cases: set[str], units: set[str],
             attrs = {"kind": kind, "label": r.get("label", _tail(iri)), "group": kind, "aliases": [],
                      "categories": [], "domains": [], "cases": 0, "case_ids": []}
         g.add_node(iri, **attrs)
-    for r in _rows(store, "links"):
+    for r in view_rows(store, "links"):
         s, p, o = r["s"], r["p"], r["o"]
         if s in g and o in g:
             prefixed = "chz:" + p[len(CHZ):] if p.startswith(CHZ) else p
@@ -421,7 +402,7 @@ def build_view(
     """
     if view not in VIEW_BUILDERS:
         raise QueryError(f"unknown view {view!r} (known: {', '.join(VIEW_BUILDERS)})", field="VIEW")
-    filters = Filters(_values(edition), _values(category), _values(domain), _values(unit_type))
+    filters = Filters(filter_values(edition), filter_values(category), filter_values(domain), filter_values(unit_type))
     store = load_store(source)
     facts = read_facts(store)
     cases, units = select(facts, filters)

@@ -29,7 +29,7 @@ from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.geo import Boundaries, centre, load_boundaries, projection, svg_path
-from chuzhi_graph.graphs import Filters, _rows, _values, load_store, read_facts, select
+from chuzhi_graph.graphs import Filters, filter_values, load_store, read_facts, select, view_rows
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +113,12 @@ def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three que
     store = load_store(source)  # type: ignore[arg-type]
     facts = read_facts(store)
     b = load_boundaries()
-    filters = Filters(_values(edition), _values(category), _values(domain), _values(unit_type))
+    filters = Filters(filter_values(edition), filter_values(category), filter_values(domain), filter_values(unit_type))
     cases, units = select(facts, filters)
-    regions = {r["code"]: r for r in _rows(store, "map-regions")}
-    rows = _rows(store, "map-applicants")
+    regions = {r["code"]: r for r in view_rows(store, "map-regions")}
+    rows = view_rows(store, "map-applicants")
     tracks = {r["case"]: (r.get("track", ""), r.get("trackLabel", "")) for r in rows}
-    wanted_tracks = _values(track)
+    wanted_tracks = filter_values(track)
     if wanted_tracks:
         known = {name for iri, label in tracks.values() for name in (iri, iri.rsplit("/", 1)[-1], label) if name}
         unknown = [t for t in wanted_tracks if t not in known]

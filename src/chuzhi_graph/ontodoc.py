@@ -103,14 +103,13 @@ def _constraint(shapes: Graph, node: Node) -> str:
     return line + (f" — {messages[0]}" if messages else "")
 
 
-def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
-    """Collect the terms of the ontology and the shapes that constrain them."""
-    g = ontology_graph(directory)
-    shapes = Graph().parse(ontology_dir(directory) / SHAPES_FILE, format="turtle")
-    onto = URIRef(ONTOLOGY_IRI)
+Constraints = dict[Node, list[str]]
 
-    by_class: dict[Node, list[str]] = {}
-    by_path: dict[Node, list[str]] = {}
+
+def _shapes(shapes: Graph) -> tuple[list[tuple[str, str, list[str]]], Constraints, Constraints]:
+    """Each node shape as ``(local name, label, lines)``, and its lines by target class and by path."""
+    by_class: Constraints = {}
+    by_path: Constraints = {}
     shape_list = []
     for shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
         lines = [_constraint(shapes, ps) for ps in shapes.objects(shape, SH.property)]
@@ -126,25 +125,55 @@ def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
             path = shapes.value(ps, SH.path)
             if path is not None:
                 by_path.setdefault(path, []).append(f"{local}: {_constraint(shapes, ps)}")
+    return shape_list, by_class, by_path
+
+
+def _term(g: Graph, s: URIRef, kind: str, by_class: Constraints, by_path: Constraints) -> Term:
+    """One term: labels, definitions, its facts both ways and the shapes that constrain it."""
+    t = Term(str(s), str(s)[len(CHZ_IRI):], kind,
+             _lang(g, s, RDFS.label, "zh"), _lang(g, s, RDFS.label, "en"),
+             _lang(g, s, SKOS.definition, "zh"), _lang(g, s, SKOS.definition, "en"))
+    for name, p in ((("上位类", "subClassOf"), RDFS.subClassOf),
+                    (("上位属性", "subPropertyOf"), RDFS.subPropertyOf),
+                    (("定义域", "domain"), RDFS.domain), (("值域", "range"), RDFS.range),
+                    (("类型", "type"), RDF.type)):
+        values = sorted(prefixed(o) for o in g.objects(s, p))
+        if values:
+            t.facts.append((name, values))
+    for name, p in ((("下位类", "superclass of"), RDFS.subClassOf),
+                    (("作为定义域", "in domain of"), RDFS.domain), (("作为值域", "in range of"), RDFS.range)):
+        values = sorted(prefixed(x) for x in g.subjects(p, s) if isinstance(x, URIRef))
+        if values:
+            t.facts.append((name, values))
+    t.shapes = sorted(by_class.get(s, []) + by_path.get(s, []))
+    return t
+
+
+def _metadata(g: Graph, onto: URIRef) -> list[tuple[tuple[str, str], list[str]]]:
+    """The ontology's Dublin Core and OWL header, as (zh, en) name and values."""
+    metadata = []
+    for name, p in ((("标题", "title"), URIRef(PREFIXES["dct"] + "title")),
+                    (("许可", "licence"), URIRef(PREFIXES["dct"] + "license")),
+                    (("创建者", "creator"), URIRef(PREFIXES["dct"] + "creator")),
+                    (("发布者", "publisher"), URIRef(PREFIXES["dct"] + "publisher")),
+                    (("创建日期", "created"), URIRef(PREFIXES["dct"] + "created")),
+                    (("修改日期", "modified"), URIRef(PREFIXES["dct"] + "modified")),
+                    (("版本 IRI", "version IRI"), OWL.versionIRI), (("导入", "imports"), OWL.imports)):
+        values = sorted(str(o) for o in g.objects(onto, p))
+        if values:
+            metadata.append((name, values))
+    return metadata
+
+
+def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
+    """Collect the terms of the ontology and the shapes that constrain them."""
+    g = ontology_graph(directory)
+    shapes = Graph().parse(ontology_dir(directory) / SHAPES_FILE, format="turtle")
+    onto = URIRef(ONTOLOGY_IRI)
+    shape_list, by_class, by_path = _shapes(shapes)
 
     def term(s: URIRef, kind: str) -> Term:
-        t = Term(str(s), str(s)[len(CHZ_IRI):], kind,
-                 _lang(g, s, RDFS.label, "zh"), _lang(g, s, RDFS.label, "en"),
-                 _lang(g, s, SKOS.definition, "zh"), _lang(g, s, SKOS.definition, "en"))
-        for name, p in ((("上位类", "subClassOf"), RDFS.subClassOf),
-                        (("上位属性", "subPropertyOf"), RDFS.subPropertyOf),
-                        (("定义域", "domain"), RDFS.domain), (("值域", "range"), RDFS.range),
-                        (("类型", "type"), RDF.type)):
-            values = sorted(prefixed(o) for o in g.objects(s, p))
-            if values:
-                t.facts.append((name, values))
-        for name, p in ((("下位类", "superclass of"), RDFS.subClassOf),
-                        (("作为定义域", "in domain of"), RDFS.domain), (("作为值域", "in range of"), RDFS.range)):
-            values = sorted(prefixed(x) for x in g.subjects(p, s) if isinstance(x, URIRef))
-            if values:
-                t.facts.append((name, values))
-        t.shapes = sorted(by_class.get(s, []) + by_path.get(s, []))
-        return t
+        return _term(g, s, kind, by_class, by_path)
 
     def chz_subjects(cls: URIRef) -> list[URIRef]:
         return sorted((s for s in set(g.subjects(RDF.type, cls))
@@ -163,17 +192,7 @@ def ontology_doc(directory: str | Path | None = None) -> OntologyDoc:
                      for m in members]
         t.tree = _tree(g, members)
         schemes.append(t)
-    metadata = []
-    for name, p in ((("标题", "title"), URIRef(PREFIXES["dct"] + "title")),
-                    (("许可", "licence"), URIRef(PREFIXES["dct"] + "license")),
-                    (("创建者", "creator"), URIRef(PREFIXES["dct"] + "creator")),
-                    (("发布者", "publisher"), URIRef(PREFIXES["dct"] + "publisher")),
-                    (("创建日期", "created"), URIRef(PREFIXES["dct"] + "created")),
-                    (("修改日期", "modified"), URIRef(PREFIXES["dct"] + "modified")),
-                    (("版本 IRI", "version IRI"), OWL.versionIRI), (("导入", "imports"), OWL.imports)):
-        values = sorted(str(o) for o in g.objects(onto, p))
-        if values:
-            metadata.append((name, values))
+    metadata = _metadata(g, onto)
     counts = (("类 / 属性 / 概念体系 / 约束", "classes / properties / concept schemes / shapes"),
               [f"{len(classes)} / {len(props)} / {len(schemes)} / {len(shape_list)}"])
     metadata.append(counts)

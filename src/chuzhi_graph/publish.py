@@ -31,19 +31,22 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chuzhi_graph import __version__
-from chuzhi_graph.build import LICENSE, build, check_base, data_prefixes, release_date
+from chuzhi_graph.build import LICENSE, BuildResult, build, check_base, data_prefixes, release_date
 from chuzhi_graph.errors import DataError, OutputError
 from chuzhi_graph.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
 from chuzhi_graph.progress import advance, step
 from chuzhi_graph.release import FORMAT_OF_SUFFIX, Release, named_graphs
 from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir
+
+if TYPE_CHECKING:
+    from chuzhi_graph.records import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -676,6 +679,17 @@ def write_list_pages(site: Site, out: Path, common: dict[str, Any]) -> None:
                     heading=("治理领域", "Governance domains"),
                     header=[("领域", "domain"), ("上位", "broader"), ("案例数", "cases")], note=None)
 
+    write_edition_list(site, out, common)
+    write_resource_lists(site, out, common)
+
+
+def write_edition_list(site: Site, out: Path, common: dict[str, Any]) -> None:
+    """editions.html: each edition, its cases in the graph, the count its source states, completeness."""
+    link = (lambda n: site.link(n, ""))  # noqa: E731 - a short local helper
+
+    def opt(n: Any) -> list[dict[str, Any]]:
+        return [link(n)] if n is not None else []
+
     def completeness(e: Any) -> str:
         """The series (docs/series.md): whether the graph holds an edition's whole list, said plainly."""
         value = site.first(e, _C["completeList"])
@@ -698,6 +712,10 @@ def write_list_pages(site: Site, out: Path, common: dict[str, Any]) -> None:
                             ("图中案例数", "cases in the graph"), ("来源所称获奖数", "awarded (stated)"),
                             ("名单", "list")], note=None)
 
+
+def write_resource_lists(site: Site, out: Path, common: dict[str, Any]) -> None:
+    """resources.html and resources-N.html: every resource page, one list per kind."""
+    link = (lambda n: site.link(n, ""))  # noqa: E731 - a short local helper
     by_kind: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for iri in site.pages:
         by_kind[site.kind(ox.NamedNode(iri))].append(iri)
@@ -962,31 +980,12 @@ def publish(
     return result
 
 
-def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str | Path | None,
-                created: str | None, onto_dir: Path, repo: Path, progress: Callable[[str], None]) -> PublishResult:
-    from chuzhi_graph.records import load_dataset
-
-    built = build(data_dir, work, base, ontology_dir=onto_dir, created=created)
-    progress(f"validated and built {built.triples} triples")
-    parts = plan_parts(work, previous)
-    step("dumps and description")
-    dataset = load_dataset(data_dir, ontology_dir=onto_dir)
-    ds_dir = out / "dataset"
-    ds_dir.mkdir(parents=True)
-    for name in parts.dumps:
-        if (work / name).is_file() and name != "void.ttl":
-            shutil.copy2(work / name, ds_dir / name)
-    prefixes = data_prefixes(base)
-    release = Release.open(ds_dir / "chuzhi.nt", base=base, ontology_dir=onto_dir)
-    graphs = release.layout()
-    write_trig(graphs, ds_dir / "chuzhi.trig", prefixes)
-    void = describe(Release.open(work / "chuzhi.nt", base=base).description(), base, ds_dir, graphs, parts)
-    ox.serialize(void, str(ds_dir / "void.ttl"), ox.RdfFormat.TURTLE, prefixes={**prefixes, "spdx": SPDX})
-
+def write_manifest(out: Path, ds_dir: Path, data_dir: Path, onto_dir: Path, base: str, built: BuildResult, parts: Parts,
+                   graphs: dict[str, list[ox.Triple]], date: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """dataset/SHA256SUMS and dataset/manifest.json; ``(path -> sha256, the manifest)``."""
     files = {f"dataset/{name}": sha256_file(ds_dir / name) for name in parts.dumps}
     (ds_dir / "SHA256SUMS").write_text(
         "".join(f"{digest}  {path.removeprefix('dataset/')}\n" for path, digest in files.items()), encoding="utf-8")
-    date = release_date(dataset, created)
     manifest: dict[str, Any] = {
         "name": "chuzhi-graph dataset",
         "version": __version__,
@@ -1002,26 +1001,13 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     }
     (ds_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
                                           encoding="utf-8")
+    return files, manifest
 
-    step("index the graph")
-    remote_ok = {LICENSE} | {s.url for s in dataset.sources if s.url}
-    site = Site([*release.triples(), *void], base, remote_ok)
-    site.index_types()
-    common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__,
-              "parts": parts}
-    pages = write_resource_pages(site, out, common)
-    progress(f"wrote {pages} resource pages")
-    shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")
-    write_list_pages(site, out, common)
-    write_ontology(out, onto_dir, site, common)
-    write_queries(out, release, site, common)
-    if parts.graphs:
-        write_graphs(out, release, site, common)
-    summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
-    (out / "static").mkdir()
-    for asset in sorted(STATIC.iterdir()):
-        shutil.copy2(asset, out / "static" / asset.name)
 
+def write_home(out: Path, site: Site, dataset: Dataset, built: BuildResult, date: str, summary: str,
+               manifest: dict[str, Any], graphs: dict[str, list[ox.Triple]], common: dict[str, Any]) -> None:
+    """index.html: the dataset's title, counts, sources, how to cite it, its files and graphs."""
+    base = site.base
     step("home page")
     ds = ox.NamedNode(f"{base}dataset")
     title_zh, title_en = site.labels(ds)
@@ -1044,4 +1030,50 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
                 for name, ts in graphs.items()],
         **common,
     )
+
+
+def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str | Path | None,
+                created: str | None, onto_dir: Path, repo: Path, progress: Callable[[str], None]) -> PublishResult:
+    from chuzhi_graph.records import load_dataset
+
+    built = build(data_dir, work, base, ontology_dir=onto_dir, created=created)
+    progress(f"validated and built {built.triples} triples")
+    parts = plan_parts(work, previous)
+    step("dumps and description")
+    dataset = load_dataset(data_dir, ontology_dir=onto_dir)
+    ds_dir = out / "dataset"
+    ds_dir.mkdir(parents=True)
+    for name in parts.dumps:
+        if (work / name).is_file() and name != "void.ttl":
+            shutil.copy2(work / name, ds_dir / name)
+    prefixes = data_prefixes(base)
+    date = release_date(dataset, created)
+    release = Release.open(ds_dir / "chuzhi.nt", base=base, ontology_dir=onto_dir)
+    graphs = release.layout()
+    write_trig(graphs, ds_dir / "chuzhi.trig", prefixes)
+    void = describe(Release.open(work / "chuzhi.nt", base=base).description(), base, ds_dir, graphs, parts)
+    ox.serialize(void, str(ds_dir / "void.ttl"), ox.RdfFormat.TURTLE, prefixes={**prefixes, "spdx": SPDX})
+
+    files, manifest = write_manifest(out, ds_dir, data_dir, onto_dir, base, built, parts, graphs, date)
+
+    step("index the graph")
+    remote_ok = {LICENSE} | {s.url for s in dataset.sources if s.url}
+    site = Site([*release.triples(), *void], base, remote_ok)
+    site.index_types()
+    common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__,
+              "parts": parts}
+    pages = write_resource_pages(site, out, common)
+    progress(f"wrote {pages} resource pages")
+    shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")
+    write_list_pages(site, out, common)
+    write_ontology(out, onto_dir, site, common)
+    write_queries(out, release, site, common)
+    if parts.graphs:
+        write_graphs(out, release, site, common)
+    summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
+    (out / "static").mkdir()
+    for asset in sorted(STATIC.iterdir()):
+        shutil.copy2(asset, out / "static" / asset.name)
+
+    write_home(out, site, dataset, built, date, summary, manifest, graphs, common)
     return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary, dict(release.loads))

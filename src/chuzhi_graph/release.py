@@ -1,9 +1,10 @@
 """One release of the graph: a build folder, a dump file or a published site, loaded lazily.
 
 Every reader of a built graph goes through :class:`Release`: it finds the dump, knows its
-format (:data:`FORMATS`, the one suffix → format registry), and gives the triples, an rdflib
+format (:func:`chuzhi_graph.dump.find_dump` and :data:`~chuzhi_graph.dump.FORMATS`, the one
+finder and the one suffix → format registry), and gives the triples, an rdflib
 graph, an in-memory or persistent pyoxigraph store, the named-graph layout (:func:`named_graphs`,
-used by the TriG dump and by ``push``) and the dataset description, each loaded at most once.
+the graphs of the TriG dump and exactly what ``push`` sends) and the dataset description, each loaded at most once.
 
 >>> release = Release.open("out")                                   # doctest: +SKIP
 >>> len(release.triples()) > 1000                                   # doctest: +SKIP
@@ -16,13 +17,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from chuzhi_graph.errors import DataError, QueryError
+from chuzhi_graph.dump import (  # noqa: F401 (re-exported: the registry and finder readers know from here)
+    DESCRIPTION_FILE,
+    DUMP_FILES,
+    DUMP_NAME,
+    FORMAT_OF_SUFFIX,
+    FORMATS,
+    Format,
+    find_dump,
+    format_of,
+)
+from chuzhi_graph.errors import DataError
 from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
 
 if TYPE_CHECKING:
@@ -32,75 +42,11 @@ if TYPE_CHECKING:
     from chuzhi_graph.query import QueryResult, ShippedQuery
 
 
-# ---------------------------------------------------------------- formats
-
-
-@dataclass(frozen=True)
-class Format:
-    """One RDF serialisation: its file suffix, names in pyoxigraph and rdflib, media type."""
-
-    suffix: str
-    name: str
-    ox: ox.RdfFormat
-    rdflib: str
-    media_type: str
-    quads: bool = False
-
-
-#: The one suffix → format registry (first listed: preferred when a folder holds several dumps).
-FORMATS: tuple[Format, ...] = (
-    Format(".nt", "nt", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples"),
-    Format(".ttl", "ttl", ox.RdfFormat.TURTLE, "turtle", "text/turtle"),
-    Format(".trig", "trig", ox.RdfFormat.TRIG, "trig", "application/trig", quads=True),
-    Format(".nq", "nq", ox.RdfFormat.N_QUADS, "nquads", "application/n-quads", quads=True),
-    Format(".jsonld", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json"),
-    Format(".json", "json", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json"),
-    Format(".rdf", "rdf", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml"),
-    Format(".owl", "owl", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml"),
-)
-FORMAT_OF_SUFFIX: dict[str, Format] = {f.suffix: f for f in FORMATS}
-
-DUMP_NAME = "chuzhi"
-#: Dump files a folder may hold, preferred first (N-Triples parses fastest).
-DUMP_FILES = tuple(f"{DUMP_NAME}{s}" for s in (".nt", ".ttl", ".trig", ".jsonld"))
-DESCRIPTION_FILE = "void.ttl"
-
-
-def format_of(path: str | Path) -> Format:
-    """The format of a dump by its suffix; :class:`DataError` for an unknown one.
-
-    >>> format_of("out/chuzhi.ttl").media_type
-    'text/turtle'
-    """
-    fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise DataError(f"unknown RDF format {Path(path).suffix!r} (known: {', '.join(FORMAT_OF_SUFFIX)})",
-                        file=Path(path))
-    return fmt
-
-
-def find_dump(path: str | Path) -> Path:
-    """The dump of a release: the file itself, or the first of :data:`DUMP_FILES` in a build
-    folder or in the ``dataset/`` folder of a published site."""
-    path = Path(path)
-    if path.is_file():
-        format_of(path)
-        return path
-    if path.is_dir():
-        for folder in (path, path / "dataset"):
-            for name in DUMP_FILES:
-                if (folder / name).is_file():
-                    return folder / name
-        raise QueryError(f"no built graph here: run `chuzhi-graph build` first (looked for {' or '.join(DUMP_FILES)}"
-                         " in the folder and in its dataset/)", file=path)
-    raise QueryError("no built graph here: the path does not exist (run `chuzhi-graph build` first)", file=path)
-
-
 # ---------------------------------------------------------------- named graphs
 
 
 def graph_iri(base: str, part: str) -> str:
-    """The IRI of one named graph: ``shared``, ``vocabulary``, ``void`` or ``edition/ID``."""
+    """The IRI of one named graph: ``shared``, ``vocabulary`` or ``edition/ID``."""
     return f"{base}graph/{part}"
 
 
@@ -199,17 +145,25 @@ class Release:
                 self._graph.bind(prefix, ns, replace=True)
         return self._graph
 
-    def store(self, *, persistent: bool = False) -> ox.Store:
+    def store(self, *, persistent: bool = False, timeout: float | None = None) -> ox.Store:
         """An in-memory pyoxigraph store of the triples, or (``persistent``) the build's
-        on-disk store (``out/store``, reloaded when the dump changes)."""
+        on-disk store (``out/store``, reloaded when the dump changes; ``timeout`` bounds the load
+        or the wait for another process's, see :func:`chuzhi_graph.store.open_store`)."""
         if persistent:
             from chuzhi_graph.store import open_store
 
-            return open_store(self.folder)
+            return open_store(self.folder, timeout=timeout)
         if self._store is None:
             self.loads["store"] += 1
             store = ox.Store()
-            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.triples())
+            if self._triples is None and not self.format.quads:  # straight from the file: no Python triples
+                try:
+                    store.bulk_load(path=str(self.dump), format=self.format.ox)
+                except (SyntaxError, ValueError) as exc:
+                    raise DataError(f"cannot parse the graph dump: {exc}", file=self.dump) from None
+            else:
+                store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                                  for t in self.triples())
             self._store = store
         return self._store
 
@@ -235,13 +189,6 @@ class Release:
                                  if path.is_file() else [])
         return self._description
 
-    def push_graphs(self) -> dict[str, list[ox.Triple]]:
-        """What ``push`` sends: the layout's graphs plus ``{base}graph/void`` (the description)."""
-        graphs = dict(self.layout())
-        if self.description():
-            graphs[graph_iri(self.base, "void")] = self.description()
-        return graphs
-
     # -- questions
 
     def query(self, query: str | Path | ShippedQuery, params: Mapping[str, str] | None = None, *,
@@ -260,7 +207,7 @@ class Release:
     def view(self, name: str, **filters: Any) -> nx.Graph:
         """The networkx view ``institutions``, ``cases``, ``domains`` or ``full`` (with the
         filters of :func:`chuzhi_graph.graphs.build_view`)."""
-        from chuzhi_graph.graphs import build_view
+        from chuzhi_graph.graphs import build_view  # graphs reads through Release: here, not at import time
 
         return build_view(self.store(), name, **filters)
 

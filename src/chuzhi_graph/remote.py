@@ -1,14 +1,16 @@
 """A remote SPARQL 1.1 store: push the dumps (Graph Store Protocol), run the shipped queries there.
 
 >>> push("out", "http://127.0.0.1:7878/store")                     # doctest: +SKIP
-[PushedGraph(graph='https://w3id.org/chuzhi/graph/common', triples=...), ...]
+[PushedGraph(graph='https://w3id.org/chuzhi/graph/edition/bigdata-2022', triples=...), ...]
 >>> endpoint = RemoteEndpoint("http://127.0.0.1:7878/query")      # doctest: +SKIP
 >>> run_query(endpoint, "cases-per-domain")                        # doctest: +SKIP
 
-Graphs: every edition gets its own named graph ``{base}graph/edition/ID`` holding the
-edition, its award categories and its cases (with their applicant lists); what editions
-share (ontology, vocabularies, regions, units, sources, co-applicant links) goes to
-``{base}graph/common``, and ``void.ttl`` to ``{base}graph/void``. Each graph is sent with one
+Graphs: exactly the named graphs of the published ``chuzhi.trig``
+(:meth:`chuzhi_graph.release.Release.layout`): every edition gets its own named graph
+``{base}graph/edition/ID`` holding the edition, its award categories and its cases (with their
+applicant lists); the ontology and the SKOS schemes go to ``{base}graph/vocabulary``, what
+editions share (units, regions, sources, co-applicant links) to ``{base}graph/shared``. The
+dataset description (``void.ttl``) stays a file, as in the site. Each graph is sent with one
 HTTP ``PUT``, which replaces it in one step. The queries read the union of the graphs, so the
 store must use the union of its named graphs as the default graph (``oxigraph serve
 --union-default-graph``, Fuseki ``tdb2:unionDefaultGraph true``; Virtuoso does so without
@@ -26,7 +28,6 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import EnvironmentProblem, QueryError, QueryUsageError
-from chuzhi_graph.namespace import DEFAULT_BASE, OX
+from chuzhi_graph.namespace import DEFAULT_BASE
 from chuzhi_graph.query import TOKENS, Term, query_prefixes
-from chuzhi_graph.store import find_dump
+from chuzhi_graph.release import Release
 
 PASSWORD_ENV = "CHUZHI_GRAPH_PASSWORD"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
           "application/sparql-results+xml;q=0.5")
 #: For CONSTRUCT and DESCRIBE: Virtuoso would answer them as a result set of ?s ?p ?o if asked for JSON.
@@ -167,37 +167,6 @@ class PushedGraph:
     triples: int
 
 
-def split_by_edition(triples: list[ox.Triple], base: str = DEFAULT_BASE) -> dict[str, list[ox.Triple]]:
-    """Graph IRI -> triples: one graph per edition, the shared rest in ``{base}graph/common``."""
-    edition_of: dict[Term, ox.NamedNode] = {}
-    for t in triples:
-        if t.predicate == OX.edition or t.predicate == OX.categoryEdition:
-            edition_of[t.subject] = t.object  # type: ignore[assignment]
-        elif t.predicate == RDF_TYPE and t.object == OX.Edition:
-            edition_of[t.subject] = t.subject  # type: ignore[assignment]
-    # blank nodes (applicant lists) go with the subject that refers to them
-    referrer = {t.object: t.subject for t in triples if isinstance(t.object, ox.BlankNode)}
-    for node in referrer:
-        owner: Term = node
-        seen = set()
-        while isinstance(owner, ox.BlankNode) and owner in referrer and owner not in seen:
-            seen.add(owner)
-            owner = referrer[owner]
-        if owner in edition_of:
-            edition_of[node] = edition_of[owner]
-    common = f"{base}graph/common"
-    graphs: dict[str, list[ox.Triple]] = defaultdict(list)
-    for t in triples:
-        edition = edition_of.get(t.subject)
-        if edition is None:
-            graphs[common].append(t)
-        else:
-            local = edition.value[len(base):] if edition.value.startswith(base) else urllib.parse.quote(
-                edition.value, safe="")
-            graphs[f"{base}graph/{local}"].append(t)
-    return dict(sorted(graphs.items()))
-
-
 #: Graph Store Protocol path -> query path of the stores documented in docs/remote.md.
 _QUERY_PATHS = (("/sparql-graph-crud-auth", "/sparql"), ("/sparql-graph-crud", "/sparql"),  # Virtuoso
                 ("/store", "/query"),  # Oxigraph
@@ -261,17 +230,11 @@ def push(out_dir: str | Path, endpoint: str, base: str = DEFAULT_BASE, *, user: 
 
     >>> push("out", "http://127.0.0.1:7878/store")                    # doctest: +SKIP
     """
-    out_dir = Path(out_dir)
     query_url = query_endpoint or query_endpoint_for(endpoint)
     if check and query_url is None:
         raise QueryUsageError(f"cannot tell the query endpoint of the store {endpoint}: give it with "
                               "--query-endpoint (or --no-check)", field="--query-endpoint")
-    dump, fmt = find_dump(out_dir)
-    triples = [q.triple for q in ox.parse(path=str(dump), format=fmt)]
-    graphs = split_by_edition(triples, base)
-    void = out_dir / "void.ttl"
-    if void.is_file():
-        graphs[f"{base}graph/void"] = [q.triple for q in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE)]
+    graphs = Release.open(out_dir, base=base).layout()  # the named graphs of chuzhi.trig, no other
     opener = _opener(endpoint, user)
     pushed = []
     for graph, members in graphs.items():

@@ -34,7 +34,8 @@ import numpy as np
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
-from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, find_dump
+from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view
+from chuzhi_graph.release import Release
 
 log = logging.getLogger(__name__)
 
@@ -902,10 +903,8 @@ def render_main_views(out_dir: Path, base: str, *, site_root: str | None = None)
     >>> render_main_views(Path("out"), "https://w3id.org/chuzhi/")   # doctest: +SKIP
     [PosixPath('out/institutions.html'), PosixPath('out/cases.html'), PosixPath('out/domains.html')]
     """
-    from chuzhi_graph.graphs import load_store
-
     out_dir = Path(out_dir)
-    store = load_store(find_dump(out_dir))
+    store = Release.open(out_dir).store()
     site = SiteLinks(site_root, base) if site_root is not None else None
     paths = []
     for view in MAIN_VIEWS:

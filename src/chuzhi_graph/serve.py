@@ -40,6 +40,7 @@ from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
 from chuzhi_graph.lanes import Busy, Lanes
 from chuzhi_graph.query import QueryResult, format_result, run_query
 from chuzhi_graph.questions import complete, parse_params, queries_json
+from chuzhi_graph.release import Release
 from chuzhi_graph.results import query_prefixes
 from chuzhi_graph.safety import network_is_denied
 from chuzhi_graph.store import StoreWatch
@@ -457,7 +458,7 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
     True
     >>> server.server_close()
     """
-    watch = StoreWatch(out_dir)
+    watch = StoreWatch(Release.open(out_dir).folder)
     if not network_is_denied():
         log.warning("libseccomp is missing: query workers are not walled off the network "
                     "(SERVICE is still refused on the parsed query)")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from chuzhi_graph.dump import find_dump, format_of
 from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, QueryError
 
 #: How long :func:`open_store` waits for another process's load when no timeout is given.
@@ -40,8 +41,6 @@ _POLL = 0.1
 log = logging.getLogger(__name__)
 
 STORE_DIR = "store"
-#: Dumps the store can load, preferred first (N-Triples parses fastest).
-DUMPS = (("chuzhi.nt", ox.RdfFormat.N_TRIPLES), ("chuzhi.ttl", ox.RdfFormat.TURTLE))
 
 _open: dict[Path, ox.Store] = {}
 _readers: dict[Path, tuple[str, ox.Store]] = {}
@@ -55,19 +54,6 @@ def store_location(store: ox.Store) -> tuple[Path, str] | None:
     """``(read-only snapshot folder, sha256 of the loaded dump)`` of a store from :func:`open_store`."""
     entry = _on_disk.get(id(store))
     return (entry[1], entry[2]) if entry is not None and entry[0] is store else None
-
-
-def find_dump(out_dir: str | Path) -> tuple[Path, ox.RdfFormat]:
-    """The dump the store is loaded from; :class:`NotBuiltError` (exit 3) if nothing was built yet."""
-    out_dir = Path(out_dir)
-    for name, fmt in DUMPS:
-        if (out_dir / name).is_file():
-            return out_dir / name, fmt
-    raise NotBuiltError(
-        "no built graph to query: run `chuzhi-graph build` first "
-        f"(looked for {' or '.join(n for n, _ in DUMPS)})",
-        file=out_dir,
-    )
 
 
 def dump_fingerprint(path: Path, previous: dict[str, object] | None = None) -> dict[str, object]:
@@ -106,9 +92,9 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
     """
     started = time.monotonic()
     limit = timeout if timeout is not None else DEFAULT_WAIT
-    out_dir = Path(out_dir).resolve()
-    dump, fmt = find_dump(out_dir)
-    folder = out_dir / STORE_DIR
+    dump = find_dump(Path(out_dir).resolve())  # the store lives beside the dump
+    fmt = format_of(dump).ox
+    folder = dump.parent / STORE_DIR
     record = folder / "dump.json"
     with _lock:
         previous = _read_record(record)
@@ -255,8 +241,7 @@ class StoreWatch:
         self.loading = False
 
     def _stat(self) -> tuple[int, int, int]:
-        dump, _ = find_dump(self.out_dir)
-        stat = dump.stat()
+        stat = find_dump(self.out_dir).stat()
         return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
     def check(self) -> bool:
@@ -280,15 +265,3 @@ class StoreWatch:
     def note(self) -> str:
         """``previous-build; loading the new one`` while a new build loads, else empty."""
         return "previous-build; loading the new one" if self.loading else ""
-
-
-def memory_store(out_dir: str | Path) -> ox.Store:
-    """An in-memory store of the dump in ``out_dir`` (for tests and benchmarks).
-
-    >>> len(memory_store("out")) > 0
-    True
-    """
-    dump, fmt = find_dump(out_dir)
-    store = ox.Store()
-    store.bulk_load(path=str(dump), format=fmt)
-    return store
