@@ -6,8 +6,10 @@ finder and the one suffix → format registry), and gives the triples, an rdflib
 graph, an in-memory or persistent pyoxigraph store, the named-graph layout (:func:`named_graphs`,
 the graphs of the TriG dump and exactly what ``push`` sends) and the dataset description, each loaded at most once.
 
->>> release = Release.open("out")                                   # doctest: +SKIP
->>> len(release.triples()) > 1000                                   # doctest: +SKIP
+>>> release = Release.open("out")
+>>> release
+Release('out/chuzhi.nt')
+>>> len(release.triples()) > 1000
 True
 
 The notebook API (``chuzhi_graph.open``) is this class; see ``docs/api.md``.
@@ -196,8 +198,8 @@ class Release:
         """Run a shipped query (by name), a ``.rq`` file or inline SPARQL; parameters by
         name (a unit or domain by its Chinese name, alias or IRI).
 
-        >>> release.query("unit-profile", unit="华中科技大学").variables   # doctest: +SKIP
-        ['relation', 'value', 'valueLabel']
+        >>> Release.open("out").query("unit-profile", unit="华中科技大学").variables
+        ['unit', 'relation', 'value', 'valueLabel']
         """
         from chuzhi_graph.query import run_query
 
