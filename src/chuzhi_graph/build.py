@@ -83,14 +83,6 @@ def check_base(base: str) -> str:
     return base
 
 
-def serialize_ntriples(triples: list[ox.Triple]) -> bytes:
-    """Sorted N-Triples: one line per triple, in byte order."""
-    data = serialized(triples, ox.RdfFormat.N_TRIPLES)
-    lines = data.splitlines(keepends=True)
-    lines.sort()
-    return b"".join(lines)
-
-
 def counts_of(dataset: Dataset) -> dict[str, int]:
     return {
         "cases": len(dataset.cases),
@@ -530,7 +522,3 @@ def dataset_description(  # long: one VoID/DCAT statement per line, a list to re
         ]
     t.sort(key=lambda tr: (cast("ox.NamedNode | ox.BlankNode", tr.subject).value, tr.predicate.value, str(tr.object)))
     return t
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,6 +1,6 @@
 """The dump files of a built graph: their names, their formats, and the one finder.
 
-:data:`FORMATS` is the one suffix → format registry (pyoxigraph and rdflib names, media type);
+:data:`FORMATS` is the one suffix → format registry (pyoxigraph format, media type);
 :func:`find_dump` is the one way to find the dump of a build folder, of a published site or a
 dump file itself. Everything that reads a built graph (:class:`chuzhi_graph.release.Release`,
 the persistent store) asks these two; the module sits low in the pipeline so both can.
@@ -23,26 +23,25 @@ from chuzhi_graph.errors import DataError, NotBuiltError
 
 @dataclass(frozen=True)
 class Format:
-    """One RDF serialisation: its file suffix, names in pyoxigraph and rdflib, media type."""
+    """One RDF serialisation: its file suffix, name, pyoxigraph format and media type."""
 
     suffix: str
     name: str
     ox: ox.RdfFormat
-    rdflib: str
     media_type: str
     quads: bool = False
 
 
 #: The one suffix → format registry.
 FORMATS: tuple[Format, ...] = (
-    Format(".nt", "nt", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples"),
-    Format(".ttl", "ttl", ox.RdfFormat.TURTLE, "turtle", "text/turtle"),
-    Format(".trig", "trig", ox.RdfFormat.TRIG, "trig", "application/trig", quads=True),
-    Format(".nq", "nq", ox.RdfFormat.N_QUADS, "nquads", "application/n-quads", quads=True),
-    Format(".jsonld", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json"),
-    Format(".json", "json", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json"),
-    Format(".rdf", "rdf", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml"),
-    Format(".owl", "owl", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml"),
+    Format(".nt", "nt", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    Format(".ttl", "ttl", ox.RdfFormat.TURTLE, "text/turtle"),
+    Format(".trig", "trig", ox.RdfFormat.TRIG, "application/trig", quads=True),
+    Format(".nq", "nq", ox.RdfFormat.N_QUADS, "application/n-quads", quads=True),
+    Format(".jsonld", "jsonld", ox.RdfFormat.JSON_LD, "application/ld+json"),
+    Format(".json", "json", ox.RdfFormat.JSON_LD, "application/ld+json"),
+    Format(".rdf", "rdf", ox.RdfFormat.RDF_XML, "application/rdf+xml"),
+    Format(".owl", "owl", ox.RdfFormat.RDF_XML, "application/rdf+xml"),
 )
 FORMAT_OF_SUFFIX: dict[str, Format] = {f.suffix: f for f in FORMATS}
 

@@ -4,7 +4,8 @@ The library's writers accept exactly these names and the command line offers exa
 these choices (``click.Choice(formats.PICTURE)``), so a format is named in one place.
 Only the names live here, the writers stay with their concept; the module imports
 nothing, so the command line reads it without loading an engine. The dump formats
-(suffix, parser and media type) are a registry of their own beside the dump reader.
+(suffix, pyoxigraph format, media type) are a registry of their own beside the dump finder,
+in :mod:`chuzhi_graph.dump`.
 
 >>> "csv" in RESULT and "csv" in STATS
 True

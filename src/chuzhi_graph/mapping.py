@@ -148,10 +148,6 @@ def _labelled(s: ox.NamedNode, predicates: tuple[ox.NamedNode, ...], text_zh: st
     return out
 
 
-def _basis(notation: str) -> ox.NamedNode:
-    return ox.NamedNode(str(BASIS_BY_NOTATION[notation]))
-
-
 # The chz: terms used per case and per unit, looked up once: ``OX.<name>`` goes through
 # rdflib's DefinedNamespace on every access, which costs seconds at 100,000 cases.
 _CASE, _UNIT = OX.Case, OX.Unit

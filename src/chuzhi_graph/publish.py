@@ -42,7 +42,7 @@ from chuzhi_graph.errors import DataError, OutputError
 from chuzhi_graph.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
 from chuzhi_graph.progress import advance, step
-from chuzhi_graph.release import FORMAT_OF_SUFFIX, Release, named_graphs
+from chuzhi_graph.release import FORMAT_OF_SUFFIX, Release
 from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir
 
 if TYPE_CHECKING:
@@ -96,10 +96,6 @@ PROPERTY_ORDER = ("rdf:type", "dct:title", "skos:prefLabel", "skos:altLabel", "s
                   "chz:applicant", "chz:domain", "chz:unitType", "chz:region", "org:subOrganizationOf",
                   "chz:coApplicant", "skos:broader", "chz:year", "chz:track")
 #: The list pages: class -> (file stem, zh, en).
-LISTS = {"Case": ("cases", "案例", "Cases"), "Unit": ("units", "单位", "Units"),
-         "Domain": ("domains", "治理领域", "Governance domains"), "Edition": ("editions", "届次", "Editions")}
-
-
 @dataclass
 class PublishResult:
     """What a publish wrote."""
@@ -152,11 +148,6 @@ def plan_parts(work: Path, previous: object) -> Parts:
 
 
 # ---------------------------------------------------------------- named graphs
-
-
-def split_graphs(triples: list[ox.Triple], base: str, vocabulary: set[ox.Triple]) -> dict[str, list[ox.Triple]]:
-    """The named graphs of the TriG dump: :func:`chuzhi_graph.release.named_graphs`."""
-    return named_graphs(triples, base, vocabulary)
 
 
 def write_trig(graphs: dict[str, list[ox.Triple]], path: Path, prefixes: dict[str, str]) -> None:

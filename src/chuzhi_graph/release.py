@@ -24,13 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from chuzhi_graph.dump import (  # noqa: F401 (re-exported: the registry and finder readers know from here)
+from chuzhi_graph.dump import (  # noqa: F401 (FORMATS, FORMAT_OF_SUFFIX re-exported: readers find them here)
     DESCRIPTION_FILE,
-    DUMP_FILES,
-    DUMP_NAME,
     FORMAT_OF_SUFFIX,
     FORMATS,
-    Format,
     find_dump,
     format_of,
 )

@@ -32,7 +32,6 @@ RESULTS_FORMATS = {
     "xml": ox.QueryResultsFormat.XML,
 }
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 @cache

@@ -52,7 +52,6 @@ def shapes_graph(directory: str | Path | None = None) -> Graph:
 
 
 #: pySHACL inference modes the build runs: as stated, and as an RDFS-reasoning store sees it
-INFERENCE_MODES = ("none", "rdfs")
 
 
 @contextmanager

@@ -89,17 +89,6 @@ class Vocabulary:
     def unit_type_labels(self) -> list[str]:
         return [c.pref_zh for c in self.unit_types.values()]
 
-    def narrower_closure(self, notation: str) -> set[str]:
-        """The domain and every domain below it."""
-        out, todo = {notation}, [notation]
-        while todo:
-            cur = todo.pop()
-            for c in self.domains.values():
-                if cur in c.broader and c.notation not in out:
-                    out.add(c.notation)
-                    todo.append(c.notation)
-        return out
-
 
 def _labels(graph: Graph, subject: URIRef, predicate: URIRef, lang: str | None = "zh") -> list[str]:
     return sorted(
