@@ -161,7 +161,10 @@ def _load(store: ox.Store, dump: Path, fmt: ox.RdfFormat, record: Path, finger: 
 
     def work() -> None:
         store.clear()
-        store.bulk_load(path=str(dump), format=fmt)
+        if fmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS):  # the queries read the default graph: the union
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(path=str(dump), format=fmt))
+        else:
+            store.bulk_load(path=str(dump), format=fmt)
         store.flush()
 
     if deadline is None:
