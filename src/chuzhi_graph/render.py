@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypedDict
 
 import networkx as nx
 import numpy as np
@@ -141,7 +142,7 @@ def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 300
     ig = igraph.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v in graph.edges() if u != v])
     igraph.set_random_number_generator(random.Random(seed))
     try:
-        coords = ig.layout_fruchterman_reingold(niter=iterations, grid="grid")  # type: ignore[attr-defined]
+        coords = ig.layout_fruchterman_reingold(niter=iterations, grid="grid")
     finally:
         igraph.set_random_number_generator(random)
     return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, coords.coords, strict=True)}
@@ -376,8 +377,31 @@ def _group_of(attrs: dict) -> str:
     return str(attrs.get("group") or attrs.get("kind") or "node")
 
 
+#: A node or edge of the page (JSON-ready; keys as in :func:`page_data`).
+Row = dict[str, Any]
+
+
+class PageData(TypedDict):
+    """The data block of a graph page (see :func:`page_data`)."""
+
+    view: str
+    large: bool
+    clusters: dict[str, dict[str, list[float]]]
+    cases: list[list[Any]]
+    categories: list[str]
+    domains: list[dict[str, Any]]
+    nodes: list[Row]
+    edges: list[Row]
+    legend: dict[str, list[Row]]
+    keys: dict[str, Any]
+    labelPx: dict[str, int]
+    communityColours: list[str]
+    site: dict[str, str] | None
+    options: dict[str, Any]
+
+
 def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAULT_SEED,  # noqa: PLR0915 (the page's data, one block per part it shows)
-              site: SiteLinks | None = None, communities: dict[object, int] | None = None) -> dict[str, object]:
+              site: SiteLinks | None = None, communities: dict[object, int] | None = None) -> PageData:
     """The page's data: cases, domain tree, nodes, edges, legend, keys and vis-network options.
 
     Nodes and edges refer to cases by index, so the page filters by case and re-weights
@@ -405,11 +429,11 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         from chuzhi_graph.stats import community_map
 
         communities = community_map(graph)
-    nodes = []
+    nodes: list[Row] = []
     for v, attrs in graph.nodes(data=True):
         kind = str(attrs.get("kind", ""))
         x, y = pos[v]
-        node: dict[str, object] = {
+        node: Row = {
             "id": str(v), "label": str(attrs.get("label", v)), "kind": kind, "group": _group_of(attrs),
             "x": x, "y": y, "size": round(8 + 22 * math.sqrt(max(values[v], 0) / top), 1),
             "names": [str(attrs.get("label", v)), *map(str, attrs.get("aliases", []))],
@@ -425,7 +449,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
             node["href"] = href
         nodes.append(node)
     index = {str(v): i for i, v in enumerate(graph)}
-    edges = []
+    edges: list[Row] = []
     edge_iter = (graph.edges(keys=True, data=True) if graph.is_multigraph()
                  else ((u, v, None, d) for u, v, d in graph.edges(data=True)))
     for u, v, _key, attrs in edge_iter:
@@ -433,7 +457,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         a, b = str(u), str(v)
         if kind == "parent" and attrs.get("sub") and str(attrs["sub"]) != a:
             a, b = b, a  # parent edges point from the unit to its parent
-        edge: dict[str, object] = {"from": index[a], "to": index[b], "kind": kind,
+        edge: Row = {"from": index[a], "to": index[b], "kind": kind,
                                    "cases": [case_index[c] for c in attrs.get("case_ids", ()) if c in case_index]}
         if attrs.get("label"):
             edge["label"] = str(attrs["label"])
@@ -451,7 +475,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
                      "dashes": EDGE_STYLES.get(k, {"dashes": False})["dashes"],
                      "arrows": EDGE_STYLES.get(k, {"arrows": ""})["arrows"], "count": c}
                     for k, c in sorted(kinds.items())]
-    weights = [len(e["cases"]) for e in edges if e["kind"] in WIDTH_KEYS]  # type: ignore[arg-type]
+    weights = [len(e["cases"]) for e in edges if e["kind"] in WIDTH_KEYS]
     measure = size_by or default_size_by(graph)
     keys = {"size": SIZE_KEYS[measure], "size_range": [min(values.values(), default=0), top]}
     if weights:
@@ -476,7 +500,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
     }
 
 
-def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str, dict[str, list[float]]]:
+def _cluster_places(nodes: list[Row], edges: list[Row], seed: int) -> dict[str, dict[str, list[float]]]:
     """Where each cluster sits when collapsed, for each way of clustering a large view.
 
     The clusters (communities, regions or unit types with two members or more) are laid out
@@ -486,7 +510,7 @@ def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str
     """
     out: dict[str, dict[str, list[float]]] = {}
     for by in ("comm", "region", "group"):
-        members: dict[str, list[dict]] = {}
+        members: dict[str, list[Row]] = {}
         radius: dict[str, float] = {}
         for nd in nodes:
             if nd.get(by) not in (None, ""):
@@ -503,9 +527,9 @@ def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str
                 quotient.add_edge(str(a), str(b))
         places = layout(quotient, seed, radius)
         out[by] = {}
-        for key, (x, y) in places.items():
-            group = members[key]
-            out[by][key] = [x, y,
+        for place, (x, y) in places.items():
+            group = members[str(place)]
+            out[by][str(place)] = [x, y,
                             round(sum(nd["x"] for nd in group) / len(group), 1),
                             round(sum(nd["y"] for nd in group) / len(group), 1), len(group)]
     return out
@@ -579,7 +603,7 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     from jinja2 import Environment, select_autoescape
 
     data = page_data(graph, size_by=size_by, seed=seed, site=site)
-    block = {**data, "nodes": _columns(data["nodes"], drop_names=True), "edges": _columns(data["edges"])}  # type: ignore[arg-type]
+    block = {**data, "nodes": _columns(data["nodes"], drop_names=True), "edges": _columns(data["edges"])}
     vis_js = _asset("static/vis/vis-network.min.js")
     app_js = _asset("static/vis/chuzhi-view.js")
     csp = ("default-src 'none'; "
@@ -704,7 +728,7 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
     font = cjk_font()
     data = page_data(graph, size_by=size_by, seed=seed)
     nodes = data["nodes"]
-    legend = {item["key"]: item for item in data["legend"]["nodes"]}  # type: ignore[index]
+    legend = {item["key"]: item for item in data["legend"]["nodes"]}
     pos = {i: (nd["x"], -nd["y"]) for i, nd in enumerate(nodes)}  # screen y grows downwards
     xs = [p[0] for p in pos.values()] or [0.0]
     ys = [p[1] for p in pos.values()] or [0.0]
@@ -720,15 +744,15 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
         ax.set_ylim(min(ys) - SPACING / 2, max(ys) + SPACING / 2)
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_axis_off()
-        for kind in sorted({str(e["kind"]) for e in data["edges"]}):  # type: ignore[union-attr]
+        for kind in sorted({str(e["kind"]) for e in data["edges"]}):
             style = EDGE_STYLES.get(kind, {"color": CONTINUOUS, "dashes": False, "arrows": ""})
-            ends = [(pos[e["from"]], pos[e["to"]]) for e in data["edges"] if e["kind"] == kind]  # type: ignore[union-attr]
+            ends = [(pos[e["from"]], pos[e["to"]]) for e in data["edges"] if e["kind"] == kind]
             widths = [min(1 + 1.5 * (len(e["cases"]) - 1), 8) * 0.7 if e["cases"] else 0.9
-                      for e in data["edges"] if e["kind"] == kind]  # type: ignore[union-attr]
+                      for e in data["edges"] if e["kind"] == kind]
             ax.add_collection(LineCollection(ends, colors=style["color"], linewidths=widths, alpha=0.8,
                                              linestyles="--" if style["dashes"] else "-", zorder=1))
             if style["arrows"]:
-                for (a, b), e in zip(ends, [e for e in data["edges"] if e["kind"] == kind], strict=True):  # type: ignore[union-attr]
+                for (a, b), e in zip(ends, [e for e in data["edges"] if e["kind"] == kind], strict=True):
                     r = nodes[e["to"]]["size"] * 0.45 + 2
                     ax.annotate("", xy=b, xytext=a, zorder=1, arrowprops={
                         "arrowstyle": "-|>", "color": style["color"], "shrinkA": 0, "shrinkB": r,
@@ -743,11 +767,11 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
                           markeredgecolor="#333", label=f"{item['label']} ({item['count']})")
                    for item in legend.values()]
         handles += [Line2D([], [], color=item["color"], linestyle="--" if item["dashes"] else "-",
-                           label=f"{item['label']} ({item['count']})") for item in data["legend"]["edges"]]  # type: ignore[index]
+                           label=f"{item['label']} ({item['count']})") for item in data["legend"]["edges"]]
         keys = data["keys"]
-        handles.append(Line2D([], [], linestyle="", label=str(keys["size"])))  # type: ignore[index]
-        if "width" in keys:  # type: ignore[operator]
-            handles.append(Line2D([], [], linestyle="", label=str(keys["width"])))  # type: ignore[index]
+        handles.append(Line2D([], [], linestyle="", label=str(keys["size"])))
+        if "width" in keys:
+            handles.append(Line2D([], [], linestyle="", label=str(keys["width"])))
         fig.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
         fig.suptitle(title, x=0.01, ha="left", fontsize=11)
         fig.canvas.draw()
@@ -757,7 +781,7 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
         centres = to_px(np.array([pos[i] for i in range(len(nodes))])) if nodes else np.zeros((0, 2))
         discs = np.column_stack([centres, [nd["size"] * 0.45 * px_per_pt + 1 for nd in nodes]]) \
             if nodes else np.zeros((0, 3))
-        segments = np.array([[centres[e["from"]], centres[e["to"]]] for e in data["edges"]]  # type: ignore[union-attr]
+        segments = np.array([[centres[e["from"]], centres[e["to"]]] for e in data["edges"]]
                             ).reshape(-1, 2, 2)
         frame = tuple(ax.bbox.extents)
         placed: list[tuple[float, float, float, float]] = []
