@@ -133,8 +133,9 @@ def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 300
     """
     import random
 
-    import igraph
+    from chuzhi_graph.stats import import_igraph
 
+    igraph = import_igraph()
     nodes = list(graph)
     if not nodes:
         return {}
