@@ -927,18 +927,19 @@ def render_main_views(out_dir: Path, base: str, *, site_root: str | None = None)
     >>> render_main_views(Path("out"), "https://w3id.org/chuzhi/")   # doctest: +SKIP
     [PosixPath('out/institutions.html'), PosixPath('out/cases.html'), PosixPath('out/domains.html')]
     """
-    from chuzhi_graph.graphs import load_store
+    from chuzhi_graph.graphs import load_store, view_node_count
 
     out_dir = Path(out_dir)
     store = load_store(find_dump(out_dir))
     site = SiteLinks(site_root, base) if site_root is not None else None
     paths = []
     for view in MAIN_VIEWS:
-        graph = build_view(store, view)
-        if graph.number_of_nodes() > MAIN_VIEW_LIMIT:
+        size = view_node_count(store, view)
+        graph = build_view(store, view) if size is None or size <= MAIN_VIEW_LIMIT else None
+        if graph is None or graph.number_of_nodes() > MAIN_VIEW_LIMIT:
             log.warning("%s view skipped: %d nodes (more than %d); draw it filtered, e.g. "
-                        "`chuzhi-graph render %s --edition YEAR`", view, graph.number_of_nodes(),
-                        MAIN_VIEW_LIMIT, view)
+                        "`chuzhi-graph render %s --edition YEAR`", view,
+                        size if graph is None else graph.number_of_nodes(), MAIN_VIEW_LIMIT, view)
             continue
         paths.append(render_html(graph, out_dir / f"{view}.html", TITLES[view], site=site))
         log.info("rendered %s: %d nodes, %d edges", view, graph.number_of_nodes(), graph.number_of_edges())
