@@ -471,7 +471,7 @@ def view_node_count(source: str | Path | ox.Store, view: str) -> int | None:
     The main job skips views above a size; at 100,000 cases building the cases view (133,000
     nodes) only to count them took longer than reading the facts.
 
-    >>> view_node_count("out", "domains")   # doctest: +SKIP
+    >>> view_node_count("out", "domains")
     16
     """
     if view not in ("institutions", "cases", "domains"):

@@ -594,7 +594,7 @@ def _encode_column(values: list[object]) -> object:
 
     >>> _encode_column(["unit", "unit", None, "case"] * 3)["dict"]
     ['unit', 'case']
-    >>> _encode_column(["https://x.org/unit/a", "https://x.org/unit/b"] * 4)["prefix"]
+    >>> _encode_column([f"https://x.org/unit/u{i}" for i in range(8)])["prefix"]
     ['https://x.org/unit/']
     """
     strings = [v for v in values if v is not None]
