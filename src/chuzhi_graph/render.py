@@ -35,7 +35,7 @@ import numpy as np
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
-from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, find_dump
+from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, find_dump, paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -629,7 +629,8 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     """The self-contained HTML page of ``graph`` (see :func:`render_html`)."""
     from jinja2 import Environment, select_autoescape
 
-    data = page_data(graph, size_by=size_by, seed=seed, site=site)
+    with paused_gc():
+        data = page_data(graph, size_by=size_by, seed=seed, site=site)
     block = {**data, "nodes": _columns(data["nodes"], drop_names=True), "edges": _columns(data["edges"])}
     vis_js = _asset("static/vis/vis-network.min.js")
     app_js = _asset("static/vis/chuzhi-view.js")
