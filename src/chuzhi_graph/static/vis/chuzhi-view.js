@@ -42,7 +42,6 @@
   var commSize = {};
   N.forEach(function (n, i) {
     n.i = i;
-    n.lnames = n.names.map(function (s) { return s.toLowerCase(); });
     byId[n.id] = n;
     if (n.comm !== undefined) { commSize[n.comm] = (commSize[n.comm] || 0) + 1; }
   });
@@ -495,9 +494,14 @@
   });
 
   /* Exact name or alias first, then names that contain the text; visible hits before hidden. */
+  var lowered = false;  /* names in lower case, made at the first search (not before the first drawing) */
   function find(text) {
     var q = text.trim().toLowerCase();
     if (!q) { return null; }
+    if (!lowered) {
+      N.forEach(function (n) { n.lnames = n.names.map(function (s) { return s.toLowerCase(); }); });
+      lowered = true;
+    }
     var best = null, bestRank = 9, i, n, rank;
     for (i = 0; i < N.length; i++) {
       n = N[i];
@@ -526,10 +530,12 @@
   var box = $("search");
   box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
   box.addEventListener("change", function () { search(box.value); });
-  var names = $("names");
-  N.slice().sort(function (p, q) { return q.size - p.size; }).slice(0, 3000).forEach(function (n) {
-    n.names.forEach(function (name) { var opt = el("option"); opt.value = name; names.appendChild(opt); });
-  });
+  function fillNames() {  /* the search box's suggestions: after the first drawing */
+    var names = $("names");
+    N.slice().sort(function (p, q) { return q.size - p.size; }).slice(0, 3000).forEach(function (n) {
+      n.names.forEach(function (name) { var opt = el("option"); opt.value = name; names.appendChild(opt); });
+    });
+  }
 
   /* ------------------------------------------------------------ filters and legend */
   function fillSelect(id, values, key, text) {
@@ -640,6 +646,7 @@
     }
   };
   network.once("afterDrawing", function () {
+    setTimeout(fillNames, 0);
     window.chuzhi.ready = true;
     window.chuzhi.readyAt = performance.now();
     window.chuzhi.initialScale = network.getScale();
