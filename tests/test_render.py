@@ -55,6 +55,8 @@ def data_block(html: str) -> dict:
     def column(col):  # as the page script's column()
         if isinstance(col, list):
             return col
+        if "lines" in col:
+            return [None if c is None else [col["lines"][k] for k in c] for c in col["codes"]]
         if "dict" in col:
             return [None if c is None else col["dict"][c] for c in col["codes"]]
         return [None if r is None else col["prefix"][c] + r for c, r in zip(col["codes"], col["rest"], strict=True)]

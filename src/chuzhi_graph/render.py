@@ -590,7 +590,8 @@ def _columns(rows: list[Row], drop_names: bool = False) -> dict[str, object]:
 
 
 def _encode_column(values: list[object]) -> object:
-    """A column as it travels: plain, ``{"dict", "codes"}`` or ``{"prefix", "codes", "rest"}``.
+    """A column as it travels: plain, ``{"dict", "codes"}``, ``{"prefix", "codes", "rest"}``
+    or, for lists of lines, ``{"lines", "codes"}`` (each row a list of line numbers).
 
     >>> _encode_column(["unit", "unit", None, "case"] * 3)["dict"]
     ['unit', 'case']
@@ -598,6 +599,27 @@ def _encode_column(values: list[object]) -> object:
     ['https://x.org/unit/']
     """
     strings = [v for v in values if v is not None]
+    if len(values) >= 8 and strings and all(isinstance(v, list) and all(isinstance(x, list) for x in v)
+                                            for v in strings):
+        # lists of lines (a node's facts): each distinct line once ("类型: 事业单位" 10,000 times)
+        line_code: dict[str, int] = {}
+        lines: list[object] = []
+        tips: list[object] = []
+        for v in values:
+            if not isinstance(v, list):
+                tips.append(None)
+                continue
+            codes = []
+            for line in v:
+                key = json.dumps(line, ensure_ascii=False)
+                if key not in line_code:
+                    line_code[key] = len(lines)
+                    lines.append(line)
+                codes.append(line_code[key])
+            tips.append(codes)
+        if len(lines) * 2 <= sum(len(t) for t in tips if isinstance(t, list)):
+            return {"lines": lines, "codes": tips}
+        return values
     if len(values) < 8 or not strings or not all(isinstance(v, str) for v in strings):
         return values
     distinct = list(dict.fromkeys(strings))

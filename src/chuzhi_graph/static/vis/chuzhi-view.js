@@ -8,13 +8,15 @@
   "use strict";
   var D = JSON.parse(document.getElementById("graph-data").textContent);
   /* nodes and edges travel as one list per key; rows again here */
-  /* a column travels plain, as a dictionary and codes, or as IRI prefixes, codes and the rest */
+  /* a column travels plain, as a dictionary and codes, as IRI prefixes, codes and the rest,
+     or as numbered lines (lists of lines) */
   function column(col) {
     if (Array.isArray(col)) { return col; }
     var out = new Array(col.codes.length), i;
     for (i = 0; i < out.length; i++) {
       var c = col.codes[i];
-      out[i] = col.dict ? (c === null ? null : col.dict[c]) : (col.rest[i] === null ? null : col.prefix[c] + col.rest[i]);
+      out[i] = c === null ? null : col.lines ? c.map(function (k) { return col.lines[k]; }) :
+               col.dict ? col.dict[c] : (col.rest[i] === null ? null : col.prefix[c] + col.rest[i]);
     }
     return out;
   }
