@@ -32,6 +32,7 @@ import networkx as nx
 
 from chuzhi_graph import formats
 from chuzhi_graph.errors import QueryError
+from chuzhi_graph.graphs import paused_gc
 
 MEASURES = ("degree", "weighted_degree", "betweenness")
 EXACT_BETWEENNESS_MAX = 2000
@@ -211,6 +212,11 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
     """
     if top < 1:
         raise QueryError(f"--top must be at least 1, not {top}", field="--top")
+    with paused_gc():
+        return _compute_stats(graph, top)
+
+
+def _compute_stats(graph: nx.Graph, top: int) -> GraphStats:
     g = _simple(graph)
     n = g.number_of_nodes()
     if n >= IGRAPH_FROM:

@@ -66,7 +66,13 @@
   /* ------------------------------------------------------------ what is visible */
   var view = null;  /* the last computed visibility */
 
+  var computedFor = null;
   function compute() {
+    /* visibility depends on these alone: opening a cluster or revealing a search hit reuses it */
+    var key = JSON.stringify([state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
+                              state.hideIsolates, state.minDegree]);
+    if (view && key === computedFor) { return view; }
+    computedFor = key;
     var filtering = state.category >= 0 || state.domain >= 0;
     var act = new Uint8Array(C.length), i, j, n, e;
     for (i = 0; i < C.length; i++) {
