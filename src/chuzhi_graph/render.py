@@ -159,13 +159,18 @@ def _label_width(label: str, kind: str) -> float:
     return LABEL_PX.get(kind, LABEL_PX["default"]) * min(len(label), 12 if kind == "case" else 16)
 
 
+def _tiny_layout(nodes: list) -> dict[object, tuple[float, float]]:
+    """A component of one node, or two side by side."""
+    if len(nodes) == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    return {nodes[0]: (-SPACING * 0.6, 0.0), nodes[1]: (SPACING * 0.6, 0.0)}
+
+
 def _component_layout(sub: nx.Graph, seed: int) -> dict[object, tuple[float, float]]:
     nodes = list(sub)
     n = len(nodes)
-    if n == 1:
-        return {nodes[0]: (0.0, 0.0)}
-    if n == 2:
-        return {nodes[0]: (-SPACING * 0.6, 0.0), nodes[1]: (SPACING * 0.6, 0.0)}
+    if n <= 2:
+        return _tiny_layout(nodes)
     if n > SPRING_LIMIT:
         raw = fast_layout(sub, seed=seed)
     else:
@@ -214,25 +219,30 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
         return {}
     # nodes and edges in a canonical order: the picture must not depend on how the graph was
     # assembled (set iteration follows PYTHONHASHSEED, which differs between processes)
+    # (only names and links: the layout reads no other attribute)
     simple = nx.Graph()
-    simple.add_nodes_from(sorted(plain.nodes(data=True), key=lambda nd: str(nd[0])))
-    simple.add_edges_from(sorted(((*sorted((u, v), key=str), d) for u, v, d in plain.edges(data=True)),
+    simple.add_nodes_from(sorted(plain, key=str))
+    simple.add_edges_from(sorted((tuple(sorted((u, v), key=str)) for u, v in plain.edges()),
                                  key=lambda e: (str(e[0]), str(e[1]))))
+    width = {v: _label_width(str(attrs.get("label", v)), str(attrs.get("kind", "")))
+             for v, attrs in plain.nodes(data=True)}
     order = {v: i for i, v in enumerate(simple)}
     comps = sorted((sorted(c, key=order.__getitem__) for c in nx.connected_components(simple)),
                    key=lambda c: (-len(c), order[c[0]]))
     boxes = []
     for comp in comps:
-        # a copy in ``comp``'s order: a subgraph view iterates its node *set* (hash order)
-        sub = nx.Graph()
-        sub.add_nodes_from(comp)
-        ties = (tuple(sorted(e, key=order.__getitem__)) for e in simple.subgraph(comp).edges())
-        sub.add_edges_from(sorted(ties, key=lambda e: (order[e[0]], order[e[1]])))
-        pts = _component_layout(sub, seed)
+        if len(comp) <= 2:  # most components of a large view: no graph of their own needed
+            pts = _tiny_layout(comp)
+        else:
+            # a copy in ``comp``'s order: a subgraph view iterates its node *set* (hash order)
+            sub = nx.Graph()
+            sub.add_nodes_from(comp)
+            ties = (tuple(sorted(e, key=order.__getitem__)) for e in simple.subgraph(comp).edges())
+            sub.add_edges_from(sorted(ties, key=lambda e: (order[e[0]], order[e[1]])))
+            pts = _component_layout(sub, seed)
         if radius:
             pts = _spread(pts, radius)
-        labels = max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
-                     for v in comp)
+        labels = max(width[v] for v in comp)
         pad = max((radius or {}).get(v, 0.0) for v in comp) + labels / 2 + 10
         xs = [p[0] for p in pts.values()]
         ys = [p[1] for p in pts.values()]
