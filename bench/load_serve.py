@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
+import os
+import platform
 import random
 import socket
 import statistics
@@ -67,25 +70,25 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--cheap-share", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
     from chuzhi_graph.query import shipped_query
 
     medium = [text or shipped_query(name).text for name, text in MEDIUM.items()]  # type: ignore[union-attr]
 
+    load_before = os.getloadavg()[0]  # figures mean little on a busy machine: reported beside them
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     chuzhi = str(Path(sys.executable).with_name("chuzhi-graph"))
-    server = subprocess.Popen([chuzhi, "serve", "--out", args.out, "--port", str(port), "--timeout", "30"],
+    server = subprocess.Popen([chuzhi, "serve", "-g", args.out, "--port", str(port), "--timeout", "30"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         server.stderr.readline()  # the "SPARQL endpoint: ..." line: listening
         base = "/sparql?format=json&query="
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", base + urllib.parse.quote("SELECT ?c WHERE { ?c a chz:Case } LIMIT 2000"))
-        import json
-
         cases = [b["c"]["value"] for b in json.loads(conn.getresponse().read())["results"]["bindings"]]
         for text in medium:  # warm a worker and the parse cache once
             conn.request("GET", base + urllib.parse.quote(text))
@@ -151,8 +154,9 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     busy = sum(1 for r in records if r[1] == 503)
     print(f"503 answers {busy} ({busy / max(total, 1):.1%})  other non-200: "
           f"{sorted({r[1] for r in records} - {200, 503})}")
+    ok_ms = {kind: [r[2] * 1000 for r in records if r[0] == kind and r[1] == 200] for kind in ("cheap", "medium")}
     for kind in ("cheap", "medium"):
-        ok = [r[2] * 1000 for r in records if r[0] == kind and r[1] == 200]
+        ok = ok_ms[kind]
         every = [r for r in records if r[0] == kind]
         print(f"{kind:6s} n={len(every):5d} ok={len(ok):5d}  p50 {percentile(ok, 50):7.1f} ms  "
               f"p95 {percentile(ok, 95):7.1f} ms  p99 {percentile(ok, 99):7.1f} ms  "
@@ -160,6 +164,19 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     for (kind, status, text), n in sorted(reasons.items()):
         print(f"  {n:5d} x {kind} {status} {text.strip()}")
     print(f"server RSS (with workers): before {rss_before:.0f} MB, peak {rss_peak:.0f} MB, after {rss_after:.0f} MB")
+    print(f"load average (1 min) before the run {load_before:.2f}")
+    if args.json:
+        figures = {
+            "date": time.strftime("%Y-%m-%d"), "build": args.out, "clients": args.clients,
+            "seconds": round(elapsed, 1), "cheap_share": args.cheap_share, "requests": total,
+            "requests_per_s": round(total / elapsed, 1), "dropped_connections": dropped[0],
+            "share_503": round(busy / max(total, 1), 4), "load_average_before": round(load_before, 2),
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+            "rss_mb": {"before": round(rss_before), "peak": round(rss_peak), "after": round(rss_after)},
+            **{kind: {f"p{q}_ms": round(percentile(ok_ms[kind], q), 1) for q in (50, 95, 99)}
+               for kind in ("cheap", "medium")},
+        }
+        args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
