@@ -2,7 +2,9 @@
 
 With ``--graph DIR`` (a built corpus, e.g. ``synth --cases 5000 --editions 3 --seed 1``
 then ``build --no-views``) it measures the real institutions view of that corpus: building
-the view, ``stats``, rendering the page, its size, the time until it is interactive in
+the main job's pages (``render_main_views``: the store, the facts, the three main views,
+those above the size limit skipped, as ``build`` and ``publish`` pay it), the view, ``stats``,
+rendering the page, its size, the time until it is interactive in
 headless Chromium and the latency of one search inside the page (``performance.now()``
 around ``chuzhi.search``); targets: a 30,000-node view interactive in under 3 s, a search
 in under 200 ms, stats in under 10 s.
@@ -27,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -38,6 +42,7 @@ import networkx as nx
 from chuzhi_graph.render import layout, render_html
 
 CHROMIUM = "/usr/bin/chromium"
+OPENINGS = 3
 TYPES = {"party-government": "党政机关", "public-institution": "事业单位", "enterprise": "企业",
          "state-owned-enterprise": "国有企业", "private-enterprise": "民营企业",
          "university-research": "高等院校及科研团队", "media": "新闻媒体"}
@@ -82,15 +87,20 @@ def time_in_chromium(path: Path, search: str) -> dict[str, float]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
         leaks: list[str] = []
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
-                   else (leaks.append(r.request.url), r.abort()))
-        t0 = time.perf_counter()
-        page.goto(path.as_uri())
-        page.wait_for_function("window.chuzhi && window.chuzhi.ready === true", timeout=120_000)
-        wall = time.perf_counter() - t0
-        ready = page.evaluate("window.chuzhi.readyAt") / 1000
+        readies, walls = [], []
+        for _ in range(OPENINGS):  # the median of a few openings: one is at the mercy of the machine
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                       else (leaks.append(r.request.url), r.abort()))
+            t0 = time.perf_counter()
+            page.goto(path.as_uri())
+            page.wait_for_function("window.chuzhi && window.chuzhi.ready === true", timeout=120_000)
+            walls.append(time.perf_counter() - t0)
+            readies.append(page.evaluate("window.chuzhi.readyAt") / 1000)
+            if len(readies) < OPENINGS:
+                page.close()
+        ready, wall = statistics.median(readies), statistics.median(walls)
         t0 = time.perf_counter()
         page.fill("#search", search)
         page.press("#search", "Enter")
@@ -105,18 +115,33 @@ def time_in_chromium(path: Path, search: str) -> dict[str, float]:
         browser.close()
     if leaks:
         raise SystemExit(f"requests left the file: {leaks}")
-    return {"interactive_s": round(ready, 2), "open_wall_s": round(wall, 2), "search_s": round(found, 2),
+    return {"interactive_s": round(ready, 2), "interactive_runs_s": [round(r, 2) for r in readies],
+            "open_wall_s": round(wall, 2), "search_s": round(found, 2),
             "search_ms_in_page": round(in_page, 1)}
 
 
 def bench_corpus(graph: Path, folder: Path, browser: bool) -> dict[str, object]:
     """The institutions view of a built corpus: view, stats, render, size, Chromium timings."""
-    from chuzhi_graph.graphs import build_view
+    from chuzhi_graph.graphs import build_view, load_store
+    from chuzhi_graph.render import render_main_views
     from chuzhi_graph.stats import compute_stats
 
+    load = os.getloadavg()[0]
+    main = folder / f"{graph.name}-main"
+    main.mkdir(exist_ok=True)
+    dump = graph / "chuzhi.nt"
+    (main / dump.name).unlink(missing_ok=True)
+    (main / dump.name).symlink_to(dump.resolve())
+    t0 = time.perf_counter()  # what build and publish pay: the store, the facts, the main views
+    written = render_main_views(main, "https://w3id.org/chuzhi/")
+    main_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    g = build_view(graph, "institutions")
+    store = load_store(graph)
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()  # another store: its facts are read again
+    g = build_view(store, "institutions")
     view_s = time.perf_counter() - t0
+    del store
     t0 = time.perf_counter()
     compute_stats(g)
     stats_s = time.perf_counter() - t0
@@ -124,8 +149,10 @@ def bench_corpus(graph: Path, folder: Path, browser: bool) -> dict[str, object]:
     t0 = time.perf_counter()
     render_html(g, path, title=f"institutions {graph.name}")
     render_s = time.perf_counter() - t0
-    row: dict[str, object] = {"corpus": str(graph), "nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
-                              "view_s": round(view_s, 2), "stats_s": round(stats_s, 2),
+    row: dict[str, object] = {"corpus": str(graph), "load_1min": round(load, 2),
+                              "main_views_s": round(main_s, 2), "main_views": [p.stem for p in written],
+                              "nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
+                              "load_s": round(load_s, 2), "view_s": round(view_s, 2), "stats_s": round(stats_s, 2),
                               "render_s": round(render_s, 2), "html_mb": round(path.stat().st_size / 1e6, 2)}
     if browser and Path(CHROMIUM).exists():
         label = max(g.nodes(data=True), key=lambda nd: (nd[1].get("cases", 0), str(nd[0])))[1]["label"]

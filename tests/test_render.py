@@ -52,8 +52,18 @@ def data_block(html: str) -> dict:
     """The page's data block, nodes and edges turned back into rows as the page script does."""
     soup = BeautifulSoup(html, "html.parser")
     data = json.loads(soup.find("script", id="graph-data").string)
+    def column(col):  # as the page script's column()
+        if isinstance(col, list):
+            return col
+        if "lines" in col:
+            return [None if c is None else [col["lines"][k] for k in c] for c in col["codes"]]
+        if "dict" in col:
+            return [None if c is None else col["dict"][c] for c in col["codes"]]
+        return [None if r is None else col["prefix"][c] + r for c, r in zip(col["codes"], col["rest"], strict=True)]
+
     for part in ("nodes", "edges"):
-        keys, cols = data[part]["keys"], data[part]["cols"]
+        keys = data[part]["keys"]
+        cols = {k: column(v) for k, v in data[part]["cols"].items()}
         data[part] = [{k: cols[k][i] for k in keys if cols[k][i] is not None}
                       for i in range(len(cols[keys[0]]) if keys else 0)]
     for node in data["nodes"]:
@@ -387,7 +397,8 @@ def test_labels_are_readable_at_the_initial_zoom(browser, pages, view, least) ->
     opened = Opened(browser, pages[view])
     labels = opened.js("chuzhi.labels()")
     n = opened.js("chuzhi.visible().nodes.length")
-    assert len(labels) >= n * {"institutions": 0.75, "domains": 1.0, "cases": 0.3}[view]
+    # a person reads the default view: (nearly) every name; labels try eight spots around their node
+    assert len(labels) >= n * {"institutions": 0.9, "domains": 1.0, "cases": 0.8}[view]
     for label in labels:
         assert label["scale"] * label["fontSize"] == pytest.approx(label["px"])
         assert label["scale"] * label["fontSize"] >= least

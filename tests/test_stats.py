@@ -163,3 +163,41 @@ def test_igraph_gives_networkx_figures(monkeypatch) -> None:
     assert set().union(*fast) == set(g)
     slow = nx.community.louvain_communities(g, seed=stats_mod.COMMUNITY_SEED)
     assert nx.community.modularity(g, fast) == pytest.approx(nx.community.modularity(g, slow), abs=0.02)
+
+
+def test_igraph_path_gives_the_networkx_figures(monkeypatch) -> None:
+    """Above IGRAPH_FROM nodes degree, weighted degree, components, betweenness and modularity
+    come from igraph: the same figures as networkx gives for the same partition."""
+    from chuzhi_graph import stats as stats_mod
+
+    g = nx.barabasi_albert_graph(300, 1, seed=3)
+    for i, (u, v) in enumerate(sorted(g.edges())):
+        g[u][v]["weight"] = 1 + i % 4
+    g.add_edges_from([(0, 5, {"weight": 2}), (7, 9, {"weight": 1}), (500, 501, {"weight": 3})])
+    g.add_nodes_from([1000, 1001])  # isolates
+    partition = sorted(nx.community.louvain_communities(g, weight="weight", seed=1),
+                       key=lambda c: (-len(c), min(map(str, c))))
+    monkeypatch.setattr(stats_mod, "find_communities", lambda _g: partition)
+    monkeypatch.setattr(stats_mod, "IGRAPH_FROM", 10**9)
+    slow = stats_mod.compute_stats(g, top=5)
+    monkeypatch.setattr(stats_mod, "IGRAPH_FROM", 100)
+    fast = stats_mod.compute_stats(g, top=5)
+    assert fast.summary["betweenness_method"] == "exact (igraph)" and slow.summary["betweenness_method"] == "exact"
+    assert {k: v for k, v in fast.summary.items() if k != "betweenness_method"} == \
+        {k: v for k, v in slow.summary.items() if k != "betweenness_method"}
+    assert (fast.summary["components"], fast.summary["isolated_nodes"]) == (nx.number_connected_components(g), 2)
+    assert [(r.id, r.degree, r.weighted_degree, r.community) for r in fast.nodes] == \
+        [(r.id, r.degree, r.weighted_degree, r.community) for r in slow.nodes]
+    assert all(abs(a.betweenness - b.betweenness) <= 1e-6 for a, b in zip(fast.nodes, slow.nodes, strict=True))
+
+
+def test_igraph_is_imported_without_matplotlib() -> None:
+    """igraph's own import pulls in matplotlib.pyplot (seconds); ours does not, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from chuzhi_graph.stats import import_igraph; ig = import_igraph(); "
+            "g = ig.Graph(n=3, edges=[(0, 1)]); print(len(g.connected_components()), "
+            "'matplotlib.pyplot' in sys.modules, 'matplotlib' in sys.modules); import matplotlib")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "False", "False"]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypedDict
 
 import networkx as nx
 import numpy as np
@@ -34,7 +35,7 @@ import numpy as np
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
-from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view
+from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, paused_gc
 from chuzhi_graph.release import Release
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,9 @@ def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 300
     """
     import random
 
-    import igraph
+    from chuzhi_graph.stats import import_igraph
 
+    igraph = import_igraph()
     nodes = list(graph)
     if not nodes:
         return {}
@@ -142,7 +144,7 @@ def fast_layout(graph: nx.Graph, seed: int = DEFAULT_SEED, iterations: int = 300
     ig = igraph.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v in graph.edges() if u != v])
     igraph.set_random_number_generator(random.Random(seed))
     try:
-        coords = ig.layout_fruchterman_reingold(niter=iterations, grid="grid")  # type: ignore[attr-defined]
+        coords = ig.layout_fruchterman_reingold(niter=iterations, grid="grid")
     finally:
         igraph.set_random_number_generator(random)
     return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, coords.coords, strict=True)}
@@ -158,13 +160,18 @@ def _label_width(label: str, kind: str) -> float:
     return LABEL_PX.get(kind, LABEL_PX["default"]) * min(len(label), 12 if kind == "case" else 16)
 
 
+def _tiny_layout(nodes: list) -> dict[object, tuple[float, float]]:
+    """A component of one node, or two side by side."""
+    if len(nodes) == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    return {nodes[0]: (-SPACING * 0.6, 0.0), nodes[1]: (SPACING * 0.6, 0.0)}
+
+
 def _component_layout(sub: nx.Graph, seed: int) -> dict[object, tuple[float, float]]:
     nodes = list(sub)
     n = len(nodes)
-    if n == 1:
-        return {nodes[0]: (0.0, 0.0)}
-    if n == 2:
-        return {nodes[0]: (-SPACING * 0.6, 0.0), nodes[1]: (SPACING * 0.6, 0.0)}
+    if n <= 2:
+        return _tiny_layout(nodes)
     if n > SPRING_LIMIT:
         raw = fast_layout(sub, seed=seed)
     else:
@@ -213,25 +220,30 @@ def layout(graph: nx.Graph, seed: int = DEFAULT_SEED,
         return {}
     # nodes and edges in a canonical order: the picture must not depend on how the graph was
     # assembled (set iteration follows PYTHONHASHSEED, which differs between processes)
+    # (only names and links: the layout reads no other attribute)
     simple = nx.Graph()
-    simple.add_nodes_from(sorted(plain.nodes(data=True), key=lambda nd: str(nd[0])))
-    simple.add_edges_from(sorted(((*sorted((u, v), key=str), d) for u, v, d in plain.edges(data=True)),
+    simple.add_nodes_from(sorted(plain, key=str))
+    simple.add_edges_from(sorted((tuple(sorted((u, v), key=str)) for u, v in plain.edges()),
                                  key=lambda e: (str(e[0]), str(e[1]))))
+    width = {v: _label_width(str(attrs.get("label", v)), str(attrs.get("kind", "")))
+             for v, attrs in plain.nodes(data=True)}
     order = {v: i for i, v in enumerate(simple)}
     comps = sorted((sorted(c, key=order.__getitem__) for c in nx.connected_components(simple)),
                    key=lambda c: (-len(c), order[c[0]]))
     boxes = []
     for comp in comps:
-        # a copy in ``comp``'s order: a subgraph view iterates its node *set* (hash order)
-        sub = nx.Graph()
-        sub.add_nodes_from(comp)
-        ties = (tuple(sorted(e, key=order.__getitem__)) for e in simple.subgraph(comp).edges())
-        sub.add_edges_from(sorted(ties, key=lambda e: (order[e[0]], order[e[1]])))
-        pts = _component_layout(sub, seed)
+        if len(comp) <= 2:  # most components of a large view: no graph of their own needed
+            pts = _tiny_layout(comp)
+        else:
+            # a copy in ``comp``'s order: a subgraph view iterates its node *set* (hash order)
+            sub = nx.Graph()
+            sub.add_nodes_from(comp)
+            ties = (tuple(sorted(e, key=order.__getitem__)) for e in simple.subgraph(comp).edges())
+            sub.add_edges_from(sorted(ties, key=lambda e: (order[e[0]], order[e[1]])))
+            pts = _component_layout(sub, seed)
         if radius:
             pts = _spread(pts, radius)
-        labels = max(_label_width(str(simple.nodes[v].get("label", v)), str(simple.nodes[v].get("kind", "")))
-                     for v in comp)
+        labels = max(width[v] for v in comp)
         pad = max((radius or {}).get(v, 0.0) for v in comp) + labels / 2 + 10
         xs = [p[0] for p in pts.values()]
         ys = [p[1] for p in pts.values()]
@@ -377,8 +389,31 @@ def _group_of(attrs: dict) -> str:
     return str(attrs.get("group") or attrs.get("kind") or "node")
 
 
+#: A node or edge of the page (JSON-ready; keys as in :func:`page_data`).
+Row = dict[str, Any]
+
+
+class PageData(TypedDict):
+    """The data block of a graph page (see :func:`page_data`)."""
+
+    view: str
+    large: bool
+    clusters: dict[str, dict[str, list[float]]]
+    cases: list[list[Any]]
+    categories: list[str]
+    domains: list[dict[str, Any]]
+    nodes: list[Row]
+    edges: list[Row]
+    legend: dict[str, list[Row]]
+    keys: dict[str, Any]
+    labelPx: dict[str, int]
+    communityColours: list[str]
+    site: dict[str, str] | None
+    options: dict[str, Any]
+
+
 def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAULT_SEED,  # noqa: PLR0915 (the page's data, one block per part it shows)
-              site: SiteLinks | None = None, communities: dict[object, int] | None = None) -> dict[str, object]:
+              site: SiteLinks | None = None, communities: dict[object, int] | None = None) -> PageData:
     """The page's data: cases, domain tree, nodes, edges, legend, keys and vis-network options.
 
     Nodes and edges refer to cases by index, so the page filters by case and re-weights
@@ -406,11 +441,11 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         from chuzhi_graph.stats import community_map
 
         communities = community_map(graph)
-    nodes = []
+    nodes: list[Row] = []
     for v, attrs in graph.nodes(data=True):
         kind = str(attrs.get("kind", ""))
         x, y = pos[v]
-        node: dict[str, object] = {
+        node: Row = {
             "id": str(v), "label": str(attrs.get("label", v)), "kind": kind, "group": _group_of(attrs),
             "x": x, "y": y, "size": round(8 + 22 * math.sqrt(max(values[v], 0) / top), 1),
             "names": [str(attrs.get("label", v)), *map(str, attrs.get("aliases", []))],
@@ -426,7 +461,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
             node["href"] = href
         nodes.append(node)
     index = {str(v): i for i, v in enumerate(graph)}
-    edges = []
+    edges: list[Row] = []
     edge_iter = (graph.edges(keys=True, data=True) if graph.is_multigraph()
                  else ((u, v, None, d) for u, v, d in graph.edges(data=True)))
     for u, v, _key, attrs in edge_iter:
@@ -434,7 +469,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         a, b = str(u), str(v)
         if kind == "parent" and attrs.get("sub") and str(attrs["sub"]) != a:
             a, b = b, a  # parent edges point from the unit to its parent
-        edge: dict[str, object] = {"from": index[a], "to": index[b], "kind": kind,
+        edge: Row = {"from": index[a], "to": index[b], "kind": kind,
                                    "cases": [case_index[c] for c in attrs.get("case_ids", ()) if c in case_index]}
         if attrs.get("label"):
             edge["label"] = str(attrs["label"])
@@ -452,7 +487,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
                      "dashes": EDGE_STYLES.get(k, {"dashes": False})["dashes"],
                      "arrows": EDGE_STYLES.get(k, {"arrows": ""})["arrows"], "count": c}
                     for k, c in sorted(kinds.items())]
-    weights = [len(e["cases"]) for e in edges if e["kind"] in WIDTH_KEYS]  # type: ignore[arg-type]
+    weights = [len(e["cases"]) for e in edges if e["kind"] in WIDTH_KEYS]
     measure = size_by or default_size_by(graph)
     keys = {"size": SIZE_KEYS[measure], "size_range": [min(values.values(), default=0), top]}
     if weights:
@@ -477,7 +512,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
     }
 
 
-def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str, dict[str, list[float]]]:
+def _cluster_places(nodes: list[Row], edges: list[Row], seed: int) -> dict[str, dict[str, list[float]]]:
     """Where each cluster sits when collapsed, for each way of clustering a large view.
 
     The clusters (communities, regions or unit types with two members or more) are laid out
@@ -487,7 +522,7 @@ def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str
     """
     out: dict[str, dict[str, list[float]]] = {}
     for by in ("comm", "region", "group"):
-        members: dict[str, list[dict]] = {}
+        members: dict[str, list[Row]] = {}
         radius: dict[str, float] = {}
         for nd in nodes:
             if nd.get(by) not in (None, ""):
@@ -504,9 +539,9 @@ def _cluster_places(nodes: list[dict], edges: list[dict], seed: int) -> dict[str
                 quotient.add_edge(str(a), str(b))
         places = layout(quotient, seed, radius)
         out[by] = {}
-        for key, (x, y) in places.items():
-            group = members[key]
-            out[by][key] = [x, y,
+        for place, (x, y) in places.items():
+            group = members[str(place)]
+            out[by][str(place)] = [x, y,
                             round(sum(nd["x"] for nd in group) / len(group), 1),
                             round(sum(nd["y"] for nd in group) / len(group), 1), len(group)]
     return out
@@ -540,10 +575,12 @@ def _asset(name: str) -> str:
     return resources.files("chuzhi_graph").joinpath(name).read_text("utf-8")
 
 
-def _columns(rows: list[dict], drop_names: bool = False) -> dict[str, object]:
+def _columns(rows: list[Row], drop_names: bool = False) -> dict[str, object]:
     """Rows of dicts as one list per key (``null`` where a row has none), which the page turns
     back into rows: a quarter less JSON to parse on a 33,495-node page than repeated keys.
-    A node's ``names`` is left out when it is just its label.
+    A node's ``names`` is left out when it is just its label; a column of few distinct
+    strings travels as a dictionary and codes, a column of IRIs as prefixes, codes and the
+    rest (:func:`_encode_column`).
 
     >>> _columns([{"a": 1}, {"a": 2, "b": 3}])
     {'keys': ['a', 'b'], 'cols': {'a': [1, 2], 'b': [None, 3]}}
@@ -560,7 +597,53 @@ def _columns(rows: list[dict], drop_names: bool = False) -> dict[str, object]:
             if drop_names and key == "names" and value == [row.get("label")]:
                 value = None
             cols[key].append(value)
-    return {"keys": keys, "cols": cols}
+    return {"keys": keys, "cols": {k: _encode_column(v) for k, v in cols.items()}}
+
+
+def _encode_column(values: list[object]) -> object:
+    """A column as it travels: plain, ``{"dict", "codes"}``, ``{"prefix", "codes", "rest"}``
+    or, for lists of lines, ``{"lines", "codes"}`` (each row a list of line numbers).
+
+    >>> _encode_column(["unit", "unit", None, "case"] * 3)["dict"]
+    ['unit', 'case']
+    >>> _encode_column([f"https://x.org/unit/u{i}" for i in range(8)])["prefix"]
+    ['https://x.org/unit/']
+    """
+    strings = [v for v in values if v is not None]
+    if len(values) >= 8 and strings and all(isinstance(v, list) and all(isinstance(x, list) for x in v)
+                                            for v in strings):
+        # lists of lines (a node's facts): each distinct line once ("类型: 事业单位" 10,000 times)
+        line_code: dict[str, int] = {}
+        lines: list[object] = []
+        tips: list[object] = []
+        for v in values:
+            if not isinstance(v, list):
+                tips.append(None)
+                continue
+            codes = []
+            for line in v:
+                key = json.dumps(line, ensure_ascii=False)
+                if key not in line_code:
+                    line_code[key] = len(lines)
+                    lines.append(line)
+                codes.append(line_code[key])
+            tips.append(codes)
+        if len(lines) * 2 <= sum(len(t) for t in tips if isinstance(t, list)):
+            return {"lines": lines, "codes": tips}
+        return values
+    if len(values) < 8 or not strings or not all(isinstance(v, str) for v in strings):
+        return values
+    distinct = list(dict.fromkeys(strings))
+    if len(distinct) * 4 <= len(values):
+        code = {v: i for i, v in enumerate(distinct)}
+        return {"dict": distinct, "codes": [None if v is None else code[v] for v in values]}
+    heads = [str(v).rsplit("/", 1)[0] + "/" if v is not None and "/" in str(v) else "" for v in values]
+    prefixes = list(dict.fromkeys(heads))
+    if len(prefixes) * 4 <= len(values):
+        code = {p: i for i, p in enumerate(prefixes)}
+        return {"prefix": prefixes, "codes": [code[h] for h in heads],
+                "rest": [None if v is None else str(v)[len(h):] for v, h in zip(values, heads, strict=True)]}
+    return values
 
 
 def _json_for_script(value: object) -> str:
@@ -579,8 +662,9 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     """The self-contained HTML page of ``graph`` (see :func:`render_html`)."""
     from jinja2 import Environment, select_autoescape
 
-    data = page_data(graph, size_by=size_by, seed=seed, site=site)
-    block = {**data, "nodes": _columns(data["nodes"], drop_names=True), "edges": _columns(data["edges"])}  # type: ignore[arg-type]
+    with paused_gc():
+        data = page_data(graph, size_by=size_by, seed=seed, site=site)
+    block = {**data, "nodes": _columns(data["nodes"], drop_names=True), "edges": _columns(data["edges"])}
     vis_js = _asset("static/vis/vis-network.min.js")
     app_js = _asset("static/vis/chuzhi-view.js")
     csp = ("default-src 'none'; "
@@ -705,7 +789,7 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
     font = cjk_font()
     data = page_data(graph, size_by=size_by, seed=seed)
     nodes = data["nodes"]
-    legend = {item["key"]: item for item in data["legend"]["nodes"]}  # type: ignore[index]
+    legend = {item["key"]: item for item in data["legend"]["nodes"]}
     pos = {i: (nd["x"], -nd["y"]) for i, nd in enumerate(nodes)}  # screen y grows downwards
     xs = [p[0] for p in pos.values()] or [0.0]
     ys = [p[1] for p in pos.values()] or [0.0]
@@ -721,15 +805,15 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
         ax.set_ylim(min(ys) - SPACING / 2, max(ys) + SPACING / 2)
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_axis_off()
-        for kind in sorted({str(e["kind"]) for e in data["edges"]}):  # type: ignore[union-attr]
+        for kind in sorted({str(e["kind"]) for e in data["edges"]}):
             style = EDGE_STYLES.get(kind, {"color": CONTINUOUS, "dashes": False, "arrows": ""})
-            ends = [(pos[e["from"]], pos[e["to"]]) for e in data["edges"] if e["kind"] == kind]  # type: ignore[union-attr]
+            ends = [(pos[e["from"]], pos[e["to"]]) for e in data["edges"] if e["kind"] == kind]
             widths = [min(1 + 1.5 * (len(e["cases"]) - 1), 8) * 0.7 if e["cases"] else 0.9
-                      for e in data["edges"] if e["kind"] == kind]  # type: ignore[union-attr]
+                      for e in data["edges"] if e["kind"] == kind]
             ax.add_collection(LineCollection(ends, colors=style["color"], linewidths=widths, alpha=0.8,
                                              linestyles="--" if style["dashes"] else "-", zorder=1))
             if style["arrows"]:
-                for (a, b), e in zip(ends, [e for e in data["edges"] if e["kind"] == kind], strict=True):  # type: ignore[union-attr]
+                for (a, b), e in zip(ends, [e for e in data["edges"] if e["kind"] == kind], strict=True):
                     r = nodes[e["to"]]["size"] * 0.45 + 2
                     ax.annotate("", xy=b, xytext=a, zorder=1, arrowprops={
                         "arrowstyle": "-|>", "color": style["color"], "shrinkA": 0, "shrinkB": r,
@@ -744,11 +828,11 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
                           markeredgecolor="#333", label=f"{item['label']} ({item['count']})")
                    for item in legend.values()]
         handles += [Line2D([], [], color=item["color"], linestyle="--" if item["dashes"] else "-",
-                           label=f"{item['label']} ({item['count']})") for item in data["legend"]["edges"]]  # type: ignore[index]
+                           label=f"{item['label']} ({item['count']})") for item in data["legend"]["edges"]]
         keys = data["keys"]
-        handles.append(Line2D([], [], linestyle="", label=str(keys["size"])))  # type: ignore[index]
-        if "width" in keys:  # type: ignore[operator]
-            handles.append(Line2D([], [], linestyle="", label=str(keys["width"])))  # type: ignore[index]
+        handles.append(Line2D([], [], linestyle="", label=str(keys["size"])))
+        if "width" in keys:
+            handles.append(Line2D([], [], linestyle="", label=str(keys["width"])))
         fig.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
         fig.suptitle(title, x=0.01, ha="left", fontsize=11)
         fig.canvas.draw()
@@ -758,7 +842,7 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
         centres = to_px(np.array([pos[i] for i in range(len(nodes))])) if nodes else np.zeros((0, 2))
         discs = np.column_stack([centres, [nd["size"] * 0.45 * px_per_pt + 1 for nd in nodes]]) \
             if nodes else np.zeros((0, 3))
-        segments = np.array([[centres[e["from"]], centres[e["to"]]] for e in data["edges"]]  # type: ignore[union-attr]
+        segments = np.array([[centres[e["from"]], centres[e["to"]]] for e in data["edges"]]
                             ).reshape(-1, 2, 2)
         frame = tuple(ax.bbox.extents)
         placed: list[tuple[float, float, float, float]] = []
@@ -903,16 +987,19 @@ def render_main_views(out_dir: Path, base: str, *, site_root: str | None = None)
     >>> render_main_views(Path("out"), "https://w3id.org/chuzhi/")   # doctest: +SKIP
     [PosixPath('out/institutions.html'), PosixPath('out/cases.html'), PosixPath('out/domains.html')]
     """
+    from chuzhi_graph.graphs import view_node_count
+
     out_dir = Path(out_dir)
     store = Release.open(out_dir).store()
     site = SiteLinks(site_root, base) if site_root is not None else None
     paths = []
     for view in MAIN_VIEWS:
-        graph = build_view(store, view)
-        if graph.number_of_nodes() > MAIN_VIEW_LIMIT:
+        size = view_node_count(store, view)
+        graph = build_view(store, view) if size is None or size <= MAIN_VIEW_LIMIT else None
+        if graph is None or graph.number_of_nodes() > MAIN_VIEW_LIMIT:
             log.warning("%s view skipped: %d nodes (more than %d); draw it filtered, e.g. "
-                        "`chuzhi-graph render %s --edition YEAR`", view, graph.number_of_nodes(),
-                        MAIN_VIEW_LIMIT, view)
+                        "`chuzhi-graph render %s --edition YEAR`", view,
+                        size if graph is None else graph.number_of_nodes(), MAIN_VIEW_LIMIT, view)
             continue
         paths.append(render_html(graph, out_dir / f"{view}.html", TITLES[view], site=site))
         log.info("rendered %s: %d nodes, %d edges", view, graph.number_of_nodes(), graph.number_of_edges())

@@ -8,8 +8,23 @@
   "use strict";
   var D = JSON.parse(document.getElementById("graph-data").textContent);
   /* nodes and edges travel as one list per key; rows again here */
+  /* a column travels plain, as a dictionary and codes, as IRI prefixes, codes and the rest,
+     or as numbered lines (lists of lines) */
+  function column(col) {
+    if (Array.isArray(col)) { return col; }
+    var out = new Array(col.codes.length), i;
+    for (i = 0; i < out.length; i++) {
+      var c = col.codes[i];
+      out[i] = c === null ? null : col.lines ? c.map(function (k) { return col.lines[k]; }) :
+               col.dict ? col.dict[c] : (col.rest[i] === null ? null : col.prefix[c] + col.rest[i]);
+    }
+    return out;
+  }
   function rowsOf(table) {
-    var keys = table.keys, cols = table.cols, n = keys.length ? cols[keys[0]].length : 0, out = new Array(n);
+    var keys = table.keys, cols = {}, out;
+    keys.forEach(function (k) { cols[k] = column(table.cols[k]); });
+    var n = keys.length ? cols[keys[0]].length : 0;
+    out = new Array(n);
     for (var i = 0; i < n; i++) {
       var row = {};
       for (var k = 0; k < keys.length; k++) { var v = cols[keys[k]][i]; if (v !== null) { row[keys[k]] = v; } }
@@ -29,7 +44,6 @@
   var commSize = {};
   N.forEach(function (n, i) {
     n.i = i;
-    n.lnames = n.names.map(function (s) { return s.toLowerCase(); });
     byId[n.id] = n;
     if (n.comm !== undefined) { commSize[n.comm] = (commSize[n.comm] || 0) + 1; }
   });
@@ -52,7 +66,13 @@
   /* ------------------------------------------------------------ what is visible */
   var view = null;  /* the last computed visibility */
 
+  var computedFor = null;
   function compute() {
+    /* visibility depends on these alone: opening a cluster or revealing a search hit reuses it */
+    var key = JSON.stringify([state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
+                              state.hideIsolates, state.minDegree]);
+    if (view && key === computedFor) { return view; }
+    computedFor = key;
     var filtering = state.category >= 0 || state.domain >= 0;
     var act = new Uint8Array(C.length), i, j, n, e;
     for (i = 0; i < C.length; i++) {
@@ -295,38 +315,53 @@
       b.owner = d.id;
       put(b);
     });
-    ctx.textAlign = "center";
+    ctx.textAlign = "left";
     ctx.textBaseline = "top";
     ctx.lineJoin = "round";
+    function clashes(box, d) {
+      if (box[0] < tl.x || box[2] > br.x || box[1] < tl.y || box[3] > br.y) { return true; }  /* cut off by the edge */
+      var cells = cellsOf(box);
+      for (var c = 0; c < cells.length; c++) {
+        var list = grid[cells[c]] || [];
+        for (var k = 0; k < list.length; k++) {
+          var o = list[k];
+          if (o.owner !== d.id && !(o.owner && d.kind === "cluster" && d.members.length >= 20) &&
+              box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { return true; }
+        }
+      }
+      return false;
+    }
+    /* Spots tried in turn: below the node, above, right, left, then the four corners. */
+    function spots(d, w, h) {
+      var g = 2 / scale, r = d.size + g, cx = d.x - w / 2, cy = d.y - h / 2;
+      return [[cx, d.y + r], [cx, d.y - r - h], [d.x + r, cy], [d.x - r - w, cy],
+              [d.x + r * 0.7, d.y + r * 0.7], [d.x - r * 0.7 - w, d.y + r * 0.7],
+              [d.x + r * 0.7, d.y - r * 0.7 - h], [d.x - r * 0.7 - w, d.y - r * 0.7 - h]];
+    }
     for (var i = 0; i < shown.length && labels.length < 400; i++) {
       var d = shown[i];
-      if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 100 / scale || d.y > br.y) { continue; }
+      if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { continue; }
       var px = d.kind === "case" ? D.labelPx["case"] : D.labelPx["default"];
       var text = shortLabel(d);
       var wkey = px + "|" + text;
       ctx.font = px + "px sans-serif";
       if (widths[wkey] === undefined) { widths[wkey] = ctx.measureText(text).width; }
       var w = widths[wkey] / scale, h = px * 1.3 / scale;
-      var top = d.y + d.size + 2 / scale;
-      var box = [d.x - w / 2, top, d.x + w / 2, top + h];
-      var cells = cellsOf(box), clash = false;
-      for (var c = 0; c < cells.length && !clash; c++) {
-        var list = grid[cells[c]] || [];
-        for (var k = 0; k < list.length; k++) {
-          var o = list[k];
-          if (o.owner !== d.id && !(o.owner && d.kind === "cluster" && d.members.length >= 20) && box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { clash = true; break; }
-        }
+      var box = null, tries = spots(d, w, h);
+      for (var t = 0; t < tries.length && !box; t++) {
+        var b = [tries[t][0], tries[t][1], tries[t][0] + w, tries[t][1] + h];
+        if (!clashes(b, d)) { box = b; }
       }
-      if (clash) { continue; }
+      if (!box) { continue; }
       put(box);
       placed.push(box);
       var keep = !state.selected || neighbours[d.id];
       ctx.font = (px / scale) + "px sans-serif";
       ctx.lineWidth = 3 / scale;
       ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.strokeText(text, d.x, top);
+      ctx.strokeText(text, box[0], box[1] + 0.15 * px / scale);
       ctx.fillStyle = keep ? "#1a1a1a" : "rgba(120,120,120,0.5)";
-      ctx.fillText(text, d.x, top);
+      ctx.fillText(text, box[0], box[1] + 0.15 * px / scale);
       labels.push({ id: d.id, text: text, px: px, fontSize: px / scale, scale: scale,
                     left: (box[0] - tl.x) * scale, top: (box[1] - tl.y) * scale,
                     right: (box[2] - tl.x) * scale, bottom: (box[3] - tl.y) * scale });
@@ -467,9 +502,14 @@
   });
 
   /* Exact name or alias first, then names that contain the text; visible hits before hidden. */
+  var lowered = false;  /* names in lower case, made at the first search (not before the first drawing) */
   function find(text) {
     var q = text.trim().toLowerCase();
     if (!q) { return null; }
+    if (!lowered) {
+      N.forEach(function (n) { n.lnames = n.names.map(function (s) { return s.toLowerCase(); }); });
+      lowered = true;
+    }
     var best = null, bestRank = 9, i, n, rank;
     for (i = 0; i < N.length; i++) {
       n = N[i];
@@ -498,10 +538,12 @@
   var box = $("search");
   box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
   box.addEventListener("change", function () { search(box.value); });
-  var names = $("names");
-  N.slice().sort(function (p, q) { return q.size - p.size; }).slice(0, 3000).forEach(function (n) {
-    n.names.forEach(function (name) { var opt = el("option"); opt.value = name; names.appendChild(opt); });
-  });
+  function fillNames() {  /* the search box's suggestions: after the first drawing */
+    var names = $("names");
+    N.slice().sort(function (p, q) { return q.size - p.size; }).slice(0, 3000).forEach(function (n) {
+      n.names.forEach(function (name) { var opt = el("option"); opt.value = name; names.appendChild(opt); });
+    });
+  }
 
   /* ------------------------------------------------------------ filters and legend */
   function fillSelect(id, values, key, text) {
@@ -612,6 +654,7 @@
     }
   };
   network.once("afterDrawing", function () {
+    setTimeout(fillNames, 0);
     window.chuzhi.ready = true;
     window.chuzhi.readyAt = performance.now();
     window.chuzhi.initialScale = network.getScale();
