@@ -278,6 +278,15 @@ class Site:
             enabled_extensions=("html", "svg"), default_for_string=True), keep_trailing_newline=True,
             trim_blocks=True, lstrip_blocks=True)
         self._templates: dict[str, Any] = {}
+        # Memos: a page costs lookups. The same units, domains and editions appear on thousands
+        # of pages, so a link is made (and drawn by the ``value`` macro) once per page depth.
+        self._short: dict[str, str] = {}
+        self._links: dict[tuple[str, str], dict[str, Any]] = {}
+        self._kinds: dict[Any, tuple[str, str, str]] = {}
+        self._case_keys: dict[Any, tuple[str, int, str]] = {}
+        self._prefixes_of: dict[str, tuple[str, ...]] = {}
+        self._dirs: set[Path] = set()
+        self._macros: Any = None
 
     # -- names and links
 
@@ -291,10 +300,22 @@ class Site:
         return local
 
     def short(self, iri: str) -> str:
-        for prefix, ns in self._by_ns:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                return f"{prefix}:{iri[len(ns):]}"
-        return iri
+        hit = self._short.get(iri)
+        if hit is None:
+            hit = iri
+            for prefix, ns in self._by_ns:
+                if iri.startswith(ns) and len(iri) > len(ns):
+                    hit = f"{prefix}:{iri[len(ns):]}"
+                    break
+            self._short[iri] = hit
+        return hit
+
+    def prefixes_of(self, iri: str) -> tuple[str, ...]:
+        """The prefixes whose namespace the IRI starts with (a page's Turtle declares those)."""
+        hit = self._prefixes_of.get(iri)
+        if hit is None:
+            hit = self._prefixes_of[iri] = tuple(p for p, ns in self.prefixes.items() if iri.startswith(ns))
+        return hit
 
     def labels(self, node: Any) -> tuple[str, str]:
         """(Chinese, English) name; the Chinese falls back to an untagged one, then to ``""``."""
@@ -324,10 +345,18 @@ class Site:
         return None
 
     def link(self, node: Any, root: str) -> dict[str, Any]:
-        """A named thing for the ``link`` macro: its page, Chinese and English names, short IRI."""
+        """A named thing for the ``link`` macro: its page, Chinese and English names, short IRI,
+        and ``html``, what the ``value`` macro draws for it (drawn once; do not change the dict)."""
         iri = node.value
-        zh, en = self.labels(node)
-        return {"t": "link", "href": self.href(iri, root), "zh": zh, "en": en, "code": self.short(iri), "iri": iri}
+        hit = self._links.get((iri, root))
+        if hit is None:
+            zh, en = self.labels(node)
+            hit = {"t": "link", "href": self.href(iri, root), "zh": zh, "en": en, "code": self.short(iri), "iri": iri}
+            if self._macros is None:
+                self._macros = self.env.get_template("macros.html").module
+            hit["html"] = self._macros.value(hit)
+            self._links[(iri, root)] = hit
+        return hit
 
     def value(self, node: Any, root: str, depth: int = 0) -> dict[str, Any]:
         """One value of a table cell, for the ``value`` macro."""
@@ -359,6 +388,12 @@ class Site:
 
     def kind(self, s: Any) -> tuple[str, str, str]:
         """(zh, en, class short name) of the resource's main class."""
+        hit = self._kinds.get(s)
+        if hit is None:
+            hit = self._kinds[s] = self._kind(s)
+        return hit
+
+    def _kind(self, s: Any) -> tuple[str, str, str]:
         classes = sorted((o for p, o in self.out.get(s, ()) if p == RDF_TYPE), key=lambda o: o.value)
         for cls in classes:
             if cls.value.startswith(CHZ_IRI):
@@ -405,9 +440,16 @@ class Site:
         tpl = self._templates.get(template)
         if tpl is None:
             tpl = self._templates[template] = self.env.get_template(template)
-        text = tpl.render(root=root, **ctx)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
+        self.write(target, tpl.render(root=root, **ctx))
+
+    def write(self, target: Path, text: str) -> None:
+        """Write a page (UTF-8, ``\\n``), making its folder the first time."""
+        folder = target.parent
+        if folder not in self._dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
+        with open(target, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
 
     def objects(self, s: Any, p: ox.NamedNode) -> list[Any]:
         return [o for q, o in self.out.get(s, ()) if q == p]
@@ -449,11 +491,15 @@ _SUB_ORG, _BROADER, _DERIVED = ox_iri("org:subOrganizationOf"), ox_iri("skos:bro
 
 def case_sort_key(site: Site, c: Any) -> tuple[str, int, str]:
     """Edition, then the published list order (category, position)."""
-    cat = site.first(c, _C["awardCategory"])
-    cat_pos = site.first(cat, _C["listPosition"]) if cat is not None else None
-    pos = site.first(c, _C["listPosition"])
-    edition = site.first(c, _C["edition"])
-    return (edition.value if edition is not None else "", _int(cat_pos) * 1000 + _int(pos), c.value)
+    hit = site._case_keys.get(c)
+    if hit is None:
+        cat = site.first(c, _C["awardCategory"])
+        cat_pos = site.first(cat, _C["listPosition"]) if cat is not None else None
+        pos = site.first(c, _C["listPosition"])
+        edition = site.first(c, _C["edition"])
+        hit = site._case_keys[c] = (edition.value if edition is not None else "", _int(cat_pos) * 1000 + _int(pos),
+                                    c.value)
+    return hit
 
 
 def _int(node: Any) -> int:
@@ -588,26 +634,28 @@ def _page_chunk(iris: list[str]) -> int:
     return _write_pages(*_WORKER_JOB, iris)
 
 
-def _used(prefixes: dict[str, str], triples: list[ox.Triple]) -> dict[str, str]:
+def _used(site: Site, triples: list[ox.Triple]) -> dict[str, str]:
     """The prefixes the triples use (a page's Turtle declares only those)."""
     iris = {t.predicate.value for t in triples}
-    iris.update(n.value for t in triples for n in (t.subject, t.object) if isinstance(n, ox.NamedNode))
-    if any(isinstance(t.object, ox.Literal) for t in triples):
-        iris.update(t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal))
-    return {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
+    for t in triples:
+        for n in (t.subject, t.object):
+            if isinstance(n, ox.NamedNode):
+                iris.add(n.value)
+            elif isinstance(n, ox.Literal):
+                iris.add(n.datatype.value)
+    used = {p for i in iris for p in site.prefixes_of(i)}
+    return {p: ns for p, ns in site.prefixes.items() if p in used}
 
 
 def _write_pages(site: Site, out: Path, common: dict[str, Any], iris: list[str]) -> int:
-    prefixes = site.prefixes
     for iri in iris:
         page = site.pages[iri]
         s = ox.NamedNode(iri)
         root = _root_of(page)
         cbd = site.cbd(s)
-        turtle = (ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=_used(prefixes, cbd)) or b"").decode("utf-8")
+        turtle = (ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=_used(site, cbd)) or b"").decode("utf-8")
         ttl_path = out / (page[: -len(".html")] + ".ttl")
-        ttl_path.parent.mkdir(parents=True, exist_ok=True)
-        ttl_path.write_text(turtle, encoding="utf-8", newline="\n")
+        site.write(ttl_path, turtle)
         zh, en = site.labels(s)
         kind_zh, kind_en, _ = site.kind(s)
         sections, covered, hidden = people_sections(site, s, root)
