@@ -276,7 +276,7 @@ class Site:
                     self.pages[s.value] = local + ".html"
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(
             enabled_extensions=("html", "svg"), default_for_string=True), keep_trailing_newline=True,
-            trim_blocks=True, lstrip_blocks=True)
+            trim_blocks=True, lstrip_blocks=True, auto_reload=False)  # no stat of base.html per page
         self._templates: dict[str, Any] = {}
         # Memos: a page costs lookups. The same units, domains and editions appear on thousands
         # of pages, so a link is made (and drawn by the ``value`` macro) once per page depth.
