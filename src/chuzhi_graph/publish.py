@@ -601,37 +601,93 @@ def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]]
 
 
 def write_resource_pages(site: Site, out: Path, common: dict[str, Any]) -> int:
-    """One ``.html`` and one ``.ttl`` per IRI of the dataset.
-
-    Above :data:`PARALLEL_PAGES` pages the work is shared by forked worker processes (one per
-    core): the pages do not depend on each other, and each worker sees the same indexes.
-    """
-    iris = list(site.pages)
-    step("resource pages", total=len(iris))
-    workers = min(os.cpu_count() or 1, 4)
-    chunks = [iris[i:i + 500] for i in range(0, len(iris), 500)]
-    if workers > 1 and len(iris) > PARALLEL_PAGES and "fork" in mp.get_all_start_methods():
-        global _WORKER_JOB
-        _WORKER_JOB = (site, out, common)
-        try:
-            with mp.get_context("fork").Pool(workers) as pool:
-                for done in pool.imap_unordered(_page_chunk, chunks):
-                    advance(done)
-        finally:
-            _WORKER_JOB = None
-    else:
-        for chunk in chunks:
-            advance(_write_pages(site, out, common, chunk))
-    return len(iris)
+    """One ``.html`` and one ``.ttl`` per IRI of the dataset (see :class:`ResourcePages`)."""
+    return ResourcePages(site, out, common).wait()
 
 
+#: Above this many pages, forked workers write them while the parent writes the rest of the site.
 PARALLEL_PAGES = 5000
-_WORKER_JOB: tuple[Site, Path, dict[str, Any]] | None = None
 
 
-def _page_chunk(iris: list[str]) -> int:
-    assert _WORKER_JOB is not None  # set by the parent before forking
-    return _write_pages(*_WORKER_JOB, iris)
+class ResourcePages:
+    """The resource pages, written while the caller goes on with the rest of the site.
+
+    Above :data:`PARALLEL_PAGES` pages, forked worker processes (one per core, at most 4) each
+    write every n-th page from the indexes they share with the parent (copy-on-write); the
+    parent meanwhile writes the lists, queries and graphs, so both cores stay busy. Below it,
+    the pages are written at once, in this process. The pages do not depend on each other or
+    on the order of writing: the site is the same bytes either way. :meth:`wait` returns the
+    page count, or raises the first worker's error.
+    """
+
+    def __init__(self, site: Site, out: Path, common: dict[str, Any]) -> None:
+        self.iris = list(site.pages)
+        self.procs: list[tuple[Any, Any]] = []
+        self.done: Any = None
+        workers = min(os.cpu_count() or 1, 4)
+        if workers > 1 and len(self.iris) > PARALLEL_PAGES and "fork" in mp.get_all_start_methods():
+            ctx = mp.get_context("fork")
+            self.done = ctx.Value("l", 0)
+            for i in range(workers):
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_pages_worker, args=(site, out, common, self.iris[i::workers], self.done,
+                                                                child), name="chuzhi-publish-pages", daemon=True)
+                proc.start()
+                child.close()
+                self.procs.append((proc, parent))
+        else:
+            step("resource pages", total=len(self.iris))
+            for i in range(0, len(self.iris), 500):
+                advance(_write_pages(site, out, common, self.iris[i:i + 500]))
+
+    def wait(self) -> int:
+        """Wait for the workers (progress as they go); the number of pages."""
+        if not self.procs:
+            return len(self.iris)
+        step("resource pages", total=len(self.iris))
+        shown = 0
+        try:
+            for proc, conn in self.procs:
+                while not conn.poll(0.2):
+                    shown = self._advance(shown)
+                    if not proc.is_alive() and not conn.poll():
+                        raise OutputError(f"a page worker stopped unexpectedly (exit code {proc.exitcode})")
+                kind, detail = conn.recv()
+                if kind != "ok":
+                    raise OutputError(f"writing the resource pages failed: {detail}")
+            self._advance(shown)
+        finally:
+            self.stop()
+        return len(self.iris)
+
+    def _advance(self, shown: int) -> int:
+        now = self.done.value
+        if now > shown:
+            advance(now - shown)
+        return now
+
+    def stop(self) -> None:
+        """End the workers (at once if they are still running: the caller failed)."""
+        for proc, conn in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+            conn.close()
+        self.procs = []
+
+
+def _pages_worker(site: Site, out: Path, common: dict[str, Any], iris: list[str], done: Any, conn: Any) -> None:
+    """A forked page writer: reports ``("ok", n)`` or ``("error", message)`` on ``conn``."""
+    try:
+        for i in range(0, len(iris), 200):
+            n = _write_pages(site, out, common, iris[i:i + 200])
+            with done.get_lock():
+                done.value += n
+        conn.send(("ok", len(iris)))
+    except BaseException as exc:  # any failure goes to the parent, which raises it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
 
 
 def _used(site: Site, triples: list[ox.Triple]) -> dict[str, str]:
@@ -1057,15 +1113,19 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     site.index_types()
     common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__,
               "parts": parts}
-    pages = write_resource_pages(site, out, common)
+    resource_pages = ResourcePages(site, out, common)  # in workers, while this process writes the rest
+    try:
+        write_list_pages(site, out, common)
+        write_ontology(out, onto_dir, site, common)
+        write_queries(out, release, site, common)
+        if parts.graphs:
+            write_graphs(out, release, site, common)
+        summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
+        pages = resource_pages.wait()
+    finally:
+        resource_pages.stop()
     progress(f"wrote {pages} resource pages")
-    shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")
-    write_list_pages(site, out, common)
-    write_ontology(out, onto_dir, site, common)
-    write_queries(out, release, site, common)
-    if parts.graphs:
-        write_graphs(out, release, site, common)
-    summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
+    shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")  # over the dataset's own page Turtle
     (out / "static").mkdir()
     for asset in sorted(STATIC.iterdir()):
         shutil.copy2(asset, out / "static" / asset.name)
