@@ -73,3 +73,34 @@ def test_a_failing_page_worker_fails_the_publish_and_keeps_the_old_site(corpus: 
     assert "writing the resource pages failed: OSError: [Errno 28] No space left on device" in result.output
     assert _digest(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging folder left
+
+
+def test_over_budget_queries_and_views_are_listed_not_run_and_the_release_goes_on(corpus: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from bs4 import BeautifulSoup
+
+    import chuzhi_graph.graphs
+    import chuzhi_graph.render
+
+    monkeypatch.setattr(publish_mod, "QUERY_BUDGET", 0.001)  # every query is stopped at once
+    # a cases view over the limit (it has every case) is neither drawn nor built
+    monkeypatch.setattr(chuzhi_graph.render, "MAIN_VIEW_LIMIT", 299)
+    built, real_build = [], chuzhi_graph.graphs.build_view
+    monkeypatch.setattr(chuzhi_graph.graphs, "build_view", lambda store, view, **kw: built.append(view) or real_build(
+        store, view, **kw))
+    site = publish(corpus, tmp_path / "site").site
+    assert built == ["institutions", "domains"]
+    cards = BeautifulSoup((site / "graphs.html").read_text(encoding="utf-8"), "html.parser")
+    assert cards.select_one("#cases .more .i18n-en").get_text() == (
+        "More than 299 nodes: not drawn; draw it filtered with chuzhi-graph render --edition.")
+    assert not (site / "graphs" / "cases.html").exists() and (site / "graphs" / "domains.html").is_file()
+    page = BeautifulSoup((site / "queries" / "edition-diff.html").read_text(encoding="utf-8"), "html.parser")
+    note = page.select_one("p.more .i18n-en").get_text()
+    assert note == ("This query did not finish within 0.001 s while the site was published, so its result is "
+                    "not in the site. Run it on the command line:")
+    command = page.select("pre")[-1].get_text()
+    assert command.startswith("chuzhi-graph query edition-diff --param old=") and " --param new=" in command
+    assert not (site / "queries" / "edition-diff.csv").exists()
+    assert (site / "queries" / "edition-diff.rq").is_file()
+    index = BeautifulSoup((site / "queries.html").read_text(encoding="utf-8"), "html.parser")
+    assert "not run: over 0.001 s while publishing" in index.select_one("#cases-per-domain").get_text()
