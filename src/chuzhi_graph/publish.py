@@ -1114,7 +1114,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     progress(f"validated and built {built.triples} triples")
     parts = plan_parts(work, previous)
     step("dumps and description")
-    dataset = load_dataset(data_dir, ontology_dir=onto_dir)
+    dataset = built.dataset if built.dataset is not None else load_dataset(data_dir, ontology_dir=onto_dir)
     ds_dir = out / "dataset"
     ds_dir.mkdir(parents=True)
     for name in parts.dumps:
