@@ -947,8 +947,6 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
         MAIN_VIEWS,
         TITLES,
         SiteLinks,
-        group_colour,
-        layout,
         render_html,
     )
 
@@ -975,20 +973,7 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
             render_html(graph, target / f"{view}.html", TITLES[view], site=SiteLinks("../", site.base))
             item["path"] = f"graphs/{view}.html"
             if graph.number_of_nodes() <= 2000:  # a thumbnail of a bigger graph is a grey blot
-                pos = layout(graph)
-                xs = [x for x, _ in pos.values()] or [0.0]
-                ys = [y for _, y in pos.values()] or [0.0]
-                x0, y0 = min(xs), min(ys)
-                scale = 150 / max(max(xs) - x0, max(ys) - y0, 1e-9)
-
-                def xy(v: Any, x0: float = x0, y0: float = y0, scale: float = scale,
-                       pos: dict = pos) -> tuple[float, float]:
-                    return round(5 + (pos[v][0] - x0) * scale, 1), round(5 + (pos[v][1] - y0) * scale, 1)
-
-                dots = [(*xy(v), group_colour(str(a.get("group") or a.get("kind") or "node")))
-                        for v, a in graph.nodes(data=True)]
-                lines = [(*xy(u), *xy(v)) for u, v in graph.edges()]
-                site.render("thumb.svg", target / f"{view}.svg", "", dots=dots, lines=lines, title=en)
+                _thumbnail(site, graph, target / f"{view}.svg", en)
                 item["thumb"] = f"graphs/{view}.svg"
         graphs.append(item)
         advance()
@@ -1000,6 +985,24 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
                    "desc_en": "Cases and applicant units by region, linking to the resource pages.",
                    "nodes": None, "edges": None, "thumb": None, "limit": MAIN_VIEW_LIMIT})
     site.render("graphs.html", out / "graphs.html", "", title="交互式图谱 Graphs", graphs=graphs, **common)
+
+
+def _thumbnail(site: Site, graph: Any, target: Path, title: str) -> None:
+    """A 160-pixel SVG of the graph's layout for ``graphs.html``."""
+    from chuzhi_graph.render import group_colour, layout
+
+    pos = layout(graph)
+    xs = [x for x, _ in pos.values()] or [0.0]
+    ys = [y for _, y in pos.values()] or [0.0]
+    x0, y0 = min(xs), min(ys)
+    scale = 150 / max(max(xs) - x0, max(ys) - y0, 1e-9)
+
+    def xy(v: Any) -> tuple[float, float]:
+        return round(5 + (pos[v][0] - x0) * scale, 1), round(5 + (pos[v][1] - y0) * scale, 1)
+
+    dots = [(*xy(v), group_colour(str(a.get("group") or a.get("kind") or "node"))) for v, a in graph.nodes(data=True)]
+    lines = [(*xy(u), *xy(v)) for u, v in graph.edges()]
+    site.render("thumb.svg", target, "", dots=dots, lines=lines, title=title)
 
 
 def write_changes(out: Path, previous: str | Path, release: Release, site: Site, common: dict[str, Any],
