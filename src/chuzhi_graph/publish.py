@@ -662,7 +662,7 @@ class ResourcePages:
         if not self.procs:
             return len(self.iris)
         step("resource pages", total=len(self.iris))
-        shown = 0
+        shown, took = 0, 0.0
         try:
             for proc, conn in self.procs:
                 while not conn.poll(0.2):
@@ -672,7 +672,10 @@ class ResourcePages:
                 kind, detail = conn.recv()
                 if kind != "ok":
                     raise OutputError(f"writing the resource pages failed: {detail}")
+                took = max(took, detail)
             self._advance(shown)
+            log.info("resource pages: %d by %d workers in %.1f s, beside the rest of the site",
+                     len(self.iris), len(self.procs), took)
         finally:
             self.stop()
         return len(self.iris)
@@ -697,13 +700,14 @@ class ResourcePages:
 
 
 def _pages_worker(site: Site, out: Path, common: dict[str, Any], iris: list[str], done: Any, conn: Any) -> None:
-    """A forked page writer: reports ``("ok", n)`` or ``("error", message)`` on ``conn``."""
+    """A forked page writer: reports ``("ok", seconds)`` or ``("error", message)`` on ``conn``."""
+    t0 = time.perf_counter()
     try:
         for i in range(0, len(iris), 200):
             n = _write_pages(site, out, common, iris[i:i + 200])
             with done.get_lock():
                 done.value += n
-        conn.send(("ok", len(iris)))
+        conn.send(("ok", time.perf_counter() - t0))
     except BaseException as exc:  # any failure goes to the parent, which raises it
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
