@@ -70,6 +70,7 @@ class BuildResult:
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     cached_editions: list[str] = field(default_factory=list)  # editions read from the cache
+    dataset: Dataset | None = None  # the records read (publish reuses them instead of reading them again)
 
 
 def check_base(base: str) -> str:
@@ -250,7 +251,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
             mapped.save_cache()
     log.info("built %d triples from %d cases into %s", mapped.n_triples, counts["cases"], out_dir)
     refresh_store(out_dir)  # the first query after a build does not pay the store load (decision 0004)
-    result = BuildResult(out_dir, files, mapped.n_triples, counts, timings)
+    result = BuildResult(out_dir, files, mapped.n_triples, counts, timings, dataset=dataset)
     if isinstance(mapped, _SegmentedMapped):
         result.cached_editions = mapped.hits
     return result

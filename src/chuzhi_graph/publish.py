@@ -20,6 +20,7 @@ past about 1 MB at 100,000 cases.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ import multiprocessing as mp
 import os
 import shutil
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,7 +40,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chuzhi_graph import __version__
 from chuzhi_graph.build import LICENSE, BuildResult, build, check_base, data_prefixes, release_date
-from chuzhi_graph.errors import DataError, OutputError
+from chuzhi_graph.errors import DataError, OutputError, QueryError
+from chuzhi_graph.mapping import paused_gc
 from chuzhi_graph.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
 from chuzhi_graph.progress import advance, step
@@ -62,6 +65,9 @@ LIST_PAGE_ROWS = 500
 QUERY_PAGE_ROWS = 200
 #: Largest result written to a query's CSV/JSON download (an unbound parameterised query can be huge).
 QUERY_MAX_ROWS = 100_000
+#: Seconds a shipped query may run while publishing; one that takes longer is listed with the
+#: command that runs it, not its result (a slow question must not stop or stall a release).
+QUERY_BUDGET = 120.0
 RESOURCE_ITEMS = 200
 
 RDF_TYPE = ox_iri("rdf:type")
@@ -151,8 +157,9 @@ def plan_parts(work: Path, previous: object) -> Parts:
 
 
 def write_trig(graphs: dict[str, list[ox.Triple]], path: Path, prefixes: dict[str, str]) -> None:
-    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
-             for g, triples in graphs.items() for t in triples]
+    with paused_gc():
+        quads = [ox.Quad(t.subject, t.predicate, t.object, node)
+                 for g, triples in graphs.items() for node in (ox.NamedNode(g),) for t in triples]
     ox.serialize(quads, str(path), ox.RdfFormat.TRIG, prefixes=prefixes)
 
 
@@ -254,14 +261,17 @@ class Site:
         self.out: dict[Any, list[tuple[ox.NamedNode, Any]]] = defaultdict(list)
         self.into: dict[Any, list[tuple[ox.NamedNode, Any]]] = defaultdict(list)
         self.names: dict[Any, dict[str, str]] = {}
-        for t in triples:
-            s, p, o = t.subject, t.predicate, t.object
-            self.out[s].append((p, o))
-            if isinstance(o, ox.NamedNode) and p != RDF_TYPE:
-                self.into[o].append((p, s))
-            if p in _LABEL_PREDICATES and isinstance(o, ox.Literal):
-                names = self.names.setdefault(s, {})
-                names.setdefault(o.language or "", o.value)
+        out, into, label_predicates = self.out, self.into, set(_LABEL_PREDICATES)
+        with paused_gc():  # millions of acyclic tuples: no collector passes over them
+            for t in triples:
+                s, p, o = t.subject, t.predicate, t.object
+                out[s].append((p, o))
+                if isinstance(o, ox.NamedNode):
+                    if p != RDF_TYPE:
+                        into[o].append((p, s))
+                elif p in label_predicates and isinstance(o, ox.Literal):
+                    names = self.names.setdefault(s, {})
+                    names.setdefault(o.language or "", o.value)
         self.pages: dict[str, str] = {}  # IRI -> site path of its page
         for s in self.out:
             if isinstance(s, ox.NamedNode):
@@ -270,8 +280,17 @@ class Site:
                     self.pages[s.value] = local + ".html"
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(
             enabled_extensions=("html", "svg"), default_for_string=True), keep_trailing_newline=True,
-            trim_blocks=True, lstrip_blocks=True)
+            trim_blocks=True, lstrip_blocks=True, auto_reload=False)  # no stat of base.html per page
         self._templates: dict[str, Any] = {}
+        # Memos: a page costs lookups. The same units, domains and editions appear on thousands
+        # of pages, so a link is made (and drawn by the ``value`` macro) once per page depth.
+        self._short: dict[str, str] = {}
+        self._links: dict[tuple[str, str], dict[str, Any]] = {}
+        self._kinds: dict[Any, tuple[str, str, str]] = {}
+        self._case_keys: dict[Any, tuple[str, int, str]] = {}
+        self._prefixes_of: dict[str, tuple[str, ...]] = {}
+        self._dirs: set[Path] = set()
+        self._macros: Any = None
 
     # -- names and links
 
@@ -285,10 +304,22 @@ class Site:
         return local
 
     def short(self, iri: str) -> str:
-        for prefix, ns in self._by_ns:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                return f"{prefix}:{iri[len(ns):]}"
-        return iri
+        hit = self._short.get(iri)
+        if hit is None:
+            hit = iri
+            for prefix, ns in self._by_ns:
+                if iri.startswith(ns) and len(iri) > len(ns):
+                    hit = f"{prefix}:{iri[len(ns):]}"
+                    break
+            self._short[iri] = hit
+        return hit
+
+    def prefixes_of(self, iri: str) -> tuple[str, ...]:
+        """The prefixes whose namespace the IRI starts with (a page's Turtle declares those)."""
+        hit = self._prefixes_of.get(iri)
+        if hit is None:
+            hit = self._prefixes_of[iri] = tuple(p for p, ns in self.prefixes.items() if iri.startswith(ns))
+        return hit
 
     def labels(self, node: Any) -> tuple[str, str]:
         """(Chinese, English) name; the Chinese falls back to an untagged one, then to ``""``."""
@@ -318,10 +349,18 @@ class Site:
         return None
 
     def link(self, node: Any, root: str) -> dict[str, Any]:
-        """A named thing for the ``link`` macro: its page, Chinese and English names, short IRI."""
+        """A named thing for the ``link`` macro: its page, Chinese and English names, short IRI,
+        and ``html``, what the ``value`` macro draws for it (drawn once; do not change the dict)."""
         iri = node.value
-        zh, en = self.labels(node)
-        return {"t": "link", "href": self.href(iri, root), "zh": zh, "en": en, "code": self.short(iri), "iri": iri}
+        hit = self._links.get((iri, root))
+        if hit is None:
+            zh, en = self.labels(node)
+            hit = {"t": "link", "href": self.href(iri, root), "zh": zh, "en": en, "code": self.short(iri), "iri": iri}
+            if self._macros is None:
+                self._macros = self.env.get_template("macros.html").module
+            hit["html"] = self._macros.value(hit)
+            self._links[(iri, root)] = hit
+        return hit
 
     def value(self, node: Any, root: str, depth: int = 0) -> dict[str, Any]:
         """One value of a table cell, for the ``value`` macro."""
@@ -353,6 +392,12 @@ class Site:
 
     def kind(self, s: Any) -> tuple[str, str, str]:
         """(zh, en, class short name) of the resource's main class."""
+        hit = self._kinds.get(s)
+        if hit is None:
+            hit = self._kinds[s] = self._kind(s)
+        return hit
+
+    def _kind(self, s: Any) -> tuple[str, str, str]:
         classes = sorted((o for p, o in self.out.get(s, ()) if p == RDF_TYPE), key=lambda o: o.value)
         for cls in classes:
             if cls.value.startswith(CHZ_IRI):
@@ -399,9 +444,16 @@ class Site:
         tpl = self._templates.get(template)
         if tpl is None:
             tpl = self._templates[template] = self.env.get_template(template)
-        text = tpl.render(root=root, **ctx)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
+        self.write(target, tpl.render(root=root, **ctx))
+
+    def write(self, target: Path, text: str) -> None:
+        """Write a page (UTF-8, ``\\n``), making its folder the first time."""
+        folder = target.parent
+        if folder not in self._dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
+        with open(target, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
 
     def objects(self, s: Any, p: ox.NamedNode) -> list[Any]:
         return [o for q, o in self.out.get(s, ()) if q == p]
@@ -443,11 +495,15 @@ _SUB_ORG, _BROADER, _DERIVED = ox_iri("org:subOrganizationOf"), ox_iri("skos:bro
 
 def case_sort_key(site: Site, c: Any) -> tuple[str, int, str]:
     """Edition, then the published list order (category, position)."""
-    cat = site.first(c, _C["awardCategory"])
-    cat_pos = site.first(cat, _C["listPosition"]) if cat is not None else None
-    pos = site.first(c, _C["listPosition"])
-    edition = site.first(c, _C["edition"])
-    return (edition.value if edition is not None else "", _int(cat_pos) * 1000 + _int(pos), c.value)
+    hit = site._case_keys.get(c)
+    if hit is None:
+        cat = site.first(c, _C["awardCategory"])
+        cat_pos = site.first(cat, _C["listPosition"]) if cat is not None else None
+        pos = site.first(c, _C["listPosition"])
+        edition = site.first(c, _C["edition"])
+        hit = site._case_keys[c] = (edition.value if edition is not None else "", _int(cat_pos) * 1000 + _int(pos),
+                                    c.value)
+    return hit
 
 
 def _int(node: Any) -> int:
@@ -549,59 +605,131 @@ def people_sections(site: Site, s: Any, root: str) -> tuple[list[dict[str, Any]]
 
 
 def write_resource_pages(site: Site, out: Path, common: dict[str, Any]) -> int:
-    """One ``.html`` and one ``.ttl`` per IRI of the dataset.
-
-    Above :data:`PARALLEL_PAGES` pages the work is shared by forked worker processes (one per
-    core): the pages do not depend on each other, and each worker sees the same indexes.
-    """
-    iris = list(site.pages)
-    step("resource pages", total=len(iris))
-    workers = min(os.cpu_count() or 1, 4)
-    chunks = [iris[i:i + 500] for i in range(0, len(iris), 500)]
-    if workers > 1 and len(iris) > PARALLEL_PAGES and "fork" in mp.get_all_start_methods():
-        global _WORKER_JOB
-        _WORKER_JOB = (site, out, common)
-        try:
-            with mp.get_context("fork").Pool(workers) as pool:
-                for done in pool.imap_unordered(_page_chunk, chunks):
-                    advance(done)
-        finally:
-            _WORKER_JOB = None
-    else:
-        for chunk in chunks:
-            advance(_write_pages(site, out, common, chunk))
-    return len(iris)
+    """One ``.html`` and one ``.ttl`` per IRI of the dataset (see :class:`ResourcePages`)."""
+    return ResourcePages(site, out, common).wait()
 
 
+#: Above this many pages, forked workers write them while the parent writes the rest of the site.
 PARALLEL_PAGES = 5000
-_WORKER_JOB: tuple[Site, Path, dict[str, Any]] | None = None
 
 
-def _page_chunk(iris: list[str]) -> int:
-    assert _WORKER_JOB is not None  # set by the parent before forking
-    return _write_pages(*_WORKER_JOB, iris)
+class ResourcePages:
+    """The resource pages, written while the caller goes on with the rest of the site.
+
+    Above :data:`PARALLEL_PAGES` pages, forked worker processes (one per core, at most 4) each
+    write every n-th page from the indexes they share with the parent (copy-on-write); the
+    parent meanwhile writes the lists, queries and graphs, so both cores stay busy. Below it,
+    the pages are written at once, in this process. The pages do not depend on each other or
+    on the order of writing: the site is the same bytes either way. :meth:`wait` returns the
+    page count, or raises the first worker's error.
+    """
+
+    def __init__(self, site: Site, out: Path, common: dict[str, Any]) -> None:
+        self.iris = list(site.pages)
+        self.procs: list[tuple[Any, Any]] = []
+        self.done: Any = None
+        workers = min(os.cpu_count() or 1, 4)
+        self.frozen = False
+        if workers > 1 and len(self.iris) > PARALLEL_PAGES and "fork" in mp.get_all_start_methods():
+            ctx = mp.get_context("fork")
+            # The indexes are millions of objects that live as long as the site: out of the
+            # collector's sight, so that no pass walks them (nor copies their memory pages
+            # into the workers by touching them)
+            gc.collect()
+            gc.freeze()
+            self.frozen = True
+            self.done = ctx.Value("l", 0)
+            for i in range(workers):
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_pages_worker, args=(site, out, common, self.iris[i::workers], self.done,
+                                                                child), name="chuzhi-publish-pages", daemon=True)
+                proc.start()
+                child.close()
+                self.procs.append((proc, parent))
+        else:
+            step("resource pages", total=len(self.iris))
+            for i in range(0, len(self.iris), 500):
+                advance(_write_pages(site, out, common, self.iris[i:i + 500]))
+
+    def wait(self) -> int:
+        """Wait for the workers (progress as they go); the number of pages."""
+        if not self.procs:
+            return len(self.iris)
+        step("resource pages", total=len(self.iris))
+        shown, took = 0, 0.0
+        try:
+            for proc, conn in self.procs:
+                while not conn.poll(0.2):
+                    shown = self._advance(shown)
+                    if not proc.is_alive() and not conn.poll():
+                        raise OutputError(f"a page worker stopped unexpectedly (exit code {proc.exitcode})")
+                kind, detail = conn.recv()
+                if kind != "ok":
+                    raise OutputError(f"writing the resource pages failed: {detail}")
+                took = max(took, detail)
+            self._advance(shown)
+            log.info("resource pages: %d by %d workers in %.1f s, beside the rest of the site",
+                     len(self.iris), len(self.procs), took)
+        finally:
+            self.stop()
+        return len(self.iris)
+
+    def _advance(self, shown: int) -> int:
+        now = self.done.value
+        if now > shown:
+            advance(now - shown)
+        return now
+
+    def stop(self) -> None:
+        """End the workers (at once if they are still running: the caller failed)."""
+        for proc, conn in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+            conn.close()
+        self.procs = []
+        if self.frozen:
+            gc.unfreeze()  # the site's objects may be freed once the caller drops them
+            self.frozen = False
 
 
-def _used(prefixes: dict[str, str], triples: list[ox.Triple]) -> dict[str, str]:
+def _pages_worker(site: Site, out: Path, common: dict[str, Any], iris: list[str], done: Any, conn: Any) -> None:
+    """A forked page writer: reports ``("ok", seconds)`` or ``("error", message)`` on ``conn``."""
+    t0 = time.perf_counter()
+    try:
+        for i in range(0, len(iris), 200):
+            n = _write_pages(site, out, common, iris[i:i + 200])
+            with done.get_lock():
+                done.value += n
+        conn.send(("ok", time.perf_counter() - t0))
+    except BaseException as exc:  # any failure goes to the parent, which raises it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _used(site: Site, triples: list[ox.Triple]) -> dict[str, str]:
     """The prefixes the triples use (a page's Turtle declares only those)."""
     iris = {t.predicate.value for t in triples}
-    iris.update(n.value for t in triples for n in (t.subject, t.object) if isinstance(n, ox.NamedNode))
-    if any(isinstance(t.object, ox.Literal) for t in triples):
-        iris.update(t.object.datatype.value for t in triples if isinstance(t.object, ox.Literal))
-    return {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
+    for t in triples:
+        for n in (t.subject, t.object):
+            if isinstance(n, ox.NamedNode):
+                iris.add(n.value)
+            elif isinstance(n, ox.Literal):
+                iris.add(n.datatype.value)
+    used = {p for i in iris for p in site.prefixes_of(i)}
+    return {p: ns for p, ns in site.prefixes.items() if p in used}
 
 
 def _write_pages(site: Site, out: Path, common: dict[str, Any], iris: list[str]) -> int:
-    prefixes = site.prefixes
     for iri in iris:
         page = site.pages[iri]
         s = ox.NamedNode(iri)
         root = _root_of(page)
         cbd = site.cbd(s)
-        turtle = (ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=_used(prefixes, cbd)) or b"").decode("utf-8")
+        turtle = (ox.serialize(cbd, format=ox.RdfFormat.TURTLE, prefixes=_used(site, cbd)) or b"").decode("utf-8")
         ttl_path = out / (page[: -len(".html")] + ".ttl")
-        ttl_path.parent.mkdir(parents=True, exist_ok=True)
-        ttl_path.write_text(turtle, encoding="utf-8", newline="\n")
+        site.write(ttl_path, turtle)
         zh, en = site.labels(s)
         kind_zh, kind_en, _ = site.kind(s)
         sections, covered, hidden = people_sections(site, s, root)
@@ -763,7 +891,19 @@ def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any
         params = example_params(store, q)
         item["bound"] = [{"name": p.name, "kind": p.kind, "help": p.help, "value": params.get(p.name, "")}
                          for p in q.param_specs]
-        result = run_query(store, q, params, timeout=600, max_rows=QUERY_MAX_ROWS)  # a broken query stops the release
+        t0 = time.monotonic()
+        try:  # a broken query stops the release; a slow one is listed as not run
+            result = run_query(store, q, params, timeout=QUERY_BUDGET, max_rows=QUERY_MAX_ROWS)
+        except QueryError:
+            if time.monotonic() - t0 < QUERY_BUDGET * 0.99:
+                raise
+            log.warning("query %s: stopped after %g s, not in the site", q.name, QUERY_BUDGET)
+            item.update(ran=False, stopped=QUERY_BUDGET)
+            site.render("query.html", folder / f"{q.name}.html", "../", title=q.question_zh, q=item,
+                        shown=QUERY_PAGE_ROWS, **common)
+            items.append(item)
+            advance()
+            continue
         item["truncated"] = len(result.rows) > QUERY_MAX_ROWS
         del result.rows[QUERY_MAX_ROWS:]
         (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base), encoding="utf-8",
@@ -820,8 +960,6 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
         MAIN_VIEWS,
         TITLES,
         SiteLinks,
-        group_colour,
-        layout,
         render_html,
     )
 
@@ -829,9 +967,17 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
     graphs: list[dict[str, Any]] = []
     target = out / "graphs"
     target.mkdir(parents=True, exist_ok=True)
+    # every case is a node of the cases view: past the limit it is not drawn, so not built either
+    # (building it costs about a minute at 100,000 cases)
+    at_least = {"cases": len(site.of_class("Case"))}
     for view in MAIN_VIEWS:
-        graph = build_view(release.store(), view)
         zh, en, desc_zh, desc_en = VIEW_TEXT.get(view, (view, view, "", ""))
+        if at_least.get(view, 0) > MAIN_VIEW_LIMIT:
+            graphs.append({"name": view, "zh": zh, "en": en, "desc_zh": desc_zh, "desc_en": desc_en, "nodes": None,
+                           "edges": None, "path": None, "thumb": None, "limit": MAIN_VIEW_LIMIT})
+            advance()
+            continue
+        graph = build_view(release.store(), view)
         item: dict[str, Any] = {"name": view, "zh": zh, "en": en, "desc_zh": desc_zh, "desc_en": desc_en,
                                 "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "path": None,
                                 "thumb": None, "limit": MAIN_VIEW_LIMIT}
@@ -840,20 +986,7 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
             render_html(graph, target / f"{view}.html", TITLES[view], site=SiteLinks("../", site.base))
             item["path"] = f"graphs/{view}.html"
             if graph.number_of_nodes() <= 2000:  # a thumbnail of a bigger graph is a grey blot
-                pos = layout(graph)
-                xs = [x for x, _ in pos.values()] or [0.0]
-                ys = [y for _, y in pos.values()] or [0.0]
-                x0, y0 = min(xs), min(ys)
-                scale = 150 / max(max(xs) - x0, max(ys) - y0, 1e-9)
-
-                def xy(v: Any, x0: float = x0, y0: float = y0, scale: float = scale,
-                       pos: dict = pos) -> tuple[float, float]:
-                    return round(5 + (pos[v][0] - x0) * scale, 1), round(5 + (pos[v][1] - y0) * scale, 1)
-
-                dots = [(*xy(v), group_colour(str(a.get("group") or a.get("kind") or "node")))
-                        for v, a in graph.nodes(data=True)]
-                lines = [(*xy(u), *xy(v)) for u, v in graph.edges()]
-                site.render("thumb.svg", target / f"{view}.svg", "", dots=dots, lines=lines, title=en)
+                _thumbnail(site, graph, target / f"{view}.svg", en)
                 item["thumb"] = f"graphs/{view}.svg"
         graphs.append(item)
         advance()
@@ -865,6 +998,24 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
                    "desc_en": "Cases and applicant units by region, linking to the resource pages.",
                    "nodes": None, "edges": None, "thumb": None, "limit": MAIN_VIEW_LIMIT})
     site.render("graphs.html", out / "graphs.html", "", title="交互式图谱 Graphs", graphs=graphs, **common)
+
+
+def _thumbnail(site: Site, graph: Any, target: Path, title: str) -> None:
+    """A 160-pixel SVG of the graph's layout for ``graphs.html``."""
+    from chuzhi_graph.render import group_colour, layout
+
+    pos = layout(graph)
+    xs = [x for x, _ in pos.values()] or [0.0]
+    ys = [y for _, y in pos.values()] or [0.0]
+    x0, y0 = min(xs), min(ys)
+    scale = 150 / max(max(xs) - x0, max(ys) - y0, 1e-9)
+
+    def xy(v: Any) -> tuple[float, float]:
+        return round(5 + (pos[v][0] - x0) * scale, 1), round(5 + (pos[v][1] - y0) * scale, 1)
+
+    dots = [(*xy(v), group_colour(str(a.get("group") or a.get("kind") or "node"))) for v, a in graph.nodes(data=True)]
+    lines = [(*xy(u), *xy(v)) for u, v in graph.edges()]
+    site.render("thumb.svg", target, "", dots=dots, lines=lines, title=title)
 
 
 def write_changes(out: Path, previous: str | Path, release: Release, site: Site, common: dict[str, Any],
@@ -1031,7 +1182,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     progress(f"validated and built {built.triples} triples")
     parts = plan_parts(work, previous)
     step("dumps and description")
-    dataset = load_dataset(data_dir, ontology_dir=onto_dir)
+    dataset = built.dataset if built.dataset is not None else load_dataset(data_dir, ontology_dir=onto_dir)
     ds_dir = out / "dataset"
     ds_dir.mkdir(parents=True)
     for name in parts.dumps:
@@ -1053,15 +1204,19 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     site.index_types()
     common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__,
               "parts": parts}
-    pages = write_resource_pages(site, out, common)
+    resource_pages = ResourcePages(site, out, common)  # in workers, while this process writes the rest
+    try:
+        write_list_pages(site, out, common)
+        write_ontology(out, onto_dir, site, common)
+        write_queries(out, release, site, common)
+        if parts.graphs:
+            write_graphs(out, release, site, common)
+        summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
+        pages = resource_pages.wait()
+    finally:
+        resource_pages.stop()
     progress(f"wrote {pages} resource pages")
-    shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")
-    write_list_pages(site, out, common)
-    write_ontology(out, onto_dir, site, common)
-    write_queries(out, release, site, common)
-    if parts.graphs:
-        write_graphs(out, release, site, common)
-    summary = write_changes(out, previous, release, site, common, repo) if previous is not None else ""
+    shutil.copy2(ds_dir / "void.ttl", out / "dataset.ttl")  # over the dataset's own page Turtle
     (out / "static").mkdir()
     for asset in sorted(STATIC.iterdir()):
         shutil.copy2(asset, out / "static" / asset.name)

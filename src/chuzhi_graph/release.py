@@ -60,13 +60,18 @@ def named_graphs(triples: list[ox.Triple], base: str, vocabulary: set[ox.Triple]
     Blank nodes go to the graph of the IRI that reaches them.
     """
     rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
+    to_edition = {ox.NamedNode(str(CHZ.edition)), ox.NamedNode(str(CHZ.categoryEdition))}  # looked up once
+    edition_class = ox.NamedNode(str(CHZ.Edition))
     edition_of: dict[Any, str] = {}
+    referrer: dict[Any, Any] = {}
     for t in triples:
-        if t.predicate.value in (str(CHZ.edition), str(CHZ.categoryEdition)):
-            edition_of[t.subject] = t.object.value  # type: ignore[union-attr]
-        elif t.predicate == rdf_type and t.object.value == str(CHZ.Edition):  # type: ignore[union-attr]
+        p, o = t.predicate, t.object
+        if p in to_edition:
+            edition_of[t.subject] = o.value  # type: ignore[union-attr]
+        elif p == rdf_type and o == edition_class:
             edition_of[t.subject] = t.subject.value  # type: ignore[union-attr]
-    referrer = {t.object: t.subject for t in triples if isinstance(t.object, ox.BlankNode)}
+        if isinstance(o, ox.BlankNode):
+            referrer[o] = t.subject
     for node in referrer:  # applicant lists and their rdf:rest chains go with their owner
         owner: Any = node
         seen = set()
@@ -77,13 +82,13 @@ def named_graphs(triples: list[ox.Triple], base: str, vocabulary: set[ox.Triple]
             edition_of[node] = edition_of[owner]
     graphs: dict[str, list[ox.Triple]] = defaultdict(list)
     vocab, shared = graph_iri(base, "vocabulary"), graph_iri(base, "shared")
+    edition_graph = {iri: graph_iri(base, "edition/" + iri.rsplit("/", 1)[-1]) for iri in set(edition_of.values())}
     for t in triples:
         if t in vocabulary:
             graphs[vocab].append(t)
-        elif t.subject in edition_of:
-            graphs[graph_iri(base, "edition/" + edition_of[t.subject].rsplit("/", 1)[-1])].append(t)
         else:
-            graphs[shared].append(t)
+            edition = edition_of.get(t.subject)
+            graphs[shared if edition is None else edition_graph[edition]].append(t)
     return dict(sorted(graphs.items()))
 
 
