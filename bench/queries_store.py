@@ -14,7 +14,10 @@ printed with the results):
 - ``cli``: what ``chuzhi-graph query`` runs: ``run_query(open_store(OUT), ..., timeout=DEFAULT_TIMEOUT)``,
   a warm worker process on the store's read-only RocksDB snapshot, the answer sent back as TSV;
   a query stopped at the time limit is reported as such;
-- ``raw_disk``: the same text on ``pyoxigraph.Store.read_only(snapshot)`` in this process, rows read;
+- ``command`` (with ``--command``): the whole command a user types, ``chuzhi-graph query NAME -g OUT``
+  (a ``.rq`` path for other texts) in a fresh process: start-up, store open, worker, answer, output;
+- ``raw_disk``: the same text on ``pyoxigraph.Store.read_only(snapshot)`` in this process, rows read
+  (not run when the CLI was stopped at its time limit: the two run the same engine on the same files);
 - ``raw_memory`` (with ``--memory``, first set of texts only): the same text on an in-memory
   ``pyoxigraph.Store`` bulk-loaded from ``chuzhi.nt`` (the option of holding the graph in memory;
   its load time is reported).
@@ -29,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +49,21 @@ def seconds(func: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, value
 
 
+def run_command(out: Path, query: str, bound: dict[str, str]) -> float | None:
+    """Seconds of ``chuzhi-graph query QUERY -g OUT`` in a fresh process; None if it failed."""
+    exe = Path(sys.executable).with_name("chuzhi-graph")
+    argv = [str(exe), "query", query, "-g", str(out), "--format", "tsv"]
+    for name, value in bound.items():
+        argv += ["--param", f"{name}={value[1:-1]}"]
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - t0
+    if done.returncode:
+        print(f"{query}: exit {done.returncode}: {done.stderr.decode(errors='replace').strip()}", file=sys.stderr)
+        return None
+    return elapsed
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, runs, report, in order)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="a build folder (chuzhi.nt)")
@@ -52,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's 
                         help="a set of .rq texts (DIR, or 'shipped'); repeatable (default: after=shipped)")
     parser.add_argument("--only", help="comma-separated query names")
     parser.add_argument("--memory", action="store_true", help="also the in-memory store (first set of texts)")
+    parser.add_argument("--command", action="store_true", help="also the whole `chuzhi-graph query` command")
+    parser.add_argument("--tag", default="", help="added to the result file's name")
     args = parser.parse_args(argv)
 
     import pyoxigraph as ox
@@ -61,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's 
     from chuzhi_graph.questions import parse_header, shipped_queries
     from chuzhi_graph.store import open_store, store_location
 
-    sets: list[tuple[str, list[Any]]] = []
+    sets: list[tuple[str, list[Any], Path | None]] = []
     for spec in args.texts or ["after=shipped"]:
         label, _, folder = spec.partition("=")
         if folder == "shipped":
@@ -70,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's 
             queries = [parse_header(p.stem, p.read_text(encoding="utf-8")) for p in sorted(Path(folder).glob("*.rq"))]
         if args.only:
             queries = [q for q in queries if q.name in set(args.only.split(","))]
-        sets.append((label, queries))
+        sets.append((label, queries, None if folder == "shipped" else Path(folder)))
     open_s, store = seconds(lambda: open_store(args.out))
     location = store_location(store)
     assert location is not None
@@ -87,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's 
     run_query(store, "ASK { ?s ?p ?o }", timeout=DEFAULT_TIMEOUT)  # start the warm worker
     print(f"open_store {open_s:.1f} s; in-memory load {load_s or 0:.1f} s; {len(disk)} triples; "
           f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
-    print(f"{'texts':7} {'query':30} {'rows':>7} {'cli s':>8} {'raw disk s':>11} {'raw memory s':>13}")
+    print(f"{'texts':7} {'query':30} {'rows':>7} {'cli s':>8} {'command s':>10} {'raw disk s':>11} "
+          f"{'raw memory s':>13}")
     rows: list[dict[str, Any]] = []
-    for index, (label, queries) in enumerate(sets):
+    for index, (label, queries, folder_of) in enumerate(sets):
         for q in queries:
             bound = {k: f"<{v}>" for k, v in params.get(q.name, {}).items()}
             subs = {ox.Variable(k): ox.NamedNode(v[1:-1]) for k, v in bound.items()}
@@ -102,23 +124,31 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's 
                 cli, _ = seconds(lambda q=q, bound=bound: run_query(store, q, bound, timeout=DEFAULT_TIMEOUT))
             except QueryError:  # stopped at the CLI's time limit: the answer never comes
                 cli = None
-            raw_disk, n_raw = seconds(lambda: raw(disk))
+            command = None
+            if args.command:
+                command = run_command(args.out, q.name if folder_of is None else str(folder_of / f"{q.name}.rq"), bound)
+            raw_disk, n_raw = (None, None) if cli is None else seconds(lambda: raw(disk))
             raw_memory = None
             if memory is not None and index == 0:
                 raw_memory, _ = seconds(lambda: raw(memory))
             row = {"texts": label, "query": q.name, "rows": n_raw, "cli": round(cli, 3) if cli is not None else None,
-                   "cli_stopped_at": DEFAULT_TIMEOUT if cli is None else None, "raw_disk": round(raw_disk, 3),
+                   "cli_stopped_at": DEFAULT_TIMEOUT if cli is None else None,
+                   "command": round(command, 3) if command is not None else None,
+                   "raw_disk": round(raw_disk, 3) if raw_disk is not None else None,
                    "raw_memory": round(raw_memory, 3) if raw_memory is not None else None, "params": bound,
                    "load_average": round(os.getloadavg()[0], 1)}
             rows.append(row)
             cli_text = f"{cli:8.3f}" if cli is not None else f"{'>' + format(DEFAULT_TIMEOUT, 'g'):>8}"
             memory_text = f"{raw_memory:13.3f}" if raw_memory is not None else f"{'-':>13}"
-            print(f"{label:7} {q.name:30} {n_raw:7d} {cli_text} {raw_disk:11.3f} {memory_text}", flush=True)
+            command_text = f"{command:10.3f}" if command is not None else f"{'-':>10}"
+            disk_text = f"{raw_disk:11.3f}" if raw_disk is not None else f"{'-':>11}"
+            rows_text = f"{n_raw:7d}" if n_raw is not None else f"{'?':>7}"
+            print(f"{label:7} {q.name:30} {rows_text} {cli_text} {command_text} {disk_text} {memory_text}", flush=True)
     result = {"date": date.today().isoformat(), "out": str(args.out), "triples": len(disk),
               "open_store_s": round(open_s, 1), "memory_load_s": round(load_s, 1) if load_s else None,
               "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
                          f"Python {platform.python_version()}, pyoxigraph {ox.__version__}", "queries": rows}
-    target = BENCH_DIR / "results" / f"queries-store-{result['date']}.json"
+    target = BENCH_DIR / "results" / f"queries-store-{result['date']}{'-' + args.tag if args.tag else ''}.json"
     target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(target, file=sys.stderr)
     return 0

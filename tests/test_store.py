@@ -139,10 +139,32 @@ def test_timeout_covers_the_store_load(big_nt, tmp_path):
 
 
 def test_build_leaves_a_loaded_store(built):
+    import hashlib
+
     from chuzhi_graph.store import snapshot_dir
 
     record = json.loads((built.out_dir / STORE_DIR / "dump.json").read_text(encoding="utf-8"))
+    # the dump this build wrote, not the one before it (the load runs after the outputs are moved in)
+    assert record["sha256"] == hashlib.sha256(built.files["nt"].read_bytes()).hexdigest()
     assert snapshot_dir((built.out_dir / STORE_DIR).resolve(), record["sha256"]).is_dir()
+
+
+def test_a_rebuild_with_a_change_loads_the_new_dump_before_the_first_query(tmp_path):
+    import hashlib
+
+    from chuzhi_graph.build import build
+
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data", data)
+    out = tmp_path / "out"
+    build(data, out, formats=("nt",), validate=False)
+    cases = data / "cases.csv"
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(text.replace(",平安法治|社区治理,", ",平安法治,", 1), encoding="utf-8")  # one domain less
+    result = build(data, out, formats=("nt",), validate=False)
+    record = json.loads((out / STORE_DIR / "dump.json").read_text(encoding="utf-8"))
+    assert record["sha256"] == hashlib.sha256((out / "chuzhi.nt").read_bytes()).hexdigest()
+    assert result.seconds["store"] > 0
 
 
 @pytest.mark.server
