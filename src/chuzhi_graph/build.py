@@ -117,6 +117,7 @@ def build(
     views: bool = False,
     wait: float = 0.0,
     allow_empty: bool = False,
+    store: bool = True,
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -129,6 +130,8 @@ def build(
     inside the same all-or-nothing write. ``wait``: seconds to wait for another build into
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
     ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
+    ``store``: load the query store after the write (``publish`` builds into a temporary
+    folder and queries its own store, so it skips this).
 
     Everything is written into a staging folder inside ``out_dir`` and moved in together at
     the end (:class:`~chuzhi_graph.fileio.StagedFolder`), under a lock on ``out_dir``.
@@ -157,10 +160,11 @@ def build(
         stage.commit()
         # after the commit, still under the folder's lock: the store loads the dump just written, so
         # the first query after a build does not pay the load (decisions 0004 and 0010)
-        step("load the query store")
-        t0 = time.perf_counter()
-        if refresh_store(out_dir):
-            result.seconds["store"] = time.perf_counter() - t0
+        if store:
+            step("load the query store")
+            t0 = time.perf_counter()
+            if refresh_store(out_dir):
+                result.seconds["store"] = time.perf_counter() - t0
     return result
 
 

@@ -1178,7 +1178,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
                 created: str | None, onto_dir: Path, repo: Path, progress: Callable[[str], None]) -> PublishResult:
     from chuzhi_graph.records import load_dataset
 
-    built = build(data_dir, work, base, ontology_dir=onto_dir, created=created)
+    built = build(data_dir, work, base, ontology_dir=onto_dir, created=created, store=False)
     progress(f"validated and built {built.triples} triples")
     parts = plan_parts(work, previous)
     step("dumps and description")
