@@ -161,11 +161,15 @@ def build(
         # after the commit, still under the folder's lock: the store loads the dump just written, so
         # the first query after a build does not pay the load (decisions 0004 and 0010)
         if store:
-            step("load the query store")
-            t0 = time.perf_counter()
-            if refresh_store(out_dir):
-                result.seconds["store"] = time.perf_counter() - t0
+            _load_store(out_dir, result)
     return result
+
+
+def _load_store(out_dir: Path, result: BuildResult) -> None:
+    step("load the query store")
+    t0 = time.perf_counter()
+    if refresh_store(out_dir):
+        result.seconds["store"] = time.perf_counter() - t0
 
 
 def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: read, map, validate, write, describe)
