@@ -15,8 +15,6 @@ PosixPath('out/institutions.html')
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import math
@@ -33,6 +31,7 @@ import networkx as nx
 import numpy as np
 
 from chuzhi_graph import __version__, formats
+from chuzhi_graph.assets import csp_hash, json_for_script
 from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
 from chuzhi_graph.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, paused_gc
@@ -648,17 +647,6 @@ def _encode_column(values: list[object]) -> object:
     return values
 
 
-def _json_for_script(value: object) -> str:
-    """JSON that cannot end its ``<script>`` element or open markup."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
-
-
 def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: int = DEFAULT_SEED,
               site: SiteLinks | None = None) -> str:
     """The self-contained HTML page of ``graph`` (see :func:`render_html`)."""
@@ -670,7 +658,7 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     vis_js = _asset("static/vis/vis-network.min.js")
     app_js = _asset("static/vis/chuzhi-view.js")
     csp = ("default-src 'none'; "
-           f"script-src {_sha256(vis_js)} {_sha256(app_js)}; "
+           f"script-src {csp_hash(vis_js)} {csp_hash(app_js)}; "
            "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
            "object-src 'none'; base-uri 'none'; form-action 'none'")
     env = Environment(autoescape=select_autoescape(default=True), keep_trailing_newline=True)
@@ -684,7 +672,7 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
                            total=f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges",
                            index_href=site.index if site else None, large=data["large"],
                            vis_css=_asset("static/vis/vis-network.css"), vis_js=vis_js,
-                           app_js=app_js, data_json=_json_for_script(block))
+                           app_js=app_js, data_json=json_for_script(block))
 
 
 def render_html(graph: nx.Graph, path: str | Path, title: str = "楚治案例知识图谱", *,
