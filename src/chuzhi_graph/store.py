@@ -109,11 +109,13 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
                 folder.mkdir(parents=True, exist_ok=True)
                 store = ox.Store(str(folder / "db"))
             except OSError as exc:
-                # Another process (e.g. `serve`) holds the write lock: read its current snapshot,
-                # or wait while it loads the new dump.
+                # Another process (e.g. `serve`) holds the write lock: read its snapshot of this
+                # dump, or wait while it loads the dump and writes the snapshot. Never open its
+                # live db: a reader of a db its owner is still writing (the load, then RocksDB's
+                # compaction) can find the MANIFEST half-written.
                 snapshot = snapshot_dir(folder, sha)
-                if current or snapshot.is_dir():
-                    return _reader(folder, snapshot if snapshot.is_dir() else folder / "db", sha)
+                if snapshot.is_dir():
+                    return _reader(folder, snapshot, sha)
                 if not wait:
                     raise EnvironmentProblem(f"another process holds the store: {exc}", file=folder) from None
                 if time.monotonic() - started + _POLL > limit:
