@@ -168,6 +168,9 @@ def _load(store: ox.Store, dump: Path, fmt: ox.RdfFormat, record: Path, finger: 
         else:
             store.bulk_load(path=str(dump), format=fmt)
         store.flush()
+        # compact the bulk-loaded files into one sorted run per level: index look-ups and string
+        # reads touch fewer files (at 100,000 cases 5 s more per load; domain-cases 1.28 → 0.80 s)
+        store.optimize()
 
     if deadline is None:
         work()
