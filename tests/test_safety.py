@@ -15,7 +15,7 @@ import pytest
 
 from chuzhi_graph import worker as worker_module
 from chuzhi_graph.errors import QueryError
-from chuzhi_graph.query import WORKERS, run_query
+from chuzhi_graph.query import WORKERS, check_no_service, run_query, shipped_queries
 from chuzhi_graph.safety import check_query
 
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
@@ -204,3 +204,16 @@ def test_memory_bound_of_a_library_call():
     small.extend(list(store)[:300])
     assert len(run_query(small, CROSS, timeout=60, memory=64 * 2**20).rows) == 1
     assert WORKERS.available
+
+
+@pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
+def test_shipped_texts_pass_the_parsed_check_they_skip(query):
+    # check_no_service lets the package's own texts through without a parse: they must pass it
+    assert check_query(query.text, f"query {query.name}") is True
+    assert check_no_service(query.text) is True
+
+
+def test_a_changed_shipped_text_is_parsed_again():
+    text = shipped_queries()[0].text.replace("WHERE {", "WHERE { {} .SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } ", 1)
+    with pytest.raises(QueryError, match="SERVICE is refused"):
+        check_no_service(text)
