@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
 #: The write side (records -> mapping -> validate) and the read side (release -> store ->
 #: query -> views) meet only through the dump files; build and publish orchestrate both.
 PIPELINE = (
-    "__init__", "errors", "formats", "dump", "namespace", "fileio", "assets", "progress",
+    "__init__", "errors", "formats", "dump", "prefixes", "namespace", "fileio", "assets", "progress",
     "vocabulary", "records", "series", "provenance", "suggest", "synth", "mapping", "validate", "extraction",
     "extract_prose", "extract",
     "geo", "store", "safety", "results", "worker", "lanes", "questions", "query", "release", "graphs",

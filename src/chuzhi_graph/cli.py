@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.errors import ChuzhiError, printable
-from chuzhi_graph.namespace import DEFAULT_BASE
+from chuzhi_graph.prefixes import DEFAULT_BASE
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.query.DEFAULT_TIMEOUT,

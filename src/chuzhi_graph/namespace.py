@@ -18,28 +18,17 @@ import pyoxigraph as ox
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
-CHZ_IRI = "https://w3id.org/chuzhi/def#"
-ONTOLOGY_IRI = "https://w3id.org/chuzhi/def"
-DEFAULT_BASE = "https://w3id.org/chuzhi/"
+from chuzhi_graph.prefixes import (  # noqa: F401 (re-exported: the vocabulary's strings, rdflib-free)
+    CHZ_IRI,
+    DEFAULT_BASE,
+    ONTOLOGY_IRI,
+    PREFIXES,
+    data_prefixes,
+    ox_iri,
+)
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")
-
-PREFIXES: dict[str, str] = {
-    "chz": CHZ_IRI,
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "skosxl": "http://www.w3.org/2008/05/skos-xl#",
-    "void": "http://rdfs.org/ns/void#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
 
 
 class CHZ(DefinedNamespace):
@@ -145,29 +134,6 @@ class _OxTerms:
         return _ox_chz(str(getattr(CHZ, name)))
 
 
-def data_prefixes(base: str) -> dict[str, str]:
-    """Prefixes for dumps and queries: the vocabularies plus one per kind of data IRI (as ``Iris`` mints).
-
-    >>> data_prefixes("https://w3id.org/chuzhi/")["unit"]
-    'https://w3id.org/chuzhi/unit/'
-    """
-    prefixes = dict(PREFIXES)
-    for name, path in (
-        ("case", "case/"),
-        ("unit", "unit/"),
-        ("edition", "edition/"),
-        ("awcat", "award-category/"),
-        ("region", "region/"),
-        ("domain", "domain/"),
-        ("utype", "unit-type/"),
-        ("track", "track/"),
-        ("source", "source/"),
-        ("announcement", "announcement/"),
-    ):
-        prefixes[name] = base + path
-    return prefixes
-
-
 @cache
 def _ox_chz(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
@@ -176,12 +142,3 @@ def _ox_chz(iri: str) -> ox.NamedNode:
 OX = _OxTerms()
 
 
-@cache
-def ox_iri(prefixed: str) -> ox.NamedNode:
-    """A pyoxigraph node for a prefixed name such as ``"skos:prefLabel"``.
-
-    >>> ox_iri("rdf:type").value
-    'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
-    """
-    prefix, local = prefixed.split(":", 1)
-    return ox.NamedNode(PREFIXES[prefix] + local)

@@ -32,7 +32,7 @@ from chuzhi_graph.dump import (  # noqa: F401 (FORMATS, FORMAT_OF_SUFFIX re-expo
     format_of,
 )
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.namespace import CHZ, DEFAULT_BASE, PREFIXES
+from chuzhi_graph.prefixes import DEFAULT_BASE, PREFIXES
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -59,6 +59,8 @@ def named_graphs(triples: list[ox.Triple], base: str, vocabulary: set[ox.Triple]
 
     Blank nodes go to the graph of the IRI that reaches them.
     """
+    from chuzhi_graph.namespace import CHZ  # rdflib: not imported by a query command
+
     rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
     to_edition = {ox.NamedNode(str(CHZ.edition)), ox.NamedNode(str(CHZ.categoryEdition))}  # looked up once
     edition_class = ox.NamedNode(str(CHZ.Edition))
@@ -141,7 +143,7 @@ class Release:
         """The triples as an rdflib graph (converted from :meth:`triples`, not parsed again)."""
         if self._graph is None:
             from chuzhi_graph.mapping import to_rdflib
-            from chuzhi_graph.namespace import data_prefixes
+            from chuzhi_graph.prefixes import data_prefixes
 
             self.loads["rdflib"] += 1
             self._graph = to_rdflib(self.triples())

@@ -35,7 +35,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import EnvironmentProblem, QueryError, QueryUsageError
-from chuzhi_graph.namespace import DEFAULT_BASE
+from chuzhi_graph.prefixes import DEFAULT_BASE
 from chuzhi_graph.query import TOKENS, Term, query_prefixes
 from chuzhi_graph.release import Release
 

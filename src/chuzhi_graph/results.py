@@ -20,7 +20,7 @@ from typing import Any, Protocol, Union
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import QueryError
-from chuzhi_graph.namespace import DEFAULT_BASE
+from chuzhi_graph.prefixes import DEFAULT_BASE
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
 FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -37,7 +37,7 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 @cache
 def query_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
     """Prefixes predeclared for every query: the vocabularies and the data IRIs."""
-    from chuzhi_graph.namespace import data_prefixes
+    from chuzhi_graph.prefixes import data_prefixes
 
     return data_prefixes(base)
 
