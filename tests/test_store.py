@@ -205,3 +205,21 @@ def test_serve_switches_to_a_rebuild_and_queries_wait(out, built):
         serve.stderr.close()
     assert f"a new build in {out}: loading it; answering from the previous one meanwhile" in log
     assert f"now answering from the new build in {out}" in log
+
+
+def test_a_store_of_an_older_layout_is_loaded_again(tmp_path):
+    from chuzhi_graph.store import STORE_VERSION, snapshot_dir
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "chuzhi.nt").write_text('<http://e/a> <http://e/p> "1" .\n', encoding="utf-8")
+    open_store(out)
+    record = out / STORE_DIR / "dump.json"
+    data = json.loads(record.read_text(encoding="utf-8"))
+    assert data["version"] == STORE_VERSION
+    assert snapshot_dir(out.resolve() / STORE_DIR, data["sha256"]).name.endswith(f"-v{STORE_VERSION}")
+    del data["version"]  # as a store loaded before compaction recorded it
+    record.write_text(json.dumps(data), encoding="utf-8")
+    store = open_store(out)
+    assert json.loads(record.read_text(encoding="utf-8"))["version"] == STORE_VERSION
+    assert len(store) == 1

@@ -7,7 +7,7 @@ True
 The store lives in ``out_dir/store/db`` (RocksDB). ``out_dir/store/dump.json`` records the
 SHA-256 (and size and mtime) of the dump it was loaded from; when ``chuzhi.nt`` changes, the
 next :func:`open_store` empties the store and bulk-loads the new dump. After a load the store
-writes a checkpoint ``out_dir/store/snapshot-HASH/`` (hard links) that nobody writes: query
+writes a checkpoint ``out_dir/store/snapshot-HASH-vN/`` (hard links) that nobody writes: query
 worker processes and other processes open it read-only. Opening is cached per process, and falls
 back to that read-only snapshot when another process (``serve``) holds the write lock and the
 store is current. When that process is loading a new dump (or is about to: ``serve`` checks every
@@ -36,6 +36,9 @@ from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, QueryError
 
 #: How long :func:`open_store` waits for another process's load when no timeout is given.
 DEFAULT_WAIT = 300.0
+#: The layout of a loaded store, recorded with the dump's hash: a store recorded under an older
+#: layout is loaded again (2: compacted after the load).
+STORE_VERSION = 2
 _POLL = 0.1
 
 log = logging.getLogger(__name__)
@@ -101,7 +104,8 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
         finger = dump_fingerprint(dump, previous)
         sha = str(finger["sha256"])
         while True:
-            current = previous is not None and previous.get("sha256") == sha
+            current = (previous is not None and previous.get("sha256") == sha
+                       and previous.get("version") == STORE_VERSION)
             store = _open.get(folder)
             if store is not None:
                 break
@@ -194,7 +198,7 @@ def _load(store: ox.Store, dump: Path, fmt: ox.RdfFormat, record: Path, finger: 
                              "(raise it with --timeout; the next query loads it again)", file=dump)
         if "error" in box:
             raise box["error"]
-    record.write_text(json.dumps(finger, sort_keys=True) + "\n", encoding="utf-8")
+    record.write_text(json.dumps({**finger, "version": STORE_VERSION}, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def refresh_store(out_dir: str | Path) -> bool:
@@ -211,8 +215,8 @@ def refresh_store(out_dir: str | Path) -> bool:
 
 
 def snapshot_dir(folder: Path, sha256: str) -> Path:
-    """The read-only snapshot of the store loaded from the dump with this hash."""
-    return folder / f"snapshot-{sha256[:16]}"
+    """The read-only snapshot of the store loaded from the dump with this hash (in this layout)."""
+    return folder / f"snapshot-{sha256[:16]}-v{STORE_VERSION}"
 
 
 def _make_snapshot(store: ox.Store, folder: Path, target: Path, keep: tuple[Path, str] | None = None) -> None:
