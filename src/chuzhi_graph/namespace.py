@@ -140,5 +140,3 @@ def _ox_chz(iri: str) -> ox.NamedNode:
 
 
 OX = _OxTerms()
-
-
