@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
 #: query -> views) meet only through the dump files; build and publish orchestrate both.
 PIPELINE = (
     "__init__", "errors", "formats", "dump", "prefixes", "namespace", "fileio", "assets", "progress",
-    "vocabulary", "records", "series", "provenance", "suggest", "synth", "mapping", "validate", "extraction",
+    "vocabulary", "records", "series", "summary", "provenance", "suggest", "synth", "mapping", "validate", "extraction",
     "extract_prose", "extract",
     "geo", "store", "safety", "results", "worker", "lanes", "questions", "query", "release", "graphs",
     "remote", "serve", "stats", "render", "mapview", "diff", "ontodoc",

@@ -37,6 +37,8 @@ INSTANCE_PREFIX = {
     "AwardCategory": BASE + "award-category/", "Region": BASE + "region/", "Domain": BASE + "domain/",
     "UnitType": BASE + "unit-type/", "Track": BASE + "track/", "Basis": CHZ_IRI,
     "SourceReliability": CHZ_IRI,  # the series (docs/series.md)
+    "Summary": BASE + "summary/", "DomainPair": BASE + "summary/domain-pair/",
+    "SectorPair": BASE + "summary/sector-pair/",
 }
 
 

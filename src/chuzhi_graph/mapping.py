@@ -13,6 +13,7 @@ IRIs (``{base}`` defaults to ``https://w3id.org/chuzhi/``)::
     {base}unit-type/{notation}           {base}track/{notation}
     {base}source/{source id}             {base}announcement/{edition id}
     {base}unit/{unit id}/alias-{n}       {base}source/{source id}/author (and /publisher)
+    {base}summary/domain-pair/{a}--{b}   {base}summary/sector-pair/{a}--{b}   (chuzhi_graph.summary)
 
 >>> from chuzhi_graph.records import load_dataset
 >>> triples = map_dataset(load_dataset("data"))
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +35,8 @@ from rdflib import Graph
 from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
 from chuzhi_graph.records import Case, Category, Dataset, Edition, Region, Source, Unit, normalise_name
-from chuzhi_graph.vocabulary import vocabulary_triples
+from chuzhi_graph.summary import summarise
+from chuzhi_graph.vocabulary import Concept, vocabulary_triples
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox_iri("rdf:type")
@@ -130,6 +133,9 @@ class Iris:
 
     def announcement(self, edition_id: str) -> ox.NamedNode:
         return ox.NamedNode(f"{self.base}announcement/{edition_id}")
+
+    def summary(self, kind: str, a: str, b: str) -> ox.NamedNode:
+        return ox.NamedNode(f"{self.base}summary/{kind}/{a}--{b}")
 
     def dataset(self) -> ox.NamedNode:
         return ox.NamedNode(f"{self.base}dataset")
@@ -342,7 +348,8 @@ def category_block(cat: Category, iris: Iris, source: str = "") -> Block:
     return s.value, t
 
 
-def region_block(region: Region, iris: Iris) -> Block:
+def region_block(region: Region, iris: Iris, editions: Iterable[str] = (), units: int = 0) -> Block:
+    """A region; ``editions`` and ``units``: its summary (:mod:`chuzhi_graph.summary`)."""
     s = iris.region(region.code)
     t = [
         ox.Triple(s, RDF_TYPE, OX.Region),
@@ -355,7 +362,26 @@ def region_block(region: Region, iris: Iris) -> Block:
         t.append(ox.Triple(s, BROADER, iris.region(region.parent)))
     else:
         t.append(ox.Triple(s, TOP_OF, OX.RegionScheme))
+    t += [ox.Triple(s, OX.winnersIn, iris.edition(e)) for e in sorted(editions)]
+    if units:
+        t.append(ox.Triple(s, OX.winningUnitCount, _positive(units)))
     return s.value, t
+
+
+def pair_blocks(pairs: Counter[tuple[str, str]], scheme: dict[str, Concept], kind: str, cls: ox.NamedNode,
+                iri_of: Callable[[str], ox.NamedNode], iris: Iris) -> list[Block]:
+    """One ``chz:Summary`` node per pair of concepts: its two members, a label and the case count."""
+    blocks = []
+    member, count = OX.pairMember, OX.caseCount
+    for (a, b), n in sorted(pairs.items()):
+        s = iris.summary(kind, a, b)
+        ca, cb = scheme[a], scheme[b]
+        en_label = f"{ca.pref_en} × {cb.pref_en}" if ca.pref_en and cb.pref_en else ""
+        t = [ox.Triple(s, RDF_TYPE, cls), ox.Triple(s, RDF_TYPE, OX.Summary)]  # stated: the dump is closed under RDFS
+        t += _labelled(s, (RDFS_LABEL,), f"{ca.pref_zh} × {cb.pref_zh}", en_label)
+        t += [ox.Triple(s, member, iri_of(a)), ox.Triple(s, member, iri_of(b)), ox.Triple(s, count, _positive(n))]
+        blocks.append((s.value, t))
+    return blocks
 
 
 def source_block(src: Source, iris: Iris, unit_names: dict[str, str] | None = None) -> Block:
@@ -505,7 +531,12 @@ def other_blocks(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabula
         blocks += [edition_block(e, iris) for e in dataset.editions]
         blocks += [announcement_block(e, iris) for e in dataset.editions]
         blocks += [category_block(c, iris, edition_source.get(c.edition, "")) for c in dataset.categories]
-        blocks += [region_block(r, iris) for r in dataset.regions]
+        counts = summarise(dataset)
+        blocks += [region_block(r, iris, counts.region_editions.get(r.code, ()), counts.region_units[r.code])
+                   for r in dataset.regions]
+        vocab = dataset.vocabulary
+        blocks += pair_blocks(counts.domain_pairs, vocab.domains, "domain-pair", OX.DomainPair, iris.domain, iris)
+        blocks += pair_blocks(counts.sector_pairs, vocab.unit_types, "sector-pair", OX.SectorPair, iris.unit_type, iris)
         blocks += [source_block(s, iris, names) for s in dataset.sources]
         if include_vocabulary:
             blocks += vocabulary_blocks(dataset, base)

@@ -108,6 +108,14 @@ class CHZ(DefinedNamespace):
     PublisherPage: URIRef
     OrganiserPage: URIRef
     ThirdPartyMirror: URIRef
+    # summaries materialised by the build (issue 12)
+    Summary: URIRef
+    DomainPair: URIRef
+    SectorPair: URIRef
+    pairMember: URIRef
+    caseCount: URIRef
+    winnersIn: URIRef
+    winningUnitCount: URIRef
 
 
 #: Basis notation used in the record files -> basis concept.
