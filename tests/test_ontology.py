@@ -38,7 +38,7 @@ INSTANCE_PREFIX = {
     "UnitType": BASE + "unit-type/", "Track": BASE + "track/", "Basis": CHZ_IRI,
     "SourceReliability": CHZ_IRI,  # the series (docs/series.md)
     "Summary": BASE + "summary/", "DomainPair": BASE + "summary/domain-pair/",
-    "SectorPair": BASE + "summary/sector-pair/",
+    "SectorPair": BASE + "summary/sector-pair/", "ProvenanceCount": BASE + "summary/provenance/",
 }
 
 

@@ -211,6 +211,21 @@ def test_regions_with_winners_in_more_than_one_edition(store) -> None:
     assert by_label["江汉区"] == ("2", {"bigdata-2022", "social-governance-2023"})
 
 
+def test_region_units_lists_the_units_the_regions_question_counts(store) -> None:
+    """The drill-down of each row of regions-in-several-editions: as many units, the same editions."""
+    for row in run_query(store, "regions-in-several-editions").rows:
+        region, units, editions = row[0].value, int(row[4].value), set(row[5].value.split())
+        listed = run_query(store, "region-units", {"region": region})
+        assert len(listed.rows) == units
+        assert {e for r in listed.rows for e in r[6].value.split()} == editions
+    ezhou = run_query(store, "region-units", {"region": "鄂州市"})
+    assert [(r[2].value, r[4].value, r[6].value) for r in ezhou.rows] == [
+        ("ezhou-audit-bureau", "鄂州市", "bigdata-2022"),
+        ("ezhou-echeng-zhengfawei", "鄂城区", "social-governance-2022"),
+        ("ezhou-echeng-zuzhibu", "鄂城区", "social-governance-2022"),
+    ]
+
+
 def test_regions_and_units_in_several_tracks(store) -> None:
     result = run_query(store, "several-tracks")
     assert normalised_tsv(result) == (EXPECTED / "several-tracks.tsv").read_text(encoding="utf-8")

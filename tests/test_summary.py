@@ -10,7 +10,7 @@ import pytest
 
 from chuzhi_graph.build import BuildResult, build
 from chuzhi_graph.release import Release
-from chuzhi_graph.summary import Summaries, summarise, top_concepts
+from chuzhi_graph.summary import summarise, top_concepts
 from chuzhi_graph.synth import generate
 from chuzhi_graph.vocabulary import Concept
 
@@ -61,6 +61,17 @@ def test_the_summaries_equal_the_counts_made_from_the_cases(built: BuildResult, 
         assert materialised(store, name) == expected
 
 
+def test_the_provenance_counts_equal_the_count_made_from_the_statements(built: BuildResult,
+                                                                         synthetic: BuildResult) -> None:
+    """provenance-summary (from chz:ProvenanceCount) answers what its old text counted from the data."""
+    text = (FROM_CASES / "provenance.rq").read_text(encoding="utf-8")
+    for result in (built, synthetic):
+        release = Release.open(result.out_dir)
+        expected = release.query(text)
+        assert len(expected.rows) >= 10
+        assert release.query("provenance-summary").rows == expected.rows  # the same rows in the same order
+
+
 def test_a_pair_node_has_two_members_a_label_and_a_count(built: BuildResult) -> None:
     store = Release.open(built.out_dir).store()
     pair = ox.NamedNode("https://w3id.org/chuzhi/summary/sector-pair/enterprise--party-government")
@@ -83,8 +94,11 @@ def test_a_concept_below_two_tops_counts_for_both() -> None:
                                     "loop": {"loop"}}
 
 
-def test_an_empty_corpus_has_no_summaries(built: BuildResult) -> None:
+def test_a_corpus_without_cases_has_no_case_counts(built: BuildResult) -> None:
     from dataclasses import replace
 
     assert built.dataset is not None
-    assert summarise(replace(built.dataset, cases=[])) == Summaries()
+    counts = summarise(replace(built.dataset, cases=[]))
+    assert (counts.domain_pairs, counts.sector_pairs, counts.region_editions, counts.region_units) == ({}, {}, {}, {})
+    assert {kind for kind, _ in counts.provenance} == {"edition", "award-category", "unit", "unit-type",
+                                                       "unit-region", "unit-parent", "unit-alias"}

@@ -35,7 +35,7 @@ from rdflib import Graph
 from chuzhi_graph import series
 from chuzhi_graph.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
 from chuzhi_graph.records import Case, Category, Dataset, Edition, Region, Source, Unit, normalise_name
-from chuzhi_graph.summary import summarise
+from chuzhi_graph.summary import STATEMENT_KINDS, summarise
 from chuzhi_graph.vocabulary import Concept, vocabulary_triples
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -368,6 +368,36 @@ def region_block(region: Region, iris: Iris, editions: Iterable[str] = (), units
     return s.value, t
 
 
+def track_bases(vocabulary: list[Block]) -> dict[str, str]:
+    """Track IRI -> the basis notation of its name: its chz:basis, else "source" where it has a
+    source line, else "" (what ``provenance-summary`` counts for tracks)."""
+    notation = {str(iri).strip("<>"): n for n, iri in BASIS_BY_NOTATION.items()}
+    out = {}
+    for _, triples in vocabulary:
+        if any(t.predicate == RDF_TYPE and t.object == OX.Track for t in triples):
+            given = [notation[t.object.value] for t in triples if t.predicate == OX.basis]  # type: ignore[union-attr]
+            lined = any(t.predicate == _SOURCE_LINE for t in triples)
+            out[triples[0].subject.value] = given[0] if given else "source" if lined else ""  # type: ignore[union-attr]
+    return out
+
+
+def provenance_blocks(counts: Counter[tuple[str, str]], iris: Iris) -> list[Block]:
+    """One ``chz:ProvenanceCount`` per kind of statement and basis (``"" -> none``)."""
+    blocks = []
+    for (kind, basis), n in sorted(counts.items()):
+        s = iris.summary("provenance", kind, basis or "none")
+        name = STATEMENT_KINDS[kind]
+        t = [ox.Triple(s, RDF_TYPE, OX.ProvenanceCount), ox.Triple(s, RDF_TYPE, OX.Summary)]
+        t += _labelled(s, (RDFS_LABEL,), f"陈述出处统计：{name}（{basis or 'none'}）",
+                       f"Provenance count: {name} ({basis or 'none'})")
+        t.append(ox.Triple(s, OX.statementKind, ox.Literal(name)))
+        if basis:
+            t.append(ox.Triple(s, OX.countedBasis, _BASIS_NODES[str(BASIS_BY_NOTATION[basis])]))
+        t.append(ox.Triple(s, OX.statementCount, _positive(n)))
+        blocks.append((s.value, t))
+    return blocks
+
+
 def pair_blocks(pairs: Counter[tuple[str, str]], scheme: dict[str, Concept], kind: str, cls: ox.NamedNode,
                 iri_of: Callable[[str], ox.NamedNode], iris: Iris) -> list[Block]:
     """One ``chz:Summary`` node per pair of concepts: its two members, a label and the case count."""
@@ -531,14 +561,15 @@ def other_blocks(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabula
         blocks += [edition_block(e, iris) for e in dataset.editions]
         blocks += [announcement_block(e, iris) for e in dataset.editions]
         blocks += [category_block(c, iris, edition_source.get(c.edition, "")) for c in dataset.categories]
-        counts = summarise(dataset)
+        vocabulary = vocabulary_blocks(dataset, base) if include_vocabulary else []
+        counts = summarise(dataset, track_bases(vocabulary))
         blocks += [region_block(r, iris, counts.region_editions.get(r.code, ()), counts.region_units[r.code])
                    for r in dataset.regions]
         vocab = dataset.vocabulary
         blocks += pair_blocks(counts.domain_pairs, vocab.domains, "domain-pair", OX.DomainPair, iris.domain, iris)
         blocks += pair_blocks(counts.sector_pairs, vocab.unit_types, "sector-pair", OX.SectorPair, iris.unit_type, iris)
+        blocks += provenance_blocks(counts.provenance, iris)
         blocks += [source_block(s, iris, names) for s in dataset.sources]
-        if include_vocabulary:
-            blocks += vocabulary_blocks(dataset, base)
+        blocks += vocabulary
     blocks.sort(key=lambda b: b[0])
     return blocks

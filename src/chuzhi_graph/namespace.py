@@ -116,6 +116,10 @@ class CHZ(DefinedNamespace):
     caseCount: URIRef
     winnersIn: URIRef
     winningUnitCount: URIRef
+    ProvenanceCount: URIRef
+    statementKind: URIRef
+    countedBasis: URIRef
+    statementCount: URIRef
 
 
 #: Basis notation used in the record files -> basis concept.

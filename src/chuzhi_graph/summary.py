@@ -11,7 +11,9 @@ already holds the records, so it counts here once and writes the counts as a few
   sector being a top concept of the unit-type scheme (``chz:SectorPair``);
 - ``region_editions`` and ``region_units``: per region, the editions in which a unit of the
   region or of a region below it applied for a case, and how many such units there are
-  (``chz:winnersIn``, ``chz:winningUnitCount``).
+  (``chz:winnersIn``, ``chz:winningUnitCount``);
+- ``provenance``: (kind of statement, basis notation or "") -> how many resources state that
+  kind on that basis, "" for neither a source line nor a basis (``chz:ProvenanceCount``).
 
 Pairs are keyed by notation, the smaller first: the IRIs share their prefix, so that is the
 order of ``STR(?a) < STR(?b)`` in SPARQL too. tests/test_summary.py checks every count
@@ -41,6 +43,24 @@ class Summaries:
     sector_pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     region_editions: dict[str, set[str]] = field(default_factory=dict)
     region_units: Counter[str] = field(default_factory=Counter)
+    provenance: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+#: The kinds of statement of ``provenance-summary``: the slug of their summary IRI -> the name
+#: the question shows. Each kind is stated once per resource: the resource's own facts (with or
+#: without a source line), or one fact with a basis.
+STATEMENT_KINDS: dict[str, str] = {
+    "case": "case: title, applicants, group",
+    "case-domains": "case: domains",
+    "edition": "edition: organisers, dates, counts",
+    "award-category": "award category: name, count",
+    "track": "track: name",
+    "unit": "unit: name",
+    "unit-type": "unit: type",
+    "unit-region": "unit: region",
+    "unit-parent": "unit: parent organisation",
+    "unit-alias": "unit: alias",
+}
 
 
 def top_concepts(scheme: dict[str, Concept]) -> dict[str, set[str]]:
@@ -59,9 +79,14 @@ def top_concepts(scheme: dict[str, Concept]) -> dict[str, set[str]]:
     return {n: tops(n, frozenset({n})) for n in scheme}
 
 
-def summarise(dataset: Dataset) -> Summaries:
-    """The counts of ``dataset``'s cases (see the module's docstring)."""
+def summarise(dataset: Dataset, tracks: dict[str, str] | None = None) -> Summaries:
+    """The counts of ``dataset``'s cases (see the module's docstring).
+
+    ``tracks``: track IRI -> the basis notation of its name ("source" where a source line gives
+    it, "" where nothing does), from the vocabulary's triples; tracks are not records.
+    """
     out = Summaries()
+    _provenance(dataset, tracks or {}, out.provenance)
     sector = top_concepts(dataset.vocabulary.unit_types)
     unit_type = {u.id: u.type for u in dataset.units}
     for case in dataset.cases:
@@ -83,3 +108,26 @@ def summarise(dataset: Dataset) -> Summaries:
             out.region_units[code] += 1
             code = parent[code]
     return out
+
+
+def _provenance(dataset: Dataset, tracks: dict[str, str], out: Counter[tuple[str, str]]) -> None:
+    """Per kind of statement, how many resources state it on each basis (as the mapping writes them)."""
+    stated = "source"
+    for case in dataset.cases:
+        out["case", stated if case.source_line else ""] += 1
+        out["case-domains", case.domain_basis] += 1
+    for ed in dataset.editions:
+        out["edition", stated if ed.source_line else ""] += 1
+    for cat in dataset.categories:
+        out["award-category", stated if cat.source_line else ""] += 1
+    for basis in tracks.values():
+        out["track", basis] += 1
+    for unit in dataset.units:
+        out["unit", stated if unit.source_line else ""] += 1
+        out["unit-type", unit.type_basis] += 1
+        if unit.region:
+            out["unit-region", unit.region_basis] += 1
+        if unit.parent:
+            out["unit-parent", unit.parent_basis or "curator"] += 1
+        for basis in unit.alias_basis or ["curator"] * len(unit.aliases):
+            out["unit-alias", basis] += 1
