@@ -198,21 +198,24 @@ def step_validate(data: str, shacl: bool) -> list[Row]:
 
 
 def _query_params(store: Any) -> dict[str, dict[str, str]]:
-    """For each shipped query with parameters: the instance of the declared class used most."""
+    """For each shipped query with parameters: the instance of the declared class used most; a
+    second parameter of the same class gets the next one (edition-diff compares two editions, not
+    one edition with itself)."""
     from chuzhi_graph.query import query_prefixes, shipped_queries
 
     prefixes = query_prefixes()
     out: dict[str, dict[str, str]] = {}
     for q in shipped_queries():
-        params = {}
+        params: dict[str, str] = {}
         for spec in q.param_specs:
             prefix, _, local = (spec.cls or "rdfs:Resource").partition(":")
             cls = prefixes.get(prefix, prefix + ":") + local
             text = (f"SELECT ?x (COUNT(?y) AS ?n) WHERE {{ ?x a <{cls}> . ?y ?p ?x }} "
-                    "GROUP BY ?x ORDER BY DESC(?n) STR(?x) LIMIT 1")
-            rows = list(store.query(text))
-            if rows:
-                params[spec.name] = rows[0][0].value
+                    f"GROUP BY ?x ORDER BY DESC(?n) STR(?x) LIMIT {len(params) + 1}")
+            taken = set(params.values())
+            free = [r[0].value for r in store.query(text) if r[0].value not in taken]
+            if free:
+                params[spec.name] = free[0]
         out[q.name] = params
     return out
 

@@ -72,6 +72,16 @@ def test_the_provenance_counts_equal_the_count_made_from_the_statements(built: B
         assert release.query("provenance-summary").rows == expected.rows  # the same rows in the same order
 
 
+def test_cases_per_prefecture_from_the_summaries_equals_the_count_made_from_the_cases(
+        built: BuildResult, synthetic: BuildResult) -> None:
+    text = (FROM_CASES / "cases-per-prefecture.rq").read_text(encoding="utf-8")
+    for result in (built, synthetic):
+        release = Release.open(result.out_dir)
+        expected = release.query(text)
+        assert len(expected.rows) >= 5
+        assert release.query("cases-per-prefecture").rows == expected.rows  # the same rows in the same order
+
+
 def test_a_pair_node_has_two_members_a_label_and_a_count(built: BuildResult) -> None:
     store = Release.open(built.out_dir).store()
     pair = ox.NamedNode("https://w3id.org/chuzhi/summary/sector-pair/enterprise--party-government")

@@ -348,8 +348,10 @@ def category_block(cat: Category, iris: Iris, source: str = "") -> Block:
     return s.value, t
 
 
-def region_block(region: Region, iris: Iris, editions: Iterable[str] = (), units: int = 0) -> Block:
-    """A region; ``editions`` and ``units``: its summary (:mod:`chuzhi_graph.summary`)."""
+def region_block(region: Region, iris: Iris, editions: Iterable[str] = (), units: int = 0, cases: int = 0,
+                 direct_cases: int = 0) -> Block:
+    """A region; ``editions``, ``units``, ``cases`` and ``direct_cases``: its summary
+    (:mod:`chuzhi_graph.summary`)."""
     s = iris.region(region.code)
     t = [
         ox.Triple(s, RDF_TYPE, OX.Region),
@@ -365,6 +367,10 @@ def region_block(region: Region, iris: Iris, editions: Iterable[str] = (), units
     t += [ox.Triple(s, OX.winnersIn, iris.edition(e)) for e in sorted(editions)]
     if units:
         t.append(ox.Triple(s, OX.winningUnitCount, _positive(units)))
+    if cases:
+        t.append(ox.Triple(s, OX.winningCaseCount, _positive(cases)))
+    if direct_cases:
+        t.append(ox.Triple(s, OX.directCaseCount, _positive(direct_cases)))
     return s.value, t
 
 
@@ -563,7 +569,8 @@ def other_blocks(dataset: Dataset, base: str = DEFAULT_BASE, *, include_vocabula
         blocks += [category_block(c, iris, edition_source.get(c.edition, "")) for c in dataset.categories]
         vocabulary = vocabulary_blocks(dataset, base) if include_vocabulary else []
         counts = summarise(dataset, track_bases(vocabulary))
-        blocks += [region_block(r, iris, counts.region_editions.get(r.code, ()), counts.region_units[r.code])
+        blocks += [region_block(r, iris, counts.region_editions.get(r.code, ()), counts.region_units[r.code],
+                                counts.region_cases[r.code], counts.region_direct_cases[r.code])
                    for r in dataset.regions]
         vocab = dataset.vocabulary
         blocks += pair_blocks(counts.domain_pairs, vocab.domains, "domain-pair", OX.DomainPair, iris.domain, iris)

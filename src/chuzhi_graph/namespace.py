@@ -116,6 +116,8 @@ class CHZ(DefinedNamespace):
     caseCount: URIRef
     winnersIn: URIRef
     winningUnitCount: URIRef
+    winningCaseCount: URIRef
+    directCaseCount: URIRef
     ProvenanceCount: URIRef
     statementKind: URIRef
     countedBasis: URIRef

@@ -12,6 +12,9 @@ already holds the records, so it counts here once and writes the counts as a few
 - ``region_editions`` and ``region_units``: per region, the editions in which a unit of the
   region or of a region below it applied for a case, and how many such units there are
   (``chz:winnersIn``, ``chz:winningUnitCount``);
+- ``region_cases`` and ``region_direct_cases``: per region, how many cases have an applicant in
+  the region or a region below it, and how many have one in the region itself
+  (``chz:winningCaseCount``, ``chz:directCaseCount``: ``cases-per-prefecture``);
 - ``provenance``: (kind of statement, basis notation or "") -> how many resources state that
   kind on that basis, "" for neither a source line nor a basis (``chz:ProvenanceCount``).
 
@@ -43,6 +46,8 @@ class Summaries:
     sector_pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     region_editions: dict[str, set[str]] = field(default_factory=dict)
     region_units: Counter[str] = field(default_factory=Counter)
+    region_cases: Counter[str] = field(default_factory=Counter)
+    region_direct_cases: Counter[str] = field(default_factory=Counter)
     provenance: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
@@ -98,15 +103,23 @@ def summarise(dataset: Dataset, tracks: dict[str, str] | None = None) -> Summari
     for case in dataset.cases:
         for u in case.applicants:
             editions_of.setdefault(u, set()).add(case.edition)
+    above: dict[str, list[str]] = {}  # a unit's region and every region above it
     for unit in dataset.units:
-        if unit.id not in editions_of or unit.region not in parent:
+        if unit.region not in parent:
             continue
-        code, seen = unit.region, set()
+        code, seen = unit.region, []
         while code in parent and code not in seen:
-            seen.add(code)
-            out.region_editions.setdefault(code, set()).update(editions_of[unit.id])
-            out.region_units[code] += 1
+            seen.append(code)
             code = parent[code]
+        above[unit.id] = seen
+        if unit.id in editions_of:
+            for code in seen:
+                out.region_editions.setdefault(code, set()).update(editions_of[unit.id])
+                out.region_units[code] += 1
+    for case in dataset.cases:
+        located = [above[u] for u in case.applicants if u in above]
+        out.region_cases.update({code for regions in located for code in regions})
+        out.region_direct_cases.update({regions[0] for regions in located})
     return out
 
 
