@@ -92,34 +92,46 @@ def summarise(dataset: Dataset, tracks: dict[str, str] | None = None) -> Summari
     """
     out = Summaries()
     _provenance(dataset, tracks or {}, out.provenance)
-    sector = top_concepts(dataset.vocabulary.unit_types)
-    unit_type = {u.id: u.type for u in dataset.units}
-    for case in dataset.cases:
-        out.domain_pairs.update(combinations(sorted(set(case.domains)), 2))
-        sectors = {s for u in case.applicants for s in sector.get(unit_type.get(u, ""), ())}
-        out.sector_pairs.update(combinations(sorted(sectors), 2))
+    # each count collects its items in a list first and counts them once (Counter's C loop):
+    # one Counter.update per case took 2 s at 100,000 cases
+    sector = {n: sorted(tops) for n, tops in top_concepts(dataset.vocabulary.unit_types).items()}
+    sectors_of = {u.id: sector.get(u.type, ()) for u in dataset.units}
     parent = {r.code: r.parent for r in dataset.regions}
-    editions_of: dict[str, set[str]] = {}
-    for case in dataset.cases:
-        for u in case.applicants:
-            editions_of.setdefault(u, set()).add(case.edition)
     above: dict[str, list[str]] = {}  # a unit's region and every region above it
     for unit in dataset.units:
-        if unit.region not in parent:
-            continue
         code, seen = unit.region, []
         while code in parent and code not in seen:
             seen.append(code)
             code = parent[code]
-        above[unit.id] = seen
-        if unit.id in editions_of:
-            for code in seen:
-                out.region_editions.setdefault(code, set()).update(editions_of[unit.id])
-                out.region_units[code] += 1
+        if seen:
+            above[unit.id] = seen
+    domain_pairs: list[tuple[str, str]] = []
+    sector_pairs: list[tuple[str, str]] = []
+    within: list[str] = []
+    direct: list[str] = []
+    editions_of: dict[str, set[str]] = {}
     for case in dataset.cases:
-        located = [above[u] for u in case.applicants if u in above]
-        out.region_cases.update({code for regions in located for code in regions})
-        out.region_direct_cases.update({regions[0] for regions in located})
+        domains = case.domains
+        if len(domains) > 1:
+            domain_pairs += combinations(sorted(set(domains)), 2)
+        applicants = case.applicants
+        if len(applicants) > 1:
+            sector_pairs += combinations(sorted({s for u in applicants for s in sectors_of.get(u, ())}), 2)
+        located = [above[u] for u in applicants if u in above]
+        within += {code for regions in located for code in regions}
+        direct += {regions[0] for regions in located}
+        for u in applicants:
+            editions_of.setdefault(u, set()).add(case.edition)
+    out.domain_pairs.update(domain_pairs)
+    out.sector_pairs.update(sector_pairs)
+    out.region_cases.update(within)
+    out.region_direct_cases.update(direct)
+    units: list[str] = []
+    for unit_id, editions in editions_of.items():
+        for code in above.get(unit_id, ()):
+            out.region_editions.setdefault(code, set()).update(editions)
+            units.append(code)
+    out.region_units.update(units)
     return out
 
 
