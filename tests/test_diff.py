@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic, to_canonical_graph
 
@@ -78,8 +78,18 @@ def test_title_change_and_co_applicant_show_exactly_those_triples(built, data_co
 
     old_title = Literal(old_row["title_zh"], lang="zh")
     new_title = Literal(NEW_TITLE, lang="zh")
-    assert {t for t in d.removed if not _has_bnode(t)} == {(case, DCT_TITLE, old_title), (case, RDFS_LABEL, old_title)}
-    assert {t for t in d.added if not _has_bnode(t)} == {
+    # the build's summaries (chuzhi_graph.summary) follow the new applicant: its region (江汉区, where
+    # the case had no applicant yet; the lead is in 武汉市 already) has one more case
+    _, units = _rows(data_copy / "units.csv")
+    region = URIRef(f"{DEFAULT_BASE}region/" + next(u["region"] for u in units if u["name_zh"] == added_name))
+    counts = {CHZ.winningCaseCount, CHZ.directCaseCount}
+    before = {p: int(o) for s, p, o in d.removed if p in counts and s == region}
+    assert {(s, p) for s, p, _ in d.removed if p in counts} == {(region, p) for p in counts}
+    assert {t for t in d.added if t[1] in counts} == {
+        (region, p, Literal(str(n + 1), datatype=XSD.positiveInteger)) for p, n in before.items()}
+    assert {t for t in d.removed if not _has_bnode(t) and t[1] not in counts} == {
+        (case, DCT_TITLE, old_title), (case, RDFS_LABEL, old_title)}
+    assert {t for t in d.added if not _has_bnode(t) and t[1] not in counts} == {
         (case, DCT_TITLE, new_title), (case, RDFS_LABEL, new_title),
         (case, CHZ.applicant, added),
         # chz:coApplicant is materialised in both directions
@@ -112,7 +122,7 @@ def test_title_change_and_co_applicant_show_exactly_those_triples(built, data_co
 
     # grouped by resource, with Chinese labels, and the summary line
     assert {(c.iri, c.status) for c in d.changes} == {(str(case), "changed"), (str(lead), "changed"),
-                                                      (str(added), "changed")}
+                                                      (str(added), "changed"), (str(region), "changed")}
     by_iri = {c.iri: c for c in d.changes}
     assert by_iri[str(case)].label == NEW_TITLE
     assert by_iri[str(lead)].label == lead_name
