@@ -108,7 +108,7 @@ class CHZ(DefinedNamespace):
     PublisherPage: URIRef
     OrganiserPage: URIRef
     ThirdPartyMirror: URIRef
-    # summaries materialised by the build (issue 12)
+    # summaries materialised by the build (chuzhi_graph.summary)
     Summary: URIRef
     DomainPair: URIRef
     SectorPair: URIRef
