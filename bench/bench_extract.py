@@ -1,7 +1,7 @@
 """Benchmark of reading HTML announcements: time against nesting depth and file size.
 
 Pages of N nested ``<div>``s (text at every level) and of N nested inline ``<span>``s in one
-paragraph are read with :func:`chuzhi_graph.extract.html_lines`; the figure is the time per
+paragraph are read with :func:`chuzhi_graph.extract.announcement.html_lines`; the figure is the time per
 element, which stays flat when reading is linear in the input size.
 
     .venv/bin/python bench/bench_extract.py                          # 1,000 .. 100,000
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from chuzhi_graph.extract import html_lines
+from chuzhi_graph.extract.announcement import html_lines
 
 
 def divs(n: int) -> str:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from chuzhi_graph.render import layout, render_html
+from chuzhi_graph.views.render import layout, render_html
 
 CHROMIUM = "/usr/bin/chromium"
 OPENINGS = 3
@@ -122,9 +122,9 @@ def time_in_chromium(path: Path, search: str) -> dict[str, float]:
 
 def bench_corpus(graph: Path, folder: Path, browser: bool) -> dict[str, object]:
     """The institutions view of a built corpus: view, stats, render, size, Chromium timings."""
-    from chuzhi_graph.graphs import build_view, load_store
-    from chuzhi_graph.render import render_main_views
-    from chuzhi_graph.stats import compute_stats
+    from chuzhi_graph.views.graphs import build_view, load_store
+    from chuzhi_graph.views.render import render_main_views
+    from chuzhi_graph.views.stats import compute_stats
 
     load = os.getloadavg()[0]
     main = folder / f"{graph.name}-main"

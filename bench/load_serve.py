@@ -73,7 +73,7 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
-    from chuzhi_graph.query import shipped_query
+    from chuzhi_graph.sparql.query import shipped_query
 
     medium = [text or shipped_query(name).text for name, text in MEDIUM.items()]  # type: ignore[union-attr]
 

@@ -28,8 +28,8 @@ def main() -> None:
     from rdflib import Graph, URIRef
 
     from chuzhi_graph.build import build
-    from chuzhi_graph.query import query_prefixes, run_query, shipped_queries
-    from chuzhi_graph.store import open_store
+    from chuzhi_graph.sparql.query import query_prefixes, run_query, shipped_queries
+    from chuzhi_graph.sparql.store import open_store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="data")

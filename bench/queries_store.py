@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (a benchmark's 
     import pyoxigraph as ox
 
     from chuzhi_graph.errors import QueryError
-    from chuzhi_graph.query import DEFAULT_TIMEOUT, query_prefixes, run_query
-    from chuzhi_graph.questions import parse_header, shipped_queries
-    from chuzhi_graph.store import open_store, store_location
+    from chuzhi_graph.sparql.query import DEFAULT_TIMEOUT, query_prefixes, run_query
+    from chuzhi_graph.sparql.questions import parse_header, shipped_queries
+    from chuzhi_graph.sparql.store import open_store, store_location
 
     sets: list[tuple[str, list[Any], Path | None]] = []
     for spec in args.texts or ["after=shipped"]:

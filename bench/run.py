@@ -5,7 +5,7 @@ Run from the repository root (minutes at 100,000 cases; the other steps are quic
     .venv/bin/python bench/run.py                       # N = 1,000, 10,000 and 100,000
     .venv/bin/python bench/run.py --sizes 1000,10000    # a quicker run
 
-For each N it writes a synthetic corpus (``chuzhi_graph.synth``) and measures, each step in a
+For each N it writes a synthetic corpus (``chuzhi_graph.records.synth``) and measures, each step in a
 fresh child process so that ``peak_mb`` is that step's own peak resident memory:
 
 - ``build``: read records, map, validate (compiled SHACL shapes), write Turtle + N-Triples;
@@ -179,9 +179,9 @@ def step_naive_build(nt_path: str, work: str) -> list[Row]:
 
 def step_validate(data: str, shacl: bool) -> list[Row]:
     from chuzhi_graph.build import to_rdflib
-    from chuzhi_graph.mapping import map_dataset
-    from chuzhi_graph.records import load_dataset
-    from chuzhi_graph.validate import compile_shapes, shapes_graph, validate, validate_triples
+    from chuzhi_graph.graph.mapping import map_dataset
+    from chuzhi_graph.graph.validate import compile_shapes, shapes_graph, validate, validate_triples
+    from chuzhi_graph.records.tables import load_dataset
 
     triples = map_dataset(load_dataset(data))
     shapes = shapes_graph()
@@ -201,7 +201,7 @@ def _query_params(store: Any) -> dict[str, dict[str, str]]:
     """For each shipped query with parameters: the instance of the declared class used most; a
     second parameter of the same class gets the next one (edition-diff compares two editions, not
     one edition with itself)."""
-    from chuzhi_graph.query import query_prefixes, shipped_queries
+    from chuzhi_graph.sparql.query import query_prefixes, shipped_queries
 
     prefixes = query_prefixes()
     out: dict[str, dict[str, str]] = {}
@@ -231,8 +231,8 @@ def _median_time(func: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def step_queries(out: str, work: str, repeat: int) -> list[Row]:
     import pyoxigraph as ox
 
-    from chuzhi_graph.query import query_prefixes, run_query, shipped_queries
-    from chuzhi_graph.store import open_store
+    from chuzhi_graph.sparql.query import query_prefixes, run_query, shipped_queries
+    from chuzhi_graph.sparql.store import open_store
 
     nt = str(Path(out) / "chuzhi.nt")
     seconds, store = timed(lambda: open_store(out))
@@ -276,7 +276,7 @@ def step_naive_query(out: str, name: str, params: dict[str, str]) -> list[Row]:
     """One shipped query on rdflib's engine over the N-Triples dump (parsed in this child)."""
     from rdflib import Graph, URIRef
 
-    from chuzhi_graph.query import query_prefixes, shipped_query
+    from chuzhi_graph.sparql.query import query_prefixes, shipped_query
 
     q = shipped_query(name)
     assert q is not None
@@ -292,7 +292,7 @@ def step_naive_query(out: str, name: str, params: dict[str, str]) -> list[Row]:
 
 def naive_queries(out: str, params: dict[str, dict[str, str]], timeout: float, inline: bool) -> list[Row]:
     """Every shipped query on rdflib, each in its own child stopped after ``timeout`` seconds."""
-    from chuzhi_graph.query import shipped_queries
+    from chuzhi_graph.sparql.query import shipped_queries
 
     rows: list[Row] = []
     for q in shipped_queries():
@@ -312,9 +312,9 @@ def step_render(out: str, work: str, browser: bool) -> list[Row]:
     """The institutions view of the build: view, ``stats``, ``render`` (layout included) and,
     with ``browser``, the time until the page is interactive in headless Chromium (measured by
     ``bench/bench_render.py``, the renderer's own benchmark)."""
-    from chuzhi_graph.graphs import build_view
-    from chuzhi_graph.render import render_html
-    from chuzhi_graph.stats import compute_stats
+    from chuzhi_graph.views.graphs import build_view
+    from chuzhi_graph.views.render import render_html
+    from chuzhi_graph.views.stats import compute_stats
 
     seconds, view = timed(lambda: build_view(out, "institutions"))
     size = {"nodes": view.number_of_nodes(), "edges": view.number_of_edges()}
@@ -399,7 +399,7 @@ def machine() -> str:
 
 
 def run_size(n: int, work: Path, args: argparse.Namespace, log: Callable[[str], None]) -> list[Row]:
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     inline = args.inline
     folder = work / str(n)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chuzhi_graph.query import shipped_queries
+from chuzhi_graph.sparql.query import shipped_queries
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 
 from chuzhi_graph.build import BuildResult, build
 from chuzhi_graph.cli import cli
-from chuzhi_graph.validate import shapes_graph, validate
+from chuzhi_graph.graph.validate import shapes_graph, validate
 
 EXPECTED = Path(__file__).parent / "expected"
 PREFIX = """PREFIX chz: <https://w3id.org/chuzhi/def#>
@@ -149,7 +149,7 @@ def test_every_case_carries_its_provenance(store: ox.Store) -> None:
         == count(store, "?c a chz:Case")
         == 30
     )
-    from chuzhi_graph.records import load_dataset
+    from chuzhi_graph.records.tables import load_dataset
 
     files = {s.id: s.path for s in load_dataset("data").sources}
     rows = store.query(

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from chuzhi_graph.build import build
 from chuzhi_graph.cli import cli
+from chuzhi_graph.core.fileio import COMMIT_MARKER, claim, clean_leftovers, finish_move, release
 from chuzhi_graph.errors import OutputError
-from chuzhi_graph.fileio import COMMIT_MARKER, claim, clean_leftovers, finish_move, release
-from chuzhi_graph.synth import generate
+from chuzhi_graph.records.synth import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -99,7 +99,7 @@ def test_kill_while_drawing_views_leaves_the_old_outputs(tmp_path: Path, old_out
 
 def test_failing_view_write_leaves_the_old_outputs(tmp_path: Path, old_out: Path, synth300: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import chuzhi_graph.render as render
+    import chuzhi_graph.views.render as render
 
     out = copy_of(old_out, tmp_path / "out")
     before = digest(out)

@@ -167,8 +167,9 @@ def test_diff_dash_o(built, tmp_path: Path) -> None:
 
 
 def test_the_library_writes_every_format_of_its_registry(built, tmp_path: Path) -> None:
-    from chuzhi_graph import diff, graphs, mapview, render, stats
     from chuzhi_graph.errors import ChuzhiError
+    from chuzhi_graph.release import diff
+    from chuzhi_graph.views import graphs, mapview, render, stats
 
     assert render.FORMATS is formats.PICTURE and mapview.FORMATS is formats.MAP
     assert stats.STATS_FORMATS is formats.STATS and diff.DIFF_FORMATS is formats.DIFF

@@ -1,4 +1,4 @@
-"""Tests of chuzhi_graph.diff: release differences grouped by resource."""
+"""Tests of chuzhi_graph.release.diff: release differences grouped by resource."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic, to_canonical_graph
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.diff import CS, diff_graphs, diff_releases, format_diff, load_release
+from chuzhi_graph.core.namespace import CHZ, DEFAULT_BASE
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.namespace import CHZ, DEFAULT_BASE
+from chuzhi_graph.release.diff import CS, diff_graphs, diff_releases, format_diff, load_release
 
 DCT_TITLE = URIRef("http://purl.org/dc/terms/title")
 RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -78,7 +78,7 @@ def test_title_change_and_co_applicant_show_exactly_those_triples(built, data_co
 
     old_title = Literal(old_row["title_zh"], lang="zh")
     new_title = Literal(NEW_TITLE, lang="zh")
-    # the build's summaries (chuzhi_graph.summary) follow the new applicant: its region (江汉区, where
+    # the build's summaries (chuzhi_graph.graph.summary) follow the new applicant: its region (江汉区, where
     # the case had no applicant yet; the lead is in 武汉市 already) has one more case
     _, units = _rows(data_copy / "units.csv")
     region = URIRef(f"{DEFAULT_BASE}region/" + next(u["region"] for u in units if u["name_zh"] == added_name))

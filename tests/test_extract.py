@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from chuzhi_graph.build import build
 from chuzhi_graph.cli import cli
+from chuzhi_graph.core.vocabulary import Concept, Vocabulary, load_vocabulary
 from chuzhi_graph.errors import SourceError
-from chuzhi_graph.extract import (
+from chuzhi_graph.extract.announcement import (
     extract,
     find_result_list,
     format_report,
@@ -25,10 +26,9 @@ from chuzhi_graph.extract import (
     run_extract,
     write_extraction,
 )
-from chuzhi_graph.extract_prose import find_winners
-from chuzhi_graph.records import Dataset, load_dataset
-from chuzhi_graph.suggest import Suggester
-from chuzhi_graph.vocabulary import Concept, Vocabulary, load_vocabulary
+from chuzhi_graph.extract.prose import find_winners
+from chuzhi_graph.records.suggest import Suggester
+from chuzhi_graph.records.tables import Dataset, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

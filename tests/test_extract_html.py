@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.extract import html_lines
+from chuzhi_graph.extract.announcement import html_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "data" / "sources" / "000_451b57e0ba31c9df.txt"

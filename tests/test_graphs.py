@@ -17,7 +17,7 @@ import pytest
 
 from chuzhi_graph.build import build
 from chuzhi_graph.errors import DataError, QueryError
-from chuzhi_graph.graphs import VIEWS, build_view, load_store
+from chuzhi_graph.views.graphs import VIEWS, build_view, load_store
 
 BASE = "https://w3id.org/chuzhi/"
 UNIT = BASE + "unit/"

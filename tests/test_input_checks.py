@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.publish import Site
-from chuzhi_graph.records import _ID_RE, gbt2260_codes, is_web_url
+from chuzhi_graph.records.tables import _ID_RE, gbt2260_codes, is_web_url
+from chuzhi_graph.site.publish import Site
 
 Rows = list[dict[str, str]]
 
@@ -114,7 +114,7 @@ def test_region_level_must_match_the_code(data_copy: Path, tmp_path: Path) -> No
 
 
 def test_province_direct_cities_and_municipal_districts_take_the_province() -> None:
-    from chuzhi_graph.records import _parents_of
+    from chuzhi_graph.records.tables import _parents_of
 
     assert _parents_of("429004") == ["420000"]  # 仙桃市: no prefecture above it
     assert _parents_of("110101") == ["110000"]  # 东城区 of Beijing

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chuzhi_graph.lanes import LONG_NICENESS, Busy, Lanes, shape
+from chuzhi_graph.sparql.lanes import LONG_NICENESS, Busy, Lanes, shape
 
 
 def state(pid: int) -> str:

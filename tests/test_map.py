@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from chuzhi_graph.build import build
 from chuzhi_graph.cli import cli
-from chuzhi_graph.geo import load_boundaries
-from chuzhi_graph.mapview import counts, map_data, outside_cases, render_map
+from chuzhi_graph.views.geo import load_boundaries
+from chuzhi_graph.views.mapview import counts, map_data, outside_cases, render_map
 
 CHROMIUM = "/usr/bin/chromium"
 BASE = "https://w3id.org/chuzhi/"
@@ -140,7 +140,7 @@ def test_filters_change_the_counts(dump) -> None:
 
 
 def test_synthetic_editions_match_the_query(tmp_path) -> None:
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     generate(tmp_path / "data", cases=60, editions=2, seed=3)
     build(tmp_path / "data", tmp_path / "out")
@@ -201,8 +201,8 @@ def test_region_without_boundary_is_reported(dump, tmp_path, monkeypatch, caplog
     # without a boundary is one the boundary file lacks: take 蔡甸区 out of it
     import dataclasses
 
-    import chuzhi_graph.mapview as mapview
-    from chuzhi_graph.geo import load_boundaries
+    import chuzhi_graph.views.mapview as mapview
+    from chuzhi_graph.views.geo import load_boundaries
 
     full = load_boundaries()
     lacking = dataclasses.replace(full, regions={c: r for c, r in full.regions.items() if c != "420114"})
@@ -341,7 +341,7 @@ def test_map_in_chromium(browser, dump, page, artefacts) -> None:
 
 
 def test_every_release_has_the_map(tmp_path) -> None:
-    from chuzhi_graph.publish import publish
+    from chuzhi_graph.site.publish import publish
 
     site = publish(ROOT / "data", tmp_path / "site", created="2022-09-20").site
     page = site / "graphs" / "map.html"

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 
-from chuzhi_graph.mapping import Iris, co_applicant_map, map_dataset
-from chuzhi_graph.records import Case, load_dataset
+from chuzhi_graph.graph.mapping import Iris, co_applicant_map, map_dataset
+from chuzhi_graph.records.tables import Case, load_dataset
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=60

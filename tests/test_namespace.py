@@ -5,8 +5,8 @@ from __future__ import annotations
 from rdflib import RDF, Graph
 from rdflib.namespace import OWL
 
-from chuzhi_graph.namespace import CHZ, CHZ_IRI, OX
-from chuzhi_graph.vocabulary import ontology_dir
+from chuzhi_graph.core.namespace import CHZ, CHZ_IRI, OX
+from chuzhi_graph.core.vocabulary import ontology_dir
 
 
 def _declared_terms() -> set[str]:

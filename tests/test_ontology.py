@@ -17,9 +17,9 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 
 from chuzhi_graph.build import MEDIA_TYPE_IRI, VOCABULARIES, BuildResult, build
-from chuzhi_graph.namespace import CHZ, CHZ_IRI, PREFIXES
-from chuzhi_graph.validate import preserved_literal_conversions, shapes_graph, validate
-from chuzhi_graph.vocabulary import VOCABULARY_FILES, ontology_dir
+from chuzhi_graph.core.namespace import CHZ, CHZ_IRI, PREFIXES
+from chuzhi_graph.core.vocabulary import VOCABULARY_FILES, ontology_dir
+from chuzhi_graph.graph.validate import preserved_literal_conversions, shapes_graph, validate
 
 W3C = ontology_dir() / "w3c"
 PROV = Namespace(PREFIXES["prov"])

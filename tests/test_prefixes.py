@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from chuzhi_graph import namespace, prefixes
+from chuzhi_graph.core import namespace, prefixes
 
 RUN_AND_REPORT = """
 import sys

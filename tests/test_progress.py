@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chuzhi_graph.progress import LogReporter, RecordingReporter, advance, reporting, step, track
-from chuzhi_graph.synth import generate
+from chuzhi_graph.core.progress import LogReporter, RecordingReporter, advance, reporting, step, track
+from chuzhi_graph.records.synth import generate
 
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -98,6 +98,6 @@ def test_library_reports_steps_without_click() -> None:
     log = LogReporter()
     with reporting(log):
         step("x")
-    import chuzhi_graph.progress as progress_module
+    import chuzhi_graph.core.progress as progress_module
 
     assert "click" not in progress_module.__dict__

@@ -17,10 +17,10 @@ from rdflib import RDF, Graph, Namespace, URIRef
 
 from chuzhi_graph.build import BuildResult
 from chuzhi_graph.cli import cli
-from chuzhi_graph.namespace import CHZ, PREFIXES
-from chuzhi_graph.provenance import alias_lines, audit, find_alias, source_text_lines
-from chuzhi_graph.query import format_result, run_query
-from chuzhi_graph.records import load_dataset
+from chuzhi_graph.core.namespace import CHZ, PREFIXES
+from chuzhi_graph.records.provenance import alias_lines, audit, find_alias, source_text_lines
+from chuzhi_graph.records.tables import load_dataset
+from chuzhi_graph.sparql.query import format_result, run_query
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -1,4 +1,4 @@
-"""Tests of chuzhi_graph.publish: the static dataset site."""
+"""Tests of chuzhi_graph.site.publish: the static dataset site."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from rdflib.compare import isomorphic
 
 from chuzhi_graph.build import LICENSE
 from chuzhi_graph.cli import cli
+from chuzhi_graph.core.namespace import CHZ_IRI, DEFAULT_BASE
 from chuzhi_graph.errors import ValidationError
-from chuzhi_graph.namespace import CHZ_IRI, DEFAULT_BASE
-from chuzhi_graph.publish import PublishResult, publish
+from chuzhi_graph.site.publish import PublishResult, publish
 
 #: Elements whose URL attributes load a resource (must never be remote).
 RESOURCE_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src",
@@ -246,7 +246,7 @@ def test_pages_open_in_headless_chromium(site: PublishResult, artefacts: Path) -
 
 
 def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> None:
-    from chuzhi_graph.query import shipped_queries
+    from chuzhi_graph.sparql.query import shipped_queries
 
     graphs = BeautifulSoup((site.site / "graphs.html").read_text(encoding="utf-8"), "html.parser")
     linked = {a["href"] for a in graphs.find_all("a", href=True) if a["href"].startswith("graphs/")}
@@ -264,8 +264,8 @@ def test_site_holds_the_graphs_and_the_query_results(site: PublishResult) -> Non
 
 
 def test_parameterised_questions_are_shown_for_their_example(site: PublishResult, built) -> None:
-    from chuzhi_graph.query import run_query, shipped_queries
-    from chuzhi_graph.release import Release
+    from chuzhi_graph.release.reader import Release
+    from chuzhi_graph.sparql.query import run_query, shipped_queries
 
     queries = BeautifulSoup((site.site / "queries.html").read_text(encoding="utf-8"), "html.parser")
     section = queries.find("section", id="unit-profile")
@@ -301,7 +301,7 @@ def _links_resolve(site_dir: Path, pages: list[Path]) -> int:  # noqa: ARG001 (s
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     folder = tmp_path_factory.mktemp("large")
     generate(folder / "data", cases=8000, editions=5, seed=1)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import chuzhi_graph.publish as publish_mod
+import chuzhi_graph.site.publish as publish_mod
 from chuzhi_graph.cli import cli
-from chuzhi_graph.publish import publish
-from chuzhi_graph.synth import generate
+from chuzhi_graph.records.synth import generate
+from chuzhi_graph.site.publish import publish
 
 
 def _digest(site: Path) -> dict[str, str]:
@@ -79,15 +79,15 @@ def test_over_budget_queries_and_views_are_listed_not_run_and_the_release_goes_o
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from bs4 import BeautifulSoup
 
-    import chuzhi_graph.graphs
-    import chuzhi_graph.render
+    import chuzhi_graph.views.graphs
+    import chuzhi_graph.views.render
 
     monkeypatch.setattr(publish_mod, "QUERY_BUDGET", 0.001)  # every query is stopped at once
     # a cases view over the limit (it has every case) is neither drawn nor built
-    monkeypatch.setattr(chuzhi_graph.render, "MAIN_VIEW_LIMIT", 299)
-    built, real_build = [], chuzhi_graph.graphs.build_view
-    monkeypatch.setattr(chuzhi_graph.graphs, "build_view", lambda store, view, **kw: built.append(view) or real_build(
-        store, view, **kw))
+    monkeypatch.setattr(chuzhi_graph.views.render, "MAIN_VIEW_LIMIT", 299)
+    built, real_build = [], chuzhi_graph.views.graphs.build_view
+    monkeypatch.setattr(chuzhi_graph.views.graphs, "build_view",
+                        lambda store, view, **kw: built.append(view) or real_build(store, view, **kw))
     site = publish(corpus, tmp_path / "site").site
     assert built == ["institutions", "domains"]
     cards = BeautifulSoup((site / "graphs.html").read_text(encoding="utf-8"), "html.parser")

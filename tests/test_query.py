@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import QueryError
-from chuzhi_graph.query import (
+from chuzhi_graph.release.reader import Release
+from chuzhi_graph.sparql.query import (
     WORKERS,
     WorkerPool,
     display_width,
@@ -28,8 +29,7 @@ from chuzhi_graph.query import (
     run_query,
     shipped_queries,
 )
-from chuzhi_graph.release import Release
-from chuzhi_graph.store import open_store
+from chuzhi_graph.sparql.store import open_store
 
 EXPECTED = Path(__file__).parent / "expected" / "queries"
 #: Parameters of the golden runs: a unit with cases and a parent, a domain with narrower domains.
@@ -472,7 +472,7 @@ def test_worker_keeps_no_descriptor_of_its_parent(built, started):
 
 
 def test_every_declared_example_resolves_and_required_params_are_declared(store):
-    from chuzhi_graph.questions import KINDS, LITERAL_KINDS, bind_params
+    from chuzhi_graph.sparql.questions import KINDS, LITERAL_KINDS, bind_params
 
     for q in shipped_queries():
         for spec in q.param_specs:
@@ -529,8 +529,8 @@ def test_select_star_keeps_the_order_of_the_query(built, store):
 
 def test_one_default_timeout():
     from chuzhi_graph import cli as cli_module
-    from chuzhi_graph.query import DEFAULT_TIMEOUT
-    from chuzhi_graph.serve import ServeConfig
+    from chuzhi_graph.sparql.query import DEFAULT_TIMEOUT
+    from chuzhi_graph.sparql.serve import ServeConfig
 
     assert cli_module.DEFAULT_TIMEOUT == DEFAULT_TIMEOUT == ServeConfig().timeout == 60.0
     for command in ("query", "serve"):
@@ -551,7 +551,7 @@ def test_not_built_is_exit_3_everywhere(tmp_path, args):
 
 
 def test_completion_over_names_and_aliases(store):
-    from chuzhi_graph.questions import complete, example_params
+    from chuzhi_graph.sparql.questions import complete, example_params
 
     found = complete(store, "unit", "华中科大")
     assert found[0] == {"iri": UNIT + "hust", "label": "华中科技大学", "match": "华中科大"}

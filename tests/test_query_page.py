@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from chuzhi_graph.query import format_result, run_query
-from chuzhi_graph.release import Release
-from chuzhi_graph.serve import ServeConfig, SparqlServer, make_server
+from chuzhi_graph.release.reader import Release
+from chuzhi_graph.sparql.query import format_result, run_query
+from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer, make_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 CHROMIUM = "/usr/bin/chromium"

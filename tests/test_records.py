@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.records import load_dataset, normalise_name, split_multi
+from chuzhi_graph.records.tables import load_dataset, normalise_name, split_multi
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data"
 

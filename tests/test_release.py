@@ -1,4 +1,4 @@
-"""Tests of chuzhi_graph.release: one object for a built graph, each part loaded once."""
+"""Tests of chuzhi_graph.release.reader: one object for a built graph, each part loaded once."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
 import chuzhi_graph
+from chuzhi_graph.core.namespace import DEFAULT_BASE
 from chuzhi_graph.errors import DataError, NotBuiltError
-from chuzhi_graph.namespace import DEFAULT_BASE
-from chuzhi_graph.release import FORMATS, Release, find_dump, format_of, graph_iri
+from chuzhi_graph.release.reader import FORMATS, Release, find_dump, format_of, graph_iri
 
 
 def test_one_suffix_registry_covers_every_dump_the_tools_write(built) -> None:
@@ -65,8 +65,8 @@ def test_every_part_is_loaded_once(built) -> None:
 
 def test_trig_and_push_use_the_same_named_graphs(built, tmp_path: Path) -> None:
     """The TriG dump of publish and what push sends (its HTTP PUTs, captured) are one layout."""
-    from chuzhi_graph import remote
-    from chuzhi_graph.publish import write_trig
+    from chuzhi_graph.release import remote
+    from chuzhi_graph.site.publish import write_trig
 
     release = Release.open(built.out_dir)
     trig = tmp_path / "chuzhi.trig"

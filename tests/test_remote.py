@@ -21,11 +21,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chuzhi_graph.core.namespace import DEFAULT_BASE
 from chuzhi_graph.errors import EnvironmentProblem, QueryUsageError
-from chuzhi_graph.namespace import DEFAULT_BASE
-from chuzhi_graph.query import run_query, shipped_queries
-from chuzhi_graph.release import Release
-from chuzhi_graph.remote import PASSWORD_ENV, RemoteEndpoint, push, with_values
+from chuzhi_graph.release.reader import Release
+from chuzhi_graph.release.remote import PASSWORD_ENV, RemoteEndpoint, push, with_values
+from chuzhi_graph.sparql.query import run_query, shipped_queries
 
 pytestmark = pytest.mark.server
 PARAMS = {"unit-profile": {"unit": "华中科技大学"}, "domain-cases": {"domain": "智慧城市"}}
@@ -169,7 +169,7 @@ def password(value: str) -> Iterator[None]:
 
 def test_push_sends_the_named_graphs_of_the_trig_dump(pushed, server, built, tmp_path):
     """The store holds exactly the graphs of publish's chuzhi.trig, each with the same triples."""
-    from chuzhi_graph.publish import write_trig
+    from chuzhi_graph.site.publish import write_trig
 
     graphs = {p.graph: p.triples for p in pushed}
     editions = ("bigdata-2022", "poverty-alleviation-2020", "social-governance-2020", "social-governance-2022",

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chuzhi_graph import render as render_mod
 from chuzhi_graph.build import build
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import EnvironmentProblem
-from chuzhi_graph.graphs import KIND_LABELS, build_view
-from chuzhi_graph.render import (
+from chuzhi_graph.views import render as render_mod
+from chuzhi_graph.views.graphs import KIND_LABELS, build_view
+from chuzhi_graph.views.render import (
     LARGE_VIEW,
     MAIN_VIEWS,
     SiteLinks,
@@ -188,7 +188,7 @@ def test_png_and_svg(built, tmp_path) -> None:
 def test_picture_labels_cover_no_edge_node_or_label(built, view) -> None:
     import matplotlib.pyplot as plt
 
-    from chuzhi_graph.render import _segments_hit
+    from chuzhi_graph.views.render import _segments_hit
 
     g = build_view(built.out_dir, view)
     picture = draw_picture(g, view)
@@ -617,7 +617,7 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path, artefacts) 
 @pytest.fixture(scope="module")
 def overview(tmp_path_factory) -> tuple[nx.Graph, Path]:
     """The institutions view of a synthetic corpus large enough to open as an overview."""
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     folder = tmp_path_factory.mktemp("overview")
     generate(folder / "data", cases=2000, editions=2, seed=1)
@@ -629,7 +629,7 @@ def overview(tmp_path_factory) -> tuple[nx.Graph, Path]:
 
 @pytest.mark.browser
 def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) -> None:
-    from chuzhi_graph.stats import community_map
+    from chuzhi_graph.views.stats import community_map
 
     g, page = overview
     community = community_map(g)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from chuzhi_graph import worker as worker_module
 from chuzhi_graph.errors import QueryError
-from chuzhi_graph.query import WORKERS, check_no_service, run_query, shipped_queries
-from chuzhi_graph.safety import check_query
+from chuzhi_graph.sparql import worker as worker_module
+from chuzhi_graph.sparql.query import WORKERS, check_no_service, run_query, shipped_queries
+from chuzhi_graph.sparql.safety import check_query
 
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
 REFUSED = "SERVICE is refused: queries never reach out to other endpoints"
@@ -122,7 +122,7 @@ def test_second_wall_alone_stops_the_engine(listener, monkeypatch):
     store = memory_store_of_a_few_triples()
     text = bypasses(listener.port)["dot-before-service"]
     url = f"http://127.0.0.1:{listener.port}/x"
-    monkeypatch.setattr("chuzhi_graph.query.check_no_service", lambda text, source="": True)
+    monkeypatch.setattr("chuzhi_graph.sparql.query.check_no_service", lambda text, source="": True)
     with pytest.raises(QueryError) as err:
         run_query(store, text, timeout=20)
     assert str(err.value) == f"inline query: {WALLED}"
@@ -171,7 +171,7 @@ CROSS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
 def synthetic_out(tmp_path_factory) -> Path:
     """A 2,000-case synthetic build: its cross product does not fit in 200 MB."""
     from chuzhi_graph.build import build
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     folder = tmp_path_factory.mktemp("synth")
     generate(folder / "data", cases=2000)

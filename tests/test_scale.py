@@ -14,10 +14,8 @@ from rdflib import Graph
 
 from chuzhi_graph.build import build, to_rdflib
 from chuzhi_graph.errors import DataError, ValidationError
-from chuzhi_graph.mapping import map_dataset
-from chuzhi_graph.records import load_dataset
-from chuzhi_graph.synth import generate
-from chuzhi_graph.validate import (
+from chuzhi_graph.graph.mapping import map_dataset
+from chuzhi_graph.graph.validate import (
     check_triples,
     compile_shapes,
     parse_literal,
@@ -25,6 +23,8 @@ from chuzhi_graph.validate import (
     validate,
     validate_triples,
 )
+from chuzhi_graph.records.synth import generate
+from chuzhi_graph.records.tables import load_dataset
 
 B = "https://w3id.org/chuzhi/"
 CHZ = "https://w3id.org/chuzhi/def#"

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.extract import extract, merge_extraction
-from chuzhi_graph.query import format_result, run_query
-from chuzhi_graph.records import load_dataset
-from chuzhi_graph.release import Release
+from chuzhi_graph.extract.announcement import extract, merge_extraction
+from chuzhi_graph.records.tables import load_dataset
+from chuzhi_graph.release.reader import Release
+from chuzhi_graph.sparql.query import format_result, run_query
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -327,7 +327,7 @@ def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("no /usr/bin/chromium")
-    from chuzhi_graph.publish import publish
+    from chuzhi_graph.site.publish import publish
 
     site = publish(DATA, tmp_path / "site").site
     with playwright.sync_playwright() as p:
@@ -356,8 +356,8 @@ def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
 
 
 def test_audit_reads_the_call_report_and_the_mirror_in_traditional_characters(data_copy: Path) -> None:
-    from chuzhi_graph.provenance import audit
-    from chuzhi_graph.series import readable
+    from chuzhi_graph.records.provenance import audit
+    from chuzhi_graph.records.series import readable
 
     assert audit(load_dataset(DATA)) == []
     history = (DATA / "sources" / "2021-11-23_series-history.txt").read_text(encoding="utf-8").splitlines()

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
-from chuzhi_graph.query import WORKERS, format_result, run_query, shipped_queries
-from chuzhi_graph.serve import ServeConfig, SparqlServer, make_server, negotiate
-from chuzhi_graph.store import open_store
+from chuzhi_graph.sparql.query import WORKERS, format_result, run_query, shipped_queries
+from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer, make_server, negotiate
+from chuzhi_graph.sparql.store import open_store
 
 pytestmark = pytest.mark.server
 PLAIN = [q for q in shipped_queries() if not q.params]
@@ -401,7 +401,7 @@ def test_own_failures_are_500_and_answered(url, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("chuzhi_graph.serve.run_query", broken)
+    monkeypatch.setattr("chuzhi_graph.sparql.serve.run_query", broken)
     status, _, body = fetch(f"{url}/sparql?query={ASK}")
     assert (status, body) == (500, "internal error: see the server's log\n")
 

@@ -122,8 +122,8 @@ def test_csp_keeps_styles_and_blocks_a_javascript_link(site: Path, tmp_path: Pat
 def test_non_web_source_urls_never_become_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import csv
 
-    import chuzhi_graph.records as records
-    from chuzhi_graph.publish import publish
+    import chuzhi_graph.records.tables as records
+    from chuzhi_graph.site.publish import publish
 
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
@@ -136,7 +136,7 @@ def test_non_web_source_urls_never_become_links(tmp_path: Path, monkeypatch: pyt
         writer.writeheader()
         writer.writerows(rows)
     # the second wall: pretend the input check let it through (the site's link rule keeps its own)
-    import chuzhi_graph.publish as publish_module
+    import chuzhi_graph.site.publish as publish_module
 
     monkeypatch.setattr(publish_module, "_is_web_url", records.is_web_url)
     monkeypatch.setattr(records, "is_web_url", lambda url: True)

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import QueryError
-from chuzhi_graph.graphs import build_view
-from chuzhi_graph.stats import compute_stats, format_stats
+from chuzhi_graph.views.graphs import build_view
+from chuzhi_graph.views.stats import compute_stats, format_stats
 
 UNIT = "https://w3id.org/chuzhi/unit/"
 TRIANGLE = ("hust-cse-cpss-team", "hubei-chutian-smart-transport", "hubei-chutian-expressway-digital")
@@ -131,7 +131,7 @@ def test_cli_stats_filter_and_bad_value(built) -> None:
 def test_large_views_use_seeded_sampled_betweenness() -> None:
     import networkx as nx
 
-    from chuzhi_graph.stats import EXACT_BETWEENNESS_MAX, compute_stats
+    from chuzhi_graph.views.stats import EXACT_BETWEENNESS_MAX, compute_stats
 
     g = nx.path_graph(EXACT_BETWEENNESS_MAX + 101)
     first, second = compute_stats(g, top=3), compute_stats(g, top=3)
@@ -145,7 +145,7 @@ def test_large_views_use_seeded_sampled_betweenness() -> None:
 
 def test_igraph_gives_networkx_figures(monkeypatch) -> None:
     """Above IGRAPH_FROM nodes igraph computes the sampled betweenness: the same numbers."""
-    from chuzhi_graph import stats as stats_mod
+    from chuzhi_graph.views import stats as stats_mod
 
     g = nx.barabasi_albert_graph(400, 1, seed=2)
     g.add_edges_from([(0, 5), (7, 9), (11, 40)])
@@ -168,7 +168,7 @@ def test_igraph_gives_networkx_figures(monkeypatch) -> None:
 def test_igraph_path_gives_the_networkx_figures(monkeypatch) -> None:
     """Above IGRAPH_FROM nodes degree, weighted degree, components, betweenness and modularity
     come from igraph: the same figures as networkx gives for the same partition."""
-    from chuzhi_graph import stats as stats_mod
+    from chuzhi_graph.views import stats as stats_mod
 
     g = nx.barabasi_albert_graph(300, 1, seed=3)
     for i, (u, v) in enumerate(sorted(g.edges())):
@@ -196,7 +196,7 @@ def test_igraph_is_imported_without_matplotlib() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from chuzhi_graph.stats import import_igraph; ig = import_igraph(); "
+    code = ("import sys; from chuzhi_graph.views.stats import import_igraph; ig = import_igraph(); "
             "g = ig.Graph(n=3, edges=[(0, 1)]); print(len(g.connected_components()), "
             "'matplotlib.pyplot' in sys.modules, 'matplotlib' in sys.modules); import matplotlib")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from chuzhi_graph.errors import NotBuiltError
-from chuzhi_graph.store import STORE_DIR, open_store
+from chuzhi_graph.sparql.store import STORE_DIR, open_store
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -60,7 +60,7 @@ def test_reloads_when_the_dump_changes(out, built):
 
 def test_persistent_and_readable_while_another_process_holds_it(out, built):
     open_store(out)  # this process now holds the write lock, like `serve` would
-    code = ("import sys; from chuzhi_graph.store import open_store; s = open_store(sys.argv[1]); "
+    code = ("import sys; from chuzhi_graph.sparql.store import open_store; s = open_store(sys.argv[1]); "
             "print(len(s))")
     done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -68,7 +68,7 @@ def test_persistent_and_readable_while_another_process_holds_it(out, built):
 
 
 def test_readers_get_a_snapshot_replaced_on_reload(out):
-    from chuzhi_graph.store import snapshot_dir, store_location
+    from chuzhi_graph.sparql.store import snapshot_dir, store_location
 
     store = open_store(out)
     record = json.loads((out / STORE_DIR / "dump.json").read_text(encoding="utf-8"))
@@ -98,7 +98,7 @@ CLI_COUNT = ["query", COUNT, "--format", "csv", "--no-bom"]
 def big_nt(tmp_path_factory) -> Path:
     """The N-Triples dump of a 5,000-case synthetic build (about 130,000 triples)."""
     from chuzhi_graph.build import build
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     folder = tmp_path_factory.mktemp("big")
     generate(folder / "data", cases=5000)
@@ -141,7 +141,7 @@ def test_timeout_covers_the_store_load(big_nt, tmp_path):
 def test_build_leaves_a_loaded_store(built):
     import hashlib
 
-    from chuzhi_graph.store import snapshot_dir
+    from chuzhi_graph.sparql.store import snapshot_dir
 
     record = json.loads((built.out_dir / STORE_DIR / "dump.json").read_text(encoding="utf-8"))
     # the dump this build wrote, not the one before it (the load runs after the outputs are moved in)
@@ -208,7 +208,7 @@ def test_serve_switches_to_a_rebuild_and_queries_wait(out, built):
 
 
 def test_a_store_of_an_older_layout_is_loaded_again(tmp_path):
-    from chuzhi_graph.store import STORE_VERSION, snapshot_dir
+    from chuzhi_graph.sparql.store import STORE_VERSION, snapshot_dir
 
     out = tmp_path / "out"
     out.mkdir()

@@ -1,4 +1,4 @@
-"""The summaries the build materialises (chuzhi_graph.summary) equal the same counts made from
+"""The summaries the build materialises (chuzhi_graph.graph.summary) equal the same counts made from
 the cases by SPARQL (tests/summary/*.rq), on the shipped data and on a synthetic corpus."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pyoxigraph as ox
 import pytest
 
 from chuzhi_graph.build import BuildResult, build
-from chuzhi_graph.release import Release
-from chuzhi_graph.summary import summarise, top_concepts
-from chuzhi_graph.synth import generate
-from chuzhi_graph.vocabulary import Concept
+from chuzhi_graph.core.vocabulary import Concept
+from chuzhi_graph.graph.summary import summarise, top_concepts
+from chuzhi_graph.records.synth import generate
+from chuzhi_graph.release.reader import Release
 
 FROM_CASES = Path(__file__).resolve().parent / "summary"
 CHZ = "https://w3id.org/chuzhi/def#"

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.records import load_dataset, normalise_name
-from chuzhi_graph.synth import HUBEI, PROVINCE_DIRECT, generate
+from chuzhi_graph.records.synth import HUBEI, PROVINCE_DIRECT, generate
+from chuzhi_graph.records.tables import load_dataset, normalise_name
 
 
 def digest(folder: Path) -> str:

@@ -16,7 +16,7 @@ import click
 from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.fileio import write_text_atomic
+from chuzhi_graph.core.fileio import write_text_atomic
 
 TARGET = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 #: The page that explains each command's concept (README, "Commands").

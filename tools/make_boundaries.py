@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from chuzhi_graph.fileio import write_text_atomic
-from chuzhi_graph.geo import make_boundaries
+from chuzhi_graph.core.fileio import write_text_atomic
+from chuzhi_graph.views.geo import make_boundaries
 
 TARGET = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph" / "static" / "map" / "hubei.json"
 

@@ -2,7 +2,7 @@
 
 The package API (no Click here): :func:`chuzhi_graph.build.build` turns the record
 files into validated, byte-stable RDF dumps; :func:`open` opens a built graph for
-notebooks (a :class:`chuzhi_graph.release.Release`, see ``docs/api.md``).
+notebooks (a :class:`chuzhi_graph.release.reader.Release`, see ``docs/api.md``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chuzhi_graph.release import Release
+    from chuzhi_graph.release.reader import Release
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "open"]
@@ -24,6 +24,6 @@ def open(path: str | Path = "out", *, base: str | None = None) -> Release:
     >>> release.query("units-with-several-cases").variables
     ['unit', 'unitLabel', 'directCases', 'allCases']
     """
-    from chuzhi_graph.release import Release  # here: every module imports the package, the CLI stays light
+    from chuzhi_graph.release.reader import Release  # here: every module imports the package, the CLI stays light
 
     return Release.open(path) if base is None else Release.open(path, base=base)

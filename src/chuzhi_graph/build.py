@@ -33,14 +33,14 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from chuzhi_graph import __version__
+from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
+from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
+from chuzhi_graph.core.progress import step
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.fileio import AtomicFiles, FolderLock, StagedFolder
-from chuzhi_graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
-from chuzhi_graph.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
-from chuzhi_graph.progress import step
-from chuzhi_graph.records import Case, Dataset, load_dataset
-from chuzhi_graph.store import refresh_store
-from chuzhi_graph.validate import check
+from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
+from chuzhi_graph.graph.validate import check
+from chuzhi_graph.records.tables import Case, Dataset, load_dataset
+from chuzhi_graph.sparql.store import refresh_store
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def build(
     SHACL shapes compiled to a fast checker above), ``"shacl"``, ``"compiled"`` or ``False``.
     ``cache``: a folder where the triples of each edition's cases are kept, keyed by a hash
     of that edition's records; a rebuild maps only the editions whose records changed.
-    ``views``: also draw the main HTML views (:func:`chuzhi_graph.render.render_main_views`),
+    ``views``: also draw the main HTML views (:func:`chuzhi_graph.views.render.render_main_views`),
     inside the same all-or-nothing write. ``wait``: seconds to wait for another build into
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
     ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
@@ -134,7 +134,7 @@ def build(
     folder and queries its own store, so it skips this).
 
     Everything is written into a staging folder inside ``out_dir`` and moved in together at
-    the end (:class:`~chuzhi_graph.fileio.StagedFolder`), under a lock on ``out_dir``.
+    the end (:class:`~chuzhi_graph.core.fileio.StagedFolder`), under a lock on ``out_dir``.
 
     >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0
     True
@@ -149,7 +149,7 @@ def build(
             raise DataError("no cases: the table has no rows (to build an empty graph anyway, give --allow-empty)",
                             file=cases)
         if views:
-            from chuzhi_graph.render import render_main_views
+            from chuzhi_graph.views.render import render_main_views
 
             step("interactive graphs")
             t0 = time.perf_counter()
@@ -212,7 +212,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
         if engine:
             step(f"validate {mapped.n_triples} triples ({engine})")
             t0 = time.perf_counter()
-            from chuzhi_graph.validate import check_ntriples, compile_shapes, shapes_graph
+            from chuzhi_graph.graph.validate import check_ntriples, compile_shapes, shapes_graph
 
             shapes = shapes_graph(ontology_dir)
             if engine == "shacl":
@@ -373,7 +373,7 @@ def _turtle_body(data: bytes) -> bytes:
 
 def edition_key(cases: list[Case], base: str) -> str:
     """Hash of what an edition's case triples depend on: the case records, base and code version."""
-    from chuzhi_graph import mapping
+    from chuzhi_graph.graph import mapping
 
     digest = hashlib.sha256()
     digest.update(f"{CACHE_VERSION} {__version__} {base}\n".encode())
@@ -462,8 +462,8 @@ def dataset_description(  # long: one VoID/DCAT statement per line, a list to re
     created: str | None,
 ) -> list[ox.Triple]:
     """VoID and DCAT triples describing the dataset and its distributions."""
-    from chuzhi_graph.mapping import RDF_TYPE, TITLE, en, typed, zh
-    from chuzhi_graph.namespace import ox_iri
+    from chuzhi_graph.core.namespace import ox_iri
+    from chuzhi_graph.graph.mapping import RDF_TYPE, TITLE, en, typed, zh
 
     iris = Iris(base)
     ds = iris.dataset()

@@ -20,11 +20,11 @@ import click
 from click.core import ParameterSource
 
 from chuzhi_graph import __version__, formats
+from chuzhi_graph.core.prefixes import DEFAULT_BASE
 from chuzhi_graph.errors import ChuzhiError, printable
-from chuzhi_graph.prefixes import DEFAULT_BASE
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.query.DEFAULT_TIMEOUT,
+#: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.sparql.query.DEFAULT_TIMEOUT,
 #: repeated here so that `--help` does not import the query engine).
 DEFAULT_TIMEOUT = 60.0
 
@@ -73,7 +73,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def progress() -> Any:
     """Progress of the command on stderr: a bar on a terminal, step times with -v, nothing with -q."""
-    from chuzhi_graph.progress import reporter_for, reporting
+    from chuzhi_graph.core.progress import reporter_for, reporting
 
     opts = click.get_current_context().find_root().obj or {}
     return reporting(reporter_for(sys.stderr, quiet=opts.get("quiet", False), verbose=opts.get("verbose", 0)))
@@ -160,7 +160,7 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from chuzhi_graph.fileio import write_text_atomic
+    from chuzhi_graph.core.fileio import write_text_atomic
 
     write_text_atomic(output, text)
     echo_err(f"wrote {output}")
@@ -235,7 +235,7 @@ def build(
 @handle_errors
 def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
     """Write a deterministic synthetic corpus in the format of data/ (for scale tests)."""
-    from chuzhi_graph.synth import generate
+    from chuzhi_graph.records.synth import generate
 
     summary = generate(out_dir, cases=cases, editions=editions, seed=seed)
     echo_err(f"wrote {summary.cases} cases, {summary.units} units "
@@ -272,7 +272,7 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 
     Example: chuzhi-graph query unit-profile --param unit=华中科技大学
     """
-    from chuzhi_graph import query as q
+    from chuzhi_graph.sparql import query as q
 
     if list_queries:
         click.echo(q.list_queries(), nl=False)
@@ -283,11 +283,11 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 
     started = time.monotonic()
     if endpoint:
-        from chuzhi_graph.remote import RemoteEndpoint
+        from chuzhi_graph.release.remote import RemoteEndpoint
 
         target: Any = RemoteEndpoint(endpoint, user=user, timeout=timeout)
     else:
-        from chuzhi_graph.release import Release
+        from chuzhi_graph.release.reader import Release
 
         target = Release.open(out_dir).store(persistent=True, timeout=timeout)  # the timeout covers the command
     result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
@@ -316,7 +316,7 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
 def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, allow_origins: tuple[str, ...],
           allow_hosts: tuple[str, ...], out_dir: Path) -> None:
     """Serve the built graph as a read-only SPARQL endpoint with a query page."""
-    from chuzhi_graph.serve import ServeConfig, make_server
+    from chuzhi_graph.sparql.serve import ServeConfig, make_server
 
     config = ServeConfig(timeout=timeout, max_rows=max_rows, max_memory=max_memory * 2**20,
                          allow_origins=allow_origins, allow_hosts=allow_hosts)
@@ -343,8 +343,8 @@ def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, 
 @handle_errors
 def push(endpoint: str, user: str | None, query_endpoint: str | None, check: bool, out_dir: Path, base: str) -> None:
     """Upload the built dumps to a SPARQL store, one named graph per edition."""
-    from chuzhi_graph.progress import step
-    from chuzhi_graph.remote import push as run_push
+    from chuzhi_graph.core.progress import step
+    from chuzhi_graph.release.remote import push as run_push
 
     with progress():
         step("push")
@@ -368,7 +368,7 @@ def push(endpoint: str, user: str | None, query_endpoint: str | None, check: boo
 def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None,
             private: bool) -> None:
     """Publish a release: validate, then write the static dataset site to --output-dir."""
-    from chuzhi_graph.publish import publish as run_publish
+    from chuzhi_graph.site.publish import publish as run_publish
 
     with progress():
         result = run_publish(data_dir, out_dir, base, previous=previous, created=created, private=private)
@@ -396,10 +396,10 @@ def diff(old: str, new: str, fmt: str, output: Path | None, base: str, editions:
     or git revisions (their data/ is mapped as it was then). With --editions they are two
     editions of the built graph.
     """
-    from chuzhi_graph.diff import diff_releases, format_diff
+    from chuzhi_graph.release.diff import diff_releases, format_diff
 
     if editions:
-        from chuzhi_graph.diff import diff_editions, format_edition_diff
+        from chuzhi_graph.release.diff import diff_editions, format_edition_diff
 
         if fmt == "turtle":
             raise click.UsageError("--editions gives text or json")
@@ -437,8 +437,8 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
 
     Without --output-dir or --merge this is a dry run: only the review report is written.
     """
-    from chuzhi_graph.extract import run_extract
-    from chuzhi_graph.fileio import write_text_atomic
+    from chuzhi_graph.core.fileio import write_text_atomic
+    from chuzhi_graph.extract.announcement import run_extract
 
     run = run_extract(source, data_dir, out_dir=out_dir, merge=merge, year=year, track=track,
                       lenient=lenient, accept_suggestions=accept_suggestions)
@@ -485,8 +485,8 @@ def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:
 
 def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool) -> Any:
-    from chuzhi_graph.graphs import build_view
-    from chuzhi_graph.progress import step
+    from chuzhi_graph.core.progress import step
+    from chuzhi_graph.views.graphs import build_view
 
     step(f"{view} view")
     graph = build_view(graph_path, view, edition=edition, category=category, domain=domain,
@@ -513,11 +513,11 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
            fmt: str, title: str | None, size_by: str | None, seed: int, colour_by: str,
            region: str | None) -> None:
     """Draw VIEW (institutions, cases, domains, full, map) as offline HTML, png/svg or graphml/gexf."""
-    from chuzhi_graph.progress import step
-    from chuzhi_graph.render import render as run_render
+    from chuzhi_graph.core.progress import step
+    from chuzhi_graph.views.render import render as run_render
 
     if view == "map":
-        from chuzhi_graph.mapview import render_map
+        from chuzhi_graph.views.mapview import render_map
 
         folder = graph_path if graph_path.is_dir() else graph_path.parent
         click.echo(str(render_map(graph_path, output or folder / f"map.{fmt}", fmt, title, colour_by=colour_by,
@@ -545,8 +545,8 @@ def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, output: Path | None,
           top: int) -> None:
     """Network figures of VIEW: size, components, degree, betweenness, communities."""
-    from chuzhi_graph.progress import step
-    from chuzhi_graph.stats import compute_stats, format_stats
+    from chuzhi_graph.core.progress import step
+    from chuzhi_graph.views.stats import compute_stats, format_stats
 
     with progress():
         graph = _view(view, graph_path, edition, category, domain, unit_type, parents)

@@ -5,7 +5,7 @@ these choices (``click.Choice(formats.PICTURE)``), so a format is named in one p
 Only the names live here, the writers stay with their concept; the module imports
 nothing, so the command line reads it without loading an engine. The dump formats
 (suffix, pyoxigraph format, media type) are a registry of their own beside the dump finder,
-in :mod:`chuzhi_graph.dump`.
+in :mod:`chuzhi_graph.core.dump`.
 
 >>> "csv" in RESULT and "csv" in STATS
 True

@@ -1,0 +1,82 @@
+"""The dump files of a built graph: their names, their formats, and the one finder.
+
+:data:`FORMATS` is the one suffix → format registry (pyoxigraph format, media type);
+:func:`find_dump` is the one way to find the dump of a build folder, of a published site or a
+dump file itself. Everything that reads a built graph (:class:`chuzhi_graph.release.reader.Release`,
+the persistent store) asks these two; the module sits low in the pipeline so both can.
+
+>>> format_of("out/chuzhi.ttl").media_type
+'text/turtle'
+>>> [f.name for f in FORMATS if f.quads]
+['trig', 'nq']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from chuzhi_graph.errors import DataError, NotBuiltError
+
+
+@dataclass(frozen=True)
+class Format:
+    """One RDF serialisation: its file suffix, name, pyoxigraph format and media type."""
+
+    suffix: str
+    name: str
+    ox: ox.RdfFormat
+    media_type: str
+    quads: bool = False
+
+
+#: The one suffix → format registry.
+FORMATS: tuple[Format, ...] = (
+    Format(".nt", "nt", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    Format(".ttl", "ttl", ox.RdfFormat.TURTLE, "text/turtle"),
+    Format(".trig", "trig", ox.RdfFormat.TRIG, "application/trig", quads=True),
+    Format(".nq", "nq", ox.RdfFormat.N_QUADS, "application/n-quads", quads=True),
+    Format(".jsonld", "jsonld", ox.RdfFormat.JSON_LD, "application/ld+json"),
+    Format(".json", "json", ox.RdfFormat.JSON_LD, "application/ld+json"),
+    Format(".rdf", "rdf", ox.RdfFormat.RDF_XML, "application/rdf+xml"),
+    Format(".owl", "owl", ox.RdfFormat.RDF_XML, "application/rdf+xml"),
+)
+FORMAT_OF_SUFFIX: dict[str, Format] = {f.suffix: f for f in FORMATS}
+
+DUMP_NAME = "chuzhi"
+#: Dump files a folder may hold, preferred first (N-Triples parses fastest).
+DUMP_FILES = tuple(f"{DUMP_NAME}{s}" for s in (".nt", ".ttl", ".trig", ".jsonld"))
+#: The dataset description (VoID/DCAT) beside the dump.
+DESCRIPTION_FILE = "void.ttl"
+
+
+def format_of(path: str | Path) -> Format:
+    """The format of a dump by its suffix; :class:`DataError` for an unknown one."""
+    fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise DataError(f"unknown RDF format {Path(path).suffix!r} (known: {', '.join(FORMAT_OF_SUFFIX)})",
+                        file=Path(path))
+    return fmt
+
+
+def find_dump(path: str | Path) -> Path:
+    """The dump of a release: the file itself, or the first of :data:`DUMP_FILES` in a build
+    folder or in the ``dataset/`` folder of a published site.
+
+    :class:`NotBuiltError` (exit code 3, the same for every command) when there is none.
+    """
+    path = Path(path)
+    if path.is_file():
+        format_of(path)
+        return path
+    if path.is_dir():
+        for folder in (path, path / "dataset"):
+            for name in DUMP_FILES:
+                if (folder / name).is_file():
+                    return folder / name
+        raise NotBuiltError(f"no built graph here: run `chuzhi-graph build` first (looked for "
+                            f"{', '.join(DUMP_FILES[:-1])} or {DUMP_FILES[-1]} in the folder and in its dataset/)",
+                            file=path)
+    raise NotBuiltError("no built graph here: the path does not exist (run `chuzhi-graph build` first)", file=path)

@@ -1,0 +1,250 @@
+"""A remote SPARQL 1.1 store: push the dumps (Graph Store Protocol), run the shipped queries there.
+
+>>> push("out", "http://127.0.0.1:7878/store")                     # doctest: +SKIP
+[PushedGraph(graph='https://w3id.org/chuzhi/graph/edition/bigdata-2022', triples=...), ...]
+>>> endpoint = RemoteEndpoint("http://127.0.0.1:7878/query")      # doctest: +SKIP
+>>> run_query(endpoint, "cases-per-domain")                        # doctest: +SKIP
+
+Graphs: exactly the named graphs of the published ``chuzhi.trig``
+(:meth:`chuzhi_graph.release.reader.Release.layout`): every edition gets its own named graph
+``{base}graph/edition/ID`` holding the edition, its award categories and its cases (with their
+applicant lists); the ontology and the SKOS schemes go to ``{base}graph/vocabulary``, what
+editions share (units, regions, sources, co-applicant links) to ``{base}graph/shared``. The
+dataset description (``void.ttl``) stays a file, as in the site. Each graph is sent with one
+HTTP ``PUT``, which replaces it in one step. The queries read the union of the graphs, so the
+store must use the union of its named graphs as the default graph (``oxigraph serve
+--union-default-graph``, Fuseki ``tdb2:unionDefaultGraph true``; Virtuoso does so without
+``FROM``); after the upload :func:`push` asks the store whether its default graph shows the cases,
+and says how to enable the union default graph when it does not. See docs/remote.md.
+
+Parameters cannot travel as substitutions over the protocol: :meth:`RemoteEndpoint.sparql`
+adds them as a ``VALUES`` block at the start of the outer ``WHERE``, each value written by
+pyoxigraph in N-Triples syntax (escaped), so a value can never change the query's structure.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from chuzhi_graph.core.prefixes import DEFAULT_BASE
+from chuzhi_graph.errors import EnvironmentProblem, QueryError, QueryUsageError
+from chuzhi_graph.release.reader import Release
+from chuzhi_graph.sparql.query import TOKENS, Term, query_prefixes
+
+PASSWORD_ENV = "CHUZHI_GRAPH_PASSWORD"
+ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
+          "application/sparql-results+xml;q=0.5")
+#: For CONSTRUCT and DESCRIBE: Virtuoso would answer them as a result set of ?s ?p ?o if asked for JSON.
+ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9"
+
+
+def _opener(url: str, user: str | None) -> urllib.request.OpenerDirector:
+    if not user:
+        return urllib.request.build_opener()
+    password = os.environ.get(PASSWORD_ENV, "")
+    manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    manager.add_password(None, url, user, password)
+    return urllib.request.build_opener(
+        urllib.request.HTTPBasicAuthHandler(manager), urllib.request.HTTPDigestAuthHandler(manager))
+
+
+def _send(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float | None,
+          what: str) -> tuple[bytes, str]:
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.read(), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace").strip()
+        raise QueryError(f"{what}: the store answered HTTP {exc.code}: {body[:300]}", file=request.full_url) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise EnvironmentProblem(f"{what}: cannot reach the store: {reason}", file=request.full_url) from None
+
+
+class RemoteEndpoint:
+    """A SPARQL 1.1 Protocol query endpoint that :func:`~chuzhi_graph.sparql.query.run_query` can use.
+
+    >>> RemoteEndpoint("http://127.0.0.1:7878/query").url
+    'http://127.0.0.1:7878/query'
+    """
+
+    def __init__(self, url: str, *, user: str | None = None, timeout: float | None = None) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._opener = _opener(url, user)
+
+    def sparql(self, text: str, substitutions: dict[ox.Variable, Term]) -> Any:
+        """Send the query; SELECT/ASK answers parsed by pyoxigraph, graphs as a list of triples."""
+        text = with_prefixes(with_values(text, substitutions))
+        data = urllib.parse.urlencode({"query": text}).encode("utf-8")
+        accept = ACCEPT_GRAPH if query_form(text) in ("CONSTRUCT", "DESCRIBE") else ACCEPT
+        request = urllib.request.Request(self.url, data=data, method="POST", headers={
+            "Accept": accept, "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        body, ctype = _send(self._opener, request, self.timeout, "query")
+        mime = ctype.split(";")[0].strip().lower()
+        if mime == "application/sparql-results+json":
+            return _ask_as_boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        if mime in ("application/sparql-results+xml", "application/xml"):
+            return _ask_as_boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.XML))
+        formats = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}
+        if mime in formats:
+            return [q.triple for q in ox.parse(body, format=formats[mime])]
+        raise QueryError(f"the store answered with an unexpected content type {ctype!r}", file=self.url)
+
+
+def query_form(text: str) -> str | None:
+    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``: the first such keyword outside comments and strings.
+
+    >>> query_form("# SELECT in a comment\\nPREFIX a: <http://e/> CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    'CONSTRUCT'
+    """
+    for match in TOKENS.finditer(text):
+        keyword = (match.group("keyword") or "").upper()
+        if keyword in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return keyword
+    return None
+
+
+def _ask_as_boolean(parsed: Any) -> Any:
+    """Virtuoso answers ASK as a one-row result set of ``?__ASK_RETVAL`` (1 or 0): make it a boolean."""
+    if isinstance(parsed, ox.QuerySolutions) and [v.value for v in parsed.variables] == ["__ASK_RETVAL"]:
+        rows = list(parsed)
+        return bool(rows) and rows[0][0] is not None and rows[0][0].value not in ("0", "false")
+    return parsed
+
+
+def with_prefixes(text: str, base: str = DEFAULT_BASE) -> str:
+    """Declare the predeclared prefixes in the text, on its first line (line numbers stay)."""
+    declared = "".join(f"PREFIX {p}: <{iri}> " for p, iri in sorted(query_prefixes(base).items()))
+    return declared + text
+
+
+def with_values(text: str, substitutions: dict[ox.Variable, Term]) -> str:
+    """Bind variables with a ``VALUES`` block opening the outer ``WHERE`` group.
+
+    >>> with_values("SELECT ?u WHERE { ?u ?p ?o }", {ox.Variable("u"): ox.NamedNode("http://e/u")})
+    'SELECT ?u WHERE { VALUES (?u) { (<http://e/u>) } ?u ?p ?o }'
+    """
+    if not substitutions:
+        return text
+    names = " ".join(f"?{v.value}" for v in substitutions)
+    values = " ".join(str(t) for t in substitutions.values())
+    block = f" VALUES ({names}) {{ ({values}) }}"
+    brace = _first_brace_after_where(text)
+    if brace < 0:
+        raise QueryError("cannot bind parameters remotely: the query has no WHERE clause")
+    return text[:brace + 1] + block + text[brace + 1:]
+
+
+def _first_brace_after_where(text: str) -> int:
+    where_end = -1
+    for match in TOKENS.finditer(text):
+        keyword = match.group("keyword")
+        if keyword and keyword.upper() == "WHERE":
+            where_end = match.end()
+            break
+    if where_end < 0:
+        return -1
+    return text.find("{", where_end)
+
+
+# ---------------------------------------------------------------- push
+
+
+@dataclass(frozen=True)
+class PushedGraph:
+    """One named graph sent to the store."""
+
+    graph: str
+    triples: int
+
+
+#: Graph Store Protocol path -> query path of the stores documented in docs/remote.md.
+_QUERY_PATHS = (("/sparql-graph-crud-auth", "/sparql"), ("/sparql-graph-crud", "/sparql"),  # Virtuoso
+                ("/store", "/query"),  # Oxigraph
+                ("/data", "/sparql"))  # Fuseki
+
+#: How to make the default graph the union of the named graphs, per store.
+UNION_HOWTO = (
+    "Oxigraph: `oxigraph serve --union-default-graph`; "
+    "Fuseki: a TDB2 dataset with `tdb2:unionDefaultGraph true` (or `--set tdb:unionDefaultGraph=true`); "
+    "Virtuoso: the default without FROM is already the union (check that no default graph is set "
+    "for the endpoint); others: see docs/remote.md"
+)
+
+
+def query_endpoint_for(store_url: str) -> str | None:
+    """The query endpoint beside a Graph Store Protocol endpoint, for the stores we know.
+
+    >>> query_endpoint_for("http://127.0.0.1:7878/store"), query_endpoint_for("http://h:8890/sparql-graph-crud-auth")
+    ('http://127.0.0.1:7878/query', 'http://h:8890/sparql')
+    >>> query_endpoint_for("http://h/ds/data"), query_endpoint_for("http://h/elsewhere")
+    ('http://h/ds/sparql', None)
+    """
+    parts = urllib.parse.urlsplit(store_url)
+    for store_path, query_path in _QUERY_PATHS:
+        if parts.path.endswith(store_path):
+            path = parts.path[: -len(store_path)] + query_path
+            return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return None
+
+
+def check_default_graph(query_url: str, *, user: str | None = None, timeout: float | None = 60) -> None:
+    """Raise :class:`EnvironmentProblem` unless the store's default graph shows the pushed cases.
+
+    The shipped queries read the default graph; a store that keeps it apart from the named graphs
+    would answer every one of them with nothing, silently.
+    """
+    endpoint = RemoteEndpoint(query_url, user=user, timeout=timeout)
+    case = "<https://w3id.org/chuzhi/def#Case>"
+    if _ask(endpoint, f"ASK {{ ?c a {case} }}"):
+        return
+    if _ask(endpoint, f"ASK {{ GRAPH ?g {{ ?c a {case} }} }}"):
+        raise EnvironmentProblem(
+            "the graphs were pushed, but the store's default graph does not show them, so every shipped "
+            f"query would answer nothing: make the default graph the union of the named graphs ({UNION_HOWTO})",
+            file=query_url)
+    raise EnvironmentProblem("the graphs were pushed, but the store shows no case in them; is this the query "
+                             "endpoint of the same store? (give it with --query-endpoint)", file=query_url)
+
+
+def _ask(endpoint: RemoteEndpoint, text: str) -> bool:
+    answer = endpoint.sparql(text, {})
+    return bool(answer)
+
+
+def push(out_dir: str | Path, endpoint: str, base: str = DEFAULT_BASE, *, user: str | None = None,
+         timeout: float | None = 300, query_endpoint: str | None = None, check: bool = True) -> list[PushedGraph]:
+    """Upload the build in ``out_dir`` to a Graph Store Protocol endpoint, one named graph per edition.
+
+    Then, with ``check``, ask the store's query endpoint (``query_endpoint``, else the one beside
+    ``endpoint``, see :func:`query_endpoint_for`) whether its default graph shows the data.
+
+    >>> push("out", "http://127.0.0.1:7878/store")                    # doctest: +SKIP
+    """
+    query_url = query_endpoint or query_endpoint_for(endpoint)
+    if check and query_url is None:
+        raise QueryUsageError(f"cannot tell the query endpoint of the store {endpoint}: give it with "
+                              "--query-endpoint (or --no-check)", field="--query-endpoint")
+    graphs = Release.open(out_dir, base=base).layout()  # the named graphs of chuzhi.trig, no other
+    opener = _opener(endpoint, user)
+    pushed = []
+    for graph, members in graphs.items():
+        body = ox.serialize(members, format=ox.RdfFormat.N_TRIPLES)
+        sep = "&" if "?" in endpoint else "?"
+        url = f"{endpoint}{sep}{urllib.parse.urlencode({'graph': graph})}"
+        request = urllib.request.Request(url, data=body, method="PUT",
+                                         headers={"Content-Type": "application/n-triples"})
+        _send(opener, request, timeout, f"push of graph <{graph}>")
+        pushed.append(PushedGraph(graph, len(members)))
+    if check and query_url is not None:
+        check_default_graph(query_url, user=user)
+    return pushed

@@ -1,0 +1,1 @@
+"""Stage 5, the site: the ontology's documentation pages and the static dataset site."""

@@ -1,0 +1,166 @@
+"""SPARQL results: the answer of a query and its formats (table, W3C CSV/TSV/JSON/XML, Turtle).
+
+>>> result = QueryResult("select", ["n"], [(ox.Literal("楚治"),)])
+>>> format_result(result, "csv")
+'n\\r\\n楚治\\r\\n'
+
+The prefixes predeclared for every query live here too: the table writes IRIs with them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol, Union
+
+import pyoxigraph as ox
+
+from chuzhi_graph.core.prefixes import DEFAULT_BASE
+from chuzhi_graph.errors import QueryError
+
+Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
+FORMATS = ("table", "csv", "tsv", "json", "xml")
+GRAPH_FORMATS = ("turtle", "nt")
+RESULTS_FORMATS = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+}
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+@cache
+def query_prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:
+    """Prefixes predeclared for every query: the vocabularies and the data IRIs."""
+    from chuzhi_graph.core.prefixes import data_prefixes
+
+    return data_prefixes(base)
+
+
+@dataclass
+class QueryResult:
+    """The answer of one query: ``variables``/``rows`` (SELECT), ``boolean`` (ASK) or ``triples``."""
+
+    kind: str  # "select", "ask" or "graph"
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class SparqlTarget(Protocol):
+    """Something run_query can ask besides a pyoxigraph store (a remote endpoint)."""
+
+    def sparql(self, text: str, substitutions: dict[ox.Variable, Term]) -> Any: ...
+
+
+def term_json(term: Term) -> dict[str, str]:
+    """A term in the SPARQL 1.1 JSON results format."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {  # type: ignore[dict-item]
+        "subject": term_json(term.subject), "predicate": term_json(term.predicate),
+        "object": term_json(term.object)}}
+
+
+def results_json(result: QueryResult) -> str:
+    """SPARQL 1.1 Query Results JSON of a SELECT or ASK result."""
+    if result.kind == "ask":
+        return json.dumps({"head": {}, "boolean": result.boolean})
+    variables = result.variables
+    bindings = [
+        {var: term_json(term) for var, term in zip(variables, row, strict=True) if term is not None}
+        for row in result.rows
+    ]
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, ensure_ascii=False)
+
+
+def _text(data: bytes | None) -> str:
+    """pyoxigraph's writer output (bytes, as no file was given) as text."""
+    assert data is not None
+    return data.decode("utf-8")
+
+
+def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_BASE) -> str:
+    """The result as text: ``table``, W3C ``csv``/``tsv``/``json``/``xml``; Turtle (or ``nt``) for graphs.
+
+    >>> format_result(QueryResult("select", ["n"], [(ox.Literal("楚治"),)]), "csv")
+    'n\\r\\n楚治\\r\\n'
+    """
+    if result.kind == "graph":
+        if fmt in ("table", "turtle", "ttl"):
+            return _text(ox.serialize(result.triples, format=ox.RdfFormat.TURTLE, prefixes=query_prefixes(base)))
+        if fmt in ("nt", "ntriples"):
+            return _text(ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES))
+        raise QueryError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}", field="--format")
+    if fmt == "table":
+        return format_table(result, base)
+    if fmt == "json":
+        return results_json(result) + "\n"
+    if fmt in RESULTS_FORMATS:
+        if result.kind == "ask" and fmt == "tsv":
+            return ("true" if result.boolean else "false") + "\n"
+        # One hand-written writer (JSON); pyoxigraph's W3C writers give CSV, TSV and XML from it.
+        parsed = ox.parse_query_results(results_json(result).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
+        text = _text(parsed.serialize(format=RESULTS_FORMATS[fmt]))
+        return text if text.endswith("\n") else text + ("\r\n" if fmt == "csv" else "\n")
+    raise QueryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+
+
+def short(term: Term | None, base: str = DEFAULT_BASE) -> str:
+    """A term as a person reads it: prefixed names for IRIs, the text of literals."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, ns in sorted(query_prefixes(base).items(), key=lambda kv: -len(kv[1])):
+            if term.value.startswith(ns) and re.fullmatch(r"[\w.-]*", term.value[len(ns):]):
+                return f"{prefix}:{term.value[len(ns):]}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+def format_table(result: QueryResult, base: str = DEFAULT_BASE) -> str:
+    """An aligned text table (Chinese characters count two columns) with a row count."""
+    if result.kind == "ask":
+        return ("true" if result.boolean else "false") + "\n"
+    header = list(result.variables)
+    cells = [[short(t, base).replace("\n", " ") for t in row] for row in result.rows]
+    widths = [max([display_width(h)] + [display_width(r[i]) for r in cells]) for i, h in enumerate(header)]
+    out = io.StringIO()
+    out.write("  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in cells:
+        out.write("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    n = len(cells)
+    out.write(f"({n} row{'s' if n != 1 else ''})\n")
+    return out.getvalue()
+
+
+def csv_for_excel(text: str) -> str:
+    """CSV with a UTF-8 byte-order mark, so that Excel shows the Chinese text."""
+    return "\ufeff" + text

@@ -1,0 +1,468 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over the built graph, with an offline query page.
+
+>>> server = make_server("out", port=0)                            # doctest: +SKIP
+>>> server.serve_forever()                                          # doctest: +SKIP
+
+- ``GET /sparql?query=...``, ``POST /sparql`` (form ``query=`` or ``application/sparql-query``);
+  results by ``Accept`` (SPARQL JSON, XML, CSV, TSV; Turtle or N-Triples for graphs) or by the
+  ``format`` parameter (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``);
+- updates (``update=``, ``application/sparql-update``) are refused with 403, ``SERVICE`` with 400
+  (on the parsed query, and the workers have no network: :mod:`chuzhi_graph.sparql.safety`);
+- every query runs in a worker process killed at the time limit (``timeout``) or its memory bound
+  (``max_memory``), see :mod:`chuzhi_graph.sparql.worker`; reading stops at the first row past
+  ``max_rows`` (413); queries go through two lanes (:mod:`chuzhi_graph.sparql.lanes`), 503 when full;
+- ``/`` is the query page (``static/sparql/``, no network needed), ``/queries.json`` the shipped queries
+  with their parameters, ``/complete.json?kind=unit&q=…`` names for a parameter field,
+  ``/prefixes.json`` the predeclared prefixes; ``param=NAME=VALUE`` beside ``query`` binds a parameter;
+- binds to 127.0.0.1 unless told otherwise; requests must name a loopback ``Host`` (or the bound
+  address) and come from the page's own origin or an ``allow_origins`` one (CORS), so that no web
+  page can make a browser use the endpoint;
+- a new build in ``out_dir`` is noticed and loaded in the background; meanwhile answers come from
+  the previous one, saying so in an ``X-Chuzhi-Graph`` header.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from chuzhi_graph.core.dump import find_dump
+from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
+from chuzhi_graph.sparql.lanes import Busy, Lanes
+from chuzhi_graph.sparql.query import QueryResult, format_result, run_query
+from chuzhi_graph.sparql.questions import complete, parse_params, queries_json
+from chuzhi_graph.sparql.results import query_prefixes
+from chuzhi_graph.sparql.safety import network_is_denied
+from chuzhi_graph.sparql.store import StoreWatch
+from chuzhi_graph.sparql.worker import WORKERS, WorkerFailed
+
+log = logging.getLogger(__name__)
+
+MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "nt": "application/n-triples",
+}
+STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+#: Largest request body read (a query text; bigger is 413).
+MAX_BODY = 1_000_000
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+@dataclass
+class ServeConfig:
+    """Limits of the endpoint."""
+
+    timeout: float = 60.0  # chuzhi_graph.sparql.query.DEFAULT_TIMEOUT
+    max_rows: int = 10_000
+    #: queries in the quick lane at once (every query not known to be short starts there)
+    max_running: int = 6
+    #: queries of a shape that ran short last time, at once (slots of their own)
+    max_short: int = 4
+    #: queries past ``quick_seconds`` at once (the long lane)
+    max_long: int = 2
+    #: long queries stopped (SIGSTOP) while they wait for a long-lane slot; more get 503
+    max_long_waiting: int = 2
+    quick_seconds: float = 0.5
+    #: how long a query may wait for a quick-lane slot before 503
+    queue_wait: float = 5.0
+    #: address-space budget of each query worker, bytes
+    max_memory: int = 1024 * 2**20
+    #: origins (``http://host:port``) whose pages may use the endpoint (CORS)
+    allow_origins: tuple[str, ...] = ()
+    #: more ``Host`` names accepted besides loopback and the bound address
+    allow_hosts: tuple[str, ...] = ()
+    #: seconds a client may take to send a request (each read)
+    socket_timeout: float = 10.0
+    #: connections served at once; more are answered 503 at once
+    max_connections: int = 64
+    #: seconds between checks for a new build
+    watch_interval: float = 1.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def negotiate(accept: str, kind: str, explicit: str | None = None) -> str:
+    """The results format for an ``Accept`` header (or an explicit ``format``), by query kind.
+
+    >>> negotiate("text/csv, */*;q=0.1", "select"), negotiate("", "graph"), negotiate("", "ask", "xml")
+    ('csv', 'turtle', 'xml')
+    """
+    graph = kind == "graph"
+    if explicit:
+        return explicit
+    ranked = []
+    for index, part in enumerate(accept.split(",")):
+        fields = part.strip().split(";")
+        mime = fields[0].strip().lower()
+        q = 1.0
+        for param in fields[1:]:
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranked.append((-q, index, mime))
+    aliases = {"application/json": "json", "application/xml": "xml", "text/xml": "xml",
+               "application/x-turtle": "turtle"}
+    for _, _, mime in sorted(ranked):
+        fmt = aliases.get(mime) or next((f for f, m in MEDIA.items() if m == mime), None)
+        if fmt is None:
+            continue
+        if graph and fmt in ("turtle", "nt"):
+            return fmt
+        if not graph and fmt in ("json", "xml", "csv", "tsv"):
+            return fmt
+    return "turtle" if graph else "json"
+
+
+class SparqlServer(ThreadingHTTPServer):
+    """The HTTP server holding the store, the limits and the query lanes."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], watch: StoreWatch, config: ServeConfig) -> None:
+        self._stop_watching = threading.Event()
+        super().__init__(address, SparqlHandler)
+        self.watch = watch
+        self.config = config
+        self.lanes = Lanes(config.max_running, config.max_long, config.quick_seconds, config.queue_wait,
+                           config.max_short, config.max_long_waiting)
+        self.connections = threading.BoundedSemaphore(config.max_connections)
+        WORKERS.keep = max(WORKERS.keep, config.max_running + config.max_short)
+        host = address[0]
+        self.hosts = {h.lower() for h in (*LOOPBACK_HOSTS, *config.allow_hosts)}
+        if host not in ("", "0.0.0.0", "::"):
+            self.hosts.add(host.lower())
+        self._watcher = threading.Thread(target=self._watch_loop, name="store-watch", daemon=True)
+        self._watcher.start()
+
+    @property
+    def store(self) -> ox.Store:
+        """The store answering now (the previous build while a new one loads)."""
+        return self.watch.store
+
+    def _watch_loop(self) -> None:
+        while not self._stop_watching.wait(self.config.watch_interval):
+            try:
+                self.watch.check()
+            except ChuzhiError as exc:
+                log.error("cannot load the new build (still serving the previous one): %s", exc)
+            except Exception as exc:  # the endpoint keeps serving what it has
+                log.error("cannot load the new build (still serving the previous one): %r", exc)
+
+    def server_close(self) -> None:
+        self._stop_watching.set()
+        super().server_close()
+
+    def origin_allowed(self, origin: str) -> bool:
+        """Whether a page from ``origin`` may use the endpoint: its own page, or ``allow_origins``."""
+        if origin in self.config.allow_origins or "*" in self.config.allow_origins:
+            return True
+        parts = urllib.parse.urlsplit(origin)
+        return parts.scheme == "http" and (parts.hostname or "") in {h.strip("[]") for h in self.hosts} \
+            and parts.port == self.server_port
+
+    def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        if not self.connections.acquire(blocking=False):
+            # answered, not dropped: a short 503 on the fresh connection, then closed
+            try:
+                request.settimeout(1.0)
+                body = b"busy: too many connections, try again later\n"
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                b"Connection: close\r\nRetry-After: 1\r\nContent-Length: %d\r\n\r\n%s"
+                                % (len(body), body))
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:  # noqa: ARG002 (socketserver's signature)
+        import sys
+
+        log.error("%s: connection failed: %r", client_address[0], sys.exc_info()[1])
+
+
+class SparqlHandler(BaseHTTPRequestHandler):
+    """GET/HEAD/POST/OPTIONS ``/sparql``, the query page and its files."""
+
+    server: SparqlServer
+    server_version = "chuzhi-graph"
+    protocol_version = "HTTP/1.1"
+    # keep-alive: headers and body are two writes; with Nagle's algorithm the second waits for
+    # the client's delayed ACK (40 ms per answer)
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        self.timeout = self.server.config.socket_timeout  # type: ignore[misc]  # each read and write of this connection
+        super().setup()
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.info("%s " + format, self.address_string(), *args)
+
+    def handle_one_request(self) -> None:
+        self._sent = False
+        self._cors: str | None = None
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception as exc:  # our own failure: a 500 and a one-line log, never a dropped connection
+            log.error("%s: internal error on %s: %r", self.address_string(), getattr(self, "requestline", ""), exc)
+            self.close_connection = True
+            if not self._sent:
+                try:
+                    self.send_text(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error: see the server's log\n")
+                except OSError:
+                    pass
+
+    # ------------------------------------------------------------ checks before any work
+
+    def admitted(self) -> bool:
+        """Host and Origin checks (DNS rebinding, cross-site pages); False when refused (answered)."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host:
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.server.hosts:
+                self.send_text(HTTPStatus.FORBIDDEN, f"Host {host!r} is refused: use http://127.0.0.1 or "
+                                                     "start serve with --allow-host\n")
+                return False
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            if not self.server.origin_allowed(origin):
+                self.send_text(HTTPStatus.FORBIDDEN, f"cross-origin request from {origin!r} is refused "
+                                                     "(start serve with --allow-origin to allow it)\n")
+                return False
+            self._cors = origin
+        elif (self.headers.get("Sec-Fetch-Site") or "") in ("cross-site", "same-site"):
+            self.send_text(HTTPStatus.FORBIDDEN, "cross-site request is refused\n")
+            return False
+        return True
+
+    def body(self) -> bytes | None:
+        """The request body, or None when refused (answered): bad, missing or too large Content-Length."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            self.send_text(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length\n")
+            return None
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        if not raw.strip().isdigit() or not raw.isascii():
+            self.close_connection = True
+            self.send_text(HTTPStatus.BAD_REQUEST, "bad Content-Length: not a whole number of bytes\n")
+            return None
+        length = int(raw)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self.send_text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request too large (more than {MAX_BODY} bytes)\n")
+            self._discard(length)
+            return None
+        data = self.rfile.read(length)
+        if len(data) < length:
+            self.close_connection = True
+            return None  # the client went away or stalled past the socket timeout: nobody to answer
+        return data
+
+    def _discard(self, length: int) -> None:
+        # read what the client still sends (up to 64 MB, within the socket timeout) so that it
+        # sees the answer instead of a reset connection
+        left = min(length, 64 * 2**20)
+        try:
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------ methods
+
+    def do_GET(self) -> None:
+        if not self.admitted():
+            return
+        url = urllib.parse.urlsplit(self.path)
+        params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        if url.path == "/sparql":
+            if "update" in params:
+                return self.refuse_update()
+            if "query" not in params:
+                return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
+            return self.answer(params["query"][0], params)
+        if url.path == "/queries.json":  # the shipped queries with their parameter declarations
+            body = json.dumps(queries_json(), ensure_ascii=False, indent=1)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        if url.path == "/prefixes.json":  # the prefixes predeclared for every query
+            body = json.dumps(query_prefixes(), ensure_ascii=False, indent=1)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        if url.path == "/complete.json":  # the form's completion: ?kind=unit&q=华中
+            try:
+                found = complete(self.server.store, (params.get("kind") or [""])[0], (params.get("q") or [""])[0])
+            except QueryError as exc:
+                return self.send_text(HTTPStatus.BAD_REQUEST, f"{exc}\n")
+            body = json.dumps(found, ensure_ascii=False)
+            return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
+        name = "index.html" if url.path in ("/", "/index.html") else url.path.removeprefix("/static/")
+        return self.send_static(name)
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        if not self.admitted():
+            self.close_connection = True
+            return
+        url = urllib.parse.urlsplit(self.path)
+        raw = self.body()
+        if raw is None:
+            return
+        if url.path != "/sparql":
+            return self.send_text(HTTPStatus.NOT_FOUND, "not found\n")
+        body = raw.decode("utf-8", "replace")
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        if ctype == "application/sparql-update":
+            return self.refuse_update()
+        if ctype == "application/sparql-query":
+            return self.answer(body, params)
+        form = urllib.parse.parse_qs(body, keep_blank_values=True)
+        if "update" in form or "update" in params:
+            return self.refuse_update()
+        params.update(form)
+        if "query" not in params:
+            return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
+        return self.answer(params["query"][0], params)
+
+    def do_OPTIONS(self) -> None:
+        if not self.admitted():
+            return
+        self.send_response(HTTPStatus.NO_CONTENT)
+        self.send_header("Allow", "GET, HEAD, POST, OPTIONS")
+        if self._cors:
+            self.send_header("Access-Control-Allow-Origin", self._cors)
+            self.send_header("Vary", "Origin")
+            self.send_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type, Accept")
+            self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_PUT(self) -> None:
+        if self.admitted() and self.body() is not None:
+            self.refuse_update()
+
+    do_DELETE = do_PUT
+    do_PATCH = do_PUT
+
+    # ------------------------------------------------------------ helpers
+
+    def refuse_update(self) -> None:
+        self.send_text(HTTPStatus.FORBIDDEN, "updates are refused: this endpoint is read-only\n")
+
+    def answer(self, text: str, params: dict[str, list[str]]) -> None:
+        config = self.server.config
+        explicit = (params.get("format") or [""])[0]
+        if explicit and explicit not in MEDIA:
+            return self.send_text(HTTPStatus.BAD_REQUEST, f"unknown format {explicit!r}\n")
+        try:
+            with self.server.lanes.ticket(text) as ticket:
+                store = self.server.store
+                # param=NAME=VALUE (the page's parameter form): bound like `query --param`
+                bindings = parse_params(params.get("param", []))
+                result = run_query(store, text, bindings, timeout=config.timeout, max_rows=config.max_rows,
+                                   memory=config.max_memory, ticket=ticket)
+        except Busy as exc:
+            return self.send_text(HTTPStatus.SERVICE_UNAVAILABLE, f"{exc}\n", {"Retry-After": "1"})
+        except WorkerFailed as exc:
+            log.error("%s: %s", self.address_string(), exc)
+            return self.send_text(HTTPStatus.INTERNAL_SERVER_ERROR, f"{exc}\n")
+        except QueryError as exc:
+            return self.send_text(HTTPStatus.BAD_REQUEST, f"{exc}\n")
+        size = len(result.rows) if result.kind == "select" else len(result.triples)
+        if size > config.max_rows:  # reading stopped at the first row past the limit
+            return self.send_text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                                  f"the result has more than {config.max_rows} rows: add a LIMIT\n")
+        fmt = negotiate(self.headers.get("Accept") or "", result.kind, explicit)
+        self.send_result(result, fmt)
+
+    def send_result(self, result: QueryResult, fmt: str) -> None:
+        try:
+            body = format_result(result, fmt).encode("utf-8")
+        except QueryError as exc:
+            return self.send_text(HTTPStatus.NOT_ACCEPTABLE, f"{exc}\n")
+        self.send_body(HTTPStatus.OK, body, f"{MEDIA[fmt]}; charset=utf-8")
+
+    def send_static(self, name: str) -> None:
+        folder = resources.files("chuzhi_graph") / "static" / "sparql"
+        if "/" in name or name.startswith(".") or Path(name).suffix not in STATIC_TYPES:
+            return self.send_text(HTTPStatus.NOT_FOUND, "not found\n")
+        item = folder / name
+        if not item.is_file():
+            return self.send_text(HTTPStatus.NOT_FOUND, "not found\n")
+        self.send_body(HTTPStatus.OK, item.read_bytes(), f"{STATIC_TYPES[Path(name).suffix]}; charset=utf-8")
+
+    def send_text(self, status: HTTPStatus, text: str, headers: dict[str, str] | None = None) -> None:
+        self.send_body(status, text.encode("utf-8"), "text/plain; charset=utf-8", headers)
+
+    def send_body(self, status: HTTPStatus, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+        self._sent = True
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if self._cors:
+            self.send_header("Access-Control-Allow-Origin", self._cors)
+            self.send_header("Vary", "Origin")
+        note = self.server.watch.note()
+        if note:
+            self.send_header("X-Chuzhi-Graph", note)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
+                config: ServeConfig | None = None) -> SparqlServer:
+    """A ready server over the build in ``out_dir`` (``port=0``: any free port; see ``server_port``).
+
+    >>> server = make_server("out", port=0)
+    >>> server.server_port > 0
+    True
+    >>> server.server_close()
+    """
+    watch = StoreWatch(find_dump(out_dir).parent)
+    if not network_is_denied():
+        log.warning("libseccomp is missing: query workers are not walled off the network "
+                    "(SERVICE is still refused on the parsed query)")
+    try:
+        return SparqlServer((host, port), watch, config or ServeConfig())
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror}") from None

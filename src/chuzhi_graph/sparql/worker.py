@@ -1,0 +1,295 @@
+"""Query worker processes: a deadline, a memory bound and no network for every query they run.
+
+>>> pool = WorkerPool()
+>>> pool.run(ox.Store(), "ASK {}", {}, timeout=10, limit=None).boolean
+True
+
+pyoxigraph has no query timeout, and a query busy inside one engine step cannot be interrupted
+from Python, so a query with a deadline runs in a worker process (``fork``) that is killed
+(SIGKILL) at the deadline. Before it does anything else a worker closes the descriptors it
+inherited, denies itself the network (:func:`chuzhi_graph.sparql.safety.deny_network`) and limits its
+address space to what it inherited plus ``memory`` bytes (:func:`~chuzhi_graph.sparql.safety.limit_memory`).
+A worker over its memory dies (the engine aborts when an allocation fails) or raises
+``MemoryError``; both are reported as :func:`~chuzhi_graph.sparql.safety.memory_error`.
+
+A store from :func:`~chuzhi_graph.sparql.store.open_store` is reopened read-only by the worker, which
+stays warm for the next query; any other store (in memory) is inherited by a one-shot fork. The
+worker writes the answer as W3C TSV (N-Triples for graphs) and the caller parses it.
+
+A :class:`Ticket` (from ``serve``'s lanes) is told when a query has run for ``ticket.quick``
+seconds, so that long queries move out of the way of short ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol, Union, cast
+
+import pyoxigraph as ox
+
+from chuzhi_graph.errors import ChuzhiError, QueryError
+from chuzhi_graph.sparql.safety import clean_engine_error, deny_network, limit_memory, memory_error
+from chuzhi_graph.sparql.store import store_location
+
+Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
+
+#: Default address-space budget of a worker beyond what it inherits (``--max-memory``).
+DEFAULT_MEMORY = 2 * 2**30
+
+
+class WorkerFailed(ChuzhiError):
+    """A query worker died for a reason that is not the query's (a bug, or killed from outside)."""
+
+    exit_code = 1
+
+
+class Ticket(Protocol):
+    """Told once a query has run for ``quick`` seconds (see :mod:`chuzhi_graph.sparql.lanes`)."""
+
+    quick: float
+    reniced: bool
+
+    def begin(self, pid: int) -> None: ...
+
+    def demote(self, pid: int, deadline: float) -> None: ...
+
+
+def timeout_error(timeout: float) -> QueryError:
+    """The error of a query stopped at its deadline."""
+    return QueryError(f"the query ran longer than the timeout of {timeout:g} s and was stopped "
+                      "(raise it with --timeout)")
+
+
+class _Enough(Exception):
+    """The answer has passed its row limit."""
+
+
+class _LineBuffer(io.RawIOBase):
+    """Collects a serialised answer; stops (raises :class:`_Enough`) after ``header + limit`` lines."""
+
+    def __init__(self, header: int, limit: int | None) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.lines = 0
+        self.cap = None if limit is None else header + limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: Any) -> int:
+        chunk = bytes(chunk)
+        self.data += chunk
+        if self.cap is not None:
+            self.lines += chunk.count(b"\n")
+            if self.lines > self.cap:
+                cut = -1
+                for _ in range(self.cap):
+                    cut = self.data.index(b"\n", cut + 1)
+                del self.data[cut + 1:]
+                raise _Enough
+        return len(chunk)
+
+
+def _answer(store: ox.Store, text: str, prefixes: dict[str, str], subs: dict[ox.Variable, Term],
+            limit: int | None) -> tuple[str, Any]:
+    """Run a query in the worker; the answer as ``(kind, TSV/N-Triples bytes or bool)``."""
+    raw = store.query(text, prefixes=prefixes, substitutions=subs or None)
+    if isinstance(raw, ox.QueryBoolean | bool):
+        return "ask", bool(raw)
+    out = _LineBuffer(1 if isinstance(raw, ox.QuerySolutions) else 0, limit)
+    try:
+        if isinstance(raw, ox.QuerySolutions):
+            raw.serialize(cast(IO[bytes], out), format=ox.QueryResultsFormat.TSV)
+        else:
+            ox.serialize(raw, cast(IO[bytes], out), format=ox.RdfFormat.N_TRIPLES)
+    except _Enough:
+        pass
+    return ("select" if isinstance(raw, ox.QuerySolutions) else "graph"), bytes(out.data)
+
+
+def _close_inherited(keep: int) -> None:
+    # A forked worker holds copies of every descriptor of its parent: the server's sockets (a
+    # client would wait for a close that never comes), pipes to other programs (a browser
+    # driver), the store's files. Keep only stdio and the pipe to the parent. Objects that own
+    # the closed descriptors are frozen so that no finaliser closes a reused number.
+    gc.freeze()
+    try:
+        top = os.sysconf("SC_OPEN_MAX")
+    except (OSError, ValueError):
+        top = 65536
+    os.closerange(3, keep)
+    os.closerange(keep + 1, top)
+
+
+def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memory: int | None) -> None:
+    """The loop of a worker process: answer ``(text, prefixes, substitutions, limit)`` until ``None``."""
+    _close_inherited(conn.fileno())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    # The engine prints "memory allocation of N bytes failed" and a backtrace when it aborts at
+    # the memory limit; the caller reports that as one line.
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    deny_network()
+    if memory is not None:
+        limit_memory(memory)
+    try:
+        if location is not None:
+            store = ox.Store.read_only(str(location))
+        assert store is not None
+        while True:
+            request = conn.recv()
+            if request is None:
+                return
+            try:
+                reply: tuple[str, Any] = _answer(store, *request)
+            except MemoryError:
+                reply = ("memory", None)
+            except SyntaxError as exc:
+                reply = ("syntax", str(exc))
+            except OSError as exc:
+                reply = ("oserror", clean_engine_error(exc))
+            except Exception as exc:  # re-raised by the caller as a failure
+                reply = ("failed", f"{type(exc).__name__}: {clean_engine_error(exc)}")
+            conn.send(reply)
+    except MemoryError:
+        os._exit(3)
+    except (EOFError, BrokenPipeError):
+        return
+
+
+def _result(kind: str, payload: Any) -> Any:
+    from chuzhi_graph.sparql.results import QueryResult
+
+    if kind == "ask":
+        return QueryResult("ask", boolean=bool(payload))
+    if kind == "select":
+        parsed = ox.parse_query_results(payload, format=ox.QueryResultsFormat.TSV)
+        assert isinstance(parsed, ox.QuerySolutions)  # TSV holds solutions, never a boolean
+        return QueryResult("select", [v.value for v in parsed.variables], list(map(tuple, parsed)))
+    return QueryResult("graph", triples=[q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)])
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    key: tuple[Path, str, int | None] | None  # (snapshot, dump hash, memory) of a warm worker; None: one-shot
+    demoted: bool = False
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+class WorkerPool:
+    """Worker processes running queries under a deadline, a memory bound and without network."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self.available = "fork" in multiprocessing.get_all_start_methods()
+        self.keep = keep
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def _start(self, store: ox.Store | None, key: tuple[Path, str, int | None] | None,
+               memory: int | None = None) -> _Worker:
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+        process = context.Process(target=_worker_main, args=(child, store, key[0] if key else None, memory),
+                                  name="chuzhi-sparql-worker", daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent, key)
+
+    def _take(self, key: tuple[Path, str, int | None]) -> _Worker:
+        with self._lock:
+            stale = [w for w in self._idle if w.key is not None and w.key[0].parent == key[0].parent
+                     and w.key[:2] != key[:2]]
+            self._idle = [w for w in self._idle if w not in stale]
+            found = next((w for w in self._idle if w.key == key and w.process.is_alive()), None)
+            if found is not None:
+                self._idle.remove(found)
+        for worker in stale:
+            worker.stop()
+        return found if found is not None else self._start(None, key, key[2])
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker.demoted:
+                # a reniced worker is reused only if it may be made nice again (needs privileges)
+                try:
+                    os.setpriority(os.PRIO_PROCESS, worker.process.pid, 0)
+                    worker.demoted = False
+                except OSError:
+                    pass
+            if worker.key is not None and not worker.demoted and len(self._idle) < self.keep:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+    def run(self, store: ox.Store, text: str, subs: dict[ox.Variable, Term], timeout: float,
+            limit: int | None, *, prefixes: dict[str, str] | None = None, memory: int | None = DEFAULT_MEMORY,
+            ticket: Ticket | None = None, shown: float | None = None) -> Any:
+        """Answer a query in a worker; kill it and raise :class:`QueryError` at the deadline or memory bound."""
+        deadline = time.monotonic() + timeout
+        location = store_location(store)
+        if location is not None:
+            worker = self._take((location[0], location[1], memory))
+        else:
+            worker = self._start(store, None, memory)
+        if ticket is not None:
+            ticket.begin(worker.process.pid)
+        try:
+            worker.conn.send((text, prefixes or {}, subs, limit))
+            ready = worker.conn.poll(min(timeout, ticket.quick) if ticket is not None else timeout)
+            if not ready and ticket is not None and time.monotonic() < deadline:
+                try:
+                    ticket.demote(worker.process.pid, deadline)
+                except BaseException:
+                    worker.stop()
+                    raise
+                ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+            reply = worker.conn.recv() if ready else None
+        except (EOFError, OSError):
+            worker.stop()
+            code = worker.process.exitcode
+            if memory is not None and code in (-signal.SIGABRT, -signal.SIGSEGV, 3):
+                raise memory_error(memory) from None
+            raise WorkerFailed(f"the query worker stopped unexpectedly (exit code {code})") from None
+        if reply is None:
+            worker.stop()
+            raise timeout_error(shown if shown is not None else timeout)
+        worker.demoted = ticket is not None and ticket.reniced
+        kind, payload = reply
+        if kind == "memory":
+            worker.stop()  # its heap may be fragmented up to the limit
+            raise memory_error(memory or 0)
+        self._give_back(worker)
+        if kind == "syntax":
+            raise SyntaxError(payload)
+        if kind == "oserror":
+            raise OSError(payload)
+        if kind == "failed":
+            raise WorkerFailed(f"the query worker failed: {payload}")
+        return _result(kind, payload)
+
+    def close(self) -> None:
+        """Stop the warm workers."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+
+#: The workers of this process.
+WORKERS = WorkerPool()

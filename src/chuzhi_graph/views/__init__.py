@@ -1,0 +1,1 @@
+"""Stage 4, the views: networkx graphs built by SPARQL, their figures, offline HTML/pictures and the map."""
