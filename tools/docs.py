@@ -33,9 +33,9 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
-import socket
 import tempfile
 import time
 import urllib.request
@@ -285,7 +285,8 @@ def run_session(ws: Workspace, folder: Path, commands: list[str], substitutions:
     script = ["status=0"]
     for command in commands:
         for shown, actual in substitutions.items():
-            command = command.replace(shown, actual)  # a separator line before each command; `$?` still sees the one before
+            command = command.replace(shown, actual)
+        # a separator line before each command; `$?` still sees the command before
         script += [f"printf '{SEPARATOR}\\n'; (exit $status); {command}", "status=$?"]
     run = subprocess.run(["bash", "-c", "exec 2>&1\n" + "\n".join(script)], cwd=folder, env=ws.env(),
                          stdout=subprocess.PIPE, text=True, timeout=SESSION_TIMEOUT, check=False)
@@ -318,7 +319,7 @@ def session(ws: Workspace, body: str, args: list[str]) -> Future[str]:
 
     def run() -> str:
         outputs = run_session(ws, folder, commands, substitutions)
-        text = "".join(f"$ {command}\n{output}" for command, output in zip(commands, outputs))
+        text = "".join(f"$ {command}\n{output}" for command, output in zip(commands, outputs, strict=True))
         return f"\n{fence}\n{text}```\n"
 
     return ws.pool.submit(run)
@@ -608,7 +609,8 @@ def report(pages: list[Page]) -> str:
             if block.error:
                 out.append(f"{block.name}: {block.error}\n")
             elif block.new != block.old:
-                diff = difflib.unified_diff(block.old.splitlines(keepends=True), block.new.splitlines(keepends=True),
+                diff = difflib.unified_diff([line + "\n" for line in block.old.splitlines()],
+                                            [line + "\n" for line in block.new.splitlines()],
                                             f"{page.path} (committed)", f"{page.path} (regenerated)")
                 out.append(f"{block.name} differs:\n" + "".join(diff) + "\n")
     return "".join(out)

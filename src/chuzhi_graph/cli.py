@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
-from chuzhi_graph.errors import ChuzhiError, printable
+from chuzhi_graph.errors import EXIT_CODES, ChuzhiError, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.sparql.query.DEFAULT_TIMEOUT,
@@ -59,7 +59,11 @@ def echo_err(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: The end of ``chuzhi-graph --help`` (``\b``: Click keeps the lines as they are).
+EXIT_HELP = "\b\nExit codes (README, \"Exit codes\"):\n" + "\n".join(f"  {c}  {m}" for c, m in EXIT_CODES.items())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.version_option(__version__, prog_name="chuzhi-graph")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")

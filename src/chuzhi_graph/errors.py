@@ -24,6 +24,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: Each exit code with its meaning as ``chuzhi-graph --help`` lists it; the README's table begins
+#: each row with these words (tests/test_docs.py) and says more.
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected internal error (a bug)",
+    2: "usage error",
+    3: "input data error",
+    4: "the graph does not conform to the SHACL shapes",
+    5: "query error",
+    6: "output cannot be written",
+    7: "something outside is missing",
+}
+
 
 class ChuzhiError(Exception):
     """Base class of the errors chuzhi-graph raises on purpose.
