@@ -14,8 +14,9 @@ A **session** keeps its ``$ command`` lines (they are the input) and replaces ev
 what the commands print (stdout and stderr, interleaved as on a terminal), run by bash one after
 the other in a fresh copy of the shipped data in a temporary folder, with ``out/`` built (``fresh``:
 without it; ``setup=NAME``: a named step of :data:`SETUPS` prepares files first). The temporary
-folder's path is removed from the output, trailing blanks are cut, and the time of a query
-(``5 result(s) in 89.5 ms``) is written ``… ms``: timings are the one thing that differs between runs.
+folder's path is removed from the output, trailing blanks are cut, the time of a query
+(``5 result(s) in 89.5 ms``) is written ``… ms`` (timings are the one thing that differs between
+runs), and matplotlib's notice that it builds its font cache (first run on a machine) is left out.
 A **figure** is a function of :data:`FIGURES` over the same build (queries of the product, the
 view statistics, the shipped questions' headers). docs/cli.md is generated whole from the
 commands' ``--help`` (:func:`cli_reference`).
@@ -55,11 +56,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 #: The pages with generated parts, docs/cli.md aside (generated whole).
 PAGES = ("README.md", "docs/query.md", "docs/diff.md", "docs/render.md", "docs/stats.md", "docs/records.md",
-         "docs/extract.md", "docs/series.md", "docs/remote.md", "docs/judgements.md", "docs/publish.md")
+         "docs/extract.md", "docs/series.md", "docs/remote.md", "docs/judgements.md", "docs/publish.md",
+         "docs/map.md")
 CLI_PAGE = "docs/cli.md"
 MARKER = re.compile(r"<!-- docs: (?P<spec>[^\n]*?) -->(?P<body>.*?)<!-- /docs -->", re.S)
 #: A query's time on stderr: the one output that changes from run to run.
 TIMING = re.compile(r"^(\d+ result\(s\) in )\d+(?:\.\d+)?( m?s)$", re.M)
+#: What a first run on a new machine adds, and is not the command's output.
+NOISE = re.compile(r"^.*Matplotlib is building the font cache.*\n", re.M)
 SEPARATOR = "\x1e"
 SESSION_TIMEOUT = 300
 
@@ -126,9 +130,8 @@ class Workspace:
     def env(self) -> dict[str, str]:
         """A fixed environment: the same output whatever the caller's shell holds."""
         path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
-        home = self.root / "home"
-        home.mkdir(exist_ok=True)
-        return {"PATH": path, "HOME": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb",
+        home = os.environ.get("HOME") or str(self.root)  # the caller's caches (matplotlib's font list)
+        return {"PATH": path, "HOME": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb",
                 "PYTHONUNBUFFERED": "1", "COLUMNS": "100", "TMPDIR": str(self.root)}
 
     def base(self) -> Path:
@@ -301,7 +304,7 @@ def run_session(ws: Workspace, folder: Path, commands: list[str], substitutions:
 def clean_output(text: str, folder: Path) -> str:
     """The output as a reader's terminal shows it: no temporary path, no timing, no trailing blanks."""
     text = text.replace(f"{folder}/", "").replace(str(folder), ".")
-    text = TIMING.sub(r"\1…\2", text)
+    text = NOISE.sub("", TIMING.sub(r"\1…\2", text))
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
@@ -356,6 +359,7 @@ FIGURE_QUERIES = {
     "other-cases": f"SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a chz:Case ; chz:edition ?e FILTER(?e != {EDITION}) }}",
     "other-applicants": "SELECT (COUNT(DISTINCT ?u) AS ?n) WHERE { ?c chz:applicant ?u "
                         f"FILTER NOT EXISTS {{ ?d chz:edition {EDITION} ; chz:applicant ?u }} }}",
+    "province-units": "SELECT (COUNT(DISTINCT ?u) AS ?n) WHERE { ?c chz:applicant ?u . ?u chz:region region:420000 }",
     "first-hand-cases": "SELECT (COUNT(?c) AS ?n) WHERE { ?c a chz:Case ; prov:wasDerivedFrom ?doc "
                         "FILTER NOT EXISTS { ?doc chz:reliability chz:ThirdPartyMirror } }",
 }
@@ -474,6 +478,22 @@ def figure_regions(ws: Workspace, args: list[str]) -> str:  # noqa: ARG001
     return number(len(gbt2260_codes()))
 
 
+def figure_prefectures(ws: Workspace, args: list[str]) -> str:
+    """``figure prefectures SCOPE``: ``cases-per-prefecture``'s rows of one scope, as "武汉市 9, 宜昌市 2".
+
+    ``out-of-province`` rows name their province unless it is the area itself ("河南省郑州市 1").
+    """
+    parts = []
+    for row in ws.rows("cases-per-prefecture"):
+        if row["scope"] != args[0]:
+            continue
+        name = row["areaLabel"]
+        if args[0] == "out-of-province" and row["provinceLabel"] != name:
+            name = row["provinceLabel"] + name
+        parts.append(f"{name} {number(int(row['cases']))}")
+    return ("; " if args[0] == "out-of-province" else ", ").join(parts)
+
+
 #: ``figure message NAME``: the one-line message of a failing command, after a setup.
 MESSAGES = {
     "control-character": ("control-character", "chuzhi-graph build --data bad-data"),
@@ -491,6 +511,7 @@ def figure_message(ws: Workspace, args: list[str]) -> Future[str]:
 #: ``<!-- docs: figure NAME ARGS -->``: NAME → function of the workspace and ARGS giving the text.
 FIGURES: dict[str, Callable[[Workspace, list[str]], str | Future[str]]] = {
     "message": figure_message,
+    "prefectures": figure_prefectures,
     "count": figure_count,
     "parameterised": figure_parameterised,
     "shipped": figure_shipped,
