@@ -1,6 +1,6 @@
 """Regenerate what README.md and docs/*.md show of the product, by running the product.
 
-    python tools/docs.py                  # rewrite every generated part in place (same as --update)
+    python tools/docs.py [--update]       # rewrite every generated part in place
     python tools/docs.py --check          # exit 1 with a diff naming each doc and block that differs
     python tools/docs.py --check README.md docs/query.md     # only these docs
 
@@ -645,8 +645,16 @@ def write(page: Page) -> None:
 
 
 def main(argv: list[str]) -> int:
-    check = "--check" in argv
-    paths = [a for a in argv if not a.startswith("--")] or None
+    flags = [a for a in argv if a.startswith("-")]
+    if any(flag not in ("--check", "--update") for flag in flags) or len(flags) > 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    check = flags == ["--check"]
+    paths = [a for a in argv if not a.startswith("-")] or None
+    unknown = [p for p in paths or [] if p not in (*PAGES, CLI_PAGE)]
+    if unknown:
+        print(f"not a page with generated parts: {', '.join(unknown)} (see PAGES in tools/docs.py)", file=sys.stderr)
+        return 2
     with workspace() as ws:
         pages = regenerate_all(ws, paths)
     text = report(pages)
