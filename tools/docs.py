@@ -21,7 +21,8 @@ A **figure** is a function of :data:`FIGURES` over the same build (queries of th
 view statistics, the shipped questions' headers). docs/cli.md is generated whole from the
 commands' ``--help`` (:func:`cli_reference`).
 
-The shipped data is built once per run (about 5 s); a whole regeneration takes under a minute.
+The shipped data is built once per run (about 5 s), the sessions run three at a time: a whole
+regeneration takes about 30 s of CPU (2 minutes of wall time here at a load average of 15 on 2 cores).
 Not generated: the measured benchmark figures of docs/scale.md, docs/decisions/ and the dated
 "measured" tables of the other pages (they come from bench/results/, not from a run of the shipped
 data), and the browser measurements of the pages.
@@ -494,6 +495,20 @@ def figure_prefectures(ws: Workspace, args: list[str]) -> str:
     return ("; " if args[0] == "out-of-province" else ", ").join(parts)
 
 
+def figure_suggestions(ws: Workspace, args: list[str]) -> str:  # noqa: ARG001
+    """``figure suggestions``: how many domains ``extract`` suggests on the 2022 source agree with the curator's."""
+    from chuzhi_graph.extract.announcement import extract, write_extraction
+    from chuzhi_graph.records.tables import load_dataset
+
+    data = ws.base() / "data"
+    folder = ws.root / "extracted-2022"
+    write_extraction(extract(data / "sources" / "000_451b57e0ba31c9df.txt", data), folder)
+    suggested = {c.id: set(c.domains) for c in load_dataset(folder).cases}
+    curated = {c.id: set(c.domains) for c in load_dataset(data).cases if c.id in suggested}
+    agree = sum(len(suggested[case] & curated[case]) for case in curated)
+    return f"{agree} of {sum(len(d) for d in suggested.values())}"
+
+
 #: ``figure message NAME``: the one-line message of a failing command, after a setup.
 MESSAGES = {
     "control-character": ("control-character", "chuzhi-graph build --data bad-data"),
@@ -512,6 +527,7 @@ def figure_message(ws: Workspace, args: list[str]) -> Future[str]:
 FIGURES: dict[str, Callable[[Workspace, list[str]], str | Future[str]]] = {
     "message": figure_message,
     "prefectures": figure_prefectures,
+    "suggestions": figure_suggestions,
     "count": figure_count,
     "parameterised": figure_parameterised,
     "shipped": figure_shipped,
