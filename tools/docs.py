@@ -480,18 +480,25 @@ def figure_regions(ws: Workspace, args: list[str]) -> str:  # noqa: ARG001
 
 
 def figure_prefectures(ws: Workspace, args: list[str]) -> str:
-    """``figure prefectures SCOPE``: ``cases-per-prefecture``'s rows of one scope, as "武汉市 9, 宜昌市 2".
+    """``figure prefectures SCOPE [AREA]``: ``cases-per-prefecture``'s rows of one scope, as "武汉市 9, 宜昌市 2".
 
-    ``out-of-province`` rows name their province unless it is the area itself ("河南省郑州市 1").
+    ``out-of-province`` rows name their province unless it is the area itself ("河南省郑州市 1");
+    with ``AREA`` (a label), only that area's count ("9").
     """
     parts = []
     for row in ws.rows("cases-per-prefecture"):
         if row["scope"] != args[0]:
             continue
+        if args[1:]:
+            if row["areaLabel"] == args[1]:
+                return number(int(row["cases"]))
+            continue
         name = row["areaLabel"]
         if args[0] == "out-of-province" and row["provinceLabel"] != name:
             name = row["provinceLabel"] + name
         parts.append(f"{name} {number(int(row['cases']))}")
+    if args[1:]:
+        raise ValueError(f"no {args[0]} row for {args[1]!r} in cases-per-prefecture")
     return ("; " if args[0] == "out-of-province" else ", ").join(parts)
 
 
