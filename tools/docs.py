@@ -361,6 +361,9 @@ FIGURE_QUERIES = {
     "other-applicants": "SELECT (COUNT(DISTINCT ?u) AS ?n) WHERE { ?c chz:applicant ?u "
                         f"FILTER NOT EXISTS {{ ?d chz:edition {EDITION} ; chz:applicant ?u }} }}",
     "province-units": "SELECT (COUNT(DISTINCT ?u) AS ?n) WHERE { ?c chz:applicant ?u . ?u chz:region region:420000 }",
+    "cases-outside-prefectures": "SELECT (COUNT(?c) AS ?n) WHERE { ?c a chz:Case FILTER NOT EXISTS { "
+                                 "?c chz:applicant/chz:region/skos:broader* ?p . "
+                                 '?p chz:adminLevel "prefecture" ; skos:broader region:420000 } }',
     "first-hand-cases": "SELECT (COUNT(?c) AS ?n) WHERE { ?c a chz:Case ; prov:wasDerivedFrom ?doc "
                         "FILTER NOT EXISTS { ?doc chz:reliability chz:ThirdPartyMirror } }",
 }
