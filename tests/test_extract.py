@@ -635,3 +635,18 @@ def test_prose_in_traditional_characters_gives_the_same_winners(tmp_path: Path) 
     ex = extract(source, DATA)
     assert prose_winners(ex) == ECHENG_WINNERS
     assert ex.edition["id"] == "social-governance-2022"
+
+
+def test_merge_refuses_a_unit_name_with_neither_a_source_line_nor_a_basis(data_copy: Path) -> None:
+    """The build's guard (docs/judgements.md) holds for the merged folder too."""
+    units = data_copy / "units.csv"
+    text = units.read_text(encoding="utf-8")
+    assert text.count("(curator's judgement),curator\n") == 1  # 国家电网有限公司
+    units.write_text(text.replace("(curator's judgement),curator\n", "(curator's judgement),\n"), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in data_copy.glob("*.csv")}
+    result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--data", str(data_copy), "--merge"])
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"Error: {units}, line 33, field name_basis: the name 国家电网有限公司 "
+                                    "has no source line"), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in data_copy.glob("*.csv")} == before

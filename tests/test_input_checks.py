@@ -215,7 +215,7 @@ def test_header_only_corpus_is_refused_unless_asked_for(data_copy: Path, tmp_pat
                    "(to build an empty graph anyway, give --allow-empty)\n")
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # out/ not overwritten
     code, err = build_error(data_copy, tmp_path, "--allow-empty")
-    assert code == 0 and "built 2170 triples: 0 cases, 0 applicant units, 5 edition(s)" in err
+    assert code == 0 and "built 2197 triples: 0 cases, 0 applicant units, 5 edition(s)" in err
 
 
 @pytest.mark.parametrize("file", ["/etc/passwd", "../../../../../../etc/passwd", "sources/../../elsewhere.txt"])
@@ -233,3 +233,54 @@ def test_source_file_through_a_symlink_out_of_the_data_folder(data_copy: Path, t
     rewrite(data_copy / "sources.csv", lambda rows: rows[0].update(file="sources/link.txt"))
     code, err = build_error(data_copy, tmp_path)
     assert code == 3 and "field file: source document outside the data folder: 'sources/link.txt'" in err
+
+
+# ---------------------------------------------------------------- no fact without a source or a basis
+
+
+def test_a_unit_name_with_neither_a_source_line_nor_a_basis_is_refused(data_copy: Path, tmp_path: Path) -> None:
+    """The guard of docs/judgements.md: one line naming units.csv, the row and the field; exit 3;
+    the old build untouched."""
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["build", "--data", str(data_copy), "-g", str(out), "--no-views"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    path = data_copy / "units.csv"
+
+    def strip(rows: Rows) -> None:
+        for row in rows:
+            if row["id"] == "ezhou-audit-bureau":
+                row.update({k: "" for k in row if k in ("source", "source_line") or k.endswith("_basis")})
+
+    rewrite(path, strip)
+    line = 1 + next(i for i, r in enumerate(csv.DictReader(path.open(encoding="utf-8")), 1)
+                    if r["id"] == "ezhou-audit-bureau")
+    code, err = build_error(data_copy, tmp_path)
+    assert code == 3
+    assert err == (f"Error: {path}, line {line}, field name_basis: the name 鄂州市审计局 has no source line: "
+                   "give source and source_line (the line that names the unit), or name_basis (name, curator "
+                   "or suggested) with the reason in note (docs/judgements.md)\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # out/ untouched
+
+
+@pytest.mark.parametrize(("table", "field", "what"), [
+    ("cases", "source_line", "the case (title, applicants, group) cites no source line"),
+    ("editions", "source_line", "the result announcement cites no source line"),
+    ("categories", "source_line", "the award category cites no source line"),
+    ("cases", "source", "source line 40 of no source document"),
+])
+def test_every_record_cites_a_line_or_has_a_basis(data_copy: Path, tmp_path: Path, table: str, field: str,
+                                                  what: str) -> None:
+    path = data_copy / f"{table}.csv"
+    rewrite(path, lambda rows: rows[0].update({field: ""}))
+    code, err = build_error(data_copy, tmp_path)
+    assert code == 3
+    assert err.startswith(f"Error: {path}, line 2, field {field}: {what}"), err
+    assert err.count("\n") == 1
+
+
+def test_a_name_marked_with_a_basis_is_accepted_and_counted(data_copy: Path) -> None:
+    from chuzhi_graph.graph.summary import summarise
+    from chuzhi_graph.records.tables import load_dataset
+
+    counts = summarise(load_dataset(data_copy)).provenance
+    assert counts["unit", "curator"] == 1 and ("unit", "") not in counts  # 国家电网有限公司

@@ -19,6 +19,7 @@ from chuzhi_graph.build import BuildResult
 from chuzhi_graph.cli import cli
 from chuzhi_graph.core.namespace import CHZ, PREFIXES
 from chuzhi_graph.records.provenance import alias_lines, audit, find_alias, source_text_lines
+from chuzhi_graph.records.series import readable
 from chuzhi_graph.records.tables import load_dataset
 from chuzhi_graph.sparql.query import format_result, run_query
 
@@ -137,6 +138,48 @@ def test_the_audit_finds_a_wrong_line(data_copy: Path) -> None:
     ]
 
 
+#: what each edition's result announcement line states (docs/series.md), as the source words it
+ANNOUNCED_ON = {
+    "bigdata-2022": "颁奖大会",
+    "social-governance-2020": "颁奖现场",
+    "poverty-alleviation-2020": "推介",
+    "social-governance-2022": "揭晓了“楚治——2022‘荆楚杯’社会治理创新十佳案例、单项奖案例”",
+    "social-governance-2023": "揭晓",
+}
+
+
+@pytest.mark.parametrize(("edition", "words"), ANNOUNCED_ON.items())
+def test_each_result_announcement_cites_a_line_that_states_the_announcement(dataset, edition: str,
+                                                                              words: str) -> None:
+    ed = next(e for e in dataset.editions if e.id == edition)
+    src = next(s for s in dataset.sources if s.id == ed.source)
+    said = readable(source_text_lines(src)[ed.source_line - 1])
+    assert words in said and readable(ed.result_title or ed.title_zh)[-8:] in said
+    assert not (ed.launched and not ed.launched_line and ed.source_line is not None
+                and "推出" in said and "揭晓" not in said), "a launch line cited for the results"
+
+
+@pytest.mark.parametrize(("edition", "field", "value", "finding"), [
+    ("social-governance-2022", "announced_line", "20", "2月16日 湖北第三届大数据内容峰会 not on line 20"),
+    ("social-governance-2022", "result_title", "楚治——2022‘荆楚杯’社会治理创新十大案例", "not on line 20"),
+    ("social-governance-2020", "launched", "2020-12", "2020-12 not on line 13"),
+])
+def test_the_audit_finds_an_edition_line_that_does_not_state_its_fact(data_copy: Path, edition: str, field: str,
+                                                                       value: str, finding: str) -> None:
+    path = data_copy / "editions.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    for row in rows:
+        if row["id"] == edition:
+            row[field] = value
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields or [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert [f.message for f in audit(load_dataset(data_copy))] == [finding]
+
+
 def test_units_cases_and_the_edition_cite_a_source_or_carry_a_basis(graph: Graph) -> None:
     source = URIRef(BASE + "source/jingchu-2022-09-20")
     units = set(graph.subjects(RDF.type, CHZ.Unit))
@@ -171,7 +214,7 @@ def test_units_cases_and_the_edition_cite_a_source_or_carry_a_basis(graph: Graph
 def test_every_judgement_in_the_data_is_explained_in_the_docs(dataset) -> None:
     judged = JUDGEMENTS.read_text(encoding="utf-8")
     for unit in dataset.units:
-        bases = {unit.type_basis, unit.region_basis, unit.parent_basis, *unit.alias_basis}
+        bases = {unit.type_basis, unit.region_basis, unit.parent_basis, unit.name_basis, *unit.alias_basis}
         if "curator" in bases:
             assert unit.name_zh in judged, unit.name_zh
 
@@ -196,10 +239,11 @@ def test_provenance_summary_counts_sourced_facts_and_judgements(query_store: ox.
             per_basis[basis] += n
     totals = {basis: n for statement, basis, n in rows if statement == "(all)"}
     assert totals == dict(per_basis)
+    assert not [row for row in rows if row[1] == "(none)"], "a statement with neither a source line nor a basis"
     assert totals == {str(CHZ.StatedInSource): 106, str(CHZ.DerivedFromName): 69,
-                      str(CHZ.CuratorJudgement): 67, "(none)": 1}
+                      str(CHZ.CuratorJudgement): 68}
     judged = JUDGEMENTS.read_text(encoding="utf-8")
-    assert "| **all (243)** | **106** | **69** | **67** | **1** |" in judged
+    assert "| **all (243)** | **106** | **69** | **68** |" in judged
 
 
 # ---------------------------------------------------------------- roll-ups leave nothing out

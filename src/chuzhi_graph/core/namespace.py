@@ -77,6 +77,7 @@ class CHZ(DefinedNamespace):
     region: URIRef
     regionBasis: URIRef
     parentBasis: URIRef
+    nameBasis: URIRef
     # edition and category properties
     track: URIRef
     year: URIRef
@@ -102,6 +103,8 @@ class CHZ(DefinedNamespace):
     announcedAs: URIRef
     callDocument: URIRef
     callSourceLine: URIRef
+    launchedSourceLine: URIRef
+    issuedSourceLine: URIRef
     SourceReliability: URIRef
     reliability: URIRef
     SourceReliabilityScheme: URIRef

@@ -640,7 +640,7 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
 
     return Extraction(
         source=text, given=given, source_row=src_row, source_is_new=new_source, edition=edition,
-        categories=categories, cases=cases, new_units=resolver.new_unit_rows(),
+        categories=categories, cases=cases, new_units=resolver.new_unit_rows(src_row["id"]),
         new_regions=resolver.new_regions, review=list(resolver.review.values()),
         groups=result.groups, warnings=warnings, registry=registry, suggested_domains=suggested,
         accepted=accept,

@@ -362,6 +362,8 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
         "submissions": "", "online_vote": "", "awarded": "",
         "source": "", "source_line": str(mention.line if mention else winners[0].line),
         "event": event_name, "announced_text": mention.when if mention else "", "complete": "no",
+        # the event's date and place are on a line of their own (docs/series.md)
+        "announced_line": str(event.line) if event is not None and mention and event.line != mention.line else "",
     }
     warnings.append(
         f"edition {edition_id}: {len(winners)} winner(s) named in prose; the source gives no list "
@@ -426,7 +428,7 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
         })
     return Extraction(
         source=text, given=given, source_row=src_row, source_is_new=source_is_new,
-        edition=edition, categories=categories, cases=cases, new_units=resolver.new_unit_rows(),
+        edition=edition, categories=categories, cases=cases, new_units=resolver.new_unit_rows(src_row["id"]),
         new_regions=resolver.new_regions, review=list(resolver.review.values()), groups=[],
         warnings=warnings, registry=registry, suggested_domains=suggested, accepted=accept,
         shape="prose", awards=groups,

@@ -188,13 +188,18 @@ class UnitResolver:
             entry.cases.append(case_id)
         return name
 
-    def new_unit_rows(self) -> list[dict[str, str]]:
-        """``units.csv`` rows for the unknown units, with suggested type and region."""
+    def new_unit_rows(self, source: str) -> list[dict[str, str]]:
+        """``units.csv`` rows for the unknown units, with suggested type and region.
+
+        The name cites the line of ``source`` (a source id) it was read from.
+        """
         return [
             {
                 "id": r.id, "name_zh": r.name, "name_en": "", "type": r.type,
                 "type_basis": "suggested" if r.type else "", "region": r.region,
                 "region_basis": "suggested" if r.region else "", "parent": "", "aliases": "",
+                "source": source if r.line else "", "source_line": str(r.line or ""),
+                "name_basis": "" if r.line else "suggested",
                 "note": "added by chuzhi-graph extract: check type and region"
                 + (f"; nearest known: {', '.join(n for n, _ in r.nearest)}" if r.nearest else ""),
             }

@@ -162,7 +162,7 @@ _LEAD, _APPLICANT, _APPLIST = OX.leadApplicant, OX.applicant, OX.applicantList
 _DOMAIN, _DOMAIN_BASIS, _SOURCE_LINE = OX.domain, OX.domainBasis, OX.sourceLine
 _UNIT_TYPE, _UNIT_TYPE_BASIS = OX.unitType, OX.unitTypeBasis
 _REGION, _REGION_BASIS, _CO_APPLICANT = OX.region, OX.regionBasis, OX.coApplicant
-_PARENT_BASIS, _BASIS = OX.parentBasis, OX.basis
+_PARENT_BASIS, _BASIS, _NAME_BASIS = OX.parentBasis, OX.basis, OX.nameBasis
 
 
 @cache
@@ -245,6 +245,8 @@ def unit_block(
         t.append(triple(s, DCT_SOURCE, iris.source(unit.source)))
     if unit.source_line:
         t.append(triple(s, _SOURCE_LINE, _positive(unit.source_line)))
+    elif unit.name_basis:
+        t.append(triple(s, _NAME_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.name_basis])]))
     t.append(triple(s, _UNIT_TYPE, iris.unit_type(unit.type)))
     t.append(triple(s, _UNIT_TYPE_BASIS, _BASIS_NODES[str(BASIS_BY_NOTATION[unit.type_basis])]))
     if unit.region:
@@ -311,7 +313,7 @@ def announcement_block(ed: Edition, iris: Iris) -> Block:
     t = [
         ox.Triple(s, RDF_TYPE, OX.ResultAnnouncement),
         ox.Triple(s, IDENT, ox.Literal(ed.id)),
-        ox.Triple(s, RDFS_LABEL, zh(f"结果公布：{ed.title_zh}")),
+        ox.Triple(s, RDFS_LABEL, zh(f"结果公布：{ed.result_title or ed.title_zh}")),
         ox.Triple(s, RDFS_LABEL, en(f"Result announcement: {ed.title_en or ed.id}")),
         ox.Triple(s, GENERATED_BY, iris.edition(ed.id)),
     ]

@@ -148,7 +148,7 @@ def _provenance(dataset: Dataset, tracks: dict[str, str], out: Counter[tuple[str
     for basis in tracks.values():
         out["track", basis] += 1
     for unit in dataset.units:
-        out["unit", stated if unit.source_line else ""] += 1
+        out["unit", stated if unit.source_line else unit.name_basis] += 1
         out["unit-type", unit.type_basis] += 1
         if unit.region:
             out["unit-region", unit.region_basis] += 1

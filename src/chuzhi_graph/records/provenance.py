@@ -17,14 +17,14 @@ The counts of sourced facts and judgements are a query on the built graph:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.records.series import readable
-from chuzhi_graph.records.tables import Dataset, Source
+from chuzhi_graph.records.tables import Dataset, Edition, Source
 
 
 @cache
@@ -143,4 +143,23 @@ def audit(dataset: Dataset) -> list[Finding]:  # noqa: C901 (one branch per kind
                                    f"{units[uid].name_zh} not in {cited.id}"))
         if ed.title_zh not in whole and ed.title_zh not in readable("\n".join(source_text_lines(src))):
             out.append(Finding(files["editions"], ed.line, "title_zh", f"title not in {cited.id}"))
+        out += _edition_lines(ed, files["editions"], lambda n, src=src: readable(line_text(src.id, n) or ""))
+    return out
+
+
+def _edition_lines(ed: Edition, file: str, text: Callable[[int | None], str]) -> list[Finding]:
+    """The lines an edition cites for its result title, launch date and announcement date say so."""
+    out = []
+    if ed.result_title and ed.result_title not in text(ed.source_line):
+        out.append(Finding(file, ed.line, "result_title", f"not on line {ed.source_line}"))
+    if ed.launched_line:
+        year, _, month = ed.launched.partition("-")
+        if f"{year}年{int(month)}月" not in text(ed.launched_line):
+            out.append(Finding(file, ed.line, "launched_line", f"{ed.launched} not on line {ed.launched_line}"))
+    if ed.announced_line:
+        said = text(ed.announced_line)
+        date = ed.announced or ed.meeting_date
+        day = f"{int(date[5:7])}月{int(date[8:10])}日" if len(date) == 10 else ""
+        if (day and day not in said) or (ed.event and ed.event not in said):
+            out.append(Finding(file, ed.line, "announced_line", f"{day} {ed.event} not on line {ed.announced_line}"))
     return out

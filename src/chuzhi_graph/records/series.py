@@ -40,6 +40,8 @@ def edition_triples(ed: Edition, iris: object) -> list[ox.Triple]:
         t.append(ox.Triple(s, OX.callDocument, iris.source(ed.call_source)))  # type: ignore[attr-defined]
         if ed.call_source_line:
             t.append(ox.Triple(s, OX.callSourceLine, ox.Literal(str(ed.call_source_line), datatype=_POSITIVE)))
+    if ed.launched_line:
+        t.append(ox.Triple(s, OX.launchedSourceLine, ox.Literal(str(ed.launched_line), datatype=_POSITIVE)))
     if ed.note:
         t.append(ox.Triple(s, _NOTE, ox.Literal(ed.note)))
     return t
@@ -52,6 +54,8 @@ def announcement_triples(ed: Edition, subject: ox.NamedNode) -> list[ox.Triple]:
         t.append(ox.Triple(subject, OX.announcementEvent, ox.Literal(ed.event, language="zh")))
     if ed.announced_text:
         t.append(ox.Triple(subject, OX.announcedAs, ox.Literal(ed.announced_text, language="zh")))
+    if ed.announced_line:
+        t.append(ox.Triple(subject, OX.issuedSourceLine, ox.Literal(str(ed.announced_line), datatype=_POSITIVE)))
     return t
 
 

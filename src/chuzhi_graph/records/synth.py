@@ -145,6 +145,7 @@ class _UnitPool:
         self.rows.append({
             "id": uid, "name_zh": name, "type": utype, "type_basis": basis, "region": region,
             "region_basis": "name", "parent": parent, "aliases": "|".join(kept),
+            "source": "synth", "source_line": "1",
         })
         return uid
 
@@ -234,11 +235,12 @@ def generate(out_dir: str | Path, *, cases: int = 1000, editions: int = 5, seed:
         edition_rows.append({
             "id": eid, "track": track, "year": str(year), "title_zh": f"楚治——{year}{vocab.tracks[track].pref_zh}",
             "announced": f"{year}-09-20", "meeting_place": "420100", "organisers": f"{organiser}|{media}",
-            "source": "synth",
+            "source": "synth", "source_line": "1",
         })
         for pos, (cid, label) in enumerate((("gov", "十佳案例(政务服务组)"), ("ent", "十佳案例(企业及高校组)"),
                                             ("excellent", "优秀案例"), ("reference", "参考案例")), start=1):
-            category_rows.append({"id": cid, "edition": eid, "position": str(pos), "label_zh": label})
+            category_rows.append({"id": cid, "edition": eid, "position": str(pos), "label_zh": label,
+                                  "source_line": "1"})
 
     case_rows = []
     used: set[str] = set()

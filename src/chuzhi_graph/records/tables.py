@@ -45,7 +45,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "units": (
         ("id", "name_zh", "type"),
         ("name_en", "type_basis", "region", "region_basis", "parent", "aliases", "note",
-         "parent_basis", "alias_basis", "source", "source_line"),
+         "parent_basis", "alias_basis", "source", "source_line", "name_basis"),
     ),
     "editions": (
         ("id", "track", "year", "title_zh"),
@@ -70,6 +70,10 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "call_source",
             "call_source_line",
             "note",
+            # the line of each fact, where it is not source_line (docs/series.md)
+            "result_title",
+            "launched_line",
+            "announced_line",
         ),
     ),
     "categories": (
@@ -244,6 +248,7 @@ class Unit:
     alias_basis: list[str] = field(default_factory=list)  # one basis notation per alias
     source: str = ""  # the source document that names the unit, and its line
     source_line: int | None = None
+    name_basis: str = ""  # what the name rests on when no source line names the unit
 
 
 @dataclass(slots=True)
@@ -270,6 +275,9 @@ class Edition:
     run_by: list[str] = field(default_factory=list)  # unit ids (承办)
     call_source: str = ""  # the source reporting the call for entries (title, organisers, run_by)
     call_source_line: int | None = None
+    result_title: str = ""  # the edition's name as the result announcement (source_line) writes it
+    launched_line: int | None = None  # the line of source that says when it was launched
+    announced_line: int | None = None  # the line of source that gives the announcement's date
     note: str = ""
     line: int = 0
 
@@ -528,6 +536,19 @@ class _Cells:
             raise self.error(name, f"unknown value {value!r} (expected one of: {', '.join(allowed)}, or empty)")
         return value
 
+    def cited_line(self, what: str, *, source: bool = True) -> int:
+        """``source_line``, which must be given: the statements of ``what`` have no basis column.
+
+        ``source``: the row has its own ``source`` column, which the line needs too.
+        """
+        number = self.integer("source_line", minimum=1)
+        if number is None:
+            raise self.error("source_line", f"{what} cites no source line and has no basis: give the line "
+                             "of the source document that states it (docs/judgements.md)")
+        if source and not self.text("source"):
+            raise self.error("source", f"source line {number} of no source document: give source")
+        return number
+
     def basis(self, name: str, default: str) -> str:
         value = self.text(name) or default
         if value not in BASIS_BY_NOTATION:
@@ -670,6 +691,7 @@ def _load_units(
             source=c.text("source"),
             source_line=c.integer("source_line", minimum=1),
         )
+        unit.name_basis = _name_basis(c, unit)
         unit.alias_basis = _alias_bases(c, len(unit.aliases))
         if unit.source and source_ids is not None and unit.source not in source_ids:
             raise c.error("source", f"unknown source {unit.source!r} (not in sources.csv)")
@@ -684,6 +706,29 @@ def _load_units(
                 raise DataError("a unit cannot be its own parent", file=path, line=unit.line, field="parent")
     _check_parent_cycles(out, path)
     return out
+
+
+def _name_basis(c: _Cells, unit: Unit) -> str:
+    """The basis of a unit's name: ``source`` where a source line names the unit, else ``name_basis``.
+
+    A name with neither is refused: no fact without a source line or a basis (docs/judgements.md).
+    """
+    given = c.text("name_basis")
+    if given and given not in BASIS_BY_NOTATION:
+        raise c.error("name_basis", f"unknown basis {given!r} (expected one of: {', '.join(BASIS_BY_NOTATION)})")
+    if unit.source_line is not None:
+        if not unit.source:
+            raise c.error("source", f"source line {unit.source_line} of no source document: give source")
+        if given not in ("", "source"):
+            raise c.error("name_basis", f"basis {given!r} with a source line: the line states the name "
+                          "(leave name_basis empty or 'source', or remove source_line)")
+        return "source"
+    if given in ("", "source"):
+        why = "no source line" if not given else "basis 'source' without the line"
+        raise c.error("name_basis", f"the name {unit.name_zh} has {why}: give source and source_line "
+                      "(the line that names the unit), or name_basis (name, curator or suggested) "
+                      "with the reason in note (docs/judgements.md)")
+    return given
 
 
 def _alias_bases(c: _Cells, n_aliases: int) -> list[str]:
@@ -777,7 +822,7 @@ def _load_editions(
             online_vote=c.integer("online_vote"),
             awarded=c.integer("awarded"),
             source=source,
-            source_line=c.integer("source_line", minimum=1),
+            source_line=c.cited_line("the result announcement"),
             event=c.text("event"),
             announced_text=c.text("announced_text"),
             complete=c.choice("complete", COMPLETENESS),
@@ -785,8 +830,15 @@ def _load_editions(
             call_source=c.text("call_source"),
             call_source_line=c.integer("call_source_line", minimum=1),
             note=c.text("note"),
+            result_title=c.text("result_title"),
+            launched_line=c.integer("launched_line", minimum=1),
+            announced_line=c.integer("announced_line", minimum=1),
             line=line,
         )
+        if ed.launched_line and not ed.launched:
+            raise c.error("launched_line", "a line for a launch date that is not given (launched)")
+        if ed.announced_line and not (ed.announced or ed.meeting_date or ed.event):
+            raise c.error("announced_line", "a line for an announcement date, place or event that is not given")
         if ed.call_source and ed.call_source not in source_ids:
             raise c.error("call_source", f"unknown source {ed.call_source!r} (not in sources.csv)")
         if ed.complete == "yes" and ed.awarded is None:
@@ -813,7 +865,7 @@ def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list
             label_zh=c.text("label_zh", required=True),
             label_en=c.text("label_en"),
             stated_count=c.integer("stated_count"),
-            source_line=c.integer("source_line", minimum=1),
+            source_line=c.cited_line("the award category", source=False),
             line=line,
         )
         _unique(seen, f"{edition}/{cat.id}", c, "id", "category")
@@ -874,7 +926,7 @@ def _load_cases(  # long: one check per column of cases.csv, in column order
             title_en=c.text("title_en"),
             domain_basis=c.basis("domain_basis", "curator"),
             source=source,
-            source_line=c.integer("source_line", minimum=1),
+            source_line=c.cited_line("the case (title, applicants, group)"),
             line=line,
         )
         _unique(seen_id, case.id, c, "id", "case id")
