@@ -17,7 +17,7 @@ The counts of sourced facts and judgements are a query on the built graph:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -143,12 +143,15 @@ def audit(dataset: Dataset) -> list[Finding]:  # noqa: C901 (one branch per kind
                                    f"{units[uid].name_zh} not in {cited.id}"))
         if ed.title_zh not in whole and ed.title_zh not in readable("\n".join(source_text_lines(src))):
             out.append(Finding(files["editions"], ed.line, "title_zh", f"title not in {cited.id}"))
-        out += _edition_lines(ed, files["editions"], lambda n, src=src: readable(line_text(src.id, n) or ""))
+        out += _edition_lines(ed, files["editions"], [readable(t) for t in source_text_lines(src)])
     return out
 
 
-def _edition_lines(ed: Edition, file: str, text: Callable[[int | None], str]) -> list[Finding]:
+def _edition_lines(ed: Edition, file: str, lines: list[str]) -> list[Finding]:
     """The lines an edition cites for its result title, launch date and announcement date say so."""
+    def text(number: int | None) -> str:
+        return lines[number - 1] if number is not None and 0 < number <= len(lines) else ""
+
     out = []
     if ed.result_title and ed.result_title not in text(ed.source_line):
         out.append(Finding(file, ed.line, "result_title", f"not on line {ed.source_line}"))
