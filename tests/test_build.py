@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -264,7 +265,7 @@ def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "chuzhi_graph", "--version"], capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "chuzhi-graph, version 0.1.0"
+    assert done.stdout.strip() == f"chuzhi-graph, version {installed_version('chuzhi-graph')}"
 
 
 def test_cli_validator_choice_and_cache(tmp_path: Path, built: BuildResult) -> None:

@@ -37,8 +37,8 @@ RENAMED = {
     "serve": {"--out": "--graph"},
     "push": {"--out": "--graph"},
     "synth": {"--out": "--output-dir"},
-    "publish": {"-o": "--output-dir", "--out": "--output-dir"},
-    "extract": {"-o": "--output-dir", "--out": "--output-dir", "--report": "--output"},
+    "publish": {"--out": "--output-dir"},
+    "extract": {"--out": "--output-dir", "--report": "--output"},
 }
 
 
@@ -69,11 +69,69 @@ def test_old_spellings_are_hidden_from_help(command: str) -> None:
 
 
 def test_dash_o_is_always_a_file() -> None:
+    """Hidden or not: no command takes -o for a folder (0.1's publish -o and extract -o did)."""
     for name, command in cli.commands.items():
         for param in command.params:
-            if isinstance(param, click.Option) and not param.hidden and "-o" in param.opts:
-                assert param.opts == ["-o", "--output"], name
+            if isinstance(param, click.Option) and "-o" in param.opts:
+                assert param.opts == ["-o", "--output"] and not param.hidden, name
                 assert isinstance(param.type, click.Path) and not param.type.dir_okay, name
+            if isinstance(param, click.Option) and isinstance(param.type, click.Path) and not param.type.file_okay:
+                assert "-o" not in param.opts, name
+
+
+def test_extract_dash_o_writes_the_report_file(tmp_path: Path) -> None:
+    result = invoke("extract", str(SOURCE), "-o", str(tmp_path / "review.md"))
+    assert (result.exit_code, result.stdout) == (0, ""), result.stderr
+    assert (tmp_path / "review.md").is_file()
+    assert (tmp_path / "review.md").read_text(encoding="utf-8").startswith("# extract: 000_451b57e0ba31c9df.txt")
+
+
+@pytest.mark.parametrize("edition", ["2022", "bigdata-2022",
+                                     "楚治——2022“荆楚杯”大数据驱动地方治理现代化创新应用十佳案例"])
+def test_extract_edition_takes_an_id_a_year_or_a_label(edition: str) -> None:
+    result = invoke("extract", str(SOURCE), "--edition", edition)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("# extract: 000_451b57e0ba31c9df.txt -> edition bigdata-2022\n")
+
+
+def test_extract_edition_unknown_or_of_another_track_is_a_usage_error() -> None:
+    unknown = invoke("extract", str(SOURCE), "--edition", "no-such-thing")
+    assert unknown.exit_code == 2
+    assert "Invalid value for '--edition': unknown edition 'no-such-thing'" in unknown.stderr
+    other = invoke("extract", str(SOURCE), "--edition", "bigdata-2022", "--track", "social-governance")
+    assert other.exit_code == 2 and "is of track 'bigdata', not 'social-governance'" in other.stderr
+
+
+def test_one_default_per_limit() -> None:
+    from chuzhi_graph.sparql.limits import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT
+    from chuzhi_graph.sparql.serve import ServeConfig
+    from chuzhi_graph.sparql.worker import DEFAULT_MEMORY
+
+    for command in ("query", "serve"):
+        assert option(command, "--max-memory").default == DEFAULT_MAX_MEMORY_MB, command
+        assert option(command, "--timeout").default == DEFAULT_TIMEOUT, command
+    assert ServeConfig().max_memory == DEFAULT_MEMORY == DEFAULT_MAX_MEMORY_MB * 2**20
+
+
+def test_every_command_writing_csv_has_bom() -> None:
+    for name, command in cli.commands.items():
+        formats_ = next((p for p in command.params if isinstance(p, click.Option) and "--format" in p.opts), None)
+        if formats_ is not None and "csv" in getattr(formats_.type, "choices", ()):
+            assert option(name, "--bom").default is True, name
+
+
+def test_stats_csv_starts_with_a_bom_unless_asked(built) -> None:
+    args = ["stats", "institutions", "-g", str(built.out_dir), "--format", "csv"]
+    assert invoke(*args).stdout_bytes.startswith(b"\xef\xbb\xbf")
+    assert not invoke(*args, "--no-bom").stdout_bytes.startswith(b"\xef\xbb\xbf")
+
+
+def test_help_names_only_options_that_exist() -> None:
+    assert "OUT" not in option("build", "--wait").help
+    import inspect
+
+    from chuzhi_graph import build as build_module
+    assert "--format" not in inspect.getsource(build_module).split("JSON-LD left out", 1)[1].split(")", 1)[0]
 
 
 def test_format_choices_come_from_the_registries() -> None:
@@ -122,7 +180,7 @@ def test_extract_output_and_output_dir_with_the_old_spellings(tmp_path: Path) ->
     assert new.exit_code == 0, new.stderr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        old = invoke("extract", str(SOURCE), "-o", str(tmp_path / "old"), "--report", str(tmp_path / "old.md"))
+        old = invoke("extract", str(SOURCE), "--out", str(tmp_path / "old"), "--report", str(tmp_path / "old.md"))
     assert old.exit_code == 0, old.stderr
     assert new.stdout == old.stdout == ""  # the report went to the file
     assert (tmp_path / "new.md").read_bytes() == (tmp_path / "old.md").read_bytes()
@@ -130,12 +188,12 @@ def test_extract_output_and_output_dir_with_the_old_spellings(tmp_path: Path) ->
     assert comparison.left_list == comparison.right_list and not comparison.diff_files
 
 
-def test_publish_old_dash_o_still_names_the_site_folder(tmp_path: Path) -> None:
+def test_publish_old_out_still_names_the_site_folder(tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep", encoding="utf-8")
     expected = f"Error: {mine}: refusing to replace a folder that is not a published site (no dataset/manifest.json)\n"
-    for spelling in ("--output-dir", "-o", "--out"):
+    for spelling in ("--output-dir", "--out"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             result = invoke("publish", spelling, str(mine))

@@ -222,7 +222,7 @@ def test_missing_line_fails_the_cross_check(tmp_path: Path) -> None:
     source = tmp_path / "short.txt"
     source.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["extract", str(source), "--output-dir", str(out)])
     assert result.exit_code == 3
     assert result.stderr == (
         f"Error: {source}: cross-check failed: group (一)政务服务组: 9 cases found in the list, "
@@ -267,7 +267,7 @@ def test_no_result_list_is_a_clear_error(tmp_path: Path) -> None:
     source = tmp_path / "prose.txt"
     source.write_text(TEXT.split("(一)")[0], encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["extract", str(source), "--output-dir", str(out)])
     assert result.exit_code == 3
     assert result.stderr == (
         f"Error: {source}: no result list and no winner found: expected group headings such as "
@@ -403,7 +403,7 @@ def test_cli_dry_run_prints_the_report() -> None:
 
 def test_cli_report_file_and_out_folder(tmp_path: Path) -> None:
     report, out = tmp_path / "report.md", tmp_path / "out"
-    result = CliRunner().invoke(cli, ["extract", str(SOURCE), "-o", str(out), "--report", str(report)])
+    result = CliRunner().invoke(cli, ["extract", str(SOURCE), "--output-dir", str(out), "--output", str(report)])
     assert result.exit_code == 0
     assert result.stdout == ""
     assert report.read_text(encoding="utf-8").startswith("# extract:")
@@ -538,7 +538,7 @@ def test_minquan_report_keeps_the_end_of_2023_as_written() -> None:
 @pytest.mark.parametrize("source", [CALL, HISTORY], ids=["call", "history"])
 def test_report_without_winners_is_a_clear_error(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["extract", str(source), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["extract", str(source), "--output-dir", str(out)])
     assert result.exit_code == 3
     assert result.stderr == f"Error: {source}: {NOTHING_FOUND}\n"
     assert not out.exists()
@@ -546,7 +546,7 @@ def test_report_without_winners_is_a_clear_error(source: Path, tmp_path: Path) -
 
 def test_prose_report_names_the_winners_and_the_review(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["extract", str(ECHENG), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["extract", str(ECHENG), "--output-dir", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("extracted 2 winner(s) named in prose, 4 award(s) (edition social-governance-2022)")
     assert "## awards named in prose (4): no list, no stated count, edition marked incomplete" in result.stdout

@@ -188,7 +188,7 @@ def test_cli_and_changes(tmp_path: Path, built, data_copy: Path) -> None:
     not_a_site = tmp_path / "mine"
     not_a_site.mkdir()
     (not_a_site / "notes.txt").write_text("keep", encoding="utf-8")
-    result = runner.invoke(cli, ["publish", "-o", str(not_a_site)])
+    result = runner.invoke(cli, ["publish", "--output-dir", str(not_a_site)])
     assert result.exit_code == 6
     assert result.stderr == (f"Error: {not_a_site}: refusing to replace a folder that is not a published site "
                              "(no dataset/manifest.json)\n")
@@ -196,7 +196,7 @@ def test_cli_and_changes(tmp_path: Path, built, data_copy: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(
         "武昌区打造“平安指数”助力基层治理现代化", "武昌区平安指数（新）"), encoding="utf-8")
     out = tmp_path / "site"
-    result = runner.invoke(cli, ["publish", "--data", str(data_copy), "-o", str(out),
+    result = runner.invoke(cli, ["publish", "--data", str(data_copy), "--output-dir", str(out),
                                  "--previous", str(built.files["nt"])])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{out / 'index.html'}\n"

@@ -7,13 +7,17 @@ notebooks (a :class:`chuzhi_graph.release.reader.Release`, see ``docs/api.md``).
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chuzhi_graph.release.reader import Release
 
-__version__ = "0.1.0"
+try:  # pyproject.toml's version, as installed (an editable install is refreshed by `pip install -e .`)
+    __version__ = version("chuzhi-graph")
+except PackageNotFoundError:  # the source tree on sys.path without an install
+    __version__ = "0+unknown"
 __all__ = ["__version__", "open"]
 
 

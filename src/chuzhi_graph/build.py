@@ -227,7 +227,8 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
         if formats is None:
             formats = FORMATS if mapped.n_triples <= JSONLD_MAX_TRIPLES else tuple(f for f in FORMATS if f != "jsonld")
             if "jsonld" not in formats:
-                log.warning("JSON-LD left out: %d triples (ask for it with formats/--format)", mapped.n_triples)
+                log.warning("JSON-LD left out: %d triples, above %d (the Turtle and N-Triples dumps hold the graph; "
+                            "chuzhi_graph.build.build(formats=...) writes it)", mapped.n_triples, JSONLD_MAX_TRIPLES)
         step("write " + ", ".join(formats))
         t0 = time.perf_counter()
         prefixes = data_prefixes(base)

@@ -22,11 +22,9 @@ from click.core import ParameterSource
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
 from chuzhi_graph.errors import EXIT_CODES, ChuzhiError, printable
+from chuzhi_graph.sparql.limits import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.sparql.query.DEFAULT_TIMEOUT,
-#: repeated here so that `--help` does not import the query engine).
-DEFAULT_TIMEOUT = 60.0
 
 
 class ChuzhiClickError(click.ClickException):
@@ -177,6 +175,9 @@ data_option = click.option(
 #: The built graph as the folder ``out_dir`` (build, query, serve, push).
 out_option = graph_option("out_dir")
 base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, help="Base IRI of the data.")
+#: every command that writes CSV (query, stats)
+bom_option = click.option("--bom/--no-bom", default=True, show_default=True,
+                          help="Start CSV output with a UTF-8 byte-order mark (Excel then shows Chinese text).")
 
 
 # ---------------------------------------------------------------- build
@@ -197,7 +198,7 @@ base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, he
               help="Also render the institutions, cases and domains graphs as HTML.")
 @click.option("--created", help="Date for the dataset description (default: newest source date).")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
-              help="Seconds to wait for another build into OUT to end (then exit 6).")
+              help="Seconds to wait for another build into the --graph folder to end (then exit 6).")
 @click.option("--allow-empty", is_flag=True, help="Build even when cases.csv has no rows (an empty graph).")
 @handle_errors
 def build(
@@ -261,12 +262,12 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
               show_default=True, help="Stop the query after this many seconds.")
-@click.option("--max-memory", type=click.IntRange(min=16), default=2048, show_default=True, metavar="MB",
+@click.option("--max-memory", type=click.IntRange(min=16), default=DEFAULT_MAX_MEMORY_MB, show_default=True,
+              metavar="MB",
               help="Stop the query when its worker needs more memory than this (MB).")
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
-@click.option("--bom/--no-bom", default=True, show_default=True,
-              help="Start CSV output with a UTF-8 byte-order mark (Excel then shows Chinese text).")
+@bom_option
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
@@ -309,7 +310,8 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
               show_default=True, help="Stop each query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Largest result returned.")
-@click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
+@click.option("--max-memory", type=click.IntRange(min=16), default=DEFAULT_MAX_MEMORY_MB, show_default=True,
+              metavar="MB",
               help="Stop a query when its worker needs more memory than this (MB).")
 @click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
               help="Let pages from this origin (http://host:port) use the endpoint (CORS); repeatable.")
@@ -362,7 +364,7 @@ def push(endpoint: str, user: str | None, query_endpoint: str | None, check: boo
 
 @cli.command()
 @data_option
-@output_dir_option("out_dir", "Folder of the site (replaced as a whole when the new one is complete).", "-o", "--out",
+@output_dir_option("out_dir", "Folder of the site (replaced as a whole when the new one is complete).", "--out",
                    default=Path("out/site"))
 @base_option
 @click.option("--previous", help="Previous release (dump, folder or git revision): adds changes.html/.ttl.")
@@ -423,19 +425,19 @@ def diff(old: str, new: str, fmt: str, output: Path | None, base: str, editions:
 
 @cli.command()
 @click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@output_dir_option("out_dir", "Write a data folder (tables, units-review.csv, the source text) here.", "-o", "--out")
+@output_dir_option("out_dir", "Write a data folder (tables, units-review.csv, the source text) here.", "--out")
 @data_option
-@click.option("--edition", "year", type=click.IntRange(min=2000), help="Edition year (default: from the article).")
+@click.option("--edition", help="The edition: id, year or label, as in render and stats (default: from the article).")
 @click.option("--track", help="Track notation, e.g. bigdata (default: from the list caption).")
 @click.option("--lenient", is_flag=True, help="Cross-check problems become warnings in the report.")
 @click.option("--accept-suggestions", is_flag=True,
               help="Write suggested domains with domain_basis=curator (the curator accepts them).")
 @click.option("--merge", is_flag=True, help="Append new records to the --data folder; curated rows stay.")
-@click.option("--output", "report_file", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("-o", "--output", "report_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the review report to this file instead of stdout.")
 @renamed("report_file", "--output", "--report", type=click.Path(path_type=Path, dir_okay=False))
 @handle_errors
-def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None, track: str | None,
+def extract(source: Path, out_dir: Path | None, data_dir: Path, edition: str | None, track: str | None,
             lenient: bool, accept_suggestions: bool, merge: bool, report_file: Path | None) -> None:
     """Extract case records from an award announcement (text or saved HTML page).
 
@@ -444,6 +446,19 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, year: int | None
     from chuzhi_graph.core.fileio import write_text_atomic
     from chuzhi_graph.extract.announcement import run_extract
 
+    year = None
+    if edition is not None:
+        from chuzhi_graph.extract.shared import edition_of
+        from chuzhi_graph.records.tables import load_dataset
+
+        try:
+            year, named_track = edition_of(edition, load_dataset(data_dir))
+        except ChuzhiError as exc:
+            raise click.BadParameter(exc.message, param_hint="'--edition'") from None
+        if track is not None and named_track is not None and track != named_track:
+            raise click.BadParameter(f"edition {edition!r} is of track {named_track!r}, not {track!r}",
+                                     param_hint="'--edition'")
+        track = track or named_track
     run = run_extract(source, data_dir, out_dir=out_dir, merge=merge, year=year, track=track,
                       lenient=lenient, accept_suggestions=accept_suggestions)
     ex = run.extraction
@@ -544,10 +559,11 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
 @output_option()
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many nodes to list per measure.")
+@bom_option
 @handle_errors
 def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, output: Path | None,
-          top: int) -> None:
+          top: int, bom: bool) -> None:
     """Network figures of VIEW: size, components, degree, betweenness, communities."""
     from chuzhi_graph.core.progress import step
     from chuzhi_graph.views.stats import compute_stats, format_stats
@@ -556,7 +572,10 @@ def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
         graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
         step("measures")
         figures = compute_stats(graph, top=top)
-    write_output(format_stats(figures, fmt), output)
+    from chuzhi_graph.core.fileio import csv_for_excel
+
+    text = format_stats(figures, fmt)
+    write_output(csv_for_excel(text) if fmt == "csv" and bom else text, output)
 
 
 def main() -> None:

@@ -349,3 +349,12 @@ def make_readable(root: str | Path, *, dirs: int = 0o755, files: int = 0o644) ->
             if not path.is_symlink():
                 os.chmod(path, files)
         subdirs[:] = [d for d in subdirs if not Path(folder, d).is_symlink()]
+
+
+def csv_for_excel(text: str) -> str:
+    """CSV with a UTF-8 byte-order mark, so that Excel shows the Chinese text (``--bom``).
+
+    >>> csv_for_excel("a,b\\n").encode("utf-8")[:3]
+    b'\\xef\\xbb\\xbf'
+    """
+    return "\ufeff" + text

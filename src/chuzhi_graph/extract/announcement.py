@@ -511,20 +511,43 @@ def _registered_source(text: SourceText, registry: Dataset) -> tuple[dict[str, s
     return None
 
 
-def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be split into reading, parsing, cross-checking and assembling)
+def _extract(
     text: SourceText, given: Path, registry: Dataset, src_row: dict[str, str] | None,
     year: int | None, track: str | None, lenient: bool, accept: bool,
 ) -> Extraction:
-    new_source = src_row is None
-    vocab = registry.vocabulary
+    """Read the list, cross-check it, then assemble the edition, its categories and cases."""
     suggester = Suggester.from_dataset(registry)
-    result = find_result_list(text.lines, given)
+    result = find_result_list(text.lines, given)  # parsing: the list and the facts around it
     facts = read_facts(text.lines, result.start)
     match_stated_counts(result.groups, stated_counts(text.lines, result.start))
     warnings: list[str] = []
-    problems = list(result.problems)
+    problems = _cross_check(result, facts, warnings)
+    if problems:
+        message = "cross-check failed: " + "; ".join(problems)
+        if not lenient:
+            raise SourceError(message, file=given)
+        warnings.extend(problems)
+    caption = facts.caption or text.title
+    year, track_id = _list_edition(text, result, facts, caption, registry, year, track, given)
+    edition_id = f"{track_id}-{year}"
+    row = src_row or new_source_row(text, facts, edition_id, year)
+    resolver = UnitResolver(registry, suggester)
+    edition = _list_edition_row(facts, caption, edition_id, track_id, year, row["id"], resolver, suggester,
+                                complete=facts.awarded is not None and not problems, warnings=warnings)
+    categories = _list_categories(result.groups, known_categories(registry, edition_id), edition_id, warnings)
+    cases, suggested = _list_cases(result.groups, edition_id, row["id"], resolver, suggester, accept, warnings)
+    return Extraction(
+        source=text, given=given, source_row=row, source_is_new=src_row is None, edition=edition,
+        categories=categories, cases=cases, new_units=resolver.new_unit_rows(row["id"]),
+        new_regions=resolver.new_regions, review=list(resolver.review.values()),
+        groups=result.groups, warnings=warnings, registry=registry, suggested_domains=suggested,
+        accepted=accept,
+    )
 
-    # ---- cross-check: cases found per group against the counts the article states
+
+def _cross_check(result: ResultList, facts: Facts, warnings: list[str]) -> list[str]:
+    """The cases found per group and in all against the counts the article states: the problems."""
+    problems = list(result.problems)
     for group in result.groups:
         if group.stated is None:
             warnings.append(f"group {group.name}: the article states no count; not cross-checked")
@@ -537,17 +560,16 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
     found = sum(len(g.items) for g in result.groups)
     if facts.awarded is not None and facts.awarded != found:
         problems.append(f"{found} cases found in the list, the article states {facts.awarded} awarded")
-    if problems:
-        message = "cross-check failed: " + "; ".join(problems)
-        if not lenient:
-            raise SourceError(message, file=given)
-        warnings.extend(problems)
+    return problems
 
-    # ---- edition
-    caption = facts.caption or text.title
+
+def _list_edition(text: SourceText, result: ResultList, facts: Facts, caption: str, registry: Dataset,
+                  year: int | None, track: str | None, given: Path) -> tuple[int, str]:
+    """(year, track) of the list: as given, else from the caption, the dates or the title."""
+    vocab = registry.vocabulary
     year = year or _year(caption) or _year(facts.announced) or _year(text.title)
     if year is None:
-        raise SourceError("cannot tell the edition year; give it with --edition YEAR", file=given)
+        raise SourceError("cannot tell the edition year; give it with --edition (a year, id or title)", file=given)
     track_id = track or track_in(vocab, caption, text.title, *text.lines[: result.start])
     if track_id is None:
         raise SourceError(
@@ -555,14 +577,14 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
             f"(one of: {', '.join(vocab.tracks)})",
             file=given,
         )
-    track_id = known_track(vocab, track_id, given)
-    edition_id = f"{track_id}-{year}"
+    return year, known_track(vocab, track_id, given)
 
-    if src_row is None:
-        src_row = new_source_row(text, facts, edition_id, year)
-    resolver = UnitResolver(registry, suggester)
+
+def _list_edition_row(facts: Facts, caption: str, edition_id: str, track_id: str, year: int, source_id: str,
+                      resolver: UnitResolver, suggester: Suggester, *, complete: bool,
+                      warnings: list[str]) -> dict[str, str]:
+    """The ``editions.csv`` row of the facts around the list."""
     resolve = resolver.resolve
-
     place = suggester.place(facts.place_text) if facts.place_text else None
     if facts.place_text and place is None:
         warnings.append(f"meeting place {facts.place_text!r} is not in regions.csv; left empty")
@@ -581,20 +603,23 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
         "organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.organisers),
         "co_organisers": SEPARATOR.join(resolve(n, None, facts.first_fact_line) for n in facts.co_organisers),
         "submissions": _num(facts.submissions), "online_vote": _num(facts.online_vote),
-        "awarded": _num(facts.awarded), "source": src_row["id"],
+        "awarded": _num(facts.awarded), "source": source_id,
         "source_line": _num(facts.meeting_line or facts.first_fact_line),
         # complete only when the list's count matches the count the article states
-        "complete": "yes" if facts.awarded is not None and not problems else "",
+        "complete": "yes" if complete else "",
     }
     for key in ("meeting_date", "announced", "organisers", "awarded"):
         if not edition[key]:
             warnings.append(f"edition {edition_id}: {key} not found in the article")
+    return edition
 
-    # ---- categories and cases
-    known = known_categories(registry, edition_id)
-    categories, cases, suggested = [], [], {}
+
+def _list_categories(groups: list[Group], known: dict[str, tuple[str, str]], edition_id: str,
+                     warnings: list[str]) -> list[dict[str, str]]:
+    """One ``categories.csv`` row per group, with the registry's id where its heading matches one."""
+    categories = []
     used_ids: set[str] = set()
-    for position, group in enumerate(result.groups, start=1):
+    for position, group in enumerate(groups, start=1):
         cat_id, label_en = known.get(bare(group.label)) or known.get(bare(group.heading)) or ("", "")
         if not cat_id:
             cat_id = next(
@@ -616,9 +641,18 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
             "label_zh": group.label, "label_en": label_en, "stated_count": _num(group.stated),
             "source_line": str(group.line),
         })
+    return categories
+
+
+def _list_cases(groups: list[Group], edition_id: str, source_id: str, resolver: UnitResolver,
+                suggester: Suggester, accept: bool,
+                warnings: list[str]) -> tuple[list[dict[str, str]], dict[str, list[str]]]:
+    """The ``cases.csv`` rows of the groups (their categories assigned), and each case's suggested domains."""
+    cases, suggested = [], {}
+    for group in groups:
         for pos, item in enumerate(group.items, start=1):
-            case_id = f"{edition_id}-{cat_id}-{pos:02d}"
-            applicants = [resolve(a, case_id, item.line) for a in item.applicants]
+            case_id = f"{edition_id}-{group.category}-{pos:02d}"
+            applicants = [resolver.resolve(a, case_id, item.line) for a in item.applicants]
             domains = suggester.domains(item.title)
             if not domains:  # weaker context: the applicants' names and the group heading
                 domains = suggester.domains(*item.applicants, group.heading)
@@ -631,20 +665,13 @@ def _extract(  # noqa: C901, PLR0915 (one pass over a list announcement; to be s
             if not domains:
                 warnings.append(f"case {case_id}: no domain suggested; pick one (line {item.line})")
             cases.append({
-                "id": case_id, "edition": edition_id, "category": cat_id, "position": str(pos),
+                "id": case_id, "edition": edition_id, "category": group.category, "position": str(pos),
                 "title_zh": item.title, "title_en": "", "applicants": SEPARATOR.join(applicants),
                 "domains": SEPARATOR.join(domains),
                 "domain_basis": "curator" if accept else "suggested",
-                "source": src_row["id"], "source_line": str(item.line),
+                "source": source_id, "source_line": str(item.line),
             })
-
-    return Extraction(
-        source=text, given=given, source_row=src_row, source_is_new=new_source, edition=edition,
-        categories=categories, cases=cases, new_units=resolver.new_unit_rows(src_row["id"]),
-        new_regions=resolver.new_regions, review=list(resolver.review.values()),
-        groups=result.groups, warnings=warnings, registry=registry, suggested_domains=suggested,
-        accepted=accept,
-    )
+    return cases, suggested
 
 
 def _num(value: int | None) -> str:

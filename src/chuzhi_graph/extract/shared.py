@@ -257,3 +257,31 @@ def new_source_row(text: SourceText, facts: Facts, edition_id: str, year: int) -
         "author": facts.author, "issued": facts.announced, "url": "",
         "captured_from": f"text of {text.path.name}" + (" (HTML page)" if text.html else ""),
     }
+
+
+def edition_of(text: str, registry: Dataset) -> tuple[int, str | None]:
+    """``--edition`` as every command takes it (id, year or label) -> (year, track or None).
+
+    A year leaves the track to the article; an edition of the registry is found by its id or
+    its title; an id not yet registered is read as ``<track>-<year>`` with a known track.
+
+    >>> from chuzhi_graph.records.tables import load_dataset
+    >>> ds = load_dataset("data")
+    >>> edition_of("2022", ds), edition_of("social-governance-2023", ds)
+    ((2022, None), (2023, 'social-governance'))
+    >>> edition_of("楚治——2022“荆楚杯”大数据驱动地方治理现代化创新应用十佳案例", ds)
+    (2022, 'bigdata')
+    """
+    given = text.strip()
+    if re.fullmatch(r"\d{4}", given):
+        return int(given), None
+    wanted = normalise_name(given)
+    for ed in registry.editions:
+        if given == ed.id or wanted in (normalise_name(ed.title_zh), normalise_name(ed.result_title or ed.title_zh)):
+            return ed.year, ed.track
+    match = re.fullmatch(r"([a-z0-9-]+)-(\d{4})", given)
+    if match and match.group(1) in registry.vocabulary.tracks:
+        return int(match.group(2)), match.group(1)
+    known = ", ".join(e.id for e in registry.editions)
+    raise SourceError(f"unknown edition {text!r}: give a year, an edition id ({known}, or a new "
+                      f"<track>-<year>) or an edition's title", field="--edition")

@@ -835,10 +835,7 @@ def _load_editions(
             announced_line=c.integer("announced_line", minimum=1),
             line=line,
         )
-        if ed.launched_line and not ed.launched:
-            raise c.error("launched_line", "a line for a launch date that is not given (launched)")
-        if ed.announced_line and not (ed.announced or ed.meeting_date or ed.event):
-            raise c.error("announced_line", "a line for an announcement date, place or event that is not given")
+        _check_edition_lines(c, ed)
         if ed.call_source and ed.call_source not in source_ids:
             raise c.error("call_source", f"unknown source {ed.call_source!r} (not in sources.csv)")
         if ed.complete == "yes" and ed.awarded is None:
@@ -847,6 +844,14 @@ def _load_editions(
         _unique(seen_pair, f"{track} {year}", c, "year", "edition (track, year)")
         out.append(ed)
     return out
+
+
+def _check_edition_lines(c: _Cells, ed: Edition) -> None:
+    """A line of a fact the row does not give is a mistake (docs/series.md)."""
+    if ed.launched_line and not ed.launched:
+        raise c.error("launched_line", "a line for a launch date that is not given (launched)")
+    if ed.announced_line and not (ed.announced or ed.meeting_date or ed.event):
+        raise c.error("announced_line", "a line for an announcement date, place or event that is not given")
 
 
 def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list[Category]:

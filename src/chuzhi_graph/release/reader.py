@@ -32,7 +32,7 @@ from chuzhi_graph.core.dump import (  # noqa: F401 (FORMATS, FORMAT_OF_SUFFIX re
     format_of,
 )
 from chuzhi_graph.core.prefixes import DEFAULT_BASE, PREFIXES
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import DataError, EnvironmentProblem
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -243,11 +243,11 @@ class Table:
         return f"<Table {len(self.rows)} rows: {', '.join(self.variables)}>"
 
     def to_pandas(self) -> Any:
-        """The rows as a ``pandas.DataFrame`` (needs pandas)."""
+        """The rows as a ``pandas.DataFrame`` (needs pandas: the ``notebook`` extra)."""
         try:
             import pandas as pd
-        except ImportError:  # pragma: no cover - pandas is optional
-            raise DataError("to_pandas needs pandas: pip install pandas") from None
+        except ImportError:  # the notebook extra is not installed (tests/test_release.py)
+            raise EnvironmentProblem("to_pandas needs pandas: pip install 'chuzhi-graph[notebook]'") from None
         return pd.DataFrame(self.rows, columns=self.variables)
 
 

@@ -43,6 +43,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import QueryError
+from chuzhi_graph.sparql.limits import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from chuzhi_graph.sparql.questions import (  # noqa: F401 (re-exported: the API of this module before the split)
     KINDS,
     ParamSpec,
@@ -78,10 +79,6 @@ from chuzhi_graph.sparql.results import (  # noqa: F401 (re-exported)
 from chuzhi_graph.sparql.safety import NETWORK_DENIED, check_query, clean_engine_error, network_is_denied
 from chuzhi_graph.sparql.worker import DEFAULT_MEMORY, WORKERS, Ticket, timeout_error
 from chuzhi_graph.sparql.worker import WorkerPool as WorkerPool  # re-exported (tests, callers of 0.1)
-
-#: The one default time limit of a query, in seconds, for `query`, `serve` and `publish`.
-DEFAULT_TIMEOUT = 60.0
-
 
 
 @functools.cache

@@ -161,6 +161,4 @@ def format_table(result: QueryResult, base: str = DEFAULT_BASE) -> str:
     return out.getvalue()
 
 
-def csv_for_excel(text: str) -> str:
-    """CSV with a UTF-8 byte-order mark, so that Excel shows the Chinese text."""
-    return "\ufeff" + text
+from chuzhi_graph.core.fileio import csv_for_excel as csv_for_excel  # noqa: E402 (re-exported)

@@ -44,7 +44,7 @@ from chuzhi_graph.sparql.questions import complete, parse_params, queries_json
 from chuzhi_graph.sparql.results import query_prefixes
 from chuzhi_graph.sparql.safety import network_is_denied
 from chuzhi_graph.sparql.store import StoreWatch
-from chuzhi_graph.sparql.worker import WORKERS, WorkerFailed
+from chuzhi_graph.sparql.worker import DEFAULT_MEMORY, WORKERS, WorkerFailed
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class ServeConfig:
     #: how long a query may wait for a quick-lane slot before 503
     queue_wait: float = 5.0
     #: address-space budget of each query worker, bytes
-    max_memory: int = 1024 * 2**20
+    max_memory: int = DEFAULT_MEMORY
     #: origins (``http://host:port``) whose pages may use the endpoint (CORS)
     allow_origins: tuple[str, ...] = ()
     #: more ``Host`` names accepted besides loopback and the bound address

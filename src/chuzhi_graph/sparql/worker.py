@@ -36,13 +36,14 @@ from typing import IO, Any, Protocol, Union, cast
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import ChuzhiError, QueryError
+from chuzhi_graph.sparql.limits import DEFAULT_MAX_MEMORY_MB
 from chuzhi_graph.sparql.safety import clean_engine_error, deny_network, limit_memory, memory_error
 from chuzhi_graph.sparql.store import store_location
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
 
-#: Default address-space budget of a worker beyond what it inherits (``--max-memory``).
-DEFAULT_MEMORY = 2 * 2**30
+#: Default address-space budget of a worker beyond what it inherits (``--max-memory``), bytes.
+DEFAULT_MEMORY = DEFAULT_MAX_MEMORY_MB * 2**20
 
 
 class WorkerFailed(ChuzhiError):

@@ -48,7 +48,7 @@ TITLES = {
     "full": "楚治案例知识图谱 / The whole graph",
 }
 DEFAULT_SEED = 7
-#: Above this many nodes a component is laid out by :func:`fast_layout` (igraph, grid variant).
+#: From this many nodes on a component is laid out by :func:`fast_layout` (igraph, grid variant).
 SPRING_LIMIT = 500
 #: The main job skips a view above this many nodes (filter it with ``render --edition`` instead). The
 #: 33,495-node institutions view of 100,000 cases opens in 2 s with its cluster overview
@@ -173,7 +173,7 @@ def _component_layout(sub: nx.Graph, seed: int) -> dict[object, tuple[float, flo
     n = len(nodes)
     if n <= 2:
         return _tiny_layout(nodes)
-    if n > SPRING_LIMIT:
+    if n >= SPRING_LIMIT:  # networkx lays out 500 nodes and more with scipy, which is not a dependency
         raw = fast_layout(sub, seed=seed)
     else:
         # weights stay out of the layout: heavy ties would pull nodes onto each other
