@@ -33,11 +33,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from chuzhi_graph import __version__
+from chuzhi_graph.core.dump import to_rdflib
 from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
 from chuzhi_graph.core.progress import step
 from chuzhi_graph.errors import DataError
-from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
+from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized
 from chuzhi_graph.graph.validate import check
 from chuzhi_graph.records.tables import Case, Dataset, load_dataset
 from chuzhi_graph.sparql.store import refresh_store

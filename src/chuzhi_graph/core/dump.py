@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from chuzhi_graph.errors import DataError, NotBuiltError
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,16 @@ def find_dump(path: str | Path) -> Path:
                             f"{', '.join(DUMP_FILES[:-1])} or {DUMP_FILES[-1]} in the folder and in its dataset/)",
                             file=path)
     raise NotBuiltError("no built graph here: the path does not exist (run `chuzhi-graph build` first)", file=path)
+
+
+def to_rdflib(triples: list[ox.Triple]) -> Graph:
+    """An rdflib graph of the triples (through N-Triples: exact, and fast enough for validation).
+
+    >>> len(to_rdflib([ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o"))]))
+    1
+    """
+    from rdflib import Graph  # here: the read side's query commands never load rdflib
+
+    graph = Graph()
+    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph

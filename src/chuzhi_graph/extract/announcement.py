@@ -26,9 +26,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from chuzhi_graph.core.fileio import AtomicFiles
+from chuzhi_graph.core.vocabulary import Vocabulary
 from chuzhi_graph.errors import ChuzhiError, DataError, OutputError, SourceError
 from chuzhi_graph.extract.prose import extract_prose, format_prose_report, track_labels
 from chuzhi_graph.extract.prose import signature as prose_signature
@@ -450,8 +451,7 @@ def extract(
     registered = _registered_source(text, registry)
     src_row, doc = registered if registered is not None else (None, text)
     if not has_result_list(doc.lines):
-        return cast(Extraction, extract_prose(doc, text.path, registry, src_row, year, track, lenient,
-                                              accept_suggestions))
+        return extract_prose(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
     return _extract(doc, text.path, registry, src_row, year, track, lenient, accept_suggestions)
 
 
@@ -683,11 +683,8 @@ def _year(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def track_in(vocab: object, *texts: str) -> str | None:
+def track_in(vocab: Vocabulary, *texts: str) -> str | None:
     """The notation of the first track whose label occurs in one of ``texts``."""
-    from chuzhi_graph.core.vocabulary import Vocabulary
-
-    assert isinstance(vocab, Vocabulary)
     for text in texts:
         folded = bare(text)
         for concept in vocab.tracks.values():

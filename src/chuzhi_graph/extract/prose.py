@@ -283,20 +283,42 @@ def track_labels(registry: Dataset) -> dict[str, str]:
 # ---------------------------------------------------------------- records
 
 
-def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement, like extract's list parser; to be split the same way)
-    text: object, given: Path, registry: Dataset, src_row: dict[str, str] | None,
+def extract_prose(
+    text: SourceText, given: Path, registry: Dataset, src_row: dict[str, str] | None,
     year: int | None, track: str | None, lenient: bool, accept: bool,
-) -> object:
+) -> Extraction:
     """The :class:`~chuzhi_graph.extract.shared.Extraction` of a report that names winners in prose.
 
     Raises :class:`SourceError` when no winner is named, when the winners belong to several
     editions, or when the track cannot be told (give ``track``).
     """
-    assert isinstance(text, SourceText)
-    source_is_new = src_row is None
     labels = track_labels(registry)
-    prose = read_prose(text.lines, labels)
+    prose = read_prose(text.lines, labels)  # parsing: winners, edition mentions, events
     warnings: list[str] = []
+    year, winners = _prose_winners(prose, year, lenient, given, warnings)  # cross-checking
+    mention = next((m for m in prose.mentions if m.year == year), None)
+    track_id = _prose_track(labels, mention, track, year, registry, given)
+    edition_id = f"{track_id}-{year}"
+    suggester = Suggester.from_dataset(registry)
+    resolver = UnitResolver(registry, suggester)
+    edition = _prose_edition_row(prose, mention, winners, edition_id, track_id, year, registry, suggester, warnings)
+    row = src_row or _prose_source_row(text, prose, edition_id, year)
+    edition["source"] = row["id"]
+    categories, groups = _prose_categories(mention, winners, known_categories(registry, edition_id), edition_id,
+                                           warnings)
+    cases, suggested = _prose_cases(winners, groups, edition_id, row["id"], resolver, suggester, accept, warnings)
+    return Extraction(
+        source=text, given=given, source_row=row, source_is_new=src_row is None,
+        edition=edition, categories=categories, cases=cases, new_units=resolver.new_unit_rows(row["id"]),
+        new_regions=resolver.new_regions, review=list(resolver.review.values()), groups=[],
+        warnings=warnings, registry=registry, suggested_domains=suggested, accepted=accept,
+        shape="prose", awards=groups,
+    )
+
+
+def _prose_winners(prose: ProseReport, year: int | None, lenient: bool, given: Path,
+                   warnings: list[str]) -> tuple[int, list[ProseWinner]]:
+    """The edition's year and its winners: one edition per run, problems refused unless lenient."""
     if not prose.winners:
         raise SourceError(_NOTHING_FOUND, file=given)
     if prose.problems and not lenient:
@@ -305,15 +327,19 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
     years = sorted({w.year for w in prose.winners})
     if year is None and len(years) > 1:
         raise SourceError(
-            f"winners of several editions ({', '.join(map(str, years))}); give the year with --edition YEAR",
+            f"winners of several editions ({', '.join(map(str, years))}); give the year with --edition",
             file=given,
         )
     year = year or years[0]
     winners = [w for w in prose.winners if w.year == year]
     if len(winners) < len(prose.winners):
         warnings.append(f"{len(prose.winners) - len(winners)} winner(s) of other years left out")
-    mentions = [m for m in prose.mentions if m.year == year]
-    mention = mentions[0] if mentions else None
+    return year, winners
+
+
+def _prose_track(labels: dict[str, str], mention: EditionMention | None, track: str | None, year: int,
+                 registry: Dataset, given: Path) -> str:
+    """The track: as given, else the one whose label starts the award the edition is named by."""
     vocab = registry.vocabulary
     track_id = track or (labels.get(bare(mention.track_label)) if mention else None)
     if track_id is None and mention is not None:
@@ -325,22 +351,21 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
             f"(one of: {', '.join(vocab.tracks)})",
             file=given,
         )
-    track_id = known_track(vocab, track_id, given)
-    edition_id = f"{track_id}-{year}"
+    return known_track(vocab, track_id, given)
 
-    # ---- edition: only what the prose states
-    suggester = Suggester.from_dataset(registry)
-    resolver = UnitResolver(registry, suggester)
+
+def _prose_edition_row(prose: ProseReport, mention: EditionMention | None, winners: list[ProseWinner],
+                       edition_id: str, track_id: str, year: int, registry: Dataset, suggester: Suggester,
+                       warnings: list[str]) -> dict[str, str]:
+    """The ``editions.csv`` row: only what the prose states (never complete, no count)."""
     if mention is not None:
         title = mention.title
     else:
-        concept = vocab.tracks[track_id]
-        title = f"楚治——{year}“荆楚杯”{concept.pref_zh}"
+        title = f"楚治——{year}“荆楚杯”{registry.vocabulary.tracks[track_id].pref_zh}"
         warnings.append(f"edition {edition_id}: the prose names no edition title; made from the track label: check")
     event = announcement_event(mention, prose.events) if mention else None
-    meeting, place_code, event_name = "", "", ""
+    meeting, place_code = "", ""
     if event is not None:
-        event_name = event.name
         place = suggester.place(event.place_text)
         if place is None:
             warnings.append(f"event place {event.place_text!r} is not in regions.csv; left empty")
@@ -355,64 +380,71 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
             warnings.append(
                 f"event {event.name!r}: the text gives no year for {event.month}月{event.day}日; left empty"
             )
-    edition = {
+    warnings.append(
+        f"edition {edition_id}: {len(winners)} winner(s) named in prose; the source gives no list "
+        "and no count, so the edition is marked incomplete (complete=no, awarded left empty)"
+    )
+    return {
         "id": edition_id, "track": track_id, "year": str(year), "title_zh": title, "title_en": "",
         "launched": "", "meeting_date": meeting, "meeting_place": place_code,
         "announced": meeting, "organisers": "", "co_organisers": "",
         "submissions": "", "online_vote": "", "awarded": "",
         "source": "", "source_line": str(mention.line if mention else winners[0].line),
-        "event": event_name, "announced_text": mention.when if mention else "", "complete": "no",
+        "event": event.name if event else "", "announced_text": mention.when if mention else "",
+        "complete": "no",
         # the event's date and place are on a line of their own (docs/series.md)
         "announced_line": str(event.line) if event is not None and mention and event.line != mention.line else "",
     }
-    warnings.append(
-        f"edition {edition_id}: {len(winners)} winner(s) named in prose; the source gives no list "
-        "and no count, so the edition is marked incomplete (complete=no, awarded left empty)"
-    )
 
-    if src_row is None:
-        header = header_fields(text.lines)
-        start, end = text_range(text.lines)
-        first = next((line.strip() for line in text.lines[start:end] if line.strip()), "")
-        facts = Facts(announced=_iso(prose.page_date), publisher=_wire(text.lines) or header.get("PUBLISHER", ""),
-                      article_title=header.get("TITLE", "") if not header.get("TITLE", "").startswith("(") else "",
-                      caption=re.split(r"[。!！?？]", first)[0][:60],
-                      author=(m.group(1) if (m := re.search(r"记者\s*([\u4e00-\u9fff]{2,4})", first)) else ""))
-        src_row = new_source_row(text, facts, edition_id, year)
-        src_row["url"] = header.get("ADDRESS", "")
-    edition["source"] = src_row["id"]
 
-    # ---- categories: those named with the edition, then the winners' awards, as written
-    known = known_categories(registry, edition_id)
-    named: list[tuple[str, int]] = []
-    if mention is not None:
-        named += [(c, mention.line) for c in mention.categories]
+def _prose_source_row(text: SourceText, prose: ProseReport, edition_id: str, year: int) -> dict[str, str]:
+    """A ``sources.csv`` row for a report not registered yet, from its stored copy's header."""
+    header = header_fields(text.lines)
+    start, end = text_range(text.lines)
+    first = next((line.strip() for line in text.lines[start:end] if line.strip()), "")
+    facts = Facts(announced=_iso(prose.page_date), publisher=_wire(text.lines) or header.get("PUBLISHER", ""),
+                  article_title=header.get("TITLE", "") if not header.get("TITLE", "").startswith("(") else "",
+                  caption=re.split(r"[。!！?？]", first)[0][:60],
+                  author=(m.group(1) if (m := re.search(r"记者\s*([\u4e00-\u9fff]{2,4})", first)) else ""))
+    row = new_source_row(text, facts, edition_id, year)
+    row["url"] = header.get("ADDRESS", "")
+    return row
+
+
+def _prose_categories(mention: EditionMention | None, winners: list[ProseWinner],
+                      known: dict[str, tuple[str, str]], edition_id: str,
+                      warnings: list[str]) -> tuple[list[dict[str, str]], list[AwardGroup]]:
+    """The categories named with the edition, then the winners' awards, as written; one group each."""
+    named: list[tuple[str, int]] = [(c, mention.line) for c in mention.categories] if mention else []
     named += [(w.award, w.line) for w in winners]
     categories: list[dict[str, str]] = []
-    by_label: dict[str, str] = {}
-    groups = []
+    groups: list[AwardGroup] = []
     for label, line in named:
-        if bare(label) in by_label:
+        if any(bare(g.label) == bare(label) for g in groups):
             continue
         cat_id, label_en = known.get(bare(label), ("", ""))
-        if not cat_id or cat_id in by_label.values():
+        if not cat_id or any(g.category == cat_id for g in groups):
             cat_id, label_en = f"award-{len(categories) + 1}", ""
             warnings.append(
                 f"award {label!r}: matches no category in categories.csv; given the id {cat_id!r}: rename it"
             )
-        by_label[bare(label)] = cat_id
         categories.append({
             "id": cat_id, "edition": edition_id, "position": str(len(categories) + 1), "label_zh": label,
             "label_en": label_en, "stated_count": "", "source_line": str(line),
         })
         groups.append(AwardGroup(label, cat_id, line, known=bool(known.get(bare(label)))))
+    return categories, groups
 
+
+def _prose_cases(winners: list[ProseWinner], groups: list[AwardGroup], edition_id: str, source_id: str,
+                 resolver: UnitResolver, suggester: Suggester, accept: bool,
+                 warnings: list[str]) -> tuple[list[dict[str, str]], dict[str, list[str]]]:
+    """One ``cases.csv`` row per winner, in its award's group, with suggested domains."""
     cases, suggested = [], {}
     for winner in winners:
-        cat_id = by_label[bare(winner.award)]
-        group = next(g for g in groups if g.category == cat_id)
+        group = next(g for g in groups if bare(g.label) == bare(winner.award))
         group.winners.append(winner)
-        case_id = f"{edition_id}-{cat_id}-{len(group.winners):02d}"
+        case_id = f"{edition_id}-{group.category}-{len(group.winners):02d}"
         applicants = [resolver.resolve(a, case_id, winner.line) for a in winner.applicants]
         domains = suggester.domains(winner.title) or suggester.domains(winner.award)
         if domains and not suggester.domains(winner.title):
@@ -421,18 +453,12 @@ def extract_prose(  # noqa: C901, PLR0915 (one pass over the prose announcement,
             warnings.append(f"case {case_id}: no domain suggested; pick one (line {winner.line})")
         suggested[case_id] = domains
         cases.append({
-            "id": case_id, "edition": edition_id, "category": cat_id, "position": str(len(group.winners)),
+            "id": case_id, "edition": edition_id, "category": group.category, "position": str(len(group.winners)),
             "title_zh": winner.title, "title_en": "", "applicants": SEPARATOR.join(applicants),
             "domains": SEPARATOR.join(domains), "domain_basis": "curator" if accept else "suggested",
-            "source": src_row["id"], "source_line": str(winner.line),
+            "source": source_id, "source_line": str(winner.line),
         })
-    return Extraction(
-        source=text, given=given, source_row=src_row, source_is_new=source_is_new,
-        edition=edition, categories=categories, cases=cases, new_units=resolver.new_unit_rows(src_row["id"]),
-        new_regions=resolver.new_regions, review=list(resolver.review.values()), groups=[],
-        warnings=warnings, registry=registry, suggested_domains=suggested, accepted=accept,
-        shape="prose", awards=groups,
-    )
+    return cases, suggested
 
 
 @dataclass
@@ -465,9 +491,9 @@ def _wire(lines: list[str]) -> str:
     return ""
 
 
-def format_prose_report(extraction: object) -> list[str]:
+def format_prose_report(extraction: Extraction) -> list[str]:
     """The groups section of the review report for winners named in prose."""
-    awards: list[AwardGroup] = extraction.awards  # type: ignore[attr-defined]
+    awards: list[AwardGroup] = extraction.awards
     lines = [f"## awards named in prose ({len(awards)}): no list, no stated count, edition marked incomplete"]
     for g in awards:
         flag = "" if g.known else " (new category id: rename)"

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from chuzhi_graph.core.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
 from chuzhi_graph.core.vocabulary import Concept, vocabulary_triples
@@ -72,13 +71,6 @@ def serialized(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[s
     data = ox.serialize(triples, format=fmt, prefixes=prefixes)
     assert data is not None  # no output given: the bytes are returned
     return data
-
-
-def to_rdflib(triples: list[ox.Triple]) -> Graph:
-    """An rdflib graph of the triples (through N-Triples: exact, and fast enough for validation)."""
-    graph = Graph()
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-    return graph
 
 
 @cache

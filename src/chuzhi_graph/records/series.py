@@ -18,26 +18,30 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from chuzhi_graph.core.namespace import OX, RELIABILITY_BY_NOTATION
 from chuzhi_graph.records.tables import Edition, Source
 
+if TYPE_CHECKING:  # the mapping (a later stage) calls these with its IRI maker
+    from chuzhi_graph.graph.mapping import Iris
+
 _BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
 _POSITIVE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#positiveInteger")
 _NOTE = ox.NamedNode("http://www.w3.org/2004/02/skos/core#editorialNote")
 
 
-def edition_triples(ed: Edition, iris: object) -> list[ox.Triple]:
+def edition_triples(ed: Edition, iris: Iris) -> list[ox.Triple]:
     """The edition's completeness, run-by units, call report and note."""
-    s = iris.edition(ed.id)  # type: ignore[attr-defined]
-    t = [ox.Triple(s, OX.runBy, iris.unit(u)) for u in ed.run_by]  # type: ignore[attr-defined]
+    s = iris.edition(ed.id)
+    t = [ox.Triple(s, OX.runBy, iris.unit(u)) for u in ed.run_by]
     if ed.complete:
         t.append(ox.Triple(s, OX.completeList, ox.Literal("true" if ed.complete == "yes" else "false",
                                                             datatype=_BOOLEAN)))
     if ed.call_source:
-        t.append(ox.Triple(s, OX.callDocument, iris.source(ed.call_source)))  # type: ignore[attr-defined]
+        t.append(ox.Triple(s, OX.callDocument, iris.source(ed.call_source)))
         if ed.call_source_line:
             t.append(ox.Triple(s, OX.callSourceLine, ox.Literal(str(ed.call_source_line), datatype=_POSITIVE)))
     if ed.launched_line:
@@ -59,12 +63,12 @@ def announcement_triples(ed: Edition, subject: ox.NamedNode) -> list[ox.Triple]:
     return t
 
 
-def source_triples(src: Source, iris: object) -> list[ox.Triple]:
+def source_triples(src: Source, iris: Iris) -> list[ox.Triple]:
     """The source document's reliability."""
     if not src.reliability:
         return []
     concept = ox.NamedNode(str(RELIABILITY_BY_NOTATION[src.reliability]))
-    return [ox.Triple(iris.source(src.id), OX.reliability, concept)]  # type: ignore[attr-defined]
+    return [ox.Triple(iris.source(src.id), OX.reliability, concept)]
 
 
 # a mirror's encoding damage: pinyin glosses after characters, 網(wǎng)
@@ -72,7 +76,7 @@ _PINYIN_GLOSS = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘ�
 
 
 @cache
-def _t2s() -> object:
+def _t2s() -> Any:  # an opencc.OpenCC (untyped)
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -87,7 +91,7 @@ def readable(text: str) -> str:
     text = _PINYIN_GLOSS.sub("", text)
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return text
-    return _t2s().convert(text)  # type: ignore[attr-defined]
+    return _t2s().convert(text)
 
 
 def traditional_share(text: str) -> float:
@@ -95,6 +99,6 @@ def traditional_share(text: str) -> float:
     han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
     if not han:
         return 0.0
-    converted = _t2s().convert(text)  # type: ignore[attr-defined]
+    converted = _t2s().convert(text)
     changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b and "\u4e00" <= a <= "\u9fff")
     return changed / len(han)

@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import graph_diff, isomorphic
 from rdflib.term import Node
@@ -34,6 +36,9 @@ from chuzhi_graph import formats
 from chuzhi_graph.core.namespace import CHZ, DEFAULT_BASE, PREFIXES
 from chuzhi_graph.errors import DataError, NotBuiltError
 from chuzhi_graph.release.reader import Release
+
+if TYPE_CHECKING:
+    from chuzhi_graph.sparql.query import QueryResult
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +76,8 @@ def load_release(spec: str | Path, *, base: str = DEFAULT_BASE, repo: str | Path
 
 
 def _map_folder(data_dir: Path, base: str, ontology_dir: Path | None = None) -> Graph:
-    from chuzhi_graph.graph.mapping import map_dataset, to_rdflib
+    from chuzhi_graph.core.dump import to_rdflib
+    from chuzhi_graph.graph.mapping import map_dataset  # the one write-side use: record tables to compare
     from chuzhi_graph.records.tables import load_dataset
 
     return to_rdflib(map_dataset(load_dataset(data_dir, ontology_dir=ontology_dir), base))
@@ -457,17 +463,15 @@ def diff_editions(out_dir: str | Path, old: str, new: str, *, timeout: float | N
     return EditionDiff(editions[old_iri], editions[new_iri], units)
 
 
-def _dicts(result: object) -> list[dict[str, str]]:
+def _dicts(result: QueryResult) -> list[dict[str, str]]:
     """Rows as ``variable -> lexical value`` ("" where unbound)."""
-    names = result.variables  # type: ignore[attr-defined]
-    return [{n: (t.value if t is not None else "") for n, t in zip(names, row, strict=True)}
-            for row in result.rows]  # type: ignore[attr-defined]
+    names = result.variables
+    return [{n: (t.value if t is not None and not isinstance(t, ox.Triple) else "")
+             for n, t in zip(names, row, strict=True)} for row in result.rows]
 
 
-def _bound_edition(store: object, value: str, name: str) -> str:
+def _bound_edition(store: ox.Store, value: str, name: str) -> str:
     """The IRI of the edition called ``value`` (identifier, title or IRI)."""
-    import pyoxigraph as ox
-
     from chuzhi_graph.errors import QueryError
     from chuzhi_graph.sparql.query import bind_params, shipped_query
 
@@ -475,7 +479,7 @@ def _bound_edition(store: object, value: str, name: str) -> str:
     assert shipped is not None
     try:
         # both parameters are required: bind the one value to both, keep one
-        term = bind_params(store, shipped, {"old": value, "new": value})[ox.Variable("old")]  # type: ignore[arg-type]
+        term = bind_params(store, shipped, {"old": value, "new": value})[ox.Variable("old")]
     except QueryError as exc:
         # the same class (a usage error for an unknown name, exit 2, as in `query --param`)
         raise type(exc)(exc.message.replace("chz:Edition", "edition"), field=name) from None

@@ -142,8 +142,8 @@ class Release:
     def graph(self) -> Graph:
         """The triples as an rdflib graph (converted from :meth:`triples`, not parsed again)."""
         if self._graph is None:
+            from chuzhi_graph.core.dump import to_rdflib
             from chuzhi_graph.core.prefixes import data_prefixes
-            from chuzhi_graph.graph.mapping import to_rdflib
 
             self.loads["rdflib"] += 1
             self._graph = to_rdflib(self.triples())

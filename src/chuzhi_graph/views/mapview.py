@@ -23,13 +23,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.errors import OutputError, QueryError
 from chuzhi_graph.views.geo import Boundaries, centre, load_boundaries, projection, svg_path
 from chuzhi_graph.views.graphs import Filters, filter_values, load_store, read_facts, select, view_rows
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+    from chuzhi_graph.release.reader import Release
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +99,7 @@ def _chain(code: str, regions: dict[str, dict[str, str]]) -> str:
 
 
 def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three query results rolled up to prefecture, county and side groups, docs/map.md)
-    source: object,
+    source: str | Path | ox.Store | Release,
     *,
     edition: str | Iterable[str] | None = None,
     track: str | Iterable[str] | None = None,
@@ -110,7 +115,7 @@ def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three que
     label). ``link_root`` (with the data's ``base``) makes links relative to the published
     site, e.g. ``"../"`` for a page in ``graphs/``; otherwise links are the IRIs.
     """
-    store = load_store(source)  # type: ignore[arg-type]
+    store = load_store(source)
     facts = read_facts(store)
     b = load_boundaries()
     filters = Filters(filter_values(edition), filter_values(category), filter_values(domain), filter_values(unit_type))
@@ -366,7 +371,8 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
     return path
 
 
-def render_map(source: object, path: str | Path, fmt: str = "html", title: str | None = None, *,
+def render_map(source: str | Path | ox.Store | Release, path: str | Path, fmt: str = "html",
+               title: str | None = None, *,
                colour_by: str = "cases", region: str | None = None, base: str | None = None,
                link_root: str | None = None, **filters: object) -> Path:
     """Write the map of the dump ``source`` as ``fmt`` (html, png, svg) to ``path``.
