@@ -115,7 +115,16 @@ def test_page_data_matches_the_graph(built, pages) -> None:
         "国网湖北电力“电碳地图”助力湖北实现“双碳”目标", "国网湖北电力打造现代供电服务指挥体系"]
     assert {e["key"] for e in data["legend"]["edges"]} == {"co-applicant", "parent"}
     assert next(e for e in data["legend"]["edges"] if e["key"] == "parent")["arrows"] == "to"
-    assert "十佳案例(政务服务组)" in data["categories"]
+    editions = [e["id"] for e in data["editions"]]  # those with cases, by year
+    assert editions == ["bigdata-2022", "social-governance-2022", "social-governance-2023"]
+    assert {"label": "十佳案例(政务服务组)（bigdata-2022）", "edition": 0} in data["categories"]
+    assert all(data["categories"][c[1]]["edition"] == c[3] for c in data["cases"])
+    hust = next(n for n in data["nodes"] if n["id"] == UNIT + "hust")
+    ids = [n["id"] for n in data["nodes"]]
+    assert hust["cases"] == []  # it applied for nothing itself: its schools did
+    assert {(data["cases"][c][0], ids[u]) for c, u in zip(hust["via"][::2], hust["via"][1::2], strict=True)} == {
+        ("华中科技大学大数据应用助力城市智慧交通", UNIT + "hust-cse-cpss-team"),
+        ("华中科技大学研发“城市智脑”为大城市病开良方", UNIT + "hust-computer-school")}
     assert data["options"]["physics"]["enabled"] is False  # positions stay put
     assert "href" not in node  # outside a site: no links
     domains = [d["label"] for d in data["domains"]]
@@ -265,6 +274,7 @@ def test_main_job_prints_the_pages(tmp_path) -> None:
 
 DOMAIN = "https://w3id.org/chuzhi/domain/"
 PREFIXES = """PREFIX chz: <https://w3id.org/chuzhi/def#>
+PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX ut: <https://w3id.org/chuzhi/unit-type/>
@@ -304,8 +314,9 @@ def browser():
 class Opened:
     """A page opened from disk with every non-file request blocked and recorded."""
 
-    def __init__(self, browser, path: Path, width: int = 1400, height: int = 900) -> None:
-        self.page = browser.new_page(viewport={"width": width, "height": height})
+    def __init__(self, browser, path: Path, width: int = 1400, height: int = 900, *, url: str | None = None,
+                 touch: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height}, has_touch=touch)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
@@ -315,7 +326,7 @@ class Opened:
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                         else route.abort())
-        self.page.goto(path.as_uri())
+        self.page.goto(url or path.as_uri())
         self.page.wait_for_function("window.chuzhi && window.chuzhi.ready === true", timeout=30_000)
 
     def js(self, expression: str, arg=None):
@@ -489,7 +500,7 @@ def test_legend_toggle_composes_with_filters_and_search(browser, pages, sparql) 
     cat = "<https://w3id.org/chuzhi/award-category/bigdata-2022-gov>"
     gov = {r[0] for r in sparql(f"""SELECT DISTINCT ?u WHERE {{
         ?c chz:awardCategory {cat} ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }}""")}
-    opened.page.select_option("#filter-category", "十佳案例(政务服务组)")
+    opened.page.select_option("#filter-category", label="十佳案例(政务服务组)（bigdata-2022）")
     nodes, _ = opened.visible()
     assert nodes == gov - soe
     # search never resets a filter; a hidden hit is reported as such
@@ -504,7 +515,7 @@ def test_legend_toggle_composes_with_filters_and_search(browser, pages, sparql) 
     assert opened.search(name) == [visible_hit]
     assert opened.visible()[0] == gov - soe
     chosen = opened.page.eval_on_selector("#filter-category", "s => s.options[s.selectedIndex].text")
-    assert chosen == "十佳案例(政务服务组)"
+    assert chosen == "十佳案例(政务服务组)（bigdata-2022）"
     opened.close()
 
 
@@ -667,3 +678,120 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
     assert nodes == {v for v in g if g.degree(v) >= 3}
     assert edges == {frozenset(e) for e in g.subgraph(nodes).edges()}
     opened.close()
+
+
+# ---------------------------------------------------------------- the first questions, state in the URL
+
+
+@pytest.mark.browser
+def test_a_parent_lists_the_cases_of_its_sub_units(browser, pages, sparql) -> None:
+    rows = sparql("""SELECT ?t ?via WHERE { ?a org:subOrganizationOf+ <https://w3id.org/chuzhi/unit/hust> .
+        ?c chz:applicant ?a ; dct:title ?t . ?a skos:prefLabel ?via FILTER(lang(?t) = "zh" && lang(?via) = "zh") }""")
+    assert len(rows) == 2  # through its schools; it applied for nothing itself
+    opened = Opened(browser, pages["institutions"])
+    assert opened.search("华中科技大学") == [UNIT + "hust"]
+    items = opened.js("Array.from(document.querySelectorAll('#panel-cases li')).map(li => li.textContent)")
+    assert sorted(items) == sorted(f"{t}（经 / through {via}）" for t, via in rows)
+    assert "案例 / cases（2）" in opened.page.text_content("#panel")
+    # a unit that applied itself: its cases marked direct
+    assert opened.search("国网湖北省电力有限公司") == [UNIT + "state-grid-hubei"]
+    assert opened.js("document.querySelectorAll('#panel-cases li .chz-via').length") == 0  # no sub-units
+    assert opened.search("国家电网有限公司") == [UNIT + "state-grid"]
+    items = opened.js("Array.from(document.querySelectorAll('#panel-cases li')).map(li => li.textContent)")
+    assert len(items) == 2 and all("（经 / through 国网湖北省电力有限公司）" in i for i in items)
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def synth5k(tmp_path_factory):
+    """`synth --cases 5000 --editions 5 --seed 1`, built, and its institutions page."""
+    import pyoxigraph as ox
+
+    from chuzhi_graph.records.synth import generate
+
+    folder = tmp_path_factory.mktemp("synth5k")
+    generate(folder / "data", cases=5000, editions=5, seed=1)
+    built = build(folder / "data", folder / "out", validate=False)
+    g = build_view(built.out_dir, "institutions")
+    page = render_html(g, folder / "institutions.html", title="5k")
+    store = ox.Store()
+    store.bulk_load(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)
+
+    def run(query: str) -> list[tuple[str, ...]]:
+        return [tuple(t.value for t in row) for row in store.query(PREFIXES + query)]
+    return g, page, run
+
+
+def every_node(opened: Opened) -> None:
+    """No clusters, isolates shown: the visible set is the filter's alone."""
+    opened.page.select_option("#cluster-by", "")
+    opened.page.uncheck("#hide-isolates")
+
+
+@pytest.mark.browser
+def test_edition_filter_keeps_exactly_that_editions_units(browser, synth5k) -> None:
+    g, page, run = synth5k
+    editions = run("SELECT ?e ?id WHERE { ?e a chz:Edition ; dct:identifier ?id } ORDER BY ?id")
+    cats = run("SELECT ?c ?e WHERE { ?c a chz:AwardCategory ; chz:categoryEdition ?e }")
+    opened = Opened(browser, page)
+    offered = opened.js("Array.from(document.querySelectorAll('#filter-category option')).map(o => o.text).slice(1)")
+    assert len(offered) == len(set(offered)) == len(cats)  # one entry per category, no merging by name
+    every_node(opened)
+    assert opened.visible()[0] == set(g)
+    for e, ident in editions:
+        kept = {r[0] for r in run(f"""SELECT DISTINCT ?u WHERE {{
+            ?c chz:edition <{e}> ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }}""")}
+        opened.page.select_option("#filter-edition", label=opened.js(
+            "id => chuzhi.data.editions.find(e => e.id === id).label", ident))
+        nodes, _ = opened.visible()
+        assert kept and nodes == kept, ident
+        # the categories of this edition are labelled with it
+        assert all(f"（{ident}）" in c for c in opened.js(
+            """() => Array.from(document.querySelectorAll('#filter-edition option:checked')).map(o => o.text)
+            .flatMap(l => Array.from(document.querySelectorAll('#filter-category optgroup'))
+            .filter(g => g.label === l).flatMap(g => Array.from(g.children).map(o => o.text)))"""))
+    opened.close()
+
+
+@pytest.mark.browser
+def test_filters_and_selection_live_in_the_url(browser, synth5k, artefacts) -> None:
+    _, page, run = synth5k
+    label = run("""SELECT ?l (COUNT(?c) AS ?n) WHERE { ?c chz:domain ?d . ?d skos:prefLabel ?l
+        FILTER(lang(?l) = "zh") } GROUP BY ?l ORDER BY ?n LIMIT 1""")[0][0]  # the smallest domain
+    opened = Opened(browser, page)
+    start = opened.visible()[0]
+    opened.choose_domain(label)
+    filtered = opened.visible()[0]
+    assert filtered != start
+    cluster = sorted(v for v in filtered if v.startswith("cluster:"))[0]
+    opened.click_node(cluster)  # expanded in place
+    opened_up = opened.visible()[0]
+    assert cluster not in opened_up and len(opened_up) > len(filtered)
+    unit = sorted(opened_up - filtered)[0]
+    opened.click_node(unit)
+    assert opened.js("chuzhi.network.getSelectedNodes()") == [unit]
+    url = opened.page.url
+    assert "domain=" in url and "open=" in url and "sel=" in url
+    opened.page.keyboard.press("Escape")  # a fourth state: no selection
+    assert opened.js("chuzhi.state.selected") is None
+    opened.page.go_back()
+    assert opened.visible()[0] == opened_up and opened.js("chuzhi.state.selected") == unit
+    assert opened.page.is_visible("#panel")
+    opened.page.go_back()
+    assert opened.visible()[0] == opened_up and opened.js("chuzhi.state.selected") is None
+    opened.page.go_back()
+    assert opened.visible()[0] == filtered
+    opened.page.go_back()
+    assert opened.visible()[0] == start
+    assert opened.page.eval_on_selector("#filter-domain", "s => s.value") == "-1"
+    for _ in range(3):
+        opened.page.go_forward()
+    assert opened.visible()[0] == opened_up and opened.js("chuzhi.state.selected") == unit
+    filtered = opened_up
+    opened.close()
+    copied = Opened(browser, page, url=url)  # a copied link, opened afresh
+    assert copied.visible()[0] == filtered
+    assert copied.js("chuzhi.network.getSelectedNodes()") == [unit]
+    assert label in copied.page.eval_on_selector("#filter-domain", "s => s.options[s.selectedIndex].text")
+    copied.page.screenshot(path=str(artefacts / "render-5k-url-state.png"))
+    copied.close()

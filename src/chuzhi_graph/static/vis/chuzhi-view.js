@@ -50,7 +50,7 @@
   E.forEach(function (e, i) { e.i = i; if (e.kind === "parent") { parentEdges.push(e); } });
 
   var state = {
-    category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
+    edition: -1, category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
     hideIsolates: D.large, minDegree: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
     expanded: {}, revealed: {}, selected: null
   };
@@ -69,14 +69,15 @@
   var computedFor = null;
   function compute() {
     /* visibility depends on these alone: opening a cluster or revealing a search hit reuses it */
-    var key = JSON.stringify([state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
+    var key = JSON.stringify([state.edition, state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
                               state.hideIsolates, state.minDegree]);
     if (view && key === computedFor) { return view; }
     computedFor = key;
-    var filtering = state.category >= 0 || state.domain >= 0;
+    var filtering = state.edition >= 0 || state.category >= 0 || state.domain >= 0;
     var act = new Uint8Array(C.length), i, j, n, e;
     for (i = 0; i < C.length; i++) {
-      act[i] = (state.category < 0 || C[i][1] === state.category) &&
+      act[i] = (state.edition < 0 || C[i][3] === state.edition) &&
+               (state.category < 0 || C[i][1] === state.category) &&
                (state.domain < 0 || C[i][2].indexOf(state.domain) >= 0) ? 1 : 0;
     }
     var vis = new Uint8Array(N.length), count = new Int32Array(N.length);
@@ -85,11 +86,14 @@
       if (n.cases.length) {
         var k = 0;
         for (j = 0; j < n.cases.length; j++) { k += act[n.cases[j]]; }
-        count[i] = k;
         vis[i] = filtering ? (k > 0 ? 1 : 0) : 1;
       } else {
         vis[i] = filtering ? 0 : 1;
       }
+      /* cases of its sub-units count for the panel; visibility stays with its own cases and
+         the parent rule below (a hidden sub-unit does not keep its parent) */
+      if (n.via) { k = countVia(n, act, k); }
+      count[i] = k;
       if (state.hiddenGroups[n.group]) { vis[i] = 0; }
     }
     /* a parent organisation stays when a visible unit hangs under it */
@@ -121,6 +125,27 @@
     }
     view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering };
     return view;
+  }
+
+  /* a node's own active cases (k) plus those of its sub-units not among them */
+  function countVia(n, act, k) {
+    var own = {}, j;
+    for (j = 0; j < n.cases.length; j++) { own[n.cases[j]] = 1; }
+    for (j = 0; j < n.via.length; j += 2) {
+      if (act[n.via[j]] && !own[n.via[j]]) { k++; own[n.via[j]] = 1; }
+    }
+    return k;
+  }
+  /* every case of a node: [case, sub-unit node or -1 (its own)], its own first */
+  function allCases(n) {
+    var out = n.cases.map(function (c) { return [c, -1]; });
+    for (var j = 0; n.via && j < n.via.length; j += 2) { out.push([n.via[j], n.via[j + 1]]); }
+    return out;
+  }
+  function totalCases(n) {
+    var seen = {};
+    allCases(n).forEach(function (p) { seen[p[0]] = 1; });
+    return Object.keys(seen).length;
   }
 
   function clusterKey(n) {
@@ -395,8 +420,10 @@
       return [["", d.label], ["", "点击展开 / click to expand"]];
     }
     var n = d.node, lines = [["", n.label]].concat(n.tip);
-    if (n.cases.length && n.kind !== "case") {
-      lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）", caseTitles(n.cases, 8)]);
+    if ((n.cases.length || n.via) && n.kind !== "case") {
+      lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + totalCases(n) + "）",
+                  caseTitles(allCases(n).map(function (p) { return p[0]; }).filter(function (c, k, all) {
+                    return all.indexOf(c) === k; }), 8)]);
     }
     return lines;
   }
@@ -436,13 +463,20 @@
     var n = d.node;
     panel.appendChild(el("h2", n.label));
     rows(panel, n.tip);
-    if (n.cases.length) {
-      panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）："));
+    var every = allCases(n);
+    if (every.length) {
+      panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + totalCases(n) + "）："));
       var list = el("ul");
-      n.cases.slice(0, 200).forEach(function (c) {
-        list.appendChild(el("li", C[c][0], view.filtering && !view.act[c] ? "chz-hidden-case" : null));
+      list.id = "panel-cases";
+      every.slice(0, 200).forEach(function (p) {
+        var item = el("li", C[p[0]][0], view.filtering && !view.act[p[0]] ? "chz-hidden-case" : null);
+        item.tabIndex = 0;
+        if (n.via) {  /* a parent organisation: each case says how it is the unit's */
+          item.appendChild(el("span", p[1] < 0 ? "（直接 / direct）" : "（经 / through " + N[p[1]].label + "）", "chz-via"));
+        }
+        list.appendChild(item);
       });
-      if (n.cases.length > 200) { list.appendChild(el("li", "… " + (n.cases.length - 200))); }
+      if (every.length > 200) { list.appendChild(el("li", "… " + (every.length - 200))); }
       panel.appendChild(list);
     }
     var where = el("div", null, "chz-tip-row");
@@ -477,28 +511,44 @@
   }
   network.on("click", function (p) {
     hideTip();
-    if (!p.nodes.length) { unselect(); return; }
+    if (!p.nodes.length) { unselect(); remember(); return; }
     var d = display[p.nodes[0]];
     if (d && d.kind === "cluster") {
       state.expanded[d.cluster] = true;
       say("已展开 / expanded: " + d.label);
       refresh();
+      remember();
       return;
     }
     select(p.nodes[0]);
+    remember();
   });
 
   /* ------------------------------------------------------------ fit, search */
   function fit() {
     network.fit({ animation: false, maxZoomLevel: 1.6 });
     unselect();
+    remember();
   }
   $("fit").addEventListener("click", fit);
+  /* arrows pan by a fifth of the canvas, + and - zoom around its centre */
+  function pan(dx, dy) {
+    var at = network.getViewPosition(), scale = network.getScale();
+    network.moveTo({ position: { x: at.x + dx * container.clientWidth / 5 / scale,
+                                 y: at.y + dy * container.clientHeight / 5 / scale }, animation: false });
+  }
+  function zoom(factor) {
+    network.moveTo({ scale: Math.min(Math.max(network.getScale() * factor, 0.02), 20), animation: false });
+  }
+  var moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
   document.addEventListener("keydown", function (ev) {
     var t = ev.target && ev.target.tagName;
-    if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA") { return; }
+    if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA" || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     if (ev.key === "f" || ev.key === "F" || ev.key === "0") { fit(); ev.preventDefault(); }
-    if (ev.key === "Escape") { unselect(); }
+    else if (ev.key === "Escape") { unselect(); remember(); }
+    else if (moves[ev.key]) { pan(moves[ev.key][0], moves[ev.key][1]); ev.preventDefault(); }
+    else if (ev.key === "+" || ev.key === "=") { zoom(1.25); ev.preventDefault(); }
+    else if (ev.key === "-" || ev.key === "_") { zoom(0.8); ev.preventDefault(); }
   });
 
   /* Exact name or alias first, then names that contain the text; visible hits before hidden. */
@@ -521,6 +571,7 @@
     return best;
   }
   function search(text) {
+    lastSearch = text.trim();
     var n = find(text);
     if (!n) { say("未找到 / not found: " + text); return null; }
     if (!view.vis[n.i]) {
@@ -533,9 +584,10 @@
     select(n.id);
     network.focus(n.id, { scale: Math.max(network.getScale() * 1.5, 1.5), animation: false });
     say("找到 / found: " + n.label);
+    remember();
     return n.id;
   }
-  var box = $("search");
+  var box = $("search"), lastSearch = "";
   box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
   box.addEventListener("change", function () { search(box.value); });
   function fillNames() {  /* the search box's suggestions: after the first drawing */
@@ -546,34 +598,46 @@
   }
 
   /* ------------------------------------------------------------ filters and legend */
-  function fillSelect(id, values, key, text) {
-    var sel = $(id);
+  /* group(v) names the <optgroup> of an option (categories: their edition), or null */
+  function fillSelect(id, values, key, text, group) {
+    var sel = $(id), groupsSeen = {};
     if (!values.length) { sel.parentNode.style.display = "none"; return; }
-    values.forEach(function (v, i) { var o = el("option", text(v)); o.value = String(i); sel.appendChild(o); });
-    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); refresh(); });
+    values.forEach(function (v, i) {
+      var o = el("option", text(v)), parent = sel, g = group ? group(v) : null;
+      o.value = String(i);
+      if (g !== null) {
+        parent = groupsSeen[g] || (groupsSeen[g] = sel.appendChild(el("optgroup")));
+        parent.label = g;
+      }
+      parent.appendChild(o);
+    });
+    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); refresh(); remember(); });
   }
   function depth(d) { var k = 0; while (d.parent >= 0 && k < 10) { d = D.domains[d.parent]; k++; } return k; }
-  fillSelect("filter-category", D.categories, "category", function (v) { return v; });
+  fillSelect("filter-edition", D.editions, "edition", function (e) { return e.label; });
+  fillSelect("filter-category", D.categories, "category", function (c) { return c.label; },
+             function (c) { return D.editions[c.edition].label; });
   fillSelect("filter-domain", D.domains, "domain", function (d) {
     var k = depth(d);
     return (k ? "\u3000".repeat(k) + "└ " : "") + d.label;
   });
   var iso = $("hide-isolates");
   iso.checked = state.hideIsolates;
-  iso.addEventListener("change", function () { state.hideIsolates = iso.checked; refresh(); });
+  iso.addEventListener("change", function () { state.hideIsolates = iso.checked; refresh(); remember(); });
   var deg = $("min-degree");
   deg.addEventListener("input", function () {
     state.minDegree = parseInt(deg.value, 10);
     $("min-degree-value").textContent = deg.value;
     refresh();
+    remember(true);
   });
   if ($("cluster-by")) {
     $("cluster-by").value = state.clusterBy;
     $("cluster-by").addEventListener("change", function () {
-      state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh();
+      state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh(); remember();
     });
     $("colour-by").value = state.colourBy;
-    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; refresh(); });
+    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; refresh(); remember(); });
   }
 
   var legend = $("legend-items");
@@ -588,6 +652,7 @@
       var table = isEdge ? state.hiddenEdgeKinds : state.hiddenGroups;
       if (check.checked) { delete table[entry.key]; } else { table[entry.key] = true; }
       refresh();
+      remember();
     });
     var swatch = el("span", null, isEdge ? "chz-swatch-edge" : "chz-swatch " + entry.shape);
     if (isEdge) {
@@ -630,12 +695,84 @@
     $("counts").textContent = text;
   }
 
+  /* ------------------------------------------------------------ state in the URL */
+  /* The fragment holds what is shown (filters by name, legend, isolates, clusters opened,
+     the selection, the search text): each change is a history entry, Back and Forward and a
+     copied link restore it. */
+  var restoring = false;
+  function stateParams() {
+    var p = new URLSearchParams();
+    if (state.edition >= 0) { p.set("edition", D.editions[state.edition].id); }
+    if (state.category >= 0) { p.set("category", D.categories[state.category].label); }
+    if (state.domain >= 0) { p.set("domain", D.domains[state.domain].label); }
+    Object.keys(state.hiddenGroups).sort().forEach(function (k) { p.append("hide", k); });
+    Object.keys(state.hiddenEdgeKinds).sort().forEach(function (k) { p.append("hide-links", k); });
+    if (state.hideIsolates !== D.large) { p.set("isolates", state.hideIsolates ? "hide" : "show"); }
+    if (state.minDegree) { p.set("min", String(state.minDegree)); }
+    if ($("cluster-by") && state.clusterBy !== "comm") { p.set("cluster", state.clusterBy || "none"); }
+    if ($("cluster-by") && state.colourBy !== "comm") { p.set("colour", state.colourBy); }
+    Object.keys(state.expanded).sort().forEach(function (k) { p.append("open", k); });
+    Object.keys(state.revealed).sort().forEach(function (k) { p.append("show", k); });
+    if (lastSearch) { p.set("q", lastSearch); }
+    if (state.selected) { p.set("sel", state.selected); }
+    return p.toString();
+  }
+  function remember(replace) {
+    if (restoring) { return; }
+    var text = stateParams(), url = location.href.split("#")[0] + (text ? "#" + text : "");
+    if (url === location.href) { return; }
+    if (replace) { history.replaceState(null, "", url); } else { history.pushState(null, "", url); }
+  }
+  function indexOf(list, name, value) {
+    for (var i = 0; i < list.length; i++) { if (list[i][name] === value) { return i; } }
+    return -1;
+  }
+  function restore() {
+    var p = new URLSearchParams(location.hash.replace(/^#/, ""));
+    restoring = true;
+    state.edition = p.has("edition") ? indexOf(D.editions, "id", p.get("edition")) : -1;
+    state.category = p.has("category") ? indexOf(D.categories, "label", p.get("category")) : -1;
+    state.domain = p.has("domain") ? indexOf(D.domains, "label", p.get("domain")) : -1;
+    [["filter-edition", "edition"], ["filter-category", "category"], ["filter-domain", "domain"]].forEach(function (f) {
+      $(f[0]).value = String(state[f[1]]);
+    });
+    state.hiddenGroups = {}; state.hiddenEdgeKinds = {};
+    p.getAll("hide").forEach(function (k) { state.hiddenGroups[k] = true; });
+    p.getAll("hide-links").forEach(function (k) { state.hiddenEdgeKinds[k] = true; });
+    Array.prototype.forEach.call(document.querySelectorAll("#legend-items input"), function (c) {
+      var g = c.getAttribute("data-group"), k = c.getAttribute("data-edge-kind");
+      c.checked = g !== null ? !state.hiddenGroups[g] : !state.hiddenEdgeKinds[k];
+    });
+    state.hideIsolates = p.has("isolates") ? p.get("isolates") === "hide" : D.large;
+    iso.checked = state.hideIsolates;
+    state.minDegree = parseInt(p.get("min") || "0", 10) || 0;
+    deg.value = String(state.minDegree);
+    $("min-degree-value").textContent = String(state.minDegree);
+    if ($("cluster-by")) {
+      state.clusterBy = p.has("cluster") ? (p.get("cluster") === "none" ? "" : p.get("cluster")) : "comm";
+      state.colourBy = p.get("colour") || "comm";
+      $("cluster-by").value = state.clusterBy;
+      $("colour-by").value = state.colourBy;
+    }
+    state.expanded = {}; state.revealed = {};
+    p.getAll("open").forEach(function (k) { state.expanded[k] = true; });
+    p.getAll("show").forEach(function (k) { state.revealed[k] = true; });
+    lastSearch = p.get("q") || "";
+    box.value = lastSearch;
+    refresh();
+    var sel = p.get("sel");
+    if (sel && display[sel]) { select(sel); } else { unselect(); }
+    restoring = false;
+  }
+  window.addEventListener("popstate", restore);
+
   refresh();
+  if (location.hash.length > 1) { restore(); }
   network.fit({ animation: false, maxZoomLevel: 1.6 });
 
   window.chuzhi = {
     network: network, nodes: nodes, edges: edges, data: D, search: search, fit: fit, ready: false,
-    state: state, refresh: refresh,
+    state: state, refresh: refresh, stateParams: stateParams,
     labels: function () { return labels; },
     highlighted: function () { return highlighted; },
     visible: function () {
