@@ -24,6 +24,7 @@ from chuzhi_graph.views.graphs import KIND_LABELS, build_view
 from chuzhi_graph.views.render import (
     LARGE_VIEW,
     MAIN_VIEWS,
+    SMALL_GROUP,
     SiteLinks,
     cjk_font,
     draw_picture,
@@ -650,10 +651,20 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
         members.setdefault(community[v], set()).add(v)
     opened = Opened(browser, page)
     nodes, _ = opened.visible()
-    clusters = {f"cluster:{c}" for c, m in members.items() if len(m) > 1}
-    alone = {next(iter(m)) for m in members.values() if len(m) == 1}
-    assert nodes == clusters | alone  # isolated units hidden, every community collapsed
+    clusters = {f"cluster:{c}" for c, m in members.items() if len(m) >= SMALL_GROUP}
+    small = [c for c, m in members.items() if len(m) < SMALL_GROUP]
+    assert len(small) >= 2
+    # isolated units hidden, every community collapsed, the small ones (units alone included) in one entry
+    assert nodes == clusters | {"cluster:~small"}
     opened.page.screenshot(path=str(artefacts / "render-overview.png"))
+    # its panel lists the small groups; one opens in place
+    opened.click_node("cluster:~small")
+    listed = opened.js("Array.from(document.querySelectorAll('#small-groups button')).map(b => b.dataset.group)")
+    assert sorted(listed) == sorted(str(c) for c in small)
+    opened.page.click(f"#small-groups button[data-group='{small[0]}']")
+    assert members[small[0]] <= opened.visible()[0]
+    opened.page.go_back()
+    assert opened.visible()[0] == clusters | {"cluster:~small"}
     # click on the biggest cluster: its members take its place
     biggest = max(members, key=lambda c: (len(members[c]), -c))
     opened.click_node(f"cluster:{biggest}")
@@ -662,7 +673,7 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
     inner = {frozenset(e) for e in g.subgraph(members[biggest]).edges()}
     assert inner <= edges
     # search finds a unit inside a collapsed cluster and takes it out; the cluster stays
-    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 2)
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 5)
     target = sorted(members[other])[0]
     assert opened.search(g.nodes[target]["label"]) == [target]
     nodes, edges = opened.visible()
@@ -795,3 +806,74 @@ def test_filters_and_selection_live_in_the_url(browser, synth5k, artefacts) -> N
     assert label in copied.page.eval_on_selector("#filter-domain", "s => s.options[s.selectedIndex].text")
     copied.page.screenshot(path=str(artefacts / "render-5k-url-state.png"))
     copied.close()
+
+
+LABELS_CLEAR_OF_NODES = """(() => {  // labels (screen boxes) that cover a drawn node's disc other than their own
+    const s = chuzhi.network.getScale(), out = [];
+    const discs = chuzhi.nodes.get().map(n => { const p = chuzhi.network.canvasToDOM({x: n.x, y: n.y});
+        return {id: n.id, x: p.x, y: p.y, r: n.size * s}; });
+    for (const l of chuzhi.labels()) {
+        for (const d of discs) {
+            if (d.id === l.id || d.id === chuzhi.state.selected) continue;
+            const cx = Math.max(l.left, Math.min(d.x, l.right)), cy = Math.max(l.top, Math.min(d.y, l.bottom));
+            if ((cx - d.x) ** 2 + (cy - d.y) ** 2 < (d.r - 0.5) ** 2) out.push([l.text, d.id]);
+        }
+    }
+    return out; })()"""
+
+
+@pytest.mark.browser
+def test_overview_at_5k_reads(browser, synth5k, artefacts) -> None:
+    from chuzhi_graph.views.stats import community_map
+
+    g, page, _ = synth5k
+    community = community_map(g)
+    members: dict[int, set[str]] = {}
+    for v in g:
+        if g.degree(v):
+            members.setdefault(community[v], set()).add(v)
+    opened = Opened(browser, page)
+    nodes, _ = opened.visible()
+    assert nodes == {f"cluster:{c}" for c, m in members.items() if len(m) >= SMALL_GROUP} | {"cluster:~small"}
+    assert opened.js(LABELS_CLEAR_OF_NODES) == []  # no label over a node, a cluster's neither
+    # the legend follows the colour mode
+    colours = opened.js("chuzhi.data.communityColours")
+    swatches = opened.js("""Array.from(document.querySelectorAll('#legend-communities .chz-swatch'))
+        .map(s => getComputedStyle(s).backgroundColor)""")
+    assert len(swatches) == len(colours) + 1  # the 12 coloured communities and grey for the rest
+    assert opened.js("""Array.from(document.querySelectorAll('#legend-items .chz-swatch:not(.chz-swatch-edge)'))
+        .every(s => getComputedStyle(s).backgroundColor === 'rgb(255, 255, 255)')""")
+    opened.page.screenshot(path=str(artefacts / "render-5k-overview.png"))
+    opened.page.select_option("#colour-by", "group")
+    assert opened.js("document.querySelectorAll('#legend-communities *').length") == 0
+    types = opened.js("""Array.from(document.querySelectorAll('#legend-items .chz-swatch'))
+        .map(s => getComputedStyle(s).backgroundColor)""")
+    assert len(set(types)) == len(types) > 3
+    opened.page.select_option("#colour-by", "comm")
+    # expanding the biggest cluster in place covers none of the others
+    biggest = max(members, key=lambda c: (len(members[c]), -c))
+    opened.click_node(f"cluster:{biggest}")
+    overlaps = opened.js("""ids => { const own = new Set(ids), ns = chuzhi.nodes.get(), out = [];
+        const mine = ns.filter(n => own.has(n.id)), others = ns.filter(n => !own.has(n.id));
+        for (const a of mine) for (const b of others)
+            if ((a.x - b.x) ** 2 + (a.y - b.y) ** 2 < (a.size + b.size) ** 2) out.push([a.id, b.id]);
+        return out; }""", sorted(members[biggest]))
+    assert members[biggest] <= opened.visible()[0] and overlaps == []
+    opened.page.screenshot(path=str(artefacts / "render-5k-expanded.png"))
+    assert opened.js(LABELS_CLEAR_OF_NODES) == []
+    # a search hit inside a collapsed cluster: taken out, drawn last (above its cluster), labelled
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest)
+    target = max(members[other], key=lambda v: (g.nodes[v]["cases"], v))
+    assert opened.search(g.nodes[target]["label"]) == [target]
+    opened.page.wait_for_timeout(100)
+    assert opened.js("chuzhi.highlighted().nodes").pop() == target
+    assert target in {label["id"] for label in opened.js("chuzhi.labels()")}
+    # a unit hidden by "hide isolates" is said to be so
+    lonely = next(v for v in sorted(g) if not g.degree(v))
+    assert opened.search(g.nodes[lonely]["label"]) == []
+    assert opened.page.text_content("#status").endswith("hidden by hide isolates")
+    # redraws stay quick (about 10 ms at 100,000 cases on a quiet machine; this is a loose bound)
+    took = opened.js("""(() => { chuzhi.fit(); const t = performance.now();
+        for (let i = 0; i < 20; i++) chuzhi.network.redraw(); return (performance.now() - t) / 20; })()""")
+    assert took < 60
+    opened.close()

@@ -92,6 +92,8 @@ PAGE_EDGE_LABELS = {**EDGE_KIND_LABELS, "applicant": "申报（非牵头）", "l
 CONTINUOUS = "#aaaaaa"
 #: Above this many nodes the page is a large view: clusters, community colours, isolates hidden.
 LARGE_VIEW = 1000
+#: In an overview, clusters of fewer members than this are one "N small groups" entry.
+SMALL_GROUP = 5
 #: Label sizes on screen in CSS px (cases have long titles and are many).
 LABEL_PX = {"case": 11, "default": 13}
 
@@ -409,6 +411,7 @@ class PageData(TypedDict):
     legend: dict[str, list[Row]]
     keys: dict[str, Any]
     labelPx: dict[str, int]
+    smallGroup: int
     communityColours: list[str]
     site: dict[str, str] | None
     options: dict[str, Any]
@@ -503,7 +506,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         "cases": cases, "categories": categories, "editions": editions, "domains": domains,
         "nodes": nodes, "edges": edges,
         "legend": {"nodes": legend_nodes, "edges": legend_edges}, "keys": keys,
-        "labelPx": LABEL_PX, "communityColours": list(COMMUNITY_COLOURS),
+        "labelPx": LABEL_PX, "communityColours": list(COMMUNITY_COLOURS), "smallGroup": SMALL_GROUP,
         "site": {"index": site.index} if site else None,
         "options": {
             "autoResize": True,

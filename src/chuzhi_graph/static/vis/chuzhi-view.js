@@ -118,12 +118,14 @@
       evis[i] = 1;
       degree[e.from]++; degree[e.to]++;
     }
+    var passed = vis.slice();  /* before isolates and min links: to say why a unit is hidden */
     if (state.hideIsolates || state.minDegree > 0) {
       var least = Math.max(state.minDegree, state.hideIsolates ? 1 : 0);
       for (i = 0; i < N.length; i++) { if (vis[i] && degree[i] < least) { vis[i] = 0; } }
       for (i = 0; i < E.length; i++) { if (evis[i] && (!vis[E[i].from] || !vis[E[i].to])) { evis[i] = 0; } }
     }
-    view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering };
+    view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering,
+             passed: passed, degree: degree };
     return view;
   }
 
@@ -179,12 +181,24 @@
       key = clusterKey(N[i]);
       if (key !== null && !state.expanded[key] && !state.revealed[N[i].id]) { (members[key] = members[key] || []).push(i); }
     }
+    /* clusters of fewer than D.smallGroup members (and units alone in theirs) become one
+       "N small groups" entry instead of a grid of tiny clusters; its panel lists them */
+    smallGroups = [];
+    var small = {};
+    if (state.clusterBy && !state.expanded[SMALL]) {
+      Object.keys(members).forEach(function (k) {
+        if (members[k].length < D.smallGroup) { small[k] = true; smallGroups.push(k); }
+      });
+    }
+    if (smallGroups.length < 2) { small = {}; smallGroups = []; }
     display = {};
     for (i = 0; i < N.length; i++) {
       if (!v.vis[i]) { continue; }
       n = N[i];
       key = clusterKey(n);
-      if (key !== null && members[key] && members[key].length > 1 && !state.revealed[n.id]) {
+      if (key !== null && small[key] && !state.revealed[n.id]) {
+        rep[i] = "cluster:" + SMALL;
+      } else if (key !== null && members[key] && members[key].length > 1 && !state.revealed[n.id]) {
         rep[i] = "cluster:" + key;
       } else {
         rep[i] = n.id;
@@ -194,9 +208,10 @@
                           colour: nodeColour(n), shape: (groups[n.group] || {}).shape || "dot" };
       }
     }
+    if (smallGroups.length) { addSmallGroups(members, small); }
     Object.keys(members).forEach(function (k) {
       var list = members[k];
-      if (list.length < 2) { return; }
+      if (list.length < 2 || small[k]) { return; }
       var sx = 0, sy = 0, best = list[0], place = (D.clusters[state.clusterBy] || {})[k];
       list.forEach(function (m) { sx += N[m].x; sy += N[m].y; if (N[m].size > N[best].size) { best = m; } });
       if (place) { sx = place[0] * list.length; sy = place[1] * list.length; }
@@ -207,6 +222,7 @@
                                   label: name + "（" + list.length + "）", kind: "cluster", members: list,
                                   colour: nodeColour(N[best]), shape: "dot" };
     });
+    makeRoom();
     shownEdges = {};
     for (i = 0; i < E.length; i++) {
       if (!v.evis[i]) { continue; }
@@ -237,13 +253,61 @@
       s.style = style;
       edgeItems.push({ id: id, from: s.from, to: s.to, width: s.width,
                        dashes: !!style.dashes, arrows: style.arrows || "",
-                       color: { color: style.color, opacity: 0.85, highlight: style.color, hover: style.color } });
+                       color: { color: style.color, opacity: s.kind === "cluster" ? 0.35 : 0.85,
+                                highlight: style.color, hover: style.color } });
     });
     sync(nodes, nodeItems);
     sync(edges, edgeItems);
     shown = Object.keys(display).map(function (id) { return display[id]; });
     shown.sort(function (p, q) { return q.size - p.size || (p.label < q.label ? -1 : p.label > q.label ? 1 : 0); });
     updateLegend(v);
+  }
+
+  var SMALL = "~small", smallGroups = [];
+  function placeOf(k) { return (D.clusters[state.clusterBy] || {})[k]; }
+  function addSmallGroups(members, small) {
+    var sx = 0, sy = 0, k = 0, units = 0, all = [];
+    smallGroups.forEach(function (g) {
+      var place = placeOf(g);
+      units += members[g].length;
+      all = all.concat(members[g]);
+      if (place) { sx += place[0]; sy += place[1]; k++; }
+    });
+    if (!k) { all.forEach(function (m) { sx += N[m].x; sy += N[m].y; }); k = all.length; }
+    smallGroups.sort(function (a, b) { return members[b].length - members[a].length || (a < b ? -1 : 1); });
+    display["cluster:" + SMALL] = {
+      id: "cluster:" + SMALL, cluster: SMALL, x: sx / k, y: sy / k, kind: "cluster", members: all, small: true,
+      size: Math.min(14 + 3 * Math.sqrt(smallGroups.length), 60), colour: "#DDDDDD", shape: "dot",
+      groups: smallGroups.map(function (g) { return [g, members[g]]; }),
+      label: smallGroups.length + " 个小团体 / small groups", units: units
+    };
+  }
+  /* An expanded cluster shows its members as they lie in the full layout, around the cluster's
+     place; everything else moves out radially by the room they take, so nothing is covered. */
+  function makeRoom() {
+    if (!state.clusterBy) { return; }
+    Object.keys(state.expanded).sort().forEach(function (k) {
+      var place = placeOf(k);
+      if (!place) { return; }
+      var cx = place[0], cy = place[1], r = 0, own = {};
+      Object.keys(display).forEach(function (id) {
+        var d = display[id];
+        if (d.node && clusterKey(d.node) === k) {
+          own[id] = true;
+          r = Math.max(r, Math.sqrt((d.x - cx) * (d.x - cx) + (d.y - cy) * (d.y - cy)) + d.size);
+        }
+      });
+      var shift = Math.max(0, r - Math.min(12 + 6 * Math.sqrt(place[4]), 90)) + 30;
+      if (!r) { return; }
+      Object.keys(display).forEach(function (id) {
+        if (own[id]) { return; }
+        var d = display[id], dx = d.x - cx, dy = d.y - cy, dist = Math.sqrt(dx * dx + dy * dy);
+        if (dist < 1e-6) { dx = 1; dy = 0; dist = 1; }
+        var f = (dist + shift) / dist;
+        d.x = cx + dx * f;
+        d.y = cy + dy * f;
+      });
+    });
   }
 
   function findNeighbours() {
@@ -316,7 +380,8 @@
         highlighted.edges.push(id);
       });
       ctx.setLineDash([]);
-      Object.keys(neighbours).forEach(function (id) {
+      Object.keys(neighbours).filter(function (id) { return id !== state.selected; }).concat([state.selected])
+            .forEach(function (id) {
         var d = display[id];
         ctx.fillStyle = d.colour;
         ctx.strokeStyle = id === state.selected ? "#000" : "#333";
@@ -332,8 +397,7 @@
       });
     }
     function put(b) { cellsOf(b).forEach(function (key) { (grid[key] = grid[key] || []).push(b); }); }
-    /* nodes first: a label never covers another node (a cluster's may: in an overview the
-       clusters' names matter more than the dots under them) */
+    /* nodes first: a label never covers a node, a cluster's neither */
     shown.forEach(function (d) {
       if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { return; }
       var b = [d.x - d.size, d.y - d.size, d.x + d.size, d.y + d.size];
@@ -350,8 +414,7 @@
         var list = grid[cells[c]] || [];
         for (var k = 0; k < list.length; k++) {
           var o = list[k];
-          if (o.owner !== d.id && !(o.owner && d.kind === "cluster" && d.members.length >= 20) &&
-              box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { return true; }
+          if (o.owner !== d.id && box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { return true; }
         }
       }
       return false;
@@ -363,8 +426,11 @@
               [d.x + r * 0.7, d.y + r * 0.7], [d.x - r * 0.7 - w, d.y + r * 0.7],
               [d.x + r * 0.7, d.y - r * 0.7 - h], [d.x - r * 0.7 - w, d.y - r * 0.7 - h]];
     }
-    for (var i = 0; i < shown.length && labels.length < 400; i++) {
-      var d = shown[i];
+    /* the selection's label first, drawn even where it would touch its cluster */
+    var order = state.selected && display[state.selected] ?
+      [display[state.selected]].concat(shown.filter(function (x) { return x.id !== state.selected; })) : shown;
+    for (var i = 0; i < order.length && labels.length < 400; i++) {
+      var d = order[i];
       if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { continue; }
       var px = d.kind === "case" ? D.labelPx["case"] : D.labelPx["default"];
       var text = shortLabel(d);
@@ -377,6 +443,7 @@
         var b = [tries[t][0], tries[t][1], tries[t][0] + w, tries[t][1] + h];
         if (!clashes(b, d)) { box = b; }
       }
+      if (!box && d.id === state.selected) { box = [tries[0][0], tries[0][1], tries[0][0] + w, tries[0][1] + h]; }
       if (!box) { continue; }
       put(box);
       placed.push(box);
@@ -417,6 +484,9 @@
   }
   function nodeLines(d) {
     if (d.kind === "cluster") {
+      if (d.small) {
+        return [["", d.label + "（" + d.units + " 个单位 / units）"], ["", "点击列出 / click to list them"]];
+      }
       return [["", d.label], ["", "点击展开 / click to expand"]];
     }
     var n = d.node, lines = [["", n.label]].concat(n.tip);
@@ -492,6 +562,38 @@
     panel.appendChild(where);
     panel.hidden = false;
   }
+  /* the "N small groups" entry: a list of the groups; one opens in place, or all of them */
+  function openSmallGroups(d) {
+    panel.textContent = "";
+    panel.appendChild(el("h2", d.label));
+    var all = el("button", "全部展开 / expand all");
+    all.type = "button";
+    all.id = "expand-small";
+    all.addEventListener("click", function () { state.expanded[SMALL] = true; closePanel(); refresh(); remember(); });
+    panel.appendChild(all);
+    var list = el("ul");
+    list.id = "small-groups";
+    d.groups.slice(0, 300).forEach(function (g) {
+      var best = g[1][0];
+      g[1].forEach(function (m) { if (N[m].size > N[best].size) { best = m; } });
+      var item = el("li"), open = el("button", N[best].label + (g[1].length > 1 ? " 等" : "") + "（" + g[1].length + "）");
+      open.type = "button";
+      open.setAttribute("data-group", g[0]);
+      open.addEventListener("click", function () {
+        state.expanded[g[0]] = true;
+        closePanel();
+        refresh();
+        remember();
+        network.fit({ nodes: g[1].map(function (m) { return N[m].id; }).filter(function (id) { return display[id]; }),
+                      animation: false, maxZoomLevel: 1.6 });
+      });
+      item.appendChild(open);
+      list.appendChild(item);
+    });
+    if (d.groups.length > 300) { list.appendChild(el("li", "… " + (d.groups.length - 300))); }
+    panel.appendChild(list);
+    panel.hidden = false;
+  }
   function redrawSoon() { network.body.emitter.emit("_requestRedraw"); }
   function select(id) {
     if (!display[id]) { return; }
@@ -513,6 +615,7 @@
     hideTip();
     if (!p.nodes.length) { unselect(); remember(); return; }
     var d = display[p.nodes[0]];
+    if (d && d.small) { openSmallGroups(d); return; }
     if (d && d.kind === "cluster") {
       state.expanded[d.cluster] = true;
       say("已展开 / expanded: " + d.label);
@@ -575,7 +678,13 @@
     var n = find(text);
     if (!n) { say("未找到 / not found: " + text); return null; }
     if (!view.vis[n.i]) {
-      say("找到 / found: " + n.label + "，但被当前筛选隐藏 / hidden by the current filters");
+      if (view.passed[n.i] && state.hideIsolates && view.degree[n.i] === 0) {
+        say("找到 / found: " + n.label + "，但被“隐藏孤立点”隐藏 / hidden by hide isolates");
+      } else if (view.passed[n.i]) {
+        say("找到 / found: " + n.label + "，但被“最小连接数”隐藏 / hidden by min links");
+      } else {
+        say("找到 / found: " + n.label + "，但被当前筛选隐藏 / hidden by the current filters");
+      }
       return null;
     }
     var key = clusterKey(n);
@@ -637,7 +746,7 @@
       state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh(); remember();
     });
     $("colour-by").value = state.colourBy;
-    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; refresh(); remember(); });
+    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; legendColours(); refresh(); remember(); });
   }
 
   var legend = $("legend-items");
@@ -675,6 +784,38 @@
   keys.appendChild(el("div", D.keys.size + "（" + D.keys.size_range[0] + "–" + D.keys.size_range[1] + "）", "chz-key"));
   if (D.keys.width) {
     keys.appendChild(el("div", D.keys.width + "（" + D.keys.width_range[0] + "–" + D.keys.width_range[1] + "）", "chz-key"));
+  }
+
+  /* The legend follows the colour mode: by community it lists the coloured communities (and
+     grey for the others) and the unit types keep their shapes but not their colours. */
+  var commLegend = el("div");
+  commLegend.id = "legend-communities";
+  legend.parentNode.insertBefore(commLegend, legend);
+  function legendColours() {
+    var byComm = state.colourBy === "comm" && D.large;
+    Array.prototype.forEach.call(document.querySelectorAll("#legend-items .chz-swatch"), function (sw) {
+      var key = sw.parentNode.querySelector("input").getAttribute("data-group");
+      sw.style.backgroundColor = byComm ? "#FFFFFF" : groups[key].color;
+    });
+    commLegend.textContent = "";
+    if (!byComm) { return; }
+    commLegend.appendChild(el("div", "颜色 = 社区 / colour = community", "chz-key"));
+    var best = {};
+    N.forEach(function (n) { if (n.comm !== undefined && (!best[n.comm] || n.size > best[n.comm].size)) { best[n.comm] = n; } });
+    D.communityColours.forEach(function (colour, rank) {
+      var c = rank + 1;
+      if (!best[c] || commSize[c] < 2) { return; }
+      var row = el("div", null, "chz-legend-row"), sw = el("span", null, "chz-swatch dot");
+      sw.style.backgroundColor = colour;
+      row.appendChild(sw);
+      row.appendChild(el("span", "社区 " + c + "：" + best[c].label + " 等（" + commSize[c] + "）"));
+      commLegend.appendChild(row);
+    });
+    var rest = el("div", null, "chz-legend-row"), grey = el("span", null, "chz-swatch dot");
+    grey.style.backgroundColor = "#BBBBBB";
+    rest.appendChild(grey);
+    rest.appendChild(el("span", "其他社区 / other communities"));
+    commLegend.appendChild(rest);
   }
 
   function updateLegend(v) {
@@ -753,6 +894,7 @@
       state.colourBy = p.get("colour") || "comm";
       $("cluster-by").value = state.clusterBy;
       $("colour-by").value = state.colourBy;
+      legendColours();
     }
     state.expanded = {}; state.revealed = {};
     p.getAll("open").forEach(function (k) { state.expanded[k] = true; });
@@ -766,6 +908,7 @@
   }
   window.addEventListener("popstate", restore);
 
+  legendColours();
   refresh();
   if (location.hash.length > 1) { restore(); }
   network.fit({ animation: false, maxZoomLevel: 1.6 });
