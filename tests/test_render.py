@@ -665,6 +665,7 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
     assert members[small[0]] <= opened.visible()[0]
     opened.page.go_back()
     assert opened.visible()[0] == clusters | {"cluster:~small"}
+    opened.js("chuzhi.fit()")  # the view was zoomed onto the small group
     # click on the biggest cluster: its members take its place
     biggest = max(members, key=lambda c: (len(members[c]), -c))
     opened.click_node(f"cluster:{biggest}")

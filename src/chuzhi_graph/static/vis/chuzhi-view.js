@@ -203,8 +203,14 @@
       } else {
         rep[i] = n.id;
         var place = key !== null && D.clusters[state.clusterBy] && D.clusters[state.clusterBy][key];
-        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind,
-                          x: place ? place[0] + n.x - place[2] : n.x, y: place ? place[1] + n.y - place[3] : n.y,
+        var x = place ? place[0] + n.x - place[2] : n.x, y = place ? place[1] + n.y - place[3] : n.y;
+        if (place && state.revealed[n.id] && !state.expanded[key] && members[key] && members[key].length > 1) {
+          /* a search hit taken out of a collapsed cluster sits on its rim, not under it */
+          var dx = n.x - place[2], dy = n.y - place[3], len = Math.sqrt(dx * dx + dy * dy) || 1;
+          var rim = Math.min(12 + 6 * Math.sqrt(members[key].length), 90) + n.size + 6;
+          if (len < rim) { x = place[0] + (len > 1 ? dx / len : 0) * rim; y = place[1] + (len > 1 ? dy / len : -1) * rim; }
+        }
+        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind, x: x, y: y,
                           colour: nodeColour(n), shape: (groups[n.group] || {}).shape || "dot" };
       }
     }
@@ -354,7 +360,7 @@
     var scale = network.getScale();
     var tl = network.DOMtoCanvas({ x: 0, y: 0 });
     var br = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
-    var placed = [], cell = 120 / scale, grid = {};
+    var placed = [], cell = 48 / scale, grid = {};  /* 48 px cells: dense clusters stay cheap */
     labels = [];
     function cellsOf(b) {
       var out = [];
