@@ -7,7 +7,6 @@ tests/vendor/axe-core for the tests only) is injected by Playwright.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -192,11 +191,10 @@ def test_keyboard_journey_on_the_site(browser, site) -> None:
 
 def test_site_search_finds_a_unit_by_its_alias_offline(browser, site) -> None:
     page, errors = open_page(browser, site.site / "cases.html")
-    started = time.perf_counter()
     page.fill("#site-search-box", "华中科大")
     page.press("#site-search-box", "Enter")
     page.wait_for_selector("body[data-search-done]", state="attached")
-    took = time.perf_counter() - started
+    took = page.evaluate("chuzhiSearch.took") / 1000  # from the query to the results shown
     hits = page.evaluate("""Array.from(document.querySelectorAll('#site-search-results a'))
         .map(a => [a.textContent, a.getAttribute('href')])""")
     assert hits == [["华中科技大学", "unit/hust.html"]]
@@ -207,13 +205,10 @@ def test_site_search_finds_a_unit_by_its_alias_offline(browser, site) -> None:
     # a case title, from a page one folder down (links relative to it)
     page.fill("#site-search-box", "城市智脑")
     page.press("#site-search-box", "Enter")
-    page.wait_for_selector("body[data-search-done='1']", state="attached")
-    assert page.evaluate("document.querySelector('#site-search-results a').getAttribute('href')") == (
-        "../case/bigdata-2022-excellent-03.html")
+    page.wait_for_selector("#site-search-results a[href='../case/bigdata-2022-excellent-03.html']")
     page.fill("#site-search-box", "不存在的名字")
     page.press("#site-search-box", "Enter")
-    page.wait_for_selector("body[data-search-done='2']", state="attached")
-    assert page.text_content("#site-search-status").startswith("未找到 / nothing found")
+    page.wait_for_selector("#site-search-status >> text=未找到 / nothing found")
     assert errors == []
     page.close()
 
@@ -234,7 +229,8 @@ def serious(violations) -> list:
 def test_axe_finds_what_it_should(browser, pages) -> None:
     """The scan can fail: a search box without its label is a critical violation."""
     page, _ = open_page(browser, pages["institutions"], csp=False)
-    page.evaluate("(() => { const s = document.getElementById('search'); s.parentNode.replaceWith(s); })()")
+    page.evaluate("""(() => { const s = document.getElementById('search');
+        s.removeAttribute('placeholder'); s.parentNode.replaceWith(s); })()""")
     assert "label" in {v[0] for v in serious(axe(page))}
     page.close()
 
