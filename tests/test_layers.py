@@ -32,7 +32,7 @@ PIPELINE = (
     "release.reader", "release.remote", "release.diff",
     "views.graphs", "views.stats", "views.render", "views.geo", "views.mapview",
     "build",
-    "site.ontodoc", "site.publish",
+    "site.ontodoc", "site.search", "site.publish",
     "cli", "__main__",
 )
 

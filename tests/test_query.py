@@ -39,6 +39,7 @@ REQUIRED = {
     "cross-sector-collaborations", "cases-per-prefecture", "domain-co-occurrence", "unit-profile", "domain-cases",
 }
 UNIT = "https://w3id.org/chuzhi/unit/"
+CASE = "https://w3id.org/chuzhi/case/"
 #: cases in the shipped data: the 2022 big-data edition (27) and 3 winners of the series (docs/series.md)
 CASES = 30
 
@@ -77,6 +78,19 @@ def test_shipped_query_matches_expected_file(store, name):
                                for i, t in enumerate(row))
     expected = (EXPECTED / f"{name}.tsv").read_text(encoding="utf-8")
     assert format_result(result, "tsv") == expected
+
+
+def test_unit_profile_rolls_up_the_cases_of_sub_units(store):
+    """华中科技大学 applied for nothing itself; its two cases came through its schools."""
+    result = run_query(store, "unit-profile", {"unit": "华中科技大学"})
+    assert format_result(result, "tsv") == (EXPECTED / "unit-profile-hust.tsv").read_text(encoding="utf-8")
+    i, v, t = (result.variables.index(x) for x in ("relation", "value", "through"))
+    cases = {(row[v].value, row[t].value) for row in result.rows if row[i].value.endswith("#applicant")}
+    assert cases == {(f"{CASE}bigdata-2022-ent-06", f"{UNIT}hust-cse-cpss-team"),
+                     (f"{CASE}bigdata-2022-excellent-03", f"{UNIT}hust-computer-school")}
+    own = run_query(store, "unit-profile", {"unit": "国网湖北省电力有限公司"})
+    t = own.variables.index("through")
+    assert all(row[t] is None for row in own.rows)  # its own cases: no sub-unit named
 
 
 # Hand-checked against data/sources/000_451b57e0ba31c9df.txt (line numbers of the source).
@@ -233,7 +247,7 @@ def test_cli_param_and_json(built):
                     "--out", str(built.out_dir))
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["head"]["vars"] == ["unit", "relation", "value", "valueLabel"]
+    assert data["head"]["vars"] == ["unit", "relation", "value", "valueLabel", "through", "throughLabel"]
     assert all(b["unit"]["value"] == UNIT + "hust" for b in data["results"]["bindings"])
 
 

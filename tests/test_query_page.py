@@ -112,7 +112,7 @@ def test_shipped_question_with_a_parameter_sort_page_download(built, url, browse
     run_and_wait(page)
     expected = run_query(store, "unit-profile", {"unit": "华中科大"})
     header, rows = table(page)
-    assert header == expected.variables == ["unit", "relation", "value", "valueLabel"]
+    assert header == expected.variables == ["unit", "relation", "value", "valueLabel", "through", "throughLabel"]
     assert page.text_content("#status").startswith(f"{len(expected.rows)} 行 rows · ")
     assert rows == values(expected)
     # IRIs are shown by their labels and link to the resource's own view

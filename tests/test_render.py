@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import networkx as nx
@@ -24,6 +25,7 @@ from chuzhi_graph.views.graphs import KIND_LABELS, build_view
 from chuzhi_graph.views.render import (
     LARGE_VIEW,
     MAIN_VIEWS,
+    SMALL_GROUP,
     SiteLinks,
     cjk_font,
     draw_picture,
@@ -115,7 +117,16 @@ def test_page_data_matches_the_graph(built, pages) -> None:
         "国网湖北电力“电碳地图”助力湖北实现“双碳”目标", "国网湖北电力打造现代供电服务指挥体系"]
     assert {e["key"] for e in data["legend"]["edges"]} == {"co-applicant", "parent"}
     assert next(e for e in data["legend"]["edges"] if e["key"] == "parent")["arrows"] == "to"
-    assert "十佳案例(政务服务组)" in data["categories"]
+    editions = [e["id"] for e in data["editions"]]  # those with cases, by year
+    assert editions == ["bigdata-2022", "social-governance-2022", "social-governance-2023"]
+    assert {"label": "十佳案例(政务服务组)（bigdata-2022）", "edition": 0} in data["categories"]
+    assert all(data["categories"][c[1]]["edition"] == c[3] for c in data["cases"])
+    hust = next(n for n in data["nodes"] if n["id"] == UNIT + "hust")
+    ids = [n["id"] for n in data["nodes"]]
+    assert hust["cases"] == []  # it applied for nothing itself: its schools did
+    assert {(data["cases"][c][0], ids[u]) for c, u in zip(hust["via"][::2], hust["via"][1::2], strict=True)} == {
+        ("华中科技大学大数据应用助力城市智慧交通", UNIT + "hust-cse-cpss-team"),
+        ("华中科技大学研发“城市智脑”为大城市病开良方", UNIT + "hust-computer-school")}
     assert data["options"]["physics"]["enabled"] is False  # positions stay put
     assert "href" not in node  # outside a site: no links
     domains = [d["label"] for d in data["domains"]]
@@ -265,6 +276,7 @@ def test_main_job_prints_the_pages(tmp_path) -> None:
 
 DOMAIN = "https://w3id.org/chuzhi/domain/"
 PREFIXES = """PREFIX chz: <https://w3id.org/chuzhi/def#>
+PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX ut: <https://w3id.org/chuzhi/unit-type/>
@@ -304,8 +316,9 @@ def browser():
 class Opened:
     """A page opened from disk with every non-file request blocked and recorded."""
 
-    def __init__(self, browser, path: Path, width: int = 1400, height: int = 900) -> None:
-        self.page = browser.new_page(viewport={"width": width, "height": height})
+    def __init__(self, browser, path: Path, width: int = 1400, height: int = 900, *, url: str | None = None,
+                 touch: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height}, has_touch=touch)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
@@ -315,7 +328,7 @@ class Opened:
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                         else route.abort())
-        self.page.goto(path.as_uri())
+        self.page.goto(url or path.as_uri())
         self.page.wait_for_function("window.chuzhi && window.chuzhi.ready === true", timeout=30_000)
 
     def js(self, expression: str, arg=None):
@@ -489,7 +502,7 @@ def test_legend_toggle_composes_with_filters_and_search(browser, pages, sparql) 
     cat = "<https://w3id.org/chuzhi/award-category/bigdata-2022-gov>"
     gov = {r[0] for r in sparql(f"""SELECT DISTINCT ?u WHERE {{
         ?c chz:awardCategory {cat} ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }}""")}
-    opened.page.select_option("#filter-category", "十佳案例(政务服务组)")
+    opened.page.select_option("#filter-category", label="十佳案例(政务服务组)（bigdata-2022）")
     nodes, _ = opened.visible()
     assert nodes == gov - soe
     # search never resets a filter; a hidden hit is reported as such
@@ -504,7 +517,7 @@ def test_legend_toggle_composes_with_filters_and_search(browser, pages, sparql) 
     assert opened.search(name) == [visible_hit]
     assert opened.visible()[0] == gov - soe
     chosen = opened.page.eval_on_selector("#filter-category", "s => s.options[s.selectedIndex].text")
-    assert chosen == "十佳案例(政务服务组)"
+    assert chosen == "十佳案例(政务服务组)（bigdata-2022）"
     opened.close()
 
 
@@ -639,10 +652,21 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
         members.setdefault(community[v], set()).add(v)
     opened = Opened(browser, page)
     nodes, _ = opened.visible()
-    clusters = {f"cluster:{c}" for c, m in members.items() if len(m) > 1}
-    alone = {next(iter(m)) for m in members.values() if len(m) == 1}
-    assert nodes == clusters | alone  # isolated units hidden, every community collapsed
+    clusters = {f"cluster:{c}" for c, m in members.items() if len(m) >= SMALL_GROUP}
+    small = [c for c, m in members.items() if len(m) < SMALL_GROUP]
+    assert len(small) >= 2
+    # isolated units hidden, every community collapsed, the small ones (units alone included) in one entry
+    assert nodes == clusters | {"cluster:~small"}
     opened.page.screenshot(path=str(artefacts / "render-overview.png"))
+    # its panel lists the small groups; one opens in place
+    opened.click_node("cluster:~small")
+    listed = opened.js("Array.from(document.querySelectorAll('#small-groups button')).map(b => b.dataset.group)")
+    assert sorted(listed) == sorted(str(c) for c in small)
+    opened.page.click(f"#small-groups button[data-group='{small[0]}']")
+    assert members[small[0]] <= opened.visible()[0]
+    opened.page.go_back()
+    assert opened.visible()[0] == clusters | {"cluster:~small"}
+    opened.js("chuzhi.fit()")  # the view was zoomed onto the small group
     # click on the biggest cluster: its members take its place
     biggest = max(members, key=lambda c: (len(members[c]), -c))
     opened.click_node(f"cluster:{biggest}")
@@ -651,7 +675,7 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
     inner = {frozenset(e) for e in g.subgraph(members[biggest]).edges()}
     assert inner <= edges
     # search finds a unit inside a collapsed cluster and takes it out; the cluster stays
-    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 2)
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest and len(members[c]) > 5)
     target = sorted(members[other])[0]
     assert opened.search(g.nodes[target]["label"]) == [target]
     nodes, edges = opened.visible()
@@ -666,4 +690,196 @@ def test_large_view_opens_as_clusters_that_expand(browser, overview, artefacts) 
     nodes, edges = opened.visible()
     assert nodes == {v for v in g if g.degree(v) >= 3}
     assert edges == {frozenset(e) for e in g.subgraph(nodes).edges()}
+    opened.close()
+
+
+# ---------------------------------------------------------------- the first questions, state in the URL
+
+
+@pytest.mark.browser
+def test_a_parent_lists_the_cases_of_its_sub_units(browser, pages, sparql) -> None:
+    rows = sparql("""SELECT ?t ?via WHERE { ?a org:subOrganizationOf+ <https://w3id.org/chuzhi/unit/hust> .
+        ?c chz:applicant ?a ; dct:title ?t . ?a skos:prefLabel ?via FILTER(lang(?t) = "zh" && lang(?via) = "zh") }""")
+    assert len(rows) == 2  # through its schools; it applied for nothing itself
+    opened = Opened(browser, pages["institutions"])
+    assert opened.search("华中科技大学") == [UNIT + "hust"]
+    items = opened.js("Array.from(document.querySelectorAll('#panel-cases li')).map(li => li.textContent)")
+    assert sorted(items) == sorted(f"{t}（经 / through {via}）" for t, via in rows)
+    assert "案例 / cases（2）" in opened.page.text_content("#panel")
+    # a unit that applied itself: its cases marked direct
+    assert opened.search("国网湖北省电力有限公司") == [UNIT + "state-grid-hubei"]
+    assert opened.js("document.querySelectorAll('#panel-cases li .chz-via').length") == 0  # no sub-units
+    assert opened.search("国家电网有限公司") == [UNIT + "state-grid"]
+    items = opened.js("Array.from(document.querySelectorAll('#panel-cases li')).map(li => li.textContent)")
+    assert len(items) == 2 and all("（经 / through 国网湖北省电力有限公司）" in i for i in items)
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def synth5k(tmp_path_factory):
+    """`synth --cases 5000 --editions 5 --seed 1`, built, and its institutions page."""
+    import pyoxigraph as ox
+
+    from chuzhi_graph.records.synth import generate
+
+    folder = tmp_path_factory.mktemp("synth5k")
+    generate(folder / "data", cases=5000, editions=5, seed=1)
+    built = build(folder / "data", folder / "out", validate=False)
+    g = build_view(built.out_dir, "institutions")
+    page = render_html(g, folder / "institutions.html", title="5k")
+    store = ox.Store()
+    store.bulk_load(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)
+
+    def run(query: str) -> list[tuple[str, ...]]:
+        return [tuple(t.value for t in row) for row in store.query(PREFIXES + query)]
+    return g, page, run
+
+
+def every_node(opened: Opened) -> None:
+    """No clusters, isolates shown: the visible set is the filter's alone."""
+    opened.page.select_option("#cluster-by", "")
+    opened.page.uncheck("#hide-isolates")
+
+
+@pytest.mark.browser
+def test_edition_filter_keeps_exactly_that_editions_units(browser, synth5k) -> None:
+    g, page, run = synth5k
+    editions = run("SELECT ?e ?id WHERE { ?e a chz:Edition ; dct:identifier ?id } ORDER BY ?id")
+    cats = run("SELECT ?c ?e WHERE { ?c a chz:AwardCategory ; chz:categoryEdition ?e }")
+    opened = Opened(browser, page)
+    offered = opened.js("Array.from(document.querySelectorAll('#filter-category option')).map(o => o.text).slice(1)")
+    assert len(offered) == len(set(offered)) == len(cats)  # one entry per category, no merging by name
+    every_node(opened)
+    assert opened.visible()[0] == set(g)
+    for e, ident in editions:
+        kept = {r[0] for r in run(f"""SELECT DISTINCT ?u WHERE {{
+            ?c chz:edition <{e}> ; chz:applicant ?a . ?a org:subOrganizationOf* ?u }}""")}
+        opened.page.select_option("#filter-edition", label=opened.js(
+            "id => chuzhi.data.editions.find(e => e.id === id).label", ident))
+        nodes, _ = opened.visible()
+        assert kept and nodes == kept, ident
+        # the categories of this edition are labelled with it
+        assert all(f"（{ident}）" in c for c in opened.js(
+            """() => Array.from(document.querySelectorAll('#filter-edition option:checked')).map(o => o.text)
+            .flatMap(l => Array.from(document.querySelectorAll('#filter-category optgroup'))
+            .filter(g => g.label === l).flatMap(g => Array.from(g.children).map(o => o.text)))"""))
+    opened.close()
+
+
+@pytest.mark.browser
+def test_filters_and_selection_live_in_the_url(browser, synth5k, artefacts) -> None:
+    _, page, run = synth5k
+    label = run("""SELECT ?l (COUNT(?c) AS ?n) WHERE { ?c chz:domain ?d . ?d skos:prefLabel ?l
+        FILTER(lang(?l) = "zh") } GROUP BY ?l ORDER BY ?n LIMIT 1""")[0][0]  # the smallest domain
+    opened = Opened(browser, page)
+    start = opened.visible()[0]
+    opened.choose_domain(label)
+    filtered = opened.visible()[0]
+    assert filtered != start
+    cluster = sorted(v for v in filtered if v.startswith("cluster:"))[0]
+    opened.click_node(cluster)  # expanded in place
+    opened_up = opened.visible()[0]
+    assert cluster not in opened_up and len(opened_up) > len(filtered)
+    unit = sorted(opened_up - filtered)[0]
+    opened.click_node(unit)
+    assert opened.js("chuzhi.network.getSelectedNodes()") == [unit]
+    url = opened.page.url
+    assert "domain=" in url and "open=" in url and "sel=" in url
+    opened.page.keyboard.press("Escape")  # a fourth state: no selection
+    assert opened.js("chuzhi.state.selected") is None
+    opened.page.go_back()
+    assert opened.visible()[0] == opened_up and opened.js("chuzhi.state.selected") == unit
+    assert opened.page.is_visible("#panel")
+    opened.page.go_back()
+    assert opened.visible()[0] == opened_up and opened.js("chuzhi.state.selected") is None
+    opened.page.go_back()
+    assert opened.visible()[0] == filtered
+    opened.page.go_back()
+    assert opened.visible()[0] == start
+    assert opened.page.eval_on_selector("#filter-domain", "s => s.value") == "-1"
+    for _ in range(3):
+        opened.page.go_forward()
+    assert opened.visible()[0] == opened_up and opened.js("chuzhi.state.selected") == unit
+    filtered = opened_up
+    opened.close()
+    copied = Opened(browser, page, url=url)  # a copied link, opened afresh
+    assert copied.visible()[0] == filtered
+    assert copied.js("chuzhi.network.getSelectedNodes()") == [unit]
+    assert label in copied.page.eval_on_selector("#filter-domain", "s => s.options[s.selectedIndex].text")
+    copied.page.screenshot(path=str(artefacts / "render-5k-url-state.png"))
+    copied.close()
+
+
+LABELS_CLEAR_OF_NODES = """(() => {  // labels (screen boxes) that cover a drawn node's disc other than their own
+    const s = chuzhi.network.getScale(), out = [];
+    const discs = chuzhi.nodes.get().map(n => { const p = chuzhi.network.canvasToDOM({x: n.x, y: n.y});
+        return {id: n.id, x: p.x, y: p.y, r: n.size * s}; });
+    for (const l of chuzhi.labels()) {
+        for (const d of discs) {
+            if (d.id === l.id || d.id === chuzhi.state.selected) continue;
+            const cx = Math.max(l.left, Math.min(d.x, l.right)), cy = Math.max(l.top, Math.min(d.y, l.bottom));
+            if ((cx - d.x) ** 2 + (cy - d.y) ** 2 < (d.r - 0.5) ** 2) out.push([l.text, d.id]);
+        }
+    }
+    return out; })()"""
+
+
+@pytest.mark.browser
+def test_overview_at_5k_reads(browser, synth5k, artefacts) -> None:
+    from chuzhi_graph.views.stats import community_map
+
+    g, page, _ = synth5k
+    community = community_map(g)
+    members: dict[int, set[str]] = {}
+    for v in g:
+        if g.degree(v):
+            members.setdefault(community[v], set()).add(v)
+    opened = Opened(browser, page)
+    nodes, _ = opened.visible()
+    assert nodes == {f"cluster:{c}" for c, m in members.items() if len(m) >= SMALL_GROUP} | {"cluster:~small"}
+    assert opened.js(LABELS_CLEAR_OF_NODES) == []  # no label over a node, a cluster's neither
+    # the legend follows the colour mode
+    colours = opened.js("chuzhi.data.communityColours")
+    swatches = opened.js("""Array.from(document.querySelectorAll('#legend-communities .chz-swatch'))
+        .map(s => getComputedStyle(s).backgroundColor)""")
+    assert len(swatches) == len(colours) + 1  # the 12 coloured communities and grey for the rest
+    assert opened.js("""Array.from(document.querySelectorAll('#legend-items .chz-swatch:not(.chz-swatch-edge)'))
+        .every(s => getComputedStyle(s).backgroundColor === 'rgb(255, 255, 255)')""")
+    opened.page.screenshot(path=str(artefacts / "render-5k-overview.png"))
+    opened.page.select_option("#colour-by", "group")
+    assert opened.js("document.querySelectorAll('#legend-communities *').length") == 0
+    types = opened.js("""Array.from(document.querySelectorAll('#legend-items .chz-swatch'))
+        .map(s => getComputedStyle(s).backgroundColor)""")
+    assert len(set(types)) == len(types) > 3
+    opened.page.select_option("#colour-by", "comm")
+    # expanding the biggest cluster in place covers none of the others
+    biggest = max(members, key=lambda c: (len(members[c]), -c))
+    opened.click_node(f"cluster:{biggest}")
+    overlaps = opened.js("""ids => { const own = new Set(ids), ns = chuzhi.nodes.get(), out = [];
+        const mine = ns.filter(n => own.has(n.id)), others = ns.filter(n => !own.has(n.id));
+        for (const a of mine) for (const b of others)
+            if ((a.x - b.x) ** 2 + (a.y - b.y) ** 2 < (a.size + b.size) ** 2) out.push([a.id, b.id]);
+        return out; }""", sorted(members[biggest]))
+    assert members[biggest] <= opened.visible()[0] and overlaps == []
+    opened.page.screenshot(path=str(artefacts / "render-5k-expanded.png"))
+    assert opened.js(LABELS_CLEAR_OF_NODES) == []
+    # a search hit inside a collapsed cluster: taken out, drawn last (above its cluster), labelled
+    other = next(c for c in sorted(members, key=lambda c: -len(members[c])) if c != biggest)
+    target = max(members[other], key=lambda v: (g.nodes[v]["cases"], v))
+    assert opened.search(g.nodes[target]["label"]) == [target]
+    opened.page.wait_for_timeout(100)
+    assert opened.js("chuzhi.highlighted().nodes").pop() == target
+    assert target in {label["id"] for label in opened.js("chuzhi.labels()")}
+    # a unit hidden by "hide isolates" is said to be so
+    names = Counter(name for _, a in g.nodes(data=True) for name in {a["label"], *a["aliases"]})
+    lonely = next(v for v in sorted(g) if not g.degree(v) and names[g.nodes[v]["label"]] == 1
+                  and not any(g.nodes[v]["label"] in n and g.nodes[v]["label"] != n for n in names))
+    opened.search(g.nodes[lonely]["label"])  # (the selection stays where it was)
+    assert opened.page.text_content("#status") == (
+        f"找到 / found: {g.nodes[lonely]['label']}，但被“隐藏孤立点”隐藏 / hidden by hide isolates")
+    assert lonely not in opened.visible()[0]
+    # redraws stay quick (about 10 ms at 100,000 cases on a quiet machine; this is a loose bound)
+    took = opened.js("""(() => { chuzhi.fit(); const t = performance.now();
+        for (let i = 0; i < 20; i++) chuzhi.network.redraw(); return (performance.now() - t) / 20; })()""")
+    assert took < 60
     opened.close()

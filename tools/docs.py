@@ -469,7 +469,8 @@ def figure_stats(ws: Workspace, args: list[str]) -> str:
     view, *filters, measure = args
     graph, stats = ws.view_stats(view, tuple(filters))
     if measure in ("applicants", "parents"):
-        return number(sum(1 for _, cases in graph.nodes(data="cases") if bool(cases) == (measure == "applicants")))
+        # own cases (case_ids): a parent's "cases" counts its sub-units' too
+        return number(sum(1 for _, own in graph.nodes(data="case_ids") if bool(own) == (measure == "applicants")))
     if measure.startswith("edges:"):
         return number(sum(1 for *_, d in graph.edges(data=True) if d.get("kind") == measure[6:]))
     return number(int(stats.summary[measure]))

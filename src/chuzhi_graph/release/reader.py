@@ -203,7 +203,7 @@ class Release:
         name (a unit or domain by its Chinese name, alias or IRI).
 
         >>> Release.open("out").query("unit-profile", unit="华中科技大学").variables
-        ['unit', 'relation', 'value', 'valueLabel']
+        ['unit', 'relation', 'value', 'valueLabel', 'through', 'throughLabel']
         """
         from chuzhi_graph.sparql.query import run_query
 

@@ -47,6 +47,7 @@ from chuzhi_graph.errors import DataError, OutputError, QueryError
 from chuzhi_graph.graph.mapping import paused_gc
 from chuzhi_graph.release.reader import FORMAT_OF_SUFFIX, Release
 from chuzhi_graph.site.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
+from chuzhi_graph.site.search import write_search_index
 
 if TYPE_CHECKING:
     from chuzhi_graph.records.tables import Dataset
@@ -1174,6 +1175,28 @@ def write_home(out: Path, site: Site, dataset: Dataset, built: BuildResult, date
     )
 
 
+def write_search(out: Path, site: Site) -> dict[str, int]:
+    """search/: the index of unit names, aliases and case titles that the search box reads."""
+    step("search index")
+    alt = ox_iri("skos:altLabel")
+
+    def entries(cls: str, kind: str) -> list[tuple[str, str, str, list[str]]]:
+        out = []
+        for s in site.of_class(cls):
+            page = site.pages.get(s.value)
+            name = site.labels(s)[0]
+            if page and name:
+                aliases = sorted({o.value for o in site.objects(s, alt) if isinstance(o, ox.Literal)} - {name})
+                out.append((kind, page, name, aliases))
+        return out
+
+    started = time.perf_counter()
+    counts = write_search_index(out, entries("Unit", "u"), entries("Case", "c"))
+    log.info("search index: %d entries, %d shards, %d bytes in %.1f s", counts["entries"], counts["shards"],
+             counts["bytes"], time.perf_counter() - started)
+    return counts
+
+
 def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str | Path | None,
                 created: str | None, onto_dir: Path, repo: Path, progress: Callable[[str], None]) -> PublishResult:
     from chuzhi_graph.records.tables import load_dataset
@@ -1222,4 +1245,5 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
         shutil.copy2(asset, out / "static" / asset.name)
 
     write_home(out, site, dataset, built, date, summary, manifest, graphs, common)
+    write_search(out, site)
     return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary, dict(release.loads))

@@ -158,7 +158,7 @@ def run_query(
     >>> from chuzhi_graph.sparql.store import open_store                          # doctest: +SKIP
     >>> r = run_query(open_store("out"), "unit-profile", {"unit": "华中科技大学"})  # doctest: +SKIP
     >>> r.variables                                                          # doctest: +SKIP
-    ['relation', 'value', 'valueLabel']
+    ['unit', 'relation', 'value', 'valueLabel', 'through', 'throughLabel']
     """
     if isinstance(query, ShippedQuery):
         source, shipped = f"query {query.name}", query

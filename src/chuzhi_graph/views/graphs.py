@@ -281,18 +281,44 @@ def _case_node(facts: Facts, case: str) -> dict[str, object]:
     }
 
 
-def _unit_node(facts: Facts, unit: str, cases: Sequence[str]) -> dict[str, object]:
+def _unit_node(facts: Facts, unit: str, cases: Sequence[str],
+               sub_cases: Sequence[tuple[str, str]] = ()) -> dict[str, object]:
+    """A unit's node; ``sub_cases`` are ``(case, sub-unit that applied)`` pairs rolled up from
+    its sub-units: ``cases`` counts both (distinct cases), ``case_ids`` holds its own only."""
     u = facts.units[unit]
-    return {
+    every = list(dict.fromkeys([*cases, *(c for c, _ in sub_cases)]))
+    node: dict[str, object] = {
         "kind": "unit", "label": u["label"], "group": f"unit:{u['unit_type_id']}",
         "aliases": list(cast("list[str]", u["aliases"])),  # a copy: the facts are shared between views
         "unit_type": u["unit_type"], "region": u["region"],
-        "cases": len(cases), "case_titles": [facts.cases[c]["label"] for c in cases],
+        "cases": len(every), "case_titles": [facts.cases[c]["label"] for c in cases],
         "case_ids": list(cases),
-        "categories": sorted({str(facts.cases[c]["category_label"]) for c in cases}),
-        "domains": sorted({str(facts.domains[d]["label"]) for c in cases
+        "categories": sorted({str(facts.cases[c]["category_label"]) for c in every}),
+        "domains": sorted({str(facts.domains[d]["label"]) for c in every
                            for d in facts.case_domains.get(c, ())}),
     }
+    if sub_cases:
+        node["direct_cases"] = len(cases)
+        node["sub_case_ids"] = [list(pair) for pair in sub_cases]
+    return node
+
+
+def sub_unit_cases(facts: Facts, by_unit: dict[str, list[str]]) -> dict[str, list[tuple[str, str]]]:
+    """For each parent organisation, the cases of its sub-units (at any depth) as
+    ``(case, sub-unit that applied)`` pairs, sorted.
+
+    >>> sub_unit_cases(Facts(units={"u": {"parent": "p"}, "p": {"parent": ""}}), {"u": ["c"]})
+    {'p': [('c', 'u')]}
+    """
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for unit, cases in by_unit.items():
+        seen = {unit}
+        parent = str(facts.units.get(unit, {}).get("parent", "") or "")
+        while parent and parent in facts.units and parent not in seen:  # a cycle ends
+            seen.add(parent)
+            out[parent].update((c, unit) for c in cases)
+            parent = str(facts.units[parent].get("parent", "") or "")
+    return {p: sorted(pairs) for p, pairs in sorted(out.items())}
 
 
 def _domain_node(facts: Facts, domain: str, cases: Sequence[str]) -> dict[str, object]:
@@ -321,8 +347,10 @@ def institutions_view(facts: Facts, cases: set[str], units: set[str], *, parents
     """Units linked by shared cases (weight = number of cases) and to their parents."""
     g = nx.Graph()
     by_unit, _ = _cases_of(facts, cases)
+    kept = {u: cs for u, cs in by_unit.items() if u in units}
+    rolled = sub_unit_cases(facts, kept) if parents else {}
     for unit in sorted(units, key=lambda u: (facts.units[u]["label"], u)):
-        g.add_node(unit, **_unit_node(facts, unit, by_unit.get(unit, [])))
+        g.add_node(unit, **_unit_node(facts, unit, by_unit.get(unit, []), rolled.get(unit, ())))
     ties: dict[tuple[str, str], list[str]] = defaultdict(list)
     for case in sorted(cases):
         members = sorted(u for u in facts.applicants.get(case, ()) if u in units)
@@ -338,7 +366,7 @@ def institutions_view(facts: Facts, cases: set[str], units: set[str], *, parents
             if not parent or parent not in facts.units:
                 continue
             if parent not in g:
-                g.add_node(parent, **_unit_node(facts, parent, by_unit.get(parent, [])))
+                g.add_node(parent, **_unit_node(facts, parent, by_unit.get(parent, []), rolled.get(parent, ())))
                 todo.append(parent)
             if not g.has_edge(unit, parent):
                 g.add_edge(unit, parent, kind="parent", weight=1, sub=unit, case_ids=[])
@@ -508,26 +536,34 @@ def _canonical(graph: nx.Graph) -> nx.Graph:
 
 
 def case_table(facts: Facts, cases: Iterable[str]) -> dict[str, object]:
-    """What a page needs to filter by case: each case's title, award category and domains.
+    """What a page needs to filter by case: each case's title, award category, domains and edition.
 
-    ``cases`` maps a case IRI to ``(title, category label, [domain IRI, ...])`` with every
-    broader domain included, so that choosing a broad domain keeps the cases of its
-    narrower ones; ``domains`` maps each of those domains to ``(label, broader IRI or "")``.
+    ``cases`` maps a case IRI to ``(title, category IRI, [domain IRI, ...], edition IRI)`` with
+    every broader domain included, so that choosing a broad domain keeps the cases of its
+    narrower ones; ``domains`` maps each of those domains to ``(label, broader IRI or "")``;
+    ``categories`` maps a category to ``(label, edition IRI)`` (categories of different
+    editions share labels: 十佳案例) and ``editions`` an edition to ``(label, identifier, year)``.
 
     >>> case_table(Facts(), [])
-    {'cases': {}, 'domains': {}}
+    {'cases': {}, 'domains': {}, 'categories': {}, 'editions': {}}
     """
-    table: dict[str, tuple[str, str, list[str]]] = {}
+    table: dict[str, tuple[str, str, list[str], str]] = {}
     used: set[str] = set()
+    categories: dict[str, tuple[str, str]] = {}
+    editions: dict[str, tuple[str, str, str]] = {}
     for case in sorted(cases):
         c = facts.cases[case]
         domains = sorted({a for d in facts.case_domains.get(case, ()) for a in facts.ancestors.get(d, {d})})
         used.update(domains)
-        table[case] = (str(c["label"]), str(c["category_label"]), domains)
+        edition, category = str(c["edition"]), str(c["category"])
+        table[case] = (str(c["label"]), category, domains, edition)
+        categories[category] = (str(c["category_label"]), edition)
+        editions[edition] = (str(c["edition_label"]), str(c["edition_id"]), str(c["year"]))
     domains_out: dict[str, tuple[str, str]] = {}
     for d in sorted(used):
         broader = sorted(a for a in facts.ancestors.get(d, ()) if a != d and a in used
                          and len(facts.ancestors.get(a, ())) == len(facts.ancestors.get(d, ())) - 1)
         domains_out[d] = (str(facts.domains[d]["label"]) if d in facts.domains else _tail(d),
                           broader[0] if broader else "")
-    return {"cases": table, "domains": domains_out}
+    return {"cases": table, "domains": domains_out, "categories": dict(sorted(categories.items())),
+            "editions": dict(sorted(editions.items()))}

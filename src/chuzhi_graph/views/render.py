@@ -92,6 +92,8 @@ PAGE_EDGE_LABELS = {**EDGE_KIND_LABELS, "applicant": "申报（非牵头）", "l
 CONTINUOUS = "#aaaaaa"
 #: Above this many nodes the page is a large view: clusters, community colours, isolates hidden.
 LARGE_VIEW = 1000
+#: In an overview, clusters of fewer members than this are one "N small groups" entry.
+SMALL_GROUP = 5
 #: Label sizes on screen in CSS px (cases have long titles and are many).
 LABEL_PX = {"case": 11, "default": 13}
 
@@ -401,13 +403,15 @@ class PageData(TypedDict):
     large: bool
     clusters: dict[str, dict[str, list[float]]]
     cases: list[list[Any]]
-    categories: list[str]
+    categories: list[dict[str, Any]]
+    editions: list[dict[str, Any]]
     domains: list[dict[str, Any]]
     nodes: list[Row]
     edges: list[Row]
     legend: dict[str, list[Row]]
     keys: dict[str, Any]
     labelPx: dict[str, int]
+    smallGroup: int
     communityColours: list[str]
     site: dict[str, str] | None
     options: dict[str, Any]
@@ -427,14 +431,13 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
     pos = layout(graph, seed)
     values = size_values(graph, size_by or default_size_by(graph))
     top = max(values.values(), default=0) or 1.0
-    table = graph.graph.get("case_table") or {"cases": {}, "domains": {}}
+    table = graph.graph.get("case_table") or {"cases": {}, "domains": {}, "categories": {}, "editions": {}}
     case_ids = list(table["cases"])
     case_index = {c: i for i, c in enumerate(case_ids)}
-    categories = sorted({str(t[1]) for t in table["cases"].values()})
-    cat_index = {c: i for i, c in enumerate(categories)}
+    editions, categories, ed_index, cat_index = _editions_and_categories(table)
     dom_ids = _domain_tree(table["domains"])
     dom_index = {d: i for i, d in enumerate(dom_ids)}
-    cases = [[t[0], cat_index[t[1]], [dom_index[d] for d in t[2] if d in dom_index]]
+    cases = [[t[0], cat_index[t[1]], [dom_index[d] for d in t[2] if d in dom_index], ed_index[t[3]]]
              for t in table["cases"].values()]
     domains = [{"label": table["domains"][d][0],
                 "parent": dom_index.get(table["domains"][d][1], -1)} for d in dom_ids]
@@ -443,6 +446,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
 
         communities = community_map(graph)
     nodes: list[Row] = []
+    position = {str(v): i for i, v in enumerate(graph)}
     for v, attrs in graph.nodes(data=True):
         kind = str(attrs.get("kind", ""))
         x, y = pos[v]
@@ -453,6 +457,9 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
             "cases": [case_index[c] for c in attrs.get("case_ids", ()) if c in case_index],
             "tip": node_tip(attrs),
         }
+        if attrs.get("sub_case_ids"):  # cases of its sub-units: [case, sub-unit node, ...] flat
+            node["via"] = [k for c, u in attrs["sub_case_ids"] if c in case_index and str(u) in position
+                           for k in (case_index[c], position[str(u)])]
         if attrs.get("region"):
             node["region"] = str(attrs["region"])
         if communities is not None:
@@ -496,10 +503,10 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         keys["width_range"] = [min(weights), max(weights)]
     return {
         "view": graph.graph.get("view", ""), "large": large, "clusters": clusters,
-        "cases": cases, "categories": categories, "domains": domains,
+        "cases": cases, "categories": categories, "editions": editions, "domains": domains,
         "nodes": nodes, "edges": edges,
         "legend": {"nodes": legend_nodes, "edges": legend_edges}, "keys": keys,
-        "labelPx": LABEL_PX, "communityColours": list(COMMUNITY_COLOURS),
+        "labelPx": LABEL_PX, "communityColours": list(COMMUNITY_COLOURS), "smallGroup": SMALL_GROUP,
         "site": {"index": site.index} if site else None,
         "options": {
             "autoResize": True,
@@ -511,6 +518,27 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
                             "hideEdgesOnZoom": large, "navigationButtons": False, "keyboard": False},
         },
     }
+
+
+def _editions_and_categories(table: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                                            dict[str, int], dict[str, int]]:
+    """The page's editions (by year, then identifier) and award categories (by edition, then
+    label), each category labelled with its edition's identifier, and their indexes by IRI.
+
+    >>> eds, cats, _, _ = _editions_and_categories({"editions": {"e": ("楚治 2022", "bigdata-2022", "2022")},
+    ...                                            "categories": {"c": ("十佳案例", "e")}})
+    >>> cats
+    [{'label': '十佳案例（bigdata-2022）', 'edition': 0}]
+    """
+    ed_ids = sorted(table.get("editions", {}), key=lambda e: (table["editions"][e][2], table["editions"][e][1], e))
+    ed_index = {e: i for i, e in enumerate(ed_ids)}
+    editions = [{"label": table["editions"][e][0], "id": table["editions"][e][1], "year": table["editions"][e][2]}
+                for e in ed_ids]
+    cats = table.get("categories", {})
+    cat_ids = sorted(cats, key=lambda c: (ed_index[cats[c][1]], cats[c][0], c))
+    categories = [{"label": f"{cats[c][0]}（{editions[ed_index[cats[c][1]]]['id']}）", "edition": ed_index[cats[c][1]]}
+                  for c in cat_ids]
+    return editions, categories, ed_index, {c: i for i, c in enumerate(cat_ids)}
 
 
 def _cluster_places(nodes: list[Row], edges: list[Row], seed: int) -> dict[str, dict[str, list[float]]]:

@@ -50,7 +50,7 @@
   E.forEach(function (e, i) { e.i = i; if (e.kind === "parent") { parentEdges.push(e); } });
 
   var state = {
-    category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
+    edition: -1, category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
     hideIsolates: D.large, minDegree: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
     expanded: {}, revealed: {}, selected: null
   };
@@ -69,14 +69,15 @@
   var computedFor = null;
   function compute() {
     /* visibility depends on these alone: opening a cluster or revealing a search hit reuses it */
-    var key = JSON.stringify([state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
+    var key = JSON.stringify([state.edition, state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
                               state.hideIsolates, state.minDegree]);
     if (view && key === computedFor) { return view; }
     computedFor = key;
-    var filtering = state.category >= 0 || state.domain >= 0;
+    var filtering = state.edition >= 0 || state.category >= 0 || state.domain >= 0;
     var act = new Uint8Array(C.length), i, j, n, e;
     for (i = 0; i < C.length; i++) {
-      act[i] = (state.category < 0 || C[i][1] === state.category) &&
+      act[i] = (state.edition < 0 || C[i][3] === state.edition) &&
+               (state.category < 0 || C[i][1] === state.category) &&
                (state.domain < 0 || C[i][2].indexOf(state.domain) >= 0) ? 1 : 0;
     }
     var vis = new Uint8Array(N.length), count = new Int32Array(N.length);
@@ -85,11 +86,14 @@
       if (n.cases.length) {
         var k = 0;
         for (j = 0; j < n.cases.length; j++) { k += act[n.cases[j]]; }
-        count[i] = k;
         vis[i] = filtering ? (k > 0 ? 1 : 0) : 1;
       } else {
         vis[i] = filtering ? 0 : 1;
       }
+      /* cases of its sub-units count for the panel; visibility stays with its own cases and
+         the parent rule below (a hidden sub-unit does not keep its parent) */
+      if (n.via) { k = countVia(n, act, k); }
+      count[i] = k;
       if (state.hiddenGroups[n.group]) { vis[i] = 0; }
     }
     /* a parent organisation stays when a visible unit hangs under it */
@@ -114,13 +118,36 @@
       evis[i] = 1;
       degree[e.from]++; degree[e.to]++;
     }
+    var passed = vis.slice();  /* before isolates and min links: to say why a unit is hidden */
     if (state.hideIsolates || state.minDegree > 0) {
       var least = Math.max(state.minDegree, state.hideIsolates ? 1 : 0);
       for (i = 0; i < N.length; i++) { if (vis[i] && degree[i] < least) { vis[i] = 0; } }
       for (i = 0; i < E.length; i++) { if (evis[i] && (!vis[E[i].from] || !vis[E[i].to])) { evis[i] = 0; } }
     }
-    view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering };
+    view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering,
+             passed: passed, degree: degree };
     return view;
+  }
+
+  /* a node's own active cases (k) plus those of its sub-units not among them */
+  function countVia(n, act, k) {
+    var own = {}, j;
+    for (j = 0; j < n.cases.length; j++) { own[n.cases[j]] = 1; }
+    for (j = 0; j < n.via.length; j += 2) {
+      if (act[n.via[j]] && !own[n.via[j]]) { k++; own[n.via[j]] = 1; }
+    }
+    return k;
+  }
+  /* every case of a node: [case, sub-unit node or -1 (its own)], its own first */
+  function allCases(n) {
+    var out = n.cases.map(function (c) { return [c, -1]; });
+    for (var j = 0; n.via && j < n.via.length; j += 2) { out.push([n.via[j], n.via[j + 1]]); }
+    return out;
+  }
+  function totalCases(n) {
+    var seen = {};
+    allCases(n).forEach(function (p) { seen[p[0]] = 1; });
+    return Object.keys(seen).length;
   }
 
   function clusterKey(n) {
@@ -154,24 +181,43 @@
       key = clusterKey(N[i]);
       if (key !== null && !state.expanded[key] && !state.revealed[N[i].id]) { (members[key] = members[key] || []).push(i); }
     }
+    /* clusters of fewer than D.smallGroup members (and units alone in theirs) become one
+       "N small groups" entry instead of a grid of tiny clusters; its panel lists them */
+    smallGroups = [];
+    var small = {};
+    if (state.clusterBy && !state.expanded[SMALL]) {
+      Object.keys(members).forEach(function (k) {
+        if (members[k].length < D.smallGroup) { small[k] = true; smallGroups.push(k); }
+      });
+    }
+    if (smallGroups.length < 2) { small = {}; smallGroups = []; }
     display = {};
     for (i = 0; i < N.length; i++) {
       if (!v.vis[i]) { continue; }
       n = N[i];
       key = clusterKey(n);
-      if (key !== null && members[key] && members[key].length > 1 && !state.revealed[n.id]) {
+      if (key !== null && small[key] && !state.revealed[n.id]) {
+        rep[i] = "cluster:" + SMALL;
+      } else if (key !== null && members[key] && members[key].length > 1 && !state.revealed[n.id]) {
         rep[i] = "cluster:" + key;
       } else {
         rep[i] = n.id;
         var place = key !== null && D.clusters[state.clusterBy] && D.clusters[state.clusterBy][key];
-        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind,
-                          x: place ? place[0] + n.x - place[2] : n.x, y: place ? place[1] + n.y - place[3] : n.y,
+        var x = place ? place[0] + n.x - place[2] : n.x, y = place ? place[1] + n.y - place[3] : n.y;
+        if (place && state.revealed[n.id] && !state.expanded[key] && members[key] && members[key].length > 1) {
+          /* a search hit taken out of a collapsed cluster sits on its rim, not under it */
+          var dx = n.x - place[2], dy = n.y - place[3], len = Math.sqrt(dx * dx + dy * dy) || 1;
+          var rim = Math.min(12 + 6 * Math.sqrt(members[key].length), 90) + n.size + 6;
+          if (len < rim) { x = place[0] + (len > 1 ? dx / len : 0) * rim; y = place[1] + (len > 1 ? dy / len : -1) * rim; }
+        }
+        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind, x: x, y: y,
                           colour: nodeColour(n), shape: (groups[n.group] || {}).shape || "dot" };
       }
     }
+    if (smallGroups.length) { addSmallGroups(members, small); }
     Object.keys(members).forEach(function (k) {
       var list = members[k];
-      if (list.length < 2) { return; }
+      if (list.length < 2 || small[k]) { return; }
       var sx = 0, sy = 0, best = list[0], place = (D.clusters[state.clusterBy] || {})[k];
       list.forEach(function (m) { sx += N[m].x; sy += N[m].y; if (N[m].size > N[best].size) { best = m; } });
       if (place) { sx = place[0] * list.length; sy = place[1] * list.length; }
@@ -182,6 +228,7 @@
                                   label: name + "（" + list.length + "）", kind: "cluster", members: list,
                                   colour: nodeColour(N[best]), shape: "dot" };
     });
+    makeRoom();
     shownEdges = {};
     for (i = 0; i < E.length; i++) {
       if (!v.evis[i]) { continue; }
@@ -212,13 +259,61 @@
       s.style = style;
       edgeItems.push({ id: id, from: s.from, to: s.to, width: s.width,
                        dashes: !!style.dashes, arrows: style.arrows || "",
-                       color: { color: style.color, opacity: 0.85, highlight: style.color, hover: style.color } });
+                       color: { color: style.color, opacity: s.kind === "cluster" ? 0.35 : 0.85,
+                                highlight: style.color, hover: style.color } });
     });
     sync(nodes, nodeItems);
     sync(edges, edgeItems);
     shown = Object.keys(display).map(function (id) { return display[id]; });
     shown.sort(function (p, q) { return q.size - p.size || (p.label < q.label ? -1 : p.label > q.label ? 1 : 0); });
     updateLegend(v);
+  }
+
+  var SMALL = "~small", smallGroups = [];
+  function placeOf(k) { return (D.clusters[state.clusterBy] || {})[k]; }
+  function addSmallGroups(members, small) {
+    var sx = 0, sy = 0, k = 0, units = 0, all = [];
+    smallGroups.forEach(function (g) {
+      var place = placeOf(g);
+      units += members[g].length;
+      all = all.concat(members[g]);
+      if (place) { sx += place[0]; sy += place[1]; k++; }
+    });
+    if (!k) { all.forEach(function (m) { sx += N[m].x; sy += N[m].y; }); k = all.length; }
+    smallGroups.sort(function (a, b) { return members[b].length - members[a].length || (a < b ? -1 : 1); });
+    display["cluster:" + SMALL] = {
+      id: "cluster:" + SMALL, cluster: SMALL, x: sx / k, y: sy / k, kind: "cluster", members: all, small: true,
+      size: Math.min(14 + 3 * Math.sqrt(smallGroups.length), 60), colour: "#DDDDDD", shape: "dot",
+      groups: smallGroups.map(function (g) { return [g, members[g]]; }),
+      label: smallGroups.length + " 个小团体 / small groups", units: units
+    };
+  }
+  /* An expanded cluster shows its members as they lie in the full layout, around the cluster's
+     place; everything else moves out radially by the room they take, so nothing is covered. */
+  function makeRoom() {
+    if (!state.clusterBy) { return; }
+    Object.keys(state.expanded).sort().forEach(function (k) {
+      var place = placeOf(k);
+      if (!place) { return; }
+      var cx = place[0], cy = place[1], r = 0, own = {};
+      Object.keys(display).forEach(function (id) {
+        var d = display[id];
+        if (d.node && clusterKey(d.node) === k) {
+          own[id] = true;
+          r = Math.max(r, Math.sqrt((d.x - cx) * (d.x - cx) + (d.y - cy) * (d.y - cy)) + d.size);
+        }
+      });
+      var shift = Math.max(0, r - Math.min(12 + 6 * Math.sqrt(place[4]), 90)) + 30;
+      if (!r) { return; }
+      Object.keys(display).forEach(function (id) {
+        if (own[id]) { return; }
+        var d = display[id], dx = d.x - cx, dy = d.y - cy, dist = Math.sqrt(dx * dx + dy * dy);
+        if (dist < 1e-6) { dx = 1; dy = 0; dist = 1; }
+        var f = (dist + shift) / dist;
+        d.x = cx + dx * f;
+        d.y = cy + dy * f;
+      });
+    });
   }
 
   function findNeighbours() {
@@ -265,7 +360,7 @@
     var scale = network.getScale();
     var tl = network.DOMtoCanvas({ x: 0, y: 0 });
     var br = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
-    var placed = [], cell = 120 / scale, grid = {};
+    var placed = [], cell = 48 / scale, grid = {};  /* 48 px cells: dense clusters stay cheap */
     labels = [];
     function cellsOf(b) {
       var out = [];
@@ -291,7 +386,8 @@
         highlighted.edges.push(id);
       });
       ctx.setLineDash([]);
-      Object.keys(neighbours).forEach(function (id) {
+      Object.keys(neighbours).filter(function (id) { return id !== state.selected; }).concat([state.selected])
+            .forEach(function (id) {
         var d = display[id];
         ctx.fillStyle = d.colour;
         ctx.strokeStyle = id === state.selected ? "#000" : "#333";
@@ -307,8 +403,7 @@
       });
     }
     function put(b) { cellsOf(b).forEach(function (key) { (grid[key] = grid[key] || []).push(b); }); }
-    /* nodes first: a label never covers another node (a cluster's may: in an overview the
-       clusters' names matter more than the dots under them) */
+    /* nodes first: a label never covers a node, a cluster's neither */
     shown.forEach(function (d) {
       if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { return; }
       var b = [d.x - d.size, d.y - d.size, d.x + d.size, d.y + d.size];
@@ -325,8 +420,7 @@
         var list = grid[cells[c]] || [];
         for (var k = 0; k < list.length; k++) {
           var o = list[k];
-          if (o.owner !== d.id && !(o.owner && d.kind === "cluster" && d.members.length >= 20) &&
-              box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { return true; }
+          if (o.owner !== d.id && box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) { return true; }
         }
       }
       return false;
@@ -338,8 +432,11 @@
               [d.x + r * 0.7, d.y + r * 0.7], [d.x - r * 0.7 - w, d.y + r * 0.7],
               [d.x + r * 0.7, d.y - r * 0.7 - h], [d.x - r * 0.7 - w, d.y - r * 0.7 - h]];
     }
-    for (var i = 0; i < shown.length && labels.length < 400; i++) {
-      var d = shown[i];
+    /* the selection's label first, drawn even where it would touch its cluster */
+    var order = state.selected && display[state.selected] ?
+      [display[state.selected]].concat(shown.filter(function (x) { return x.id !== state.selected; })) : shown;
+    for (var i = 0; i < order.length && labels.length < 400; i++) {
+      var d = order[i];
       if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { continue; }
       var px = d.kind === "case" ? D.labelPx["case"] : D.labelPx["default"];
       var text = shortLabel(d);
@@ -352,6 +449,7 @@
         var b = [tries[t][0], tries[t][1], tries[t][0] + w, tries[t][1] + h];
         if (!clashes(b, d)) { box = b; }
       }
+      if (!box && d.id === state.selected) { box = [tries[0][0], tries[0][1], tries[0][0] + w, tries[0][1] + h]; }
       if (!box) { continue; }
       put(box);
       placed.push(box);
@@ -392,11 +490,16 @@
   }
   function nodeLines(d) {
     if (d.kind === "cluster") {
+      if (d.small) {
+        return [["", d.label + "（" + d.units + " 个单位 / units）"], ["", "点击列出 / click to list them"]];
+      }
       return [["", d.label], ["", "点击展开 / click to expand"]];
     }
     var n = d.node, lines = [["", n.label]].concat(n.tip);
-    if (n.cases.length && n.kind !== "case") {
-      lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）", caseTitles(n.cases, 8)]);
+    if ((n.cases.length || n.via) && n.kind !== "case") {
+      lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + totalCases(n) + "）",
+                  caseTitles(allCases(n).map(function (p) { return p[0]; }).filter(function (c, k, all) {
+                    return all.indexOf(c) === k; }), 8)]);
     }
     return lines;
   }
@@ -436,13 +539,20 @@
     var n = d.node;
     panel.appendChild(el("h2", n.label));
     rows(panel, n.tip);
-    if (n.cases.length) {
-      panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）："));
+    var every = allCases(n);
+    if (every.length) {
+      panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + totalCases(n) + "）："));
       var list = el("ul");
-      n.cases.slice(0, 200).forEach(function (c) {
-        list.appendChild(el("li", C[c][0], view.filtering && !view.act[c] ? "chz-hidden-case" : null));
+      list.id = "panel-cases";
+      every.slice(0, 200).forEach(function (p) {
+        var item = el("li", C[p[0]][0], view.filtering && !view.act[p[0]] ? "chz-hidden-case" : null);
+        item.tabIndex = 0;
+        if (n.via) {  /* a parent organisation: each case says how it is the unit's */
+          item.appendChild(el("span", p[1] < 0 ? "（直接 / direct）" : "（经 / through " + N[p[1]].label + "）", "chz-via"));
+        }
+        list.appendChild(item);
       });
-      if (n.cases.length > 200) { list.appendChild(el("li", "… " + (n.cases.length - 200))); }
+      if (every.length > 200) { list.appendChild(el("li", "… " + (every.length - 200))); }
       panel.appendChild(list);
     }
     var where = el("div", null, "chz-tip-row");
@@ -456,6 +566,38 @@
       where.appendChild(el("code", n.id, "chz-iri"));
     }
     panel.appendChild(where);
+    panel.hidden = false;
+  }
+  /* the "N small groups" entry: a list of the groups; one opens in place, or all of them */
+  function openSmallGroups(d) {
+    panel.textContent = "";
+    panel.appendChild(el("h2", d.label));
+    var all = el("button", "全部展开 / expand all");
+    all.type = "button";
+    all.id = "expand-small";
+    all.addEventListener("click", function () { state.expanded[SMALL] = true; closePanel(); refresh(); remember(); });
+    panel.appendChild(all);
+    var list = el("ul");
+    list.id = "small-groups";
+    d.groups.slice(0, 300).forEach(function (g) {
+      var best = g[1][0];
+      g[1].forEach(function (m) { if (N[m].size > N[best].size) { best = m; } });
+      var item = el("li"), open = el("button", N[best].label + (g[1].length > 1 ? " 等" : "") + "（" + g[1].length + "）");
+      open.type = "button";
+      open.setAttribute("data-group", g[0]);
+      open.addEventListener("click", function () {
+        state.expanded[g[0]] = true;
+        closePanel();
+        refresh();
+        remember();
+        network.fit({ nodes: g[1].map(function (m) { return N[m].id; }).filter(function (id) { return display[id]; }),
+                      animation: false, maxZoomLevel: 1.6 });
+      });
+      item.appendChild(open);
+      list.appendChild(item);
+    });
+    if (d.groups.length > 300) { list.appendChild(el("li", "… " + (d.groups.length - 300))); }
+    panel.appendChild(list);
     panel.hidden = false;
   }
   function redrawSoon() { network.body.emitter.emit("_requestRedraw"); }
@@ -477,28 +619,45 @@
   }
   network.on("click", function (p) {
     hideTip();
-    if (!p.nodes.length) { unselect(); return; }
+    if (!p.nodes.length) { unselect(); remember(); return; }
     var d = display[p.nodes[0]];
+    if (d && d.small) { openSmallGroups(d); return; }
     if (d && d.kind === "cluster") {
       state.expanded[d.cluster] = true;
       say("已展开 / expanded: " + d.label);
       refresh();
+      remember();
       return;
     }
     select(p.nodes[0]);
+    remember();
   });
 
   /* ------------------------------------------------------------ fit, search */
   function fit() {
     network.fit({ animation: false, maxZoomLevel: 1.6 });
     unselect();
+    remember();
   }
   $("fit").addEventListener("click", fit);
+  /* arrows pan by a fifth of the canvas, + and - zoom around its centre */
+  function pan(dx, dy) {
+    var at = network.getViewPosition(), scale = network.getScale();
+    network.moveTo({ position: { x: at.x + dx * container.clientWidth / 5 / scale,
+                                 y: at.y + dy * container.clientHeight / 5 / scale }, animation: false });
+  }
+  function zoom(factor) {
+    network.moveTo({ scale: Math.min(Math.max(network.getScale() * factor, 0.02), 20), animation: false });
+  }
+  var moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
   document.addEventListener("keydown", function (ev) {
     var t = ev.target && ev.target.tagName;
-    if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA") { return; }
+    if (t === "INPUT" || t === "SELECT" || t === "TEXTAREA" || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     if (ev.key === "f" || ev.key === "F" || ev.key === "0") { fit(); ev.preventDefault(); }
-    if (ev.key === "Escape") { unselect(); }
+    else if (ev.key === "Escape") { unselect(); remember(); }
+    else if (moves[ev.key]) { pan(moves[ev.key][0], moves[ev.key][1]); ev.preventDefault(); }
+    else if (ev.key === "+" || ev.key === "=") { zoom(1.25); ev.preventDefault(); }
+    else if (ev.key === "-" || ev.key === "_") { zoom(0.8); ev.preventDefault(); }
   });
 
   /* Exact name or alias first, then names that contain the text; visible hits before hidden. */
@@ -521,10 +680,17 @@
     return best;
   }
   function search(text) {
+    lastSearch = text.trim();
     var n = find(text);
     if (!n) { say("未找到 / not found: " + text); return null; }
     if (!view.vis[n.i]) {
-      say("找到 / found: " + n.label + "，但被当前筛选隐藏 / hidden by the current filters");
+      if (view.passed[n.i] && state.hideIsolates && view.degree[n.i] === 0) {
+        say("找到 / found: " + n.label + "，但被“隐藏孤立点”隐藏 / hidden by hide isolates");
+      } else if (view.passed[n.i]) {
+        say("找到 / found: " + n.label + "，但被“最小连接数”隐藏 / hidden by min links");
+      } else {
+        say("找到 / found: " + n.label + "，但被当前筛选隐藏 / hidden by the current filters");
+      }
       return null;
     }
     var key = clusterKey(n);
@@ -533,9 +699,10 @@
     select(n.id);
     network.focus(n.id, { scale: Math.max(network.getScale() * 1.5, 1.5), animation: false });
     say("找到 / found: " + n.label);
+    remember();
     return n.id;
   }
-  var box = $("search");
+  var box = $("search"), lastSearch = "";
   box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
   box.addEventListener("change", function () { search(box.value); });
   function fillNames() {  /* the search box's suggestions: after the first drawing */
@@ -546,34 +713,46 @@
   }
 
   /* ------------------------------------------------------------ filters and legend */
-  function fillSelect(id, values, key, text) {
-    var sel = $(id);
+  /* group(v) names the <optgroup> of an option (categories: their edition), or null */
+  function fillSelect(id, values, key, text, group) {
+    var sel = $(id), groupsSeen = {};
     if (!values.length) { sel.parentNode.style.display = "none"; return; }
-    values.forEach(function (v, i) { var o = el("option", text(v)); o.value = String(i); sel.appendChild(o); });
-    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); refresh(); });
+    values.forEach(function (v, i) {
+      var o = el("option", text(v)), parent = sel, g = group ? group(v) : null;
+      o.value = String(i);
+      if (g !== null) {
+        parent = groupsSeen[g] || (groupsSeen[g] = sel.appendChild(el("optgroup")));
+        parent.label = g;
+      }
+      parent.appendChild(o);
+    });
+    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); refresh(); remember(); });
   }
   function depth(d) { var k = 0; while (d.parent >= 0 && k < 10) { d = D.domains[d.parent]; k++; } return k; }
-  fillSelect("filter-category", D.categories, "category", function (v) { return v; });
+  fillSelect("filter-edition", D.editions, "edition", function (e) { return e.label; });
+  fillSelect("filter-category", D.categories, "category", function (c) { return c.label; },
+             function (c) { return D.editions[c.edition].label; });
   fillSelect("filter-domain", D.domains, "domain", function (d) {
     var k = depth(d);
     return (k ? "\u3000".repeat(k) + "└ " : "") + d.label;
   });
   var iso = $("hide-isolates");
   iso.checked = state.hideIsolates;
-  iso.addEventListener("change", function () { state.hideIsolates = iso.checked; refresh(); });
+  iso.addEventListener("change", function () { state.hideIsolates = iso.checked; refresh(); remember(); });
   var deg = $("min-degree");
   deg.addEventListener("input", function () {
     state.minDegree = parseInt(deg.value, 10);
     $("min-degree-value").textContent = deg.value;
     refresh();
+    remember(true);
   });
   if ($("cluster-by")) {
     $("cluster-by").value = state.clusterBy;
     $("cluster-by").addEventListener("change", function () {
-      state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh();
+      state.clusterBy = this.value; state.expanded = {}; state.revealed = {}; refresh(); remember();
     });
     $("colour-by").value = state.colourBy;
-    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; refresh(); });
+    $("colour-by").addEventListener("change", function () { state.colourBy = this.value; legendColours(); refresh(); remember(); });
   }
 
   var legend = $("legend-items");
@@ -588,6 +767,7 @@
       var table = isEdge ? state.hiddenEdgeKinds : state.hiddenGroups;
       if (check.checked) { delete table[entry.key]; } else { table[entry.key] = true; }
       refresh();
+      remember();
     });
     var swatch = el("span", null, isEdge ? "chz-swatch-edge" : "chz-swatch " + entry.shape);
     if (isEdge) {
@@ -612,6 +792,38 @@
     keys.appendChild(el("div", D.keys.width + "（" + D.keys.width_range[0] + "–" + D.keys.width_range[1] + "）", "chz-key"));
   }
 
+  /* The legend follows the colour mode: by community it lists the coloured communities (and
+     grey for the others) and the unit types keep their shapes but not their colours. */
+  var commLegend = el("div");
+  commLegend.id = "legend-communities";
+  legend.parentNode.insertBefore(commLegend, legend);
+  function legendColours() {
+    var byComm = state.colourBy === "comm" && D.large;
+    Array.prototype.forEach.call(document.querySelectorAll("#legend-items .chz-swatch"), function (sw) {
+      var key = sw.parentNode.querySelector("input").getAttribute("data-group");
+      sw.style.backgroundColor = byComm ? "#FFFFFF" : groups[key].color;
+    });
+    commLegend.textContent = "";
+    if (!byComm) { return; }
+    commLegend.appendChild(el("div", "颜色 = 社区 / colour = community", "chz-key"));
+    var best = {};
+    N.forEach(function (n) { if (n.comm !== undefined && (!best[n.comm] || n.size > best[n.comm].size)) { best[n.comm] = n; } });
+    D.communityColours.forEach(function (colour, rank) {
+      var c = rank + 1;
+      if (!best[c] || commSize[c] < 2) { return; }
+      var row = el("div", null, "chz-legend-row"), sw = el("span", null, "chz-swatch dot");
+      sw.style.backgroundColor = colour;
+      row.appendChild(sw);
+      row.appendChild(el("span", "社区 " + c + "：" + best[c].label + " 等（" + commSize[c] + "）"));
+      commLegend.appendChild(row);
+    });
+    var rest = el("div", null, "chz-legend-row"), grey = el("span", null, "chz-swatch dot");
+    grey.style.backgroundColor = "#BBBBBB";
+    rest.appendChild(grey);
+    rest.appendChild(el("span", "其他社区 / other communities"));
+    commLegend.appendChild(rest);
+  }
+
   function updateLegend(v) {
     var ng = {}, ek = {}, nn = 0, ne = 0, i;
     for (i = 0; i < N.length; i++) { if (v.vis[i]) { ng[N[i].group] = (ng[N[i].group] || 0) + 1; nn++; } }
@@ -630,12 +842,86 @@
     $("counts").textContent = text;
   }
 
+  /* ------------------------------------------------------------ state in the URL */
+  /* The fragment holds what is shown (filters by name, legend, isolates, clusters opened,
+     the selection, the search text): each change is a history entry, Back and Forward and a
+     copied link restore it. */
+  var restoring = false;
+  function stateParams() {
+    var p = new URLSearchParams();
+    if (state.edition >= 0) { p.set("edition", D.editions[state.edition].id); }
+    if (state.category >= 0) { p.set("category", D.categories[state.category].label); }
+    if (state.domain >= 0) { p.set("domain", D.domains[state.domain].label); }
+    Object.keys(state.hiddenGroups).sort().forEach(function (k) { p.append("hide", k); });
+    Object.keys(state.hiddenEdgeKinds).sort().forEach(function (k) { p.append("hide-links", k); });
+    if (state.hideIsolates !== D.large) { p.set("isolates", state.hideIsolates ? "hide" : "show"); }
+    if (state.minDegree) { p.set("min", String(state.minDegree)); }
+    if ($("cluster-by") && state.clusterBy !== "comm") { p.set("cluster", state.clusterBy || "none"); }
+    if ($("cluster-by") && state.colourBy !== "comm") { p.set("colour", state.colourBy); }
+    Object.keys(state.expanded).sort().forEach(function (k) { p.append("open", k); });
+    Object.keys(state.revealed).sort().forEach(function (k) { p.append("show", k); });
+    if (lastSearch) { p.set("q", lastSearch); }
+    if (state.selected) { p.set("sel", state.selected); }
+    return p.toString();
+  }
+  function remember(replace) {
+    if (restoring) { return; }
+    var text = stateParams(), url = location.href.split("#")[0] + (text ? "#" + text : "");
+    if (url === location.href) { return; }
+    if (replace) { history.replaceState(null, "", url); } else { history.pushState(null, "", url); }
+  }
+  function indexOf(list, name, value) {
+    for (var i = 0; i < list.length; i++) { if (list[i][name] === value) { return i; } }
+    return -1;
+  }
+  function restore() {
+    var p = new URLSearchParams(location.hash.replace(/^#/, ""));
+    restoring = true;
+    state.edition = p.has("edition") ? indexOf(D.editions, "id", p.get("edition")) : -1;
+    state.category = p.has("category") ? indexOf(D.categories, "label", p.get("category")) : -1;
+    state.domain = p.has("domain") ? indexOf(D.domains, "label", p.get("domain")) : -1;
+    [["filter-edition", "edition"], ["filter-category", "category"], ["filter-domain", "domain"]].forEach(function (f) {
+      $(f[0]).value = String(state[f[1]]);
+    });
+    state.hiddenGroups = {}; state.hiddenEdgeKinds = {};
+    p.getAll("hide").forEach(function (k) { state.hiddenGroups[k] = true; });
+    p.getAll("hide-links").forEach(function (k) { state.hiddenEdgeKinds[k] = true; });
+    Array.prototype.forEach.call(document.querySelectorAll("#legend-items input"), function (c) {
+      var g = c.getAttribute("data-group"), k = c.getAttribute("data-edge-kind");
+      c.checked = g !== null ? !state.hiddenGroups[g] : !state.hiddenEdgeKinds[k];
+    });
+    state.hideIsolates = p.has("isolates") ? p.get("isolates") === "hide" : D.large;
+    iso.checked = state.hideIsolates;
+    state.minDegree = parseInt(p.get("min") || "0", 10) || 0;
+    deg.value = String(state.minDegree);
+    $("min-degree-value").textContent = String(state.minDegree);
+    if ($("cluster-by")) {
+      state.clusterBy = p.has("cluster") ? (p.get("cluster") === "none" ? "" : p.get("cluster")) : "comm";
+      state.colourBy = p.get("colour") || "comm";
+      $("cluster-by").value = state.clusterBy;
+      $("colour-by").value = state.colourBy;
+      legendColours();
+    }
+    state.expanded = {}; state.revealed = {};
+    p.getAll("open").forEach(function (k) { state.expanded[k] = true; });
+    p.getAll("show").forEach(function (k) { state.revealed[k] = true; });
+    lastSearch = p.get("q") || "";
+    box.value = lastSearch;
+    refresh();
+    var sel = p.get("sel");
+    if (sel && display[sel]) { select(sel); } else { unselect(); }
+    restoring = false;
+  }
+  window.addEventListener("popstate", restore);
+
+  legendColours();
   refresh();
+  if (location.hash.length > 1) { restore(); }
   network.fit({ animation: false, maxZoomLevel: 1.6 });
 
   window.chuzhi = {
     network: network, nodes: nodes, edges: edges, data: D, search: search, fit: fit, ready: false,
-    state: state, refresh: refresh,
+    state: state, refresh: refresh, stateParams: stateParams,
     labels: function () { return labels; },
     highlighted: function () { return highlighted; },
     visible: function () {
