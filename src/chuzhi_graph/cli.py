@@ -326,7 +326,9 @@ def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, 
 
     config = ServeConfig(timeout=timeout, max_rows=max_rows, max_memory=max_memory * 2**20,
                          allow_origins=allow_origins, allow_hosts=allow_hosts)
-    server = make_server(out_dir, host, port, config)
+    from chuzhi_graph.release.reader import Release
+
+    server = make_server(out_dir, host, port, config, graphs=lambda: Release.open(out_dir).layout())
     echo_err(f"SPARQL endpoint: http://{host}:{server.server_port}/sparql  query page: "
              f"http://{host}:{server.server_port}/  (Ctrl+C to stop)")
     try:

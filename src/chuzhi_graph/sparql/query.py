@@ -146,6 +146,7 @@ def run_query(
     memory: int | None = DEFAULT_MEMORY,
     ticket: Ticket | None = None,
     since: float | None = None,
+    require: bool = True,
 ) -> QueryResult:
     """Run a shipped query, a ``.rq`` file or inline SPARQL; rows as pyoxigraph terms.
 
@@ -154,6 +155,8 @@ def run_query(
     ``max_rows`` at most ``max_rows + 1`` rows (or triples) are read. A query the SERVICE check
     cannot parse (:func:`chuzhi_graph.sparql.safety.check_query`) always runs in a walled worker.
     ``since`` (a ``time.monotonic()`` value): the timeout counts from then (the command's start).
+    ``require=False``: a parameter the text declares required may be left out (SPARQL Protocol
+    text from a client binds its variables itself, e.g. with ``VALUES``).
 
     >>> from chuzhi_graph.sparql.store import open_store                          # doctest: +SKIP
     >>> r = run_query(open_store("out"), "unit-profile", {"unit": "华中科技大学"})  # doctest: +SKIP
@@ -165,15 +168,19 @@ def run_query(
     else:
         source, shipped = resolve_query(query)
     text = shipped.text
-    checked = check_no_service(text, source)
     local = isinstance(store, ox.Store)
+    # in a worker the check runs there: under the query's deadline and memory, with its own parse
+    # deadline, and outside this process's parse lock (one hostile text cannot hold other queries)
+    deferred = (local and timeout is not None and WORKERS.available and network_is_denied()
+                and text not in _packaged_texts())
+    checked = True if deferred else check_no_service(text, source)
     if local and not checked:
         if not (WORKERS.available and network_is_denied()):
             raise QueryError("the query cannot be checked for SERVICE (rdflib cannot parse it) and no worker "
                              "without network can run it here: refused", file=source)
         timeout = timeout if timeout is not None else UNCHECKED_TIMEOUT
     t0 = time.perf_counter()
-    subs = bind_params(store, shipped, params)
+    subs = bind_params(store, shipped, params, require=require)
     limit = None if max_rows is None else max_rows + 1
     try:
         if timeout is None:
@@ -181,7 +188,8 @@ def run_query(
         elif local and WORKERS.available:
             left = timeout if since is None else max(0.05, timeout - (time.monotonic() - since))
             result = WORKERS.run(store, text, subs, left, limit,  # type: ignore[arg-type]
-                                 prefixes=query_prefixes(), memory=memory, ticket=ticket, shown=timeout)
+                                 prefixes=query_prefixes(), memory=memory, ticket=ticket, shown=timeout,
+                                 check=source if deferred else None)
         else:
             result = _with_deadline(store, text, subs, timeout, limit)
     except SyntaxError as exc:

@@ -269,8 +269,12 @@ def missing_param(shipped: ShippedQuery, spec: ParamSpec) -> QueryUsageError:
 
 def bind_params(
     store: ox.Store | SparqlTarget, shipped: ShippedQuery, params: Mapping[str, str | Term] | None,
+    require: bool = True,
 ) -> dict[ox.Variable, Term]:
-    """Turn ``--param`` values into RDF terms (IRIs, or names looked up in the declared kind)."""
+    """Turn ``--param`` values into RDF terms (IRIs, or names looked up in the declared kind).
+
+    ``require``: a required parameter left out is an error (a question asked by name).
+    """
     params = {name.lstrip("?$"): value for name, value in (params or {}).items()}
     specs = {p.name: p for p in shipped.param_specs}
     present = set(re.findall(r"[?$](\w+)", shipped.text))
@@ -282,7 +286,7 @@ def bind_params(
                                   + _suggestion(near), field=f"--param {name}")
     for spec in shipped.param_specs:
         value = params.get(spec.name)
-        if spec.required and (value is None or (isinstance(value, str) and not value.strip())):
+        if require and spec.required and (value is None or (isinstance(value, str) and not value.strip())):
             raise missing_param(shipped, spec)
     bound: dict[ox.Variable, Term] = {}
     for name, value in params.items():

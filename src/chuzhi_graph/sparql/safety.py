@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import logging
 import resource
+import signal
 import socket
 import threading
 from functools import lru_cache
@@ -44,15 +45,48 @@ NETWORK_DENIED = "(os error 97)"
 
 _parse_lock = threading.Lock()
 
+#: Longest text the parse check reads (characters); a longer one is not parsed and runs walled.
+MAX_PARSED = 100_000
+#: Seconds the parse check may take in a query worker before the text is treated as unparsed.
+PARSE_SECONDS = 2.0
 
-def check_query(text: str, source: str = "inline query") -> bool:
-    """Refuse SERVICE and updates in the parsed query; False if rdflib cannot parse it (run it walled)."""
-    verdict, line = _verdict(text)
+
+class _ParseTimeout(Exception):
+    """The parse check ran past its deadline (raised by SIGALRM in a worker)."""
+
+
+def check_query(text: str, source: str = "inline query", deadline: float | None = None) -> bool:
+    """Refuse SERVICE and updates in the parsed query; False if rdflib cannot parse it (run it walled).
+
+    A text longer than :data:`MAX_PARSED` is not parsed (False). ``deadline`` (seconds) bounds the
+    parse by SIGALRM, so only in the main thread of a process (the query worker); past it, False.
+    """
+    if len(text) > MAX_PARSED:
+        return False
+    if deadline is not None and threading.current_thread() is threading.main_thread():
+        verdict, line = _timed_verdict(text, deadline)
+    else:
+        verdict, line = _verdict(text)
     if verdict == "service":
         raise QueryError(SERVICE_REFUSED, file=source, line=line)
     if verdict == "update":
         raise QueryError(UPDATE_REFUSED, file=source)
     return verdict == "ok"
+
+
+def _timed_verdict(text: str, deadline: float) -> tuple[str, int | None]:
+    def alarm(signum: int, frame: Any) -> None:  # noqa: ARG001 (signal handler)
+        raise _ParseTimeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, deadline)
+    try:
+        return _verdict(text)
+    except _ParseTimeout:
+        return "unparsed", None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @lru_cache(maxsize=512)
@@ -62,9 +96,13 @@ def _verdict(text: str) -> tuple[str, int | None]:
     with _parse_lock:  # pyparsing's packrat cache is shared by all threads
         try:
             tree: Any = parseQuery(text)
-        except Exception:
+        except _ParseTimeout:
+            raise
+        except Exception:  # RecursionError too: a deeply nested text is left to the walled worker
             try:
                 parseUpdate(text)
+            except _ParseTimeout:
+                raise
             except Exception:
                 return "unparsed", None
             return "update", None

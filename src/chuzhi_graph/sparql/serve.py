@@ -28,19 +28,22 @@ import logging
 import socket
 import threading
 import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import pyoxigraph as ox
 
 from chuzhi_graph.core.dump import find_dump
 from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
 from chuzhi_graph.sparql.lanes import Busy, Lanes
+from chuzhi_graph.sparql.protocol import choose, media_type, write_graph
 from chuzhi_graph.sparql.query import QueryResult, format_result, run_query
-from chuzhi_graph.sparql.questions import complete, parse_params, queries_json
+from chuzhi_graph.sparql.questions import complete, parse_params, queries_json, shipped_query, unknown_query
 from chuzhi_graph.sparql.results import query_prefixes
 from chuzhi_graph.sparql.safety import network_is_denied
 from chuzhi_graph.sparql.store import StoreWatch
@@ -48,14 +51,6 @@ from chuzhi_graph.sparql.worker import DEFAULT_MEMORY, WORKERS, WorkerFailed
 
 log = logging.getLogger(__name__)
 
-MEDIA = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "turtle": "text/turtle",
-    "nt": "application/n-triples",
-}
 STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
@@ -96,49 +91,19 @@ class ServeConfig:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def negotiate(accept: str, kind: str, explicit: str | None = None) -> str:
-    """The results format for an ``Accept`` header (or an explicit ``format``), by query kind.
-
-    >>> negotiate("text/csv, */*;q=0.1", "select"), negotiate("", "graph"), negotiate("", "ask", "xml")
-    ('csv', 'turtle', 'xml')
-    """
-    graph = kind == "graph"
-    if explicit:
-        return explicit
-    ranked = []
-    for index, part in enumerate(accept.split(",")):
-        fields = part.strip().split(";")
-        mime = fields[0].strip().lower()
-        q = 1.0
-        for param in fields[1:]:
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        ranked.append((-q, index, mime))
-    aliases = {"application/json": "json", "application/xml": "xml", "text/xml": "xml",
-               "application/x-turtle": "turtle"}
-    for _, _, mime in sorted(ranked):
-        fmt = aliases.get(mime) or next((f for f, m in MEDIA.items() if m == mime), None)
-        if fmt is None:
-            continue
-        if graph and fmt in ("turtle", "nt"):
-            return fmt
-        if not graph and fmt in ("json", "xml", "csv", "tsv"):
-            return fmt
-    return "turtle" if graph else "json"
-
-
 class SparqlServer(ThreadingHTTPServer):
     """The HTTP server holding the store, the limits and the query lanes."""
 
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], watch: StoreWatch, config: ServeConfig) -> None:
+    def __init__(self, address: tuple[str, int], watch: StoreWatch, config: ServeConfig,
+                 graphs: Callable[[], Mapping[str, list[ox.Triple]]] | None = None) -> None:
         self._stop_watching = threading.Event()
+        self.graphs = graphs
+        self._datasets: dict[tuple[int, tuple[str, ...], tuple[str, ...]], ox.Store] = {}
+        self._layout: tuple[int, Mapping[str, list[ox.Triple]]] | None = None
+        self._dataset_lock = threading.Lock()
         super().__init__(address, SparqlHandler)
         self.watch = watch
         self.config = config
@@ -157,6 +122,32 @@ class SparqlServer(ThreadingHTTPServer):
     def store(self) -> ox.Store:
         """The store answering now (the previous build while a new one loads)."""
         return self.watch.store
+
+    def dataset(self, default_graphs: list[str], named_graphs: list[str]) -> ox.Store:
+        """The store a query runs on: the whole graph, or the dataset of ``default-graph-uri`` and
+        ``named-graph-uri`` built from the named graphs of the TriG dump (an unknown IRI is an empty graph)."""
+        if not default_graphs and not named_graphs:
+            return self.store
+        if self.graphs is None:
+            raise QueryError("default-graph-uri and named-graph-uri are not available on this server")
+        current = id(self.watch.store)
+        key = (current, tuple(sorted(set(default_graphs))), tuple(sorted(set(named_graphs))))
+        with self._dataset_lock:
+            if key in self._datasets:
+                return self._datasets[key]
+            if self._layout is None or self._layout[0] != current:
+                self._layout = (current, self.graphs())
+                self._datasets.clear()
+            layout = self._layout[1]
+            store = ox.Store()
+            store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                               for iri in key[1] for t in layout.get(iri, [])]
+                              + [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
+                                 for iri in key[2] for t in layout.get(iri, [])])
+            if len(self._datasets) >= 8:
+                self._datasets.pop(next(iter(self._datasets)))
+            self._datasets[key] = store
+            return store
 
     def _watch_loop(self) -> None:
         while not self._stop_watching.wait(self.config.watch_interval):
@@ -310,9 +301,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if url.path == "/sparql":
             if "update" in params:
                 return self.refuse_update()
-            if "query" not in params:
-                return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
-            return self.answer(params["query"][0], params)
+            return self.answer(None, params)
         if url.path == "/queries.json":  # the shipped queries with their parameter declarations
             body = json.dumps(queries_json(), ensure_ascii=False, indent=1)
             return self.send_body(HTTPStatus.OK, body.encode("utf-8"), "application/json; charset=utf-8")
@@ -341,20 +330,30 @@ class SparqlHandler(BaseHTTPRequestHandler):
             return
         if url.path != "/sparql":
             return self.send_text(HTTPStatus.NOT_FOUND, "not found\n")
-        body = raw.decode("utf-8", "replace")
-        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        ctype, _, rest = (self.headers.get("Content-Type") or "").partition(";")
+        ctype = ctype.strip().lower()
+        charset = next((v.strip().strip('"').lower() for k, _, v in (p.partition("=") for p in rest.split(";"))
+                        if k.strip().lower() == "charset"), "utf-8")
         params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         if ctype == "application/sparql-update":
             return self.refuse_update()
+        if ctype not in ("application/sparql-query", "application/x-www-form-urlencoded") and (raw or ctype):
+            return self.send_text(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"unsupported Content-Type {ctype!r}: send "
+                                  "application/sparql-query or application/x-www-form-urlencoded\n")
+        if charset not in ("utf-8", "utf8"):
+            return self.send_text(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"unsupported charset {charset!r}: send UTF-8\n")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self.send_text(HTTPStatus.BAD_REQUEST, "the body is not UTF-8\n")
         if ctype == "application/sparql-query":
             return self.answer(body, params)
         form = urllib.parse.parse_qs(body, keep_blank_values=True)
         if "update" in form or "update" in params:
             return self.refuse_update()
-        params.update(form)
-        if "query" not in params:
-            return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
-        return self.answer(params["query"][0], params)
+        for key, values in form.items():
+            params.setdefault(key, []).extend(values)
+        return self.answer(None, params)
 
     def do_OPTIONS(self) -> None:
         if not self.admitted():
@@ -382,18 +381,28 @@ class SparqlHandler(BaseHTTPRequestHandler):
     def refuse_update(self) -> None:
         self.send_text(HTTPStatus.FORBIDDEN, "updates are refused: this endpoint is read-only\n")
 
-    def answer(self, text: str, params: dict[str, list[str]]) -> None:
+    def answer(self, text: str | None, params: dict[str, list[str]]) -> None:
+        """Answer ``query`` (or a direct POST body ``text``) or a shipped ``question`` by name."""
         config = self.server.config
-        explicit = (params.get("format") or [""])[0]
-        if explicit and explicit not in MEDIA:
-            return self.send_text(HTTPStatus.BAD_REQUEST, f"unknown format {explicit!r}\n")
+        texts = ([text] if text is not None else []) + params.get("query", [])
+        questions = params.get("question", [])
+        if len(texts) + len(questions) > 1:
+            return self.send_text(HTTPStatus.BAD_REQUEST, "give one query (or one question), not several\n")
+        if not texts and not questions:
+            return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
+        formats = params.get("format", []) + params.get("output", [])
+        accept = self.headers.get("Accept") or ""
+        if all(choose(accept, kind, formats) is None for kind in ("select", "graph")):
+            return self.not_acceptable(accept)
         try:
-            with self.server.lanes.ticket(text) as ticket:
-                store = self.server.store
-                # param=NAME=VALUE (the page's parameter form): bound like `query --param`
-                bindings = parse_params(params.get("param", []))
-                result = run_query(store, text, bindings, timeout=config.timeout, max_rows=config.max_rows,
-                                   memory=config.max_memory, ticket=ticket)
+            # a question asked by name enforces its declared parameters; protocol text binds its own
+            query = texts[0] if texts else (shipped_query(questions[0]) or _raise(unknown_query(questions[0])))
+            # param=NAME=VALUE (the page's parameter form): bound like `query --param`
+            bindings = parse_params(params.get("param", []))
+            store = self.server.dataset(params.get("default-graph-uri", []), params.get("named-graph-uri", []))
+            with self.server.lanes.ticket(query if isinstance(query, str) else query.text) as ticket:
+                result = run_query(store, query, bindings, timeout=config.timeout, max_rows=config.max_rows,
+                                   memory=config.max_memory, ticket=ticket, require=not texts)
         except Busy as exc:
             return self.send_text(HTTPStatus.SERVICE_UNAVAILABLE, f"{exc}\n", {"Retry-After": "1"})
         except WorkerFailed as exc:
@@ -405,15 +414,21 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if size > config.max_rows:  # reading stopped at the first row past the limit
             return self.send_text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                   f"the result has more than {config.max_rows} rows: add a LIMIT\n")
-        fmt = negotiate(self.headers.get("Accept") or "", result.kind, explicit)
+        fmt = choose(accept, result.kind, formats)
+        if fmt is None:
+            return self.not_acceptable(accept)
         self.send_result(result, fmt)
 
+    def not_acceptable(self, accept: str) -> None:
+        self.send_text(HTTPStatus.NOT_ACCEPTABLE, f"cannot answer in any type of Accept: {accept[:200]!r} "
+                       "(results: JSON, XML, CSV, TSV; graphs: Turtle, N-Triples, RDF/XML, JSON-LD, N3)\n")
+
     def send_result(self, result: QueryResult, fmt: str) -> None:
-        try:
+        if result.kind == "graph" and fmt not in ("turtle", "nt"):
+            body = write_graph(result.triples, fmt, query_prefixes())
+        else:
             body = format_result(result, fmt).encode("utf-8")
-        except QueryError as exc:
-            return self.send_text(HTTPStatus.NOT_ACCEPTABLE, f"{exc}\n")
-        self.send_body(HTTPStatus.OK, body, f"{MEDIA[fmt]}; charset=utf-8")
+        self.send_body(HTTPStatus.OK, body, f"{media_type(fmt)}; charset=utf-8")
 
     def send_static(self, name: str) -> None:
         folder = resources.files("chuzhi_graph") / "static" / "sparql"
@@ -449,9 +464,17 @@ class SparqlHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+def _raise(exc: Exception) -> NoReturn:
+    raise exc
+
+
 def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
-                config: ServeConfig | None = None) -> SparqlServer:
+                config: ServeConfig | None = None,
+                graphs: Callable[[], Mapping[str, list[ox.Triple]]] | None = None) -> SparqlServer:
     """A ready server over the build in ``out_dir`` (``port=0``: any free port; see ``server_port``).
+
+    ``graphs``: the named-graph layout of the build (graph IRI -> triples, the CLI passes
+    ``Release.open(out_dir).layout``) for ``default-graph-uri``/``named-graph-uri``.
 
     >>> server = make_server("out", port=0)
     >>> server.server_port > 0
@@ -463,6 +486,6 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
         log.warning("libseccomp is missing: query workers are not walled off the network "
                     "(SERVICE is still refused on the parsed query)")
     try:
-        return SparqlServer((host, port), watch, config or ServeConfig())
+        return SparqlServer((host, port), watch, config or ServeConfig(), graphs)
     except OSError as exc:
         raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -37,7 +37,14 @@ import pyoxigraph as ox
 
 from chuzhi_graph.errors import ChuzhiError, QueryError
 from chuzhi_graph.sparql.limits import DEFAULT_MAX_MEMORY_MB
-from chuzhi_graph.sparql.safety import clean_engine_error, deny_network, limit_memory, memory_error
+from chuzhi_graph.sparql.safety import (
+    PARSE_SECONDS,
+    check_query,
+    clean_engine_error,
+    deny_network,
+    limit_memory,
+    memory_error,
+)
 from chuzhi_graph.sparql.store import store_location
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
@@ -100,8 +107,20 @@ class _LineBuffer(io.RawIOBase):
 
 
 def _answer(store: ox.Store, text: str, prefixes: dict[str, str], subs: dict[ox.Variable, Term],
-            limit: int | None) -> tuple[str, Any]:
-    """Run a query in the worker; the answer as ``(kind, TSV/N-Triples bytes or bool)``."""
+            limit: int | None, check: str | None = None, walled: bool = True) -> tuple[str, Any]:
+    """Run a query in the worker; the answer as ``(kind, TSV/N-Triples bytes or bool)``.
+
+    ``check`` (the query's source): run the SERVICE check here first, bounded by its own deadline
+    and this worker's limits instead of in the server's threads.
+    """
+    if check is not None:
+        try:
+            parsed = check_query(text, check, deadline=PARSE_SECONDS)
+        except QueryError as exc:
+            return "refused", (exc.message, exc.line)
+        if not parsed and not walled:
+            return "refused", ("the query cannot be checked for SERVICE (rdflib cannot parse it) and no worker "
+                               "without network can run it here: refused", None)
     raw = store.query(text, prefixes=prefixes, substitutions=subs or None)
     if isinstance(raw, ox.QueryBoolean | bool):
         return "ask", bool(raw)
@@ -139,7 +158,7 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
     os.close(quiet)
-    deny_network()
+    walled = deny_network()
     if memory is not None:
         limit_memory(memory)
     try:
@@ -151,7 +170,7 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
             if request is None:
                 return
             try:
-                reply: tuple[str, Any] = _answer(store, *request)
+                reply: tuple[str, Any] = _answer(store, *request, walled=walled)
             except MemoryError:
                 reply = ("memory", None)
             except SyntaxError as exc:
@@ -240,8 +259,11 @@ class WorkerPool:
 
     def run(self, store: ox.Store, text: str, subs: dict[ox.Variable, Term], timeout: float,
             limit: int | None, *, prefixes: dict[str, str] | None = None, memory: int | None = DEFAULT_MEMORY,
-            ticket: Ticket | None = None, shown: float | None = None) -> Any:
-        """Answer a query in a worker; kill it and raise :class:`QueryError` at the deadline or memory bound."""
+            ticket: Ticket | None = None, shown: float | None = None, check: str | None = None) -> Any:
+        """Answer a query in a worker; kill it and raise :class:`QueryError` at the deadline or memory bound.
+
+        ``check``: the query's source; the worker runs the SERVICE check before the query.
+        """
         deadline = time.monotonic() + timeout
         location = store_location(store)
         if location is not None:
@@ -251,7 +273,7 @@ class WorkerPool:
         if ticket is not None:
             ticket.begin(worker.process.pid)
         try:
-            worker.conn.send((text, prefixes or {}, subs, limit))
+            worker.conn.send((text, prefixes or {}, subs, limit, check))
             ready = worker.conn.poll(min(timeout, ticket.quick) if ticket is not None else timeout)
             if not ready and ticket is not None and time.monotonic() < deadline:
                 try:
@@ -276,6 +298,8 @@ class WorkerPool:
             worker.stop()  # its heap may be fragmented up to the limit
             raise memory_error(memory or 0)
         self._give_back(worker)
+        if kind == "refused":
+            raise QueryError(payload[0], file=check, line=payload[1])
         if kind == "syntax":
             raise SyntaxError(payload)
         if kind == "oserror":
