@@ -21,7 +21,8 @@ import pytest
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
 from chuzhi_graph.sparql.query import WORKERS, format_result, run_query, shipped_queries
-from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer, make_server, negotiate
+from chuzhi_graph.sparql.protocol import choose
+from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer, make_server
 from chuzhi_graph.sparql.store import open_store
 
 pytestmark = pytest.mark.server
@@ -153,10 +154,17 @@ def test_binds_to_loopback_by_default():
 
 
 def test_negotiation():
-    assert negotiate("application/sparql-results+xml;q=0.5, text/csv", "select") == "csv"
-    assert negotiate("text/turtle", "select") == "json"
-    assert negotiate("application/n-triples, text/turtle;q=0.5", "graph") == "nt"
-    assert negotiate("*/*", "ask") == "json"
+    assert choose("application/sparql-results+xml;q=0.5, text/csv", "select") == "csv"
+    assert choose("text/turtle", "select") is None  # 406
+    assert choose("text/turtle, */*;q=0.1", "select") == "json"
+    assert choose("application/n-triples, text/turtle;q=0.5", "graph") == "nt"
+    assert choose("*/*", "ask") == "json"
+    assert choose("text/csv;q=0, application/sparql-results+xml", "select") == "xml"
+    assert choose("application/rdf+xml", "graph", ["xml", "application/rdf+xml"]) == "rdfxml"
+    assert choose("", "select", ["tsv", "text/tab-separated-values"]) == "tsv"
+    assert choose("", "graph", ["n3"]) == "n3"
+    assert choose("", "graph", ["json-ld"]) == "jsonld"
+    assert choose("text/csv", "graph", ["csv"]) is None  # a format of another kind is ignored
 
 
 # ---------------------------------------------------------------- `chuzhi-graph serve` as a real process

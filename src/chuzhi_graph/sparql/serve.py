@@ -23,10 +23,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pyoxigraph as ox
 
@@ -82,13 +84,50 @@ class ServeConfig:
     allow_origins: tuple[str, ...] = ()
     #: more ``Host`` names accepted besides loopback and the bound address
     allow_hosts: tuple[str, ...] = ()
-    #: seconds a client may take to send a request (each read)
+    #: seconds a client may take to send a request's line and headers, and again its body (in all,
+    #: however it trickles them), and each write of an answer
     socket_timeout: float = 10.0
     #: connections served at once; more are answered 503 at once
     max_connections: int = 64
+    #: connections of one client address at once; more are answered 503 at once
+    max_per_client: int = 16
     #: seconds between checks for a new build
     watch_interval: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
+
+
+#: The page loads only its own files and talks only to its own server; no page may frame it.
+#: (CodeMirror writes its styles into the page, hence ``'unsafe-inline'`` for styles only.)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads a socket within a deadline set by :meth:`start`: a client sending a byte a second
+    cannot stretch a request past it (each read waits at most what is left)."""
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        super().__init__()
+        self.sock, self.seconds = sock, seconds
+        self.deadline: float | None = None
+
+    def start(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def stop(self) -> None:
+        self.deadline = None
+        self.sock.settimeout(self.seconds)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the client took too long to send its request")
+            self.sock.settimeout(left)
+        return self.sock.recv_into(buffer)
 
 
 class SparqlServer(ThreadingHTTPServer):
@@ -110,6 +149,8 @@ class SparqlServer(ThreadingHTTPServer):
         self.lanes = Lanes(config.max_running, config.max_long, config.quick_seconds, config.queue_wait,
                            config.max_short, config.max_long_waiting)
         self.connections = threading.BoundedSemaphore(config.max_connections)
+        self._per_client: dict[str, int] = {}
+        self._clients_lock = threading.Lock()
         WORKERS.keep = max(WORKERS.keep, config.max_running + config.max_short)
         host = address[0]
         self.hosts = {h.lower() for h in (*LOOPBACK_HOSTS, *config.allow_hosts)}
@@ -170,26 +211,47 @@ class SparqlServer(ThreadingHTTPServer):
         return parts.scheme == "http" and (parts.hostname or "") in {h.strip("[]") for h in self.hosts} \
             and parts.port == self.server_port
 
+    def _admit_client(self, address: str) -> bool:
+        with self._clients_lock:
+            held = self._per_client.get(address, 0)
+            if held >= self.config.max_per_client:
+                return False
+            self._per_client[address] = held + 1
+            return True
+
+    def _release_client(self, address: str) -> None:
+        with self._clients_lock:
+            held = self._per_client.get(address, 1) - 1
+            if held > 0:
+                self._per_client[address] = held
+            else:
+                self._per_client.pop(address, None)
+
     def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        if not self._admit_client(client_address[0]):
+            return self._refuse(request, b"busy: too many connections from your address, try again later\n")
         if not self.connections.acquire(blocking=False):
-            # answered, not dropped: a short 503 on the fresh connection, then closed
-            try:
-                request.settimeout(1.0)
-                body = b"busy: too many connections, try again later\n"
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                                b"Connection: close\r\nRetry-After: 1\r\nContent-Length: %d\r\n\r\n%s"
-                                % (len(body), body))
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
+            self._release_client(client_address[0])
+            return self._refuse(request, b"busy: too many connections, try again later\n")
         super().process_request(request, client_address)
+
+    def _refuse(self, request: socket.socket, body: bytes) -> None:
+        # answered, not dropped: a short 503 on the fresh connection, then closed
+        try:
+            request.settimeout(1.0)
+            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                            b"Connection: close\r\nRetry-After: 1\r\nContent-Length: %d\r\n\r\n%s"
+                            % (len(body), body))
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
     def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
         try:
             super().process_request_thread(request, client_address)
         finally:
             self.connections.release()
+            self._release_client(client_address[0])
 
     def handle_error(self, request: object, client_address: tuple[str, int]) -> None:  # noqa: ARG002 (socketserver's signature)
         import sys
@@ -210,6 +272,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         self.timeout = self.server.config.socket_timeout  # type: ignore[misc]  # each read and write of this connection
         super().setup()
+        self._reader = _DeadlineReader(self.connection, self.server.config.socket_timeout)
+        self.rfile = io.BufferedReader(self._reader)
 
     def log_message(self, format: str, *args: object) -> None:
         log.info("%s " + format, self.address_string(), *args)
@@ -217,6 +281,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         self._sent = False
         self._cors: str | None = None
+        self._reader.start()  # the request line and headers, however slowly they come, within one deadline
         try:
             super().handle_one_request()
         except (ConnectionError, TimeoutError):
@@ -234,6 +299,11 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     def admitted(self) -> bool:
         """Host and Origin checks (DNS rebinding, cross-site pages); False when refused (answered)."""
+        self._reader.stop()
+        if len(self.headers.get_all("Host") or []) > 1:
+            self.close_connection = True
+            self.send_text(HTTPStatus.BAD_REQUEST, "more than one Host header\n")
+            return False
         host = (self.headers.get("Host") or "").strip().lower()
         if host:
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -272,7 +342,11 @@ class SparqlHandler(BaseHTTPRequestHandler):
             self.send_text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request too large (more than {MAX_BODY} bytes)\n")
             self._discard(length)
             return None
-        data = self.rfile.read(length)
+        self._reader.start()  # the body: a deadline of its own
+        try:
+            data = self.rfile.read(length)
+        finally:
+            self._reader.stop()
         if len(data) < length:
             self.close_connection = True
             return None  # the client went away or stalled past the socket timeout: nobody to answer
@@ -449,6 +523,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("X-Frame-Options", "DENY")
         if self._cors:
             self.send_header("Access-Control-Allow-Origin", self._cors)
             self.send_header("Vary", "Origin")
@@ -482,6 +558,9 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
     >>> server.server_close()
     """
     watch = StoreWatch(find_dump(out_dir).parent)
+    # the query workers run the SERVICE check (rdflib's parser); imported once here, their forks have it
+    import rdflib.plugins.sparql.parser  # noqa: F401
+
     if not network_is_denied():
         log.warning("libseccomp is missing: query workers are not walled off the network "
                     "(SERVICE is still refused on the parsed query)")

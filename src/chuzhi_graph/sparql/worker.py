@@ -27,6 +27,7 @@ import io
 import multiprocessing
 import os
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -149,15 +150,16 @@ def _close_inherited(keep: int) -> None:
     os.closerange(keep + 1, top)
 
 
-def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memory: int | None) -> None:
-    """The loop of a worker process: answer ``(text, prefixes, substitutions, limit)`` until ``None``."""
-    _close_inherited(conn.fileno())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
-    # The engine prints "memory allocation of N bytes failed" and a backtrace when it aborts at
-    # the memory limit; the caller reports that as one line.
-    quiet = os.open(os.devnull, os.O_WRONLY)
+def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memory: int | None,
+                 errors: int | None = None) -> None:
+    """The loop of a worker process: answer ``(text, prefixes, substitutions, limit, check)`` until ``None``."""
+    # The engine prints "memory allocation of N bytes failed" or "has overflowed its stack" when it
+    # aborts; that goes to ``errors`` (a file the parent reads to name the cause in one line).
+    quiet = errors if errors is not None else os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
     os.close(quiet)
+    _close_inherited(conn.fileno())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     walled = deny_network()
     if memory is not None:
         limit_memory(memory)
@@ -170,7 +172,8 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
             if request is None:
                 return
             try:
-                reply: tuple[str, Any] = _answer(store, *request, walled=walled)
+                text, prefixes, subs, limit, check = request
+                reply: tuple[str, Any] = _answer(store, text, prefixes, subs, limit, check, walled)
             except MemoryError:
                 reply = ("memory", None)
             except SyntaxError as exc:
@@ -198,26 +201,57 @@ def _result(kind: str, payload: Any) -> Any:
     return QueryResult("graph", triples=[q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)])
 
 
+def private_memory(pid: int) -> int:
+    """Bytes of resident memory of a process not shared with others (``/proc/PID/statm``), 0 if unknown.
+
+    >>> private_memory(os.getpid()) > 0
+    True
+    """
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            fields = fh.read().split()
+        return max(0, int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 @dataclass
 class _Worker:
     process: Any
     conn: Any
     key: tuple[Path, str, int | None] | None  # (snapshot, dump hash, memory) of a warm worker; None: one-shot
     demoted: bool = False
+    errors: IO[bytes] | None = None  # the worker's stderr
 
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
         self.conn.close()
+        if self.errors is not None:
+            self.errors.close()
+
+    def last_words(self) -> str:
+        """The end of what the worker wrote to stderr (read before :meth:`stop`)."""
+        if self.errors is None:
+            return ""
+        try:
+            self.errors.seek(0, os.SEEK_END)
+            size = self.errors.tell()
+            self.errors.seek(max(0, size - 4096))
+            return self.errors.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
 
 
 class WorkerPool:
     """Worker processes running queries under a deadline, a memory bound and without network."""
 
-    def __init__(self, keep: int = 4) -> None:
+    def __init__(self, keep: int = 4, idle_memory: int = 512 * 2**20) -> None:
         self.available = "fork" in multiprocessing.get_all_start_methods()
         self.keep = keep
+        #: private memory (bytes) the idle warm workers may hold together; a worker returned past it stops
+        self.idle_memory = idle_memory
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
@@ -225,11 +259,13 @@ class WorkerPool:
                memory: int | None = None) -> _Worker:
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe()
-        process = context.Process(target=_worker_main, args=(child, store, key[0] if key else None, memory),
+        errors = tempfile.TemporaryFile()
+        process = context.Process(target=_worker_main,
+                                  args=(child, store, key[0] if key else None, memory, errors.fileno()),
                                   name="chuzhi-sparql-worker", daemon=True)
         process.start()
         child.close()
-        return _Worker(process, parent, key)
+        return _Worker(process, parent, key, errors=errors)
 
     def _take(self, key: tuple[Path, str, int | None]) -> _Worker:
         with self._lock:
@@ -253,8 +289,10 @@ class WorkerPool:
                 except OSError:
                     pass
             if worker.key is not None and not worker.demoted and len(self._idle) < self.keep:
-                self._idle.append(worker)
-                return
+                held = sum(private_memory(w.process.pid) for w in self._idle)
+                if held + private_memory(worker.process.pid) <= self.idle_memory:
+                    self._idle.append(worker)
+                    return
         worker.stop()
 
     def run(self, store: ox.Store, text: str, subs: dict[ox.Variable, Term], timeout: float,
@@ -284,9 +322,16 @@ class WorkerPool:
                 ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
             reply = worker.conn.recv() if ready else None
         except (EOFError, OSError):
+            worker.process.join(1.0)
+            words = worker.last_words()
             worker.stop()
             code = worker.process.exitcode
-            if memory is not None and code in (-signal.SIGABRT, -signal.SIGSEGV, 3):
+            # at RLIMIT_AS the engine's allocation fails and it aborts (SIGABRT, "memory allocation of N
+            # bytes failed"); a segmentation fault is the guard page below its stack: deep nesting
+            if code == -signal.SIGSEGV or "overflowed its stack" in words:
+                raise QueryError("the query is nested too deeply: the engine ran out of stack and stopped "
+                                 "(write it with fewer nested groups, UNIONs or parentheses)") from None
+            if memory is not None and code in (-signal.SIGABRT, 3):
                 raise memory_error(memory) from None
             raise WorkerFailed(f"the query worker stopped unexpectedly (exit code {code})") from None
         if reply is None:

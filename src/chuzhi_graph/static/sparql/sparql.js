@@ -109,7 +109,9 @@ function shorten(iri) {
 }
 
 function body(extra = {}) {
-  const form = new URLSearchParams({query: getText(), ...extra});
+  // a shipped question left as shipped is asked by name: the server then checks its declared parameters
+  const asked = state.name && shippedText(state.name) === getText() ? {question: state.name} : {query: getText()};
+  const form = new URLSearchParams({...asked, ...extra});
   for (const [k, v] of Object.entries(currentParams())) form.append("param", `${k}=${v}`);
   return form;
 }
@@ -406,7 +408,9 @@ async function start() {
   showHistory();
   setDownloads(null);
   loadTerms();
-  if (location.hash.length > 1 && restore(location.hash)) run();
+  // a link fills the editor and the form; it runs only when the reader clicks Run (any page may
+  // link here, and must not make the server work)
+  if (location.hash.length > 1 && restore(location.hash)) $("status").textContent = "运行以查看结果 / press Run";
 }
 
 $("examples").addEventListener("change", (e) => {
@@ -428,8 +432,15 @@ $("prev").addEventListener("click", () => { state.page -= 1; renderTable(); });
 $("next").addEventListener("click", () => { state.page += 1; renderTable(); });
 $("page-size").addEventListener("change", () => { state.page = 0; renderTable(); });
 for (const fmt of Object.keys(DOWNLOADS)) $("download-" + fmt).addEventListener("click", () => download(fmt));
+// a click on a link of this page (an IRI's view) runs what it asks; a hash set from outside only fills
+let linkClicked = 0;
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest("a[href^='#']");
+  if (a && e.isTrusted) linkClicked = performance.now();
+});
 window.addEventListener("hashchange", () => {
-  // a clicked IRI (or a pasted link) asks for another query
-  if (urlState().toString() !== location.hash.slice(1) && restore(location.hash)) run();
+  if (urlState().toString() === location.hash.slice(1) || !restore(location.hash)) return;
+  if (performance.now() - linkClicked < 2000) run();
+  else $("status").textContent = "运行以查看结果 / press Run";
 });
 start();
