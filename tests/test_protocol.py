@@ -261,7 +261,8 @@ def test_w3c_dataset_cases(built, endpoint):
                                           ("named-graph-uri", SHARED_GRAPH)], {"Accept": "text/csv"})
         assert status == 200
         rows = body.decode().split("\r\n")[1:-1]
-        assert rows == [f"default,{len(set(layout[EDITION_GRAPH]))}", f"{SHARED_GRAPH},{len(set(layout[SHARED_GRAPH]))}"]
+        assert rows == [f"default,{len(set(layout[EDITION_GRAPH]))}",
+                        f"{SHARED_GRAPH},{len(set(layout[SHARED_GRAPH]))}"]
     # direct POST: the dataset in the URL
     status, _, body = direct(endpoint, COUNT, {"Accept": "text/csv"},
                              query="?" + urllib.parse.urlencode({"default-graph-uri": EDITION_GRAPH}))
@@ -305,7 +306,7 @@ def test_a_huge_query_does_not_hold_other_queries(endpoint):
     """30,000 UNIONs (650 KB): parsed in its worker, not under a lock of the server; ASK {} answers meanwhile."""
     import time
 
-    huge = "SELECT * WHERE { " + " UNION ".join("{ ?s ?p %d }" % i for i in range(30000)) + " }"
+    huge = "SELECT * WHERE { " + " UNION ".join(f"{{ ?s ?p {i} }}" for i in range(30000)) + " }"
     assert len(huge) > 480_000
     box: dict[str, object] = {}
     sender = threading.Thread(target=lambda: box.update(answer=direct(endpoint, huge)))
@@ -374,7 +375,6 @@ def test_byte_per_second_clients_do_not_take_the_server(built):
 
 
 def test_the_page_carries_a_csp_and_refuses_framing(endpoint):
-    status, _, _ = ask(endpoint.removesuffix("/sparql") + "/")
     request = urllib.request.Request(endpoint.removesuffix("/sparql") + "/")
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["X-Frame-Options"] == "DENY"

@@ -203,19 +203,12 @@ INTEGERS = {f"{XSD}{t}" for t in ("integer", "positiveInteger", "nonNegativeInte
 
 
 def normalised(result) -> list[tuple]:
-    """Rows with the GROUP_CONCAT lists sorted (SPARQL leaves their order to the engine), and each literal by value.
+    """Rows cell by cell, each literal by value.
 
     Virtuoso writes xsd:boolean as "1"/"0" (valid lexical forms of true/false) and keeps the derived integer
     datatypes of the data (xsd:positiveInteger, xsd:nonNegativeInteger) where the embedded store answers
     xsd:integer: the same values, so they are compared as values, not as spellings."""
-    concat = [i for i, v in enumerate(result.variables) if v.endswith("Ids")]
-    rows = []
-    for row in result.rows:
-        row = [value(term) for term in row]
-        for i in concat:
-            row[i] = ox.Literal(" ".join(sorted(row[i].value.split())))
-        rows.append(tuple(row))
-    return rows
+    return [tuple(value(term) for term in row) for row in result.rows]
 
 
 def value(term):

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
-from chuzhi_graph.sparql.query import WORKERS, format_result, run_query, shipped_queries
 from chuzhi_graph.sparql.protocol import choose
+from chuzhi_graph.sparql.query import WORKERS, format_result, run_query, shipped_queries
 from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer, make_server
 from chuzhi_graph.sparql.store import open_store
 
