@@ -60,3 +60,32 @@ def test_long_queries_are_reniced_then_stopped_while_they_wait(sleepers):
     waiter.join(5)
     assert second.lane == "long" and state(sleepers[1].pid) != "T"  # continued (running or sleeping)
     second.release()
+
+
+def test_known_long_shapes_queue_for_a_long_slot_within_a_bounded_wait(sleepers):
+    lanes = Lanes(quick_slots=2, long_slots=1, quick=0.1, wait=1.0, long_waiting=0, long_wait=1.0)
+    heavy = "SELECT ?d (COUNT(?c) AS ?n) { ?c <http://e/domain> ?d } GROUP BY ?d"
+    lanes.learn(shape(heavy), 2.0)  # ran long before
+    first = lanes.ticket(heavy)
+    assert first.lane == "long"  # straight to the long lane, no quick slot taken
+    first.begin(sleepers[0].pid)
+    assert os.getpriority(os.PRIO_PROCESS, sleepers[0].pid) == LONG_NICENESS
+    first.demote(sleepers[0].pid, time.monotonic() + 5)  # already there: nothing happens
+    assert state(sleepers[0].pid) != "T"
+    # the long slot is taken: the next one waits for it (not 503 at once) and gets it when it frees
+    box = {}
+    waiter = threading.Thread(target=lambda: box.update(ticket=lanes.ticket(heavy)))
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive()
+    with lanes.ticket("ASK { ?s ?p ?o }") as quick:  # the quick lane is free meanwhile
+        assert quick.lane == "quick"
+    first.release()
+    waiter.join(2)
+    assert box["ticket"].lane == "long"
+    # past the bounded wait: 503
+    t0 = time.monotonic()
+    with pytest.raises(Busy, match=r"^busy: 1 long queries are running and others waited 1 s for a slot"):
+        lanes.ticket(heavy)
+    assert 0.9 < time.monotonic() - t0 < 2
+    box["ticket"].release()

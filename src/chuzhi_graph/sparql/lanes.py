@@ -16,6 +16,8 @@ that the kernel gives the CPU to the quick lane first. When the long lane is ful
 stopped (SIGSTOP) until a long slot frees, within its deadline; when ``long_waiting`` queries
 already wait, the query is stopped and answered 503 (:class:`Busy`). This is a two-level feedback queue: short queries
 finish in the quick lane, while at most ``long_slots`` long ones share what the quick lane leaves.
+A shape whose last run took longer than ``quick`` does not start in the quick lane at all: it
+queues for a long slot (no worker runs while it waits) for up to ``long_wait`` seconds, then 503.
 
 A query whose *shape* (its text with IRIs, strings and numbers blanked) took at most ``SHORT``
 seconds last time goes to ``short_slots`` of its own, which other queries cannot fill. The others
@@ -69,8 +71,9 @@ class Lanes:
     """The slots of the quick and the long lane (see the module docstring)."""
 
     def __init__(self, quick_slots: int = 6, long_slots: int = 2, quick: float = 0.5, wait: float = 5.0,
-                 short_slots: int = 4, long_waiting: int = 2) -> None:
+                 short_slots: int = 4, long_waiting: int = 2, long_wait: float = 10.0) -> None:
         self.quick_slots, self.long_slots, self.short_slots = quick_slots, long_slots, short_slots
+        self.long_wait = long_wait
         self.long_waiting = long_waiting
         self._waiting_long = 0
         self._short = threading.BoundedSemaphore(short_slots)
@@ -116,6 +119,17 @@ class Lanes:
             ticket = Ticket(self, key)
             ticket.lane = "short"
             return ticket
+        if kind == 2:
+            # a shape known to run long queues for a long slot before it starts (no worker, no CPU
+            # while it waits) instead of taking a quick slot and being stopped or refused after it
+            if not self._long.acquire(timeout=self.long_wait):
+                self._count("busy")
+                raise Busy(f"busy: {self.long_slots} long queries are running and others waited "
+                           f"{self.long_wait:g} s for a slot, try again later")
+            ticket = Ticket(self, key)
+            ticket.lane = "long"
+            self._count("long")
+            return ticket
         me = (kind, next(self._arrivals))
         deadline = time.monotonic() + self.wait
         with self._cond:
@@ -156,11 +170,17 @@ class Ticket:
         self.reniced = False
 
     def begin(self, pid: int) -> None:
-        """The query starts in worker ``pid`` (nothing to do: every query starts at the same niceness).
+        """The query starts in worker ``pid``; one queued for the long lane runs there reniced.
 
-        Running known-slow shapes nicer from the start was tried: on a loaded machine it made them
-        cross ``quick`` and filled the long lane (more 503 answers, cheap queries no faster).
+        (Running known-slow shapes nicer *in the quick lane* was tried: on a loaded machine it made
+        them cross ``quick`` and filled the long lane, more 503 answers, cheap queries no faster.)
         """
+        if self.lane == "long" and not self.reniced:
+            self.reniced = True
+            try:
+                os.setpriority(os.PRIO_PROCESS, pid, LONG_NICENESS)
+            except OSError:
+                pass
 
     def demote(self, pid: int, deadline: float) -> None:
         """Move to the long lane and renice the worker ``pid``.
@@ -169,6 +189,8 @@ class Ticket:
         slot until ``deadline``, at most ``long_waiting`` of them; :class:`Busy` past either.
         """
         lanes = self.lanes
+        if self.lane == "long":
+            return  # queued for the long lane from the start
         if not lanes._long.acquire(blocking=False):
             with lanes._lock:
                 waiting = lanes._waiting_long < lanes.long_waiting

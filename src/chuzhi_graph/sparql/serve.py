@@ -78,6 +78,8 @@ class ServeConfig:
     quick_seconds: float = 0.5
     #: how long a query may wait for a quick-lane slot before 503
     queue_wait: float = 5.0
+    #: how long a query of a shape known to run long may wait for a long-lane slot before 503
+    long_wait: float = 10.0
     #: address-space budget of each query worker, bytes
     max_memory: int = DEFAULT_MEMORY
     #: origins (``http://host:port``) whose pages may use the endpoint (CORS)
@@ -147,7 +149,7 @@ class SparqlServer(ThreadingHTTPServer):
         self.watch = watch
         self.config = config
         self.lanes = Lanes(config.max_running, config.max_long, config.quick_seconds, config.queue_wait,
-                           config.max_short, config.max_long_waiting)
+                           config.max_short, config.max_long_waiting, config.long_wait)
         self.connections = threading.BoundedSemaphore(config.max_connections)
         self._per_client: dict[str, int] = {}
         self._clients_lock = threading.Lock()
