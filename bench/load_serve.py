@@ -38,6 +38,10 @@ MEDIUM = {
     "cases-per-domain": None,  # the shipped query's text
 }
 CHEAP = "SELECT ?title WHERE {{ <{case}> dct:title ?title }}"
+#: ``--heavy shipped``: the heavier shipped questions, asked by name (``question=``), whose answers
+#: stay under serve's 10,000 rows at 10,000 cases
+SHIPPED = ("cases-per-domain", "cases-per-category-unit-type", "cases-per-prefecture", "domain-co-occurrence",
+           "cross-sector-collaborations", "provenance-summary", "regions-in-several-editions", "editions")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -71,11 +75,16 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     parser.add_argument("--cheap-share", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--heavy", choices=("inline", "shipped"), default="inline",
+                        help="the 30%%: inline aggregates (with cases-per-domain) or shipped questions by name")
     args = parser.parse_args()
 
     from chuzhi_graph.sparql.query import shipped_query
 
     medium = [text or shipped_query(name).text for name, text in MEDIUM.items()]  # type: ignore[union-attr]
+    # a request's query part after "/sparql?format=json&": the text, or the shipped question's name
+    asks = ([f"question={name}" for name in SHIPPED] if args.heavy == "shipped"
+            else ["query=" + urllib.parse.quote(text) for text in medium])
 
     load_before = os.getloadavg()[0]  # figures mean little on a busy machine: reported beside them
     with socket.socket() as sock:
@@ -86,12 +95,13 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         server.stderr.readline()  # the "SPARQL endpoint: ..." line: listening
-        base = "/sparql?format=json&query="
+        root = "/sparql?format=json&"
+        base = root + "query="
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", base + urllib.parse.quote("SELECT ?c WHERE { ?c a chz:Case } LIMIT 2000"))
         cases = [b["c"]["value"] for b in json.loads(conn.getresponse().read())["results"]["bindings"]]
-        for text in medium:  # warm a worker and the parse cache once
-            conn.request("GET", base + urllib.parse.quote(text))
+        for ask in asks:  # warm a worker and the parse cache once
+            conn.request("GET", root + ask)
             conn.getresponse().read()
         conn.close()
         rss_before = tree_rss_mb(server.pid)
@@ -110,11 +120,11 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
                 if rng.random() < args.cheap_share:
                     kind, text = "cheap", CHEAP.format(case=rng.choice(cases))
                 else:
-                    kind, text = "medium", medium[turn % len(medium)]
+                    kind, text = "medium", asks[turn % len(asks)]
                     turn += 1
                 t0 = time.perf_counter()
                 try:
-                    conn.request("GET", base + urllib.parse.quote(text))
+                    conn.request("GET", base + urllib.parse.quote(text) if kind == "cheap" else root + text)
                     answer = conn.getresponse()
                     body = answer.read()
                     status = answer.status
@@ -164,13 +174,20 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     for (kind, status, text), n in sorted(reasons.items()):
         print(f"  {n:5d} x {kind} {status} {text.strip()}")
     print(f"server RSS (with workers): before {rss_before:.0f} MB, peak {rss_peak:.0f} MB, after {rss_after:.0f} MB")
-    print(f"load average (1 min) before the run {load_before:.2f}")
+    load_after = os.getloadavg()[0]
+    print(f"load average (1 min) before the run {load_before:.2f}, after {load_after:.2f}")
+    share = {kind: sum(1 for r in records if r[0] == kind and r[1] == 503) / max(1, sum(1 for r in records
+                                                                                      if r[0] == kind))
+             for kind in ("cheap", "medium")}
+    print(f"503 share: cheap {share['cheap']:.1%}, medium {share['medium']:.1%}")
     if args.json:
         figures = {
             "date": time.strftime("%Y-%m-%d"), "build": args.out, "clients": args.clients,
             "seconds": round(elapsed, 1), "cheap_share": args.cheap_share, "requests": total,
             "requests_per_s": round(total / elapsed, 1), "dropped_connections": dropped[0],
             "share_503": round(busy / max(total, 1), 4), "load_average_before": round(load_before, 2),
+            "load_average_after": round(load_after, 2), "heavy": args.heavy,
+            "share_503_by_kind": {kind: round(value, 4) for kind, value in share.items()},
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
             "rss_mb": {"before": round(rss_before), "peak": round(rss_peak), "after": round(rss_after)},
             **{kind: {f"p{q}_ms": round(percentile(ok_ms[kind], q), 1) for q in (50, 95, 99)}
