@@ -357,7 +357,7 @@ def test_byte_per_second_clients_do_not_take_the_server(built):
             answers.append(status)
             time.sleep(1.0)
         assert set(answers) == {200}
-        # the 16 admitted ones were cut at the 3 s request deadline though they kept sending
+        # the 48 admitted ones (max_per_client) were cut at the 3 s request deadline though they kept sending
         closed = 0
         for sock in slow:
             sock.settimeout(1)

@@ -16,7 +16,7 @@ that the kernel gives the CPU to the quick lane first. When the long lane is ful
 stopped (SIGSTOP) until a long slot frees, within its deadline; when ``long_waiting`` queries
 already wait, the query is stopped and answered 503 (:class:`Busy`). This is a two-level feedback queue: short queries
 finish in the quick lane, while at most ``long_slots`` long ones share what the quick lane leaves.
-A shape whose last run took longer than ``quick`` does not start in the quick lane at all: it
+A shape whose moving average is past twice ``quick`` does not start in the quick lane at all: it
 queues for a long slot (no worker runs while it waits) for up to ``long_wait`` seconds, then 503.
 
 A query whose *shape* (its text with IRIs, strings and numbers blanked) took at most ``SHORT``
@@ -74,6 +74,9 @@ class Lanes:
                  short_slots: int = 4, long_waiting: int = 2, long_wait: float = 10.0) -> None:
         self.quick_slots, self.long_slots, self.short_slots = quick_slots, long_slots, short_slots
         self.long_wait = long_wait
+        #: a shape whose moving average is past this goes straight to the long lane's queue (twice
+        #: ``quick``: a cheap shape slowed a little by a busy machine stays in the quick lane)
+        self.long_start = 2 * quick
         self.long_waiting = long_waiting
         self._waiting_long = 0
         self._short = threading.BoundedSemaphore(short_slots)
@@ -119,7 +122,7 @@ class Lanes:
             ticket = Ticket(self, key)
             ticket.lane = "short"
             return ticket
-        if kind == 2:
+        if kind == 2 and self.took(key) > self.long_start:
             # a shape known to run long queues for a long slot before it starts (no worker, no CPU
             # while it waits) instead of taking a quick slot and being stopped or refused after it
             if not self._long.acquire(timeout=self.long_wait):

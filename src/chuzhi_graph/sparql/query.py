@@ -136,7 +136,7 @@ def syntax_error(exc: SyntaxError, text: str, source: str) -> QueryError:
     return QueryError(f"column {col}: SPARQL syntax error {where}: {detail}{pointer}", file=source, line=line_no)
 
 
-def run_query(
+def run_query(  # long: one query's path (check, parameters, worker or deadline thread, errors) read in order
     store: ox.Store | SparqlTarget,
     query: str | Path | ShippedQuery,
     params: Mapping[str, str | Term] | None = None,

@@ -75,6 +75,8 @@ def check_query(text: str, source: str = "inline query", deadline: float | None 
 
 
 def _timed_verdict(text: str, deadline: float) -> tuple[str, int | None]:
+    import rdflib.plugins.sparql.parser  # noqa: F401 (imported before the clock starts: the deadline is the parse's)
+
     def alarm(signum: int, frame: Any) -> None:  # noqa: ARG001 (signal handler)
         raise _ParseTimeout
 

@@ -92,7 +92,7 @@ class ServeConfig:
     #: connections served at once; more are answered 503 at once
     max_connections: int = 64
     #: connections of one client address at once; more are answered 503 at once
-    max_per_client: int = 16
+    max_per_client: int = 48
     #: seconds between checks for a new build
     watch_interval: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
