@@ -16,7 +16,7 @@ that the kernel gives the CPU to the quick lane first. When the long lane is ful
 stopped (SIGSTOP) until a long slot frees, within its deadline; when ``long_waiting`` queries
 already wait, the query is stopped and answered 503 (:class:`Busy`). This is a two-level feedback queue: short queries
 finish in the quick lane, while at most ``long_slots`` long ones share what the quick lane leaves.
-A shape whose moving average is past twice ``quick`` does not start in the quick lane at all: it
+A shape whose moving average (of CPU seconds) is past ``quick`` does not start in the quick lane at all: it
 queues for a long slot (no worker runs while it waits) for up to ``long_wait`` seconds, then 503.
 
 A query whose *shape* (its text with IRIs, strings and numbers blanked) took at most ``SHORT``
@@ -74,9 +74,8 @@ class Lanes:
                  short_slots: int = 4, long_waiting: int = 2, long_wait: float = 10.0) -> None:
         self.quick_slots, self.long_slots, self.short_slots = quick_slots, long_slots, short_slots
         self.long_wait = long_wait
-        #: a shape whose moving average is past this goes straight to the long lane's queue (twice
-        #: ``quick``: a cheap shape slowed a little by a busy machine stays in the quick lane)
-        self.long_start = 2 * quick
+        #: a shape whose moving average (CPU seconds) is past this goes straight to the long lane's queue
+        self.long_start = quick
         self.long_waiting = long_waiting
         self._waiting_long = 0
         self._short = threading.BoundedSemaphore(short_slots)
@@ -171,6 +170,8 @@ class Ticket:
         self.lane: str | None = "quick"
         self.started = time.monotonic()
         self.reniced = False
+        #: CPU seconds of the query in its worker (set by the worker pool); None: it did not answer
+        self.cpu: float | None = None
 
     def begin(self, pid: int) -> None:
         """The query starts in worker ``pid``; one queued for the long lane runs there reniced.
@@ -233,7 +234,9 @@ class Ticket:
     def release(self) -> None:
         """Give the slot back (once) and remember how long the query took."""
         if self.lane is not None:
-            self.lanes.learn(self.key, time.monotonic() - self.started)
+            # the CPU the query took, not the time it waited for the CPU: on a busy machine a cheap
+            # shape stays cheap (its wall time is learned only when it did not answer: a timeout)
+            self.lanes.learn(self.key, self.cpu if self.cpu is not None else time.monotonic() - self.started)
         if self.lane == "short":
             self.lanes._count("quick")
             self.lanes._short.release()

@@ -65,6 +65,8 @@ class Ticket(Protocol):
 
     quick: float
     reniced: bool
+    #: CPU seconds the worker spent on the query (set when it answers): what the lanes learn from
+    cpu: float | None
 
     def begin(self, pid: int) -> None: ...
 
@@ -171,6 +173,7 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
             request = conn.recv()
             if request is None:
                 return
+            started = time.process_time()
             try:
                 text, prefixes, subs, limit, check = request
                 reply: tuple[str, Any] = _answer(store, text, prefixes, subs, limit, check, walled)
@@ -182,7 +185,7 @@ def _worker_main(conn: Any, store: ox.Store | None, location: Path | None, memor
                 reply = ("oserror", clean_engine_error(exc))
             except Exception as exc:  # re-raised by the caller as a failure
                 reply = ("failed", f"{type(exc).__name__}: {clean_engine_error(exc)}")
-            conn.send(reply)
+            conn.send((*reply, time.process_time() - started))
     except MemoryError:
         os._exit(3)
     except (EOFError, BrokenPipeError):
@@ -340,7 +343,9 @@ class WorkerPool:
             worker.stop()
             raise timeout_error(shown if shown is not None else timeout)
         worker.demoted = ticket is not None and ticket.reniced
-        kind, payload = reply
+        kind, payload, cpu = reply
+        if ticket is not None:
+            ticket.cpu = cpu
         if kind == "memory":
             worker.stop()  # its heap may be fragmented up to the limit
             raise memory_error(memory or 0)
