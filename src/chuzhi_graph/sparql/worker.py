@@ -247,6 +247,22 @@ class _Worker:
             return ""
 
 
+def _crash(worker: _Worker, memory: int | None) -> ChuzhiError:
+    """What a worker that died while answering is reported as (it is stopped here)."""
+    worker.process.join(1.0)
+    words = worker.last_words()
+    worker.stop()
+    code = worker.process.exitcode
+    # at RLIMIT_AS the engine's allocation fails and it aborts (SIGABRT, "memory allocation of N
+    # bytes failed"); a segmentation fault is the guard page below its stack: deep nesting
+    if code == -signal.SIGSEGV or "overflowed its stack" in words:
+        return QueryError("the query is nested too deeply: the engine ran out of stack and stopped "
+                          "(write it with fewer nested groups, UNIONs or parentheses)")
+    if memory is not None and code in (-signal.SIGABRT, 3):
+        return memory_error(memory)
+    return WorkerFailed(f"the query worker stopped unexpectedly (exit code {code})")
+
+
 class WorkerPool:
     """Worker processes running queries under a deadline, a memory bound and without network."""
 
@@ -327,18 +343,7 @@ class WorkerPool:
                 ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
             reply = worker.conn.recv() if ready else None
         except (EOFError, OSError):
-            worker.process.join(1.0)
-            words = worker.last_words()
-            worker.stop()
-            code = worker.process.exitcode
-            # at RLIMIT_AS the engine's allocation fails and it aborts (SIGABRT, "memory allocation of N
-            # bytes failed"); a segmentation fault is the guard page below its stack: deep nesting
-            if code == -signal.SIGSEGV or "overflowed its stack" in words:
-                raise QueryError("the query is nested too deeply: the engine ran out of stack and stopped "
-                                 "(write it with fewer nested groups, UNIONs or parentheses)") from None
-            if memory is not None and code in (-signal.SIGABRT, 3):
-                raise memory_error(memory) from None
-            raise WorkerFailed(f"the query worker stopped unexpectedly (exit code {code})") from None
+            raise _crash(worker, memory) from None
         if reply is None:
             worker.stop()
             raise timeout_error(shown if shown is not None else timeout)
