@@ -321,8 +321,8 @@ class WorkerPool:
 
         ``check``: the query's source; the worker runs the SERVICE check before the query.
         """
-        if check is not None:  # the SERVICE check in the worker has its own deadline, on top of the query's
-            timeout += PARSE_SECONDS
+        if check is not None:  # the SERVICE check in the worker: its time on top of the query's, at most doubling it
+            timeout += min(PARSE_SECONDS, timeout)
         deadline = time.monotonic() + timeout
         location = store_location(store)
         if location is not None:
