@@ -237,6 +237,8 @@ def region_lists(data: MapData, ix: Indexed) -> dict[str, dict[str, list[list[An
         link = case.get("href") or case["id"]
         for key, ts in types.items():
             out[key]["cases"].append([case["title"], link, cat, list(doms), sorted(ts)])
+    if OUTSIDE in out:  # the cases outside with no type chosen first: a capped list shows them
+        out[OUTSIDE]["cases"].sort(key=lambda row: -1 not in row[4])
     by_unit = _unit_cases(data)
     for ui, unit in enumerate(data.units):
         mine = sorted({kinds[ci] for ci in by_unit.get(ui, ())})

@@ -194,7 +194,9 @@
      leader line; a label that fits nowhere in the view is left out (the table has it). */
   function placeLabels(visible) {
     clear(layerLeaders);
-    var scale = box[2] / data.size[0] > box[3] / data.size[1] ? box[2] / data.size[0] : box[3] / data.size[1];
+    /* map units per screen pixel: labels keep their size on screen at every zoom and width */
+    var rect = svg.getBoundingClientRect(), px = rect.width < 600 ? 11 : 13;
+    var scale = rect.width && rect.height ? Math.max(box[2] / rect.width, box[3] / rect.height) * px / 13 : 1;
     var placed = [], order = [];
     data.regions.forEach(function (r) {
       if (!shown(r)) { labels[r.code].style.display = "none"; labels[r.code].setAttribute("data-placed", "0"); }
@@ -485,6 +487,12 @@
   });
   var colourBy = document.getElementById("colour-by");
   colourBy.addEventListener("change", function () { state.colourBy = colourBy.value; apply(); commit(); });
+
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { placeLabels(data.regions.filter(shown)); }, 100);
+  });
 
   fromHash();
   apply();
