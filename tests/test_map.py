@@ -283,8 +283,8 @@ def browser():
 class Opened:
     """The map page opened from disk, every non-file request blocked and recorded."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 860})
+    def __init__(self, browser, path: Path, *, bypass_csp: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 860}, bypass_csp=bypass_csp)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -532,4 +532,28 @@ def test_map_site_loads_lists_on_drill_down(browser, corpus5k) -> None:
     assert [u for u in opened.requests if not u.endswith("map.html")] == [
         (corpus5k / "graphs" / "map-data" / "420100.js").as_uri()]
     assert opened.errors == []
+    p.close()
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical violations of axe-core (vendored, injected for the test only)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+def test_map_passes_axe(browser, corpus5k) -> None:
+    opened = Opened(browser, corpus5k / "map.html", bypass_csp=True)
+    p = opened.page
+    assert axe_violations(p) == []
+    p.click("#layer-top path[data-code='420100']")        # drilled, a region's lists open
+    p.click("#regions tr[data-code='420111']")
+    assert axe_violations(p) == []
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert axe_violations(p) == []
     p.close()
