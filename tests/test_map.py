@@ -388,14 +388,11 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def corpus5k(tmp_path_factory) -> Path:
-    """`chuzhi-graph synth --cases 5000 --editions 5 --seed 1`, built, with its map pages:
-    ``map.html`` (single file, capped lists) and ``graphs/map.html`` (lists in ``map-data/``)."""
-    from chuzhi_graph.records.synth import generate
-
+def corpus5k(synth5k, tmp_path_factory) -> Path:
+    """The 5,000-case corpus with its map pages: ``map.html`` (single file, capped lists) and
+    ``graphs/map.html`` (lists in ``map-data/``), its build in ``out/``."""
     folder = tmp_path_factory.mktemp("map5k")
-    generate(folder / "data", cases=5000, editions=5, seed=1)
-    build(folder / "data", folder / "out")
+    (folder / "out").symlink_to(synth5k / "out")
     render_map(folder / "out", folder / "map.html")
     render_map(folder / "out", folder / "graphs" / "map.html", base=BASE, link_root="../", list_dir="map-data")
     return folder

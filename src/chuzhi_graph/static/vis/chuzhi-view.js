@@ -51,7 +51,7 @@
 
   var state = {
     category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
-    hideIsolates: D.large, minDegree: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
+    hideIsolates: D.large, minDegree: 0, minWeight: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
     expanded: {}, revealed: {}, selected: null
   };
 
@@ -70,7 +70,7 @@
   function compute() {
     /* visibility depends on these alone: opening a cluster or revealing a search hit reuses it */
     var key = JSON.stringify([state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
-                              state.hideIsolates, state.minDegree]);
+                              state.hideIsolates, state.minDegree, state.minWeight]);
     if (view && key === computedFor) { return view; }
     computedFor = key;
     var filtering = state.category >= 0 || state.domain >= 0;
@@ -80,9 +80,13 @@
                (state.domain < 0 || C[i][2].indexOf(state.domain) >= 0) ? 1 : 0;
     }
     var vis = new Uint8Array(N.length), count = new Int32Array(N.length);
+    var agg = D.agg ? aggregated() : null;
     for (i = 0; i < N.length; i++) {
       n = N[i];
-      if (n.cases.length) {
+      if (agg) {
+        count[i] = agg.nodes[i];
+        vis[i] = filtering ? (count[i] > 0 ? 1 : 0) : 1;
+      } else if (n.cases.length) {
         var k = 0;
         for (j = 0; j < n.cases.length; j++) { k += act[n.cases[j]]; }
         count[i] = k;
@@ -103,7 +107,10 @@
     for (i = 0; i < E.length; i++) {
       e = E[i];
       if (!vis[e.from] || !vis[e.to] || state.hiddenEdgeKinds[e.kind]) { continue; }
-      if (e.cases.length) {
+      if (agg) {
+        if (!agg.edges[i] || agg.edges[i] < state.minWeight) { continue; }
+        weight[i] = agg.edges[i];
+      } else if (e.cases.length) {
         var w = 0;
         for (j = 0; j < e.cases.length; j++) { w += act[e.cases[j]]; }
         if (!w) { continue; }
@@ -121,6 +128,28 @@
     }
     view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering };
     return view;
+  }
+
+  /* The domains view travels without its cases: counts per award category (they add up) and
+     per domain filter (D.agg, run-length coded: -k is k zeros), decoded at first use. */
+  var aggRows = null;
+  function aggregated() {
+    function decode(rle, len) {
+      var out = new Int32Array(len), k = 0;
+      rle.forEach(function (v) { if (v < 0) { k -= v; } else { out[k++] = v; } });
+      return out;
+    }
+    var nn = N.length, ne = E.length, opts = D.domains.length + 1;
+    if (!aggRows) {
+      aggRows = D.agg.nodes.map(function (rle, c) { return [decode(rle, opts * nn), decode(D.agg.edges[c], opts * ne)]; });
+    }
+    var o = state.domain + 1, out = { nodes: new Int32Array(nn), edges: new Int32Array(ne) }, c, k;
+    for (c = 0; c < aggRows.length; c++) {
+      if (state.category >= 0 && c !== state.category) { continue; }
+      for (k = 0; k < nn; k++) { out.nodes[k] += aggRows[c][0][o * nn + k]; }
+      for (k = 0; k < ne; k++) { out.edges[k] += aggRows[c][1][o * ne + k]; }
+    }
+    return out;
   }
 
   function clusterKey(n) {
@@ -144,7 +173,10 @@
     }
     return groups[n.group] ? groups[n.group].color : "#999999";
   }
-  function width(w) { return Math.min(1 + 1.5 * (w - 1), 8); }
+  function width(w) {  /* the domains view: in proportion to the heaviest link, so weights compare */
+    if (D.agg && D.keys.width_range) { return 1 + 11 * w / Math.max(D.keys.width_range[1], 1); }
+    return Math.min(1 + 1.5 * (w - 1), 8);
+  }
 
   function refresh() {
     var v = compute(), i, n, e;
@@ -395,6 +427,7 @@
       return [["", d.label], ["", "点击展开 / click to expand"]];
     }
     var n = d.node, lines = [["", n.label]].concat(n.tip);
+    if (D.agg) { lines.push(["案例 / cases", (view.filtering ? view.count[n.i] + " / " : "") + n.total]); }
     if (n.cases.length && n.kind !== "case") {
       lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）", caseTitles(n.cases, 8)]);
     }
@@ -409,6 +442,8 @@
       lines.push([s.weight + " 个案例 / cases", caseTitles(e.cases, 10)]);
     } else if (e.cases.length) {
       lines.push(["案例 / case", caseTitles(e.cases, 10)]);
+    } else if (D.agg) {
+      lines.push(["", s.weight + " 个案例 / cases"]);
     }
     return lines;
   }
@@ -436,6 +471,7 @@
     var n = d.node;
     panel.appendChild(el("h2", n.label));
     rows(panel, n.tip);
+    if (D.agg) { panel.appendChild(el("b", "案例 / cases：" + (view.filtering ? view.count[n.i] + " / " : "") + n.total)); }
     if (n.cases.length) {
       panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + n.cases.length + "）："));
       var list = el("ul");
@@ -567,6 +603,14 @@
     $("min-degree-value").textContent = deg.value;
     refresh();
   });
+  if ($("min-weight")) {
+    state.minWeight = parseInt($("min-weight").value, 10);
+    $("min-weight").addEventListener("input", function () {
+      state.minWeight = parseInt(this.value, 10);
+      $("min-weight-value").textContent = this.value;
+      refresh();
+    });
+  }
   if ($("cluster-by")) {
     $("cluster-by").value = state.clusterBy;
     $("cluster-by").addEventListener("change", function () {
