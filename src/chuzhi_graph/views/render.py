@@ -782,6 +782,57 @@ def render_html(graph: nx.Graph, path: str | Path, title: str = "楚治案例知
     return write_text_atomic(path, html_page(graph, title, size_by=size_by, seed=seed, site=site))
 
 
+# ---------------------------------------------------------------- notebooks
+
+
+class Page:
+    """An interactive page for a notebook: Jupyter shows it inline, offline, in an iframe
+    whose ``srcdoc`` is the whole page (the same file ``render`` writes).
+
+    >>> page(nx.path_graph(3), "path")._repr_html_().startswith("<iframe")  # doctest: +SKIP
+    True
+    """
+
+    def __init__(self, html: str, height: int = 640) -> None:
+        self.html = html
+        self.height = height
+
+    def _repr_html_(self) -> str:
+        import html as html_lib
+
+        return (f'<iframe srcdoc="{html_lib.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+                f'style="width:100%;height:{int(self.height)}px;border:1px solid #ddd" '
+                f'title="chuzhi-graph"></iframe>')
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page as a file (what ``chuzhi-graph render`` writes)."""
+        return write_text_atomic(path, self.html)
+
+
+def page(graph: nx.Graph, title: str | None = None, *, height: int = 640, **kwargs: Any) -> Page:
+    """The interactive page of ``graph`` as a :class:`Page` (shown inline in Jupyter).
+
+    >>> page(build_view("out", "domains"))  # doctest: +SKIP
+    """
+    title = title or TITLES.get(graph.graph.get("view", ""), "楚治案例知识图谱")
+    return Page(html_page(graph, title, **kwargs), height=height)
+
+
+def draw(graph: nx.Graph, title: str = "", **kwargs: Any) -> Any:
+    """A matplotlib ``Figure`` of ``graph`` with Chinese labels (the CJK font of :func:`cjk_font`;
+    without one, :class:`~chuzhi_graph.errors.EnvironmentProblem` names the package to install).
+
+    In a notebook the figure shows inline; the notebook's matplotlib backend is kept.
+
+    >>> fig = draw(build_view("out", "institutions"))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    figure = draw_picture(graph, title, **kwargs).figure
+    plt.close(figure)  # shown once, as the cell's value (a closed figure still draws)
+    return figure
+
+
 # ---------------------------------------------------------------- pictures and exports
 
 
@@ -864,7 +915,8 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
     """
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "inline" not in matplotlib.get_backend():  # a notebook keeps its backend; else no display needed
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
