@@ -358,7 +358,7 @@ def test_every_release_has_the_map(tmp_path) -> None:
         text = script.read_text("utf-8")
         assert text.startswith("chuzhiMapList(")
         lists = json.loads(text[text.index(",") + 1:text.rindex(")")])
-        hrefs |= {row[1] for rows in lists.values() for row in rows}
+        hrefs |= {row[1] for row in lists["cases"] + lists["units"]}
     assert len(hrefs) == 30 + 32  # cases and applicant units, the series included
     missing = [h for h in hrefs if not (page.parent / h).resolve().is_file()]
     assert missing == []
@@ -528,6 +528,14 @@ def test_map_site_loads_lists_on_drill_down(browser, corpus5k) -> None:
     assert all(h.startswith("../case/") for h in hrefs)
     assert [u for u in opened.requests if not u.endswith("map.html")] == [
         (corpus5k / "graphs" / "map-data" / "420100.js").as_uri()]
+    # a long list comes in parts of 1,000 rows: the next on request
+    assert wuhan > 1000
+    p.click("#detail-next-part")
+    p.wait_for_function("document.querySelectorAll('#detail-cases li').length === 100 && "
+                        "!document.getElementById('detail-next-part')")
+    p.click("#detail .chz-more")
+    assert p.eval_on_selector_all("#detail-cases li", "x => x.length") == 200
+    assert opened.requests[-1] == (corpus5k / "graphs" / "map-data" / "420100.1.js").as_uri()
     assert opened.errors == []
     p.close()
 

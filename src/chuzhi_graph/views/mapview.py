@@ -244,16 +244,24 @@ def colour(n: int, classes: list[tuple[int, int]]) -> str:
     return EMPTY
 
 
-def _lists_js(key: str, lists: dict[str, list[list[object]]]) -> str:
-    """A region's lists as a script the page loads on demand (works from ``file:`` too)."""
+#: Rows of each list per file in a published site: a region's first part loads in well under a second.
+PART = 1000
+
+
+def _lists_js(key: str, lists: dict[str, object]) -> str:
+    """A part of a region's lists as a script the page loads on demand (works from ``file:`` too)."""
     from chuzhi_graph.core.assets import json_for_script
 
     return f"chuzhiMapList({json_for_script(key)},{json_for_script(lists)});\n"
 
 
-def list_file(key: str) -> str:
-    """The file name of a key's lists: ``420100.js``, ``own-420100.js``, ``all.js``."""
-    return {"*": "all"}.get(key, key.replace(":", "-")) + ".js"
+def list_file(key: str, part: int = 0) -> str:
+    """The file name of a part of a key's lists: ``420100.js``, ``420100.2.js``, ``own-420100.js``.
+
+    >>> list_file("own:420100"), list_file("420100", 2)
+    ('own-420100.js', '420100.2.js')
+    """
+    return {"*": "all"}.get(key, key.replace(":", "-")) + (f".{part}" if part else "") + ".js"
 
 
 def page_data(data: MapData, *, colour_by: str = "cases", region: str | None = None,
@@ -294,8 +302,17 @@ def page_data(data: MapData, *, colour_by: str = "cases", region: str | None = N
 
 
 def list_scripts(data: MapData) -> dict[str, str]:
-    """File name -> script of every key's full lists (for ``page_data(list_dir=...)``)."""
-    return {list_file(key): _lists_js(key, rows) for key, rows in region_lists(data, Indexed(data)).items()}
+    """File name -> script of every key's full lists, :data:`PART` rows of each per file (for
+    ``page_data(list_dir=...)``); the page loads the next part when the reader asks for more."""
+    out: dict[str, str] = {}
+    for key, rows in region_lists(data, Indexed(data)).items():
+        parts = max(1, -(-max(len(rows["cases"]), len(rows["units"])) // PART))
+        for i in range(parts):
+            out[list_file(key, i)] = _lists_js(key, {"cases": rows["cases"][i * PART:(i + 1) * PART],
+                                                     "units": rows["units"][i * PART:(i + 1) * PART],
+                                                     "part": i, "parts": parts,
+                                                     "nCases": len(rows["cases"]), "nUnits": len(rows["units"])})
+    return out
 
 
 def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", region: str | None = None,

@@ -316,21 +316,29 @@
 
   // ------------------------------------------------------------ lists of a region
   var loaded = {}, pending = {}, PAGE = 100;
-  window.chuzhiMapList = function (key, lists) {
-    loaded[key] = lists;
+  /* a published site: a region's lists come in parts of 1,000 rows (map-data/KEY.js, KEY.1.js, …) */
+  window.chuzhiMapList = function (key, part) {
+    var have = loaded[key];
+    if (!have) {
+      loaded[key] = { cases: part.cases, units: part.units, parts: part.parts, got: 1, nCases: part.nCases, nUnits: part.nUnits };
+    } else {
+      have.cases = have.cases.concat(part.cases); have.units = have.units.concat(part.units); have.got += 1;
+    }
     delete pending[key];
     if (state.selected === key) { drawDetail(key); }
   };
+  function loadPart(key, i) {
+    if (pending[key]) { return; }
+    pending[key] = true;
+    var s = document.createElement("script");
+    s.src = data.listDir + "/" + ({ "*": "all" }[key] || key.replace(":", "-")) + (i ? "." + i : "") + ".js";
+    s.onerror = function () { delete pending[key]; document.getElementById("detail").textContent = "列表未能载入 / the list could not be loaded"; };
+    document.head.appendChild(s);
+  }
   function lists(key) {
     if (!data.listDir) { return data.lists[key] || { cases: [], units: [], nCases: 0, nUnits: 0 }; }
     if (loaded[key]) { return loaded[key]; }
-    if (!pending[key]) {
-      pending[key] = true;
-      var s = document.createElement("script");
-      s.src = data.listDir + "/" + ({ "*": "all" }[key] || key.replace(":", "-")) + ".js";
-      s.onerror = function () { delete pending[key]; document.getElementById("detail").textContent = "列表未能载入 / the list could not be loaded"; };
-      document.head.appendChild(s);
-    }
+    loadPart(key, 0);
     return null;
   }
   function caseOk(row) {
@@ -387,7 +395,12 @@
         return li;
       }));
     }
-    if (L.nCases > L.cases.length || L.nUnits > L.units.length) {  // a capped list: say so, and where the rest is
+    if (L.parts && L.got < L.parts) {  // the next part of a long list, on request
+      var next = el("button", "载入更多 / load more（已载入 " + L.got + " / " + L.parts + " 部分 / parts loaded）",
+                    { type: "button", id: "detail-next-part" });
+      next.addEventListener("click", function () { loadPart(key, L.got); });
+      dbox.appendChild(next);
+    } else if (!L.parts && (L.nCases > L.cases.length || L.nUnits > L.units.length)) {  // a capped list: say so, and where the rest is
       var note = el("p", "此页只列出前 " + data.cap + " 个案例和单位（共 " + L.nCases + " 个案例、" + L.nUnits +
                     " 个单位），再按筛选显示 / this page lists only the first " + data.cap + " of each. ", { "class": "chz-note", id: "detail-capped" });
       var code = r ? r.code : own ? own.code : g && g.code;
