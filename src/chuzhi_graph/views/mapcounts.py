@@ -186,11 +186,11 @@ def region_counts(data: MapData, ix: Indexed) -> dict[str, list[list[int]]]:  # 
             if 0 in present:
                 for c in dcols:
                     counts[c] += 1
-    scope_of = {}  # category -> its scopes (all, track, edition, category)
-    for c in data.cases:
-        cat = ix.index["category"][str(c["category"])]
-        if cat not in scope_of:
-            scope_of[cat] = ix.scopes(c)
+    scope_of: dict[int, list[int]] = {}  # category -> its scopes (all, track, edition, category)
+    for one in data.cases:
+        index = ix.index["category"][str(one["category"])]
+        if index not in scope_of:
+            scope_of[index] = ix.scopes(one)
     pairs_of: dict[tuple[int, tuple[int, ...]], set[int]] = {}
     by_unit = _unit_cases(data)
     for ui in range(len(data.units)):
@@ -198,8 +198,8 @@ def region_counts(data: MapData, ix: Indexed) -> dict[str, list[list[int]]]:  # 
         pairs: set[int] = set()
         for kind in {kinds[ci] for ci in by_unit.get(ui, ())}:
             if kind not in pairs_of:
-                cols = [0, *(1 + d for d in kind[1])]
-                pairs_of[kind] = {s * ncol + c for s in scope_of[kind[0]] for c in cols}
+                columns = [0, *(1 + d for d in kind[1])]
+                pairs_of[kind] = {s * ncol + c for s in scope_of[kind[0]] for c in columns}
             pairs |= pairs_of[kind]
             if t is not None:
                 pairs.update(s * ncol + 1 + nd + t for s in scope_of[kind[0]])

@@ -829,7 +829,7 @@ def draw(graph: nx.Graph, title: str = "", **kwargs: Any) -> Any:
     import matplotlib.pyplot as plt
 
     figure = draw_picture(graph, title, **kwargs).figure
-    plt.close(figure)  # shown once, as the cell's value (a closed figure still draws)
+    plt.close(figure)  # type: ignore[arg-type]  # shown once, as the cell's value (a closed figure still draws)
     return figure
 
 
