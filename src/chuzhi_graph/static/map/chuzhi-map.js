@@ -481,7 +481,10 @@
     });
     state.colourBy = ["cases", "units", "share"].indexOf(params.by) >= 0 ? params.by : data.colourBy;
   }
-  window.addEventListener("hashchange", function () { fromHash(); apply(); });
+  window.addEventListener("hashchange", function () {  /* Back, Forward, an edited URL; not our own commit() */
+    if (location.hash.replace(/^#/, "") === toHash()) { return; }
+    fromHash(); apply();
+  });
   document.getElementById("back").addEventListener("click", function () { state.region = ""; state.selected = null; apply(); commit(); });
 
   // ------------------------------------------------------------ filters
