@@ -46,3 +46,14 @@ def data_copy(tmp_path: Path) -> Path:
 def artefacts() -> Path:
     ARTEFACTS.mkdir(exist_ok=True)
     return ARTEFACTS
+
+
+@pytest.fixture(scope="session")
+def synth5k(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`chuzhi-graph synth --cases 5000 --editions 5 --seed 1`, built once into ``out/`` (do not modify)."""
+    from chuzhi_graph.records.synth import generate
+
+    folder = tmp_path_factory.mktemp("synth5k")
+    generate(folder / "data", cases=5000, editions=5, seed=1)
+    build(folder / "data", folder / "out")
+    return folder

@@ -30,7 +30,7 @@ PIPELINE = (
     "sparql.lanes", "sparql.questions",
     "sparql.query", "sparql.serve",
     "release.reader", "release.remote", "release.diff",
-    "views.graphs", "views.stats", "views.render", "views.geo", "views.mapview",
+    "views.graphs", "views.stats", "views.render", "views.geo", "views.mapcounts", "views.mapview",
     "build",
     "site.ontodoc", "site.search", "site.publish",
     "cli", "__main__",
@@ -49,7 +49,8 @@ KNOWN: dict[str, set[str]] = {
     "__init__": {"imports release.reader"},
     # Release.view(): the notebook shortcut for graphs.build_view(release.store(), ...); graphs reads the
     # dump through Release, so the shortcut imports graphs inside the method, never at import time
-    "release.reader": {"imports views.graphs"},
+    # Release.page()/draw(): the same for the interactive page and the matplotlib picture in a notebook
+    "release.reader": {"imports views.graphs", "imports views.mapview", "imports views.render"},
     # diff OLD NEW compares data folders and git revisions too: their record tables are mapped (inside
     # the function that reads a folder without a dump); dumps and folders with one are read as such
     "release.diff": {"write side graph.mapping", "write side records.tables"},

@@ -176,7 +176,8 @@ def test_page_is_offline_and_small(page) -> None:
     assert len(scripts) == 1 and csp.count("sha256-") == 1
     data = page_json(page)
     assert len([r for r in data["regions"] if r["level"] == "prefecture"]) == 17
-    assert data["units"][0]["id"].startswith(BASE + "unit/") and "href" not in data["units"][0]
+    assert data["lists"]["420100"]["units"][0][1].startswith(BASE + "unit/")
+    assert "cases" not in data and "units" not in data  # counts per region, no per-case data
 
 
 def test_same_data_same_bytes(dump, page, tmp_path) -> None:
@@ -192,8 +193,10 @@ def test_same_data_same_bytes(dump, page, tmp_path) -> None:
 def test_links_relative_inside_the_site(dump, tmp_path) -> None:
     path = render_map(dump, tmp_path / "map.html", base=BASE, link_root="../")
     data = page_json(path)
-    assert {c["href"] for c in data["cases"]} >= {"../case/bigdata-2022-gov-01.html"}
-    assert all(u["href"].startswith("../unit/") for u in data["units"])
+    lists = data["lists"].values()
+    assert {c[1] for rows in lists for c in rows["cases"]} >= {"../case/bigdata-2022-gov-01.html"}
+    assert all(u[1].startswith("../unit/") for rows in lists for u in rows["units"])
+    assert data["regionLinks"]["420100"] == "../region/420100.html"
 
 
 def test_region_without_boundary_is_reported(dump, tmp_path, monkeypatch, caplog) -> None:
@@ -280,8 +283,8 @@ def browser():
 class Opened:
     """The map page opened from disk, every non-file request blocked and recorded."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 860})
+    def __init__(self, browser, path: Path, *, bypass_csp: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 860}, bypass_csp=bypass_csp)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -309,7 +312,9 @@ def test_map_in_chromium(browser, dump, page, artefacts) -> None:
     hubei = query_areas(dump)["prefecture"]
     assert opened.table() == hubei
     assert "河南省郑州市" in p.text_content("#groups") and "北京市" in p.text_content("#groups")
-    assert p.eval_on_selector_all("#outside-cases li", "x => x.length") == len(records_outside())
+    assert p.text_content("#outside-count") == str(len(records_outside()))
+    p.click("#groups tr[data-group='outside']")
+    assert p.eval_on_selector_all("#detail-cases li", "x => x.length") == len(records_outside())
     # hover shows the name, code and count
     p.hover("#layer-top path[data-code='420100']")
     tip = p.text_content("#tip")
@@ -347,7 +352,13 @@ def test_every_release_has_the_map(tmp_path) -> None:
     page = site / "graphs" / "map.html"
     assert 'href="graphs/map.html"' in (site / "graphs.html").read_text("utf-8")
     data = page_json(page)
-    hrefs = [c["href"] for c in data["cases"]] + [u["href"] for u in data["units"]]
+    assert data["listDir"] == "map-data" and data["lists"] == {}
+    hrefs: set[str] = set()
+    for script in (page.parent / "map-data").glob("*.js"):
+        text = script.read_text("utf-8")
+        assert text.startswith("chuzhiMapList(")
+        lists = json.loads(text[text.index(",") + 1:text.rindex(")")])
+        hrefs |= {row[1] for row in lists["cases"] + lists["units"]}
     assert len(hrefs) == 30 + 32  # cases and applicant units, the series included
     missing = [h for h in hrefs if not (page.parent / h).resolve().is_file()]
     assert missing == []
@@ -371,3 +382,183 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path) -> None:
     assert opened.page.eval_on_selector_all("img", "xs => xs.length") == 0
     assert dialogs == [] and opened.errors == []
     assert opened.requests == [page_path.as_uri()]
+
+
+# ---------------------------------------------------------------- at 5,000 cases
+
+
+@pytest.fixture(scope="module")
+def corpus5k(synth5k, tmp_path_factory) -> Path:
+    """The 5,000-case corpus with its map pages: ``map.html`` (single file, capped lists) and
+    ``graphs/map.html`` (lists in ``map-data/``), its build in ``out/``."""
+    folder = tmp_path_factory.mktemp("map5k")
+    (folder / "out").symlink_to(synth5k / "out")
+    render_map(folder / "out", folder / "map.html")
+    render_map(folder / "out", folder / "graphs" / "map.html", base=BASE, link_root="../", list_dir="map-data")
+    return folder
+
+
+def fills(page) -> dict[str, str]:
+    return dict(page.eval_on_selector_all("#layer-top path", "ps => ps.map(p => [p.dataset.code, p.style.fill])"))
+
+
+def label_boxes(page) -> list[tuple[str, list[float]]]:
+    """The labels drawn, with their boxes on screen."""
+    return page.eval_on_selector_all("#layer-labels text", """ts => ts.filter(t => t.style.display !== 'none')
+        .map(t => { const b = t.getBoundingClientRect();
+                    return [t.textContent, [b.left, b.top, b.right, b.bottom]]; })""")
+
+
+def overlaps(boxes: list[tuple[str, list[float]]]) -> list[tuple[str, str]]:
+    return [(a, b) for i, (a, p) in enumerate(boxes) for b, q in boxes[i + 1:]
+            if p[0] < q[2] - 0.5 and q[0] < p[2] - 0.5 and p[1] < q[3] - 0.5 and q[1] < p[3] - 0.5]
+
+
+def page_state(page) -> dict:
+    return {"hash": page.evaluate("location.hash"), "table": Opened.table(type("O", (), {"page": page})()),
+            "back": page.is_visible("#back"), "category": page.input_value("#filter-category"),
+            "detail": page.text_content("#detail-title")}
+
+
+@pytest.mark.browser
+def test_map_reads_at_5k(browser, corpus5k, artefacts) -> None:
+    opened = Opened(browser, corpus5k / "map.html")
+    p = opened.page
+    # the counts are the query's, and the colours say something: quantile classes
+    assert opened.table() == query_areas(corpus5k / "out")["prefecture"] | {
+        k: v for k, v in opened.table().items() if k.startswith("429")}  # 仙桃市 & co: drawn, not in the query
+    colours = fills(p)
+    assert len(colours) == 17 and len(set(colours.values())) >= 4, colours
+    legend = p.text_content("#legend")
+    assert re.search(r"\d+–\d+ 个案例", legend)
+    # every prefecture named, no two labels overlapping
+    boxes = label_boxes(p)
+    assert len(boxes) == 17 and overlaps(boxes) == []
+    p.screenshot(path=str(artefacts / "map-5k.png"))
+    # drill into 武汉市: every district with cases named, no overlap (central Wuhan is small)
+    p.click("#layer-top path[data-code='420100']")
+    boxes = label_boxes(p)
+    districts = opened.table()
+    assert len(districts) == 13 and len(boxes) == 13 and overlaps(boxes) == [], boxes
+    p.screenshot(path=str(artefacts / "map-5k-wuhan.png"))
+    # measures: units, and share of the cases shown
+    p.select_option("#colour-by", value="share")
+    assert "%" in p.text_content("#legend") and "%" in p.text_content("#layer-labels")
+    assert opened.errors == [] and opened.requests == [(corpus5k / "map.html").as_uri()]
+    p.close()
+
+
+@pytest.mark.browser
+def test_map_state_in_the_url(browser, corpus5k) -> None:
+    opened = Opened(browser, corpus5k / "map.html")
+    p = opened.page
+    start = page_state(p)
+    p.click("#layer-top path[data-code='420100']")
+    drilled = page_state(p)
+    assert drilled["back"] and "r=420100" in drilled["hash"]
+    category = p.eval_on_selector_all("#filter-category option", "os => os.map(o => o.value)")[3]
+    p.select_option("#filter-category", value=category)
+    filtered = page_state(p)
+    assert filtered["table"] != drilled["table"] and filtered["back"]
+    p.click("#regions tr[data-code='420111']")
+    selected = page_state(p)
+    assert selected["detail"].startswith("洪山区")
+    p.go_back()
+    assert page_state(p) == filtered
+    p.go_back()
+    assert page_state(p) == drilled
+    p.go_back()
+    assert page_state(p) == start
+    p.go_forward()
+    p.go_forward()
+    assert page_state(p) == filtered
+    # a reload of the copied URL opens the same view
+    url = p.url
+    again = Opened(browser, corpus5k / "map.html")
+    again.page.goto(url)
+    again.page.wait_for_selector("body[data-ready='1']")
+    assert page_state(again.page) == filtered
+    assert opened.errors == [] and again.errors == []
+    p.close()
+    again.page.close()
+
+
+@pytest.mark.browser
+def test_map_keyboard_and_phone(browser, corpus5k, artefacts) -> None:
+    opened = Opened(browser, corpus5k / "map.html")
+    p = opened.page
+    p.set_viewport_size({"width": 390, "height": 844})
+    p.wait_for_timeout(100)
+    svg = p.eval_on_selector("#map", "m => m.getBoundingClientRect().toJSON()")
+    aside = p.eval_on_selector("#panel", "m => m.getBoundingClientRect().toJSON()")
+    assert svg["width"] >= 0.9 * 390 and aside["top"] >= svg["bottom"] - 1
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390
+    p.wait_for_timeout(300)  # labels placed again for the new width: none overlapping, none tiny
+    boxes = label_boxes(p)
+    assert len(boxes) >= 10 and overlaps(boxes) == []
+    assert min(b[3] - b[1] for _, b in boxes) >= 10
+    p.screenshot(path=str(artefacts / "map-5k-phone.png"), full_page=True)
+    # keyboard only: Tab to a region, Enter drills down; a table row takes focus, Enter opens it
+    p.focus("#layer-top path[data-code='420100']")
+    p.keyboard.press("Enter")
+    assert p.is_visible("#back") and "r=420100" in p.evaluate("location.hash")
+    p.focus("#regions tr[data-code='420106']")
+    p.keyboard.press("Enter")
+    assert p.text_content("#detail-title").startswith("武昌区")
+    assert p.eval_on_selector_all("#detail-cases li", "x => x.length") > 0
+    assert opened.errors == []
+    p.close()
+
+
+@pytest.mark.browser
+def test_map_site_loads_lists_on_drill_down(browser, corpus5k) -> None:
+    page = corpus5k / "graphs" / "map.html"
+    assert page.stat().st_size < 1_000_000
+    opened = Opened(browser, page)
+    p = opened.page
+    p.click("#layer-top path[data-code='420100']")
+    p.wait_for_selector("#detail-cases li")
+    wuhan = int(p.get_attribute("#layer-top path[data-code='420100']", "data-cases"))
+    assert p.text_content("#detail h3") == f"案例 / cases（{wuhan}）"
+    shown = p.eval_on_selector_all("#detail-cases li", "x => x.length")
+    assert shown == min(wuhan, 100)
+    p.click("#detail .chz-more")
+    assert p.eval_on_selector_all("#detail-cases li", "x => x.length") == min(wuhan, 200)
+    hrefs = p.eval_on_selector_all("#detail-cases a", "xs => xs.map(a => a.getAttribute('href'))")
+    assert all(h.startswith("../case/") for h in hrefs)
+    assert [u for u in opened.requests if not u.endswith("map.html")] == [
+        (corpus5k / "graphs" / "map-data" / "420100.js").as_uri()]
+    # a long list comes in parts of 1,000 rows: the next on request
+    assert wuhan > 1000
+    p.click("#detail-next-part")
+    p.wait_for_function("document.querySelectorAll('#detail-cases li').length === 100 && "
+                        "!document.getElementById('detail-next-part')")
+    p.click("#detail .chz-more")
+    assert p.eval_on_selector_all("#detail-cases li", "x => x.length") == 200
+    assert opened.requests[-1] == (corpus5k / "graphs" / "map-data" / "420100.1.js").as_uri()
+    assert opened.errors == []
+    p.close()
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical violations of axe-core (vendored, injected for the test only)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+def test_map_passes_axe(browser, corpus5k) -> None:
+    opened = Opened(browser, corpus5k / "map.html", bypass_csp=True)
+    p = opened.page
+    assert axe_violations(p) == []
+    p.click("#layer-top path[data-code='420100']")        # drilled, a region's lists open
+    p.click("#regions tr[data-code='420111']")
+    assert axe_violations(p) == []
+    p.set_viewport_size({"width": 390, "height": 844})
+    assert axe_violations(p) == []
+    p.close()

@@ -480,7 +480,7 @@ def test_category_filter_in_the_cases_view(browser, pages, sparql) -> None:
     links = pairs(rows)
     label = sparql(f'SELECT ?l WHERE {{ {cat} skos:prefLabel ?l FILTER(lang(?l) = "zh") }}')[0][0]
     opened = Opened(browser, pages["cases"])
-    opened.page.select_option("#filter-category", label=label)
+    opened.page.select_option("#filter-category", label=f"{label}（bigdata-2022）")  # labelled with its edition
     nodes, edges = opened.visible()
     assert nodes == kept and edges == links
     opened.close()

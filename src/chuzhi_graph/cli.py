@@ -525,8 +525,8 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 @click.option("--size-by", type=click.Choice(["degree", "cases"]),
               help="Node size measure (default: cases for institutions/domains, else degree).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same seed, same picture).")
-@click.option("--colour-by", type=click.Choice(["cases", "units"]), default="cases", show_default=True,
-              help="map: colour regions by number of cases or of applicant units.")
+@click.option("--colour-by", type=click.Choice(["cases", "units", "share"]), default="cases", show_default=True,
+              help="map: colour regions by number of cases, of applicant units, or share of the cases.")
 @click.option("--region", help="map: open (html) or draw (png/svg) this prefecture's counties, e.g. 420100.")
 @handle_errors
 def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],

@@ -217,6 +217,24 @@ class Release:
 
         return build_view(self.store(), name, **filters)
 
+    def page(self, name: str, *, height: int = 640, **filters: Any) -> Any:
+        """The interactive page of a view (or ``map``), shown inline in Jupyter: a
+        :class:`chuzhi_graph.views.render.Page` (``.save(path)`` writes it)."""
+        if name == "map":
+            from chuzhi_graph.views.mapview import TITLE, html_page, map_data
+            from chuzhi_graph.views.render import Page
+
+            return Page(html_page(map_data(self.store(), **filters), TITLE), height=height)
+        from chuzhi_graph.views.render import page
+
+        return page(self.view(name, **filters), height=height)
+
+    def draw(self, name: str, **filters: Any) -> Any:
+        """A matplotlib figure of a view with Chinese labels (:func:`chuzhi_graph.views.render.draw`)."""
+        from chuzhi_graph.views.render import draw
+
+        return draw(self.view(name, **filters))
+
 
 class Table:
     """Rows of a SELECT result as plain Python values (IRIs as strings, numbers as numbers).

@@ -993,7 +993,8 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
         advance()
     from chuzhi_graph.views.mapview import render_map  # the map, linking to the resource pages
 
-    render_map(release.store(), target / "map.html", base=site.base, link_root="../")
+    # each region's lists in graphs/map-data/, loaded when opened: the page's weight stays that of the counts
+    render_map(release.store(), target / "map.html", base=site.base, link_root="../", list_dir="map-data")
     graphs.append({"name": "map", "zh": "案例地图", "en": "Map of the cases", "path": "graphs/map.html",
                    "desc_zh": "按行政区划统计的案例与申报单位，链接到各资源页。",
                    "desc_en": "Cases and applicant units by region, linking to the resource pages.",

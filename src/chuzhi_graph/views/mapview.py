@@ -30,6 +30,7 @@ from chuzhi_graph.core.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.errors import OutputError, QueryError
 from chuzhi_graph.views.geo import Boundaries, centre, load_boundaries, projection, svg_path
 from chuzhi_graph.views.graphs import Filters, filter_values, load_store, read_facts, select, view_rows
+from chuzhi_graph.views.mapcounts import CAP, Indexed, quantile_classes, region_counts, region_lists
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMATS = formats.MAP
-COLOUR_BY = ("cases", "units")
+COLOUR_BY = ("cases", "units", "share")
 TITLE = "楚治案例地图 / Where the cases are"
 #: Sequential colours (ColorBrewer YlOrRd, 5 classes) and the colour of a region with none.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -59,6 +60,7 @@ class MapData:
     missing: dict[str, str] = field(default_factory=dict)  # region code without boundary -> name
     facets: dict[str, list[list[str]]] = field(default_factory=dict)
     filters: str = ""
+    region_links: dict[str, str] = field(default_factory=dict)  # code -> region's page or IRI
 
 
 def _href(iri: str, base: str | None, link_root: str | None) -> dict[str, str]:
@@ -133,7 +135,9 @@ def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three que
         cases = {c for c in cases if set(wanted_tracks) & {tracks[c][0], tracks[c][0].rsplit("/", 1)[-1],
                                                            tracks[c][1]}}
         units = {u for c in cases for u in facts.applicants.get(c, ()) if u in units}
-    data = MapData(b, filters=filters.describe() + (f"; track={'|'.join(wanted_tracks)}" if wanted_tracks else ""))
+    data = MapData(b, filters=filters.describe() + (f"; track={'|'.join(wanted_tracks)}" if wanted_tracks else ""),
+                   region_links={code: _href(r["region"], base, link_root).get("href", r["region"])
+                                 for code, r in regions.items()})
     place_of: dict[str, dict[str, str]] = {}
     for r in rows:
         if r["unit"] in place_of:
@@ -219,37 +223,55 @@ def prefecture_level(data: MapData, code: str) -> dict[str, int]:
             "units": len(own)}
 
 
-def breaks(top: int) -> list[tuple[int, int]]:
-    """Classes ``(low, high)`` of the colour scale for counts up to ``top``.
+def breaks(values: Iterable[int]) -> list[tuple[int, int]]:
+    """Classes ``(low, high)`` of the colour scale for the counts shown (quantiles, see
+    :func:`chuzhi_graph.views.mapcounts.quantile_classes`).
 
-    >>> breaks(3)
+    >>> breaks([1, 2, 3])
     [(1, 1), (2, 2), (3, 3)]
-    >>> breaks(20)
-    [(1, 1), (2, 2), (3, 4), (5, 8), (9, 20)]
+    >>> breaks([34, 60, 75, 90, 120, 160, 200, 300, 410, 1320])
+    [(34, 60), (75, 90), (120, 160), (200, 300), (410, 1320)]
     """
-    if top <= len(PALETTE):
-        return [(i, i) for i in range(1, top + 1)]
-    out, low = [], 1
-    for i in range(len(PALETTE)):
-        high = top if i == len(PALETTE) - 1 else min(2 ** i, top)
-        if low > high:
-            break
-        out.append((low, high))
-        low = high + 1
-    return out
+    return quantile_classes(values, len(PALETTE))
 
 
 def colour(n: int, classes: list[tuple[int, int]]) -> str:
+    """The fill of a count: the palette spread over the classes; :data:`EMPTY` for none."""
     for i, (low, high) in enumerate(classes):
         if low <= n <= high:
-            return PALETTE[i] if len(classes) == len(PALETTE) else PALETTE[round(i * (len(PALETTE) - 1)
-                                                                                 / max(len(classes) - 1, 1))]
+            return PALETTE[round(i * (len(PALETTE) - 1) / max(len(classes) - 1, 1))] if len(classes) > 1 \
+                else PALETTE[len(PALETTE) // 2]
     return EMPTY
 
 
+#: Rows of each list per file in a published site: a region's first part loads in well under a second.
+PART = 1000
+
+
+def _lists_js(key: str, lists: dict[str, object]) -> str:
+    """A part of a region's lists as a script the page loads on demand (works from ``file:`` too)."""
+    from chuzhi_graph.core.assets import json_for_script
+
+    return f"chuzhiMapList({json_for_script(key)},{json_for_script(lists)});\n"
+
+
+def list_file(key: str, part: int = 0) -> str:
+    """The file name of a part of a key's lists: ``420100.js``, ``420100.2.js``, ``own-420100.js``.
+
+    >>> list_file("own:420100"), list_file("420100", 2)
+    ('own-420100.js', '420100.2.js')
+    """
+    return {"*": "all"}.get(key, key.replace(":", "-")) + (f".{part}" if part else "") + ".js"
+
+
 def page_data(data: MapData, *, colour_by: str = "cases", region: str | None = None,
-              width: float = 1000.0) -> dict[str, object]:
-    """The JSON the page script draws from."""
+              width: float = 1000.0, list_dir: str | None = None) -> dict[str, object]:
+    """The JSON the page script draws from: shapes, counts per region and filter, lists.
+
+    With ``list_dir`` (a folder relative to the page) the lists are left out: the page loads
+    ``list_dir/KEY.js`` when a region is opened (:func:`list_scripts` writes them); without
+    it the page holds the first :data:`~chuzhi_graph.views.mapcounts.CAP` rows of each.
+    """
     b = data.boundaries
     top = b.top()
     proj = projection(top, width)
@@ -258,20 +280,43 @@ def page_data(data: MapData, *, colour_by: str = "cases", region: str | None = N
         x, y = centre(r, proj)
         shapes.append({"code": r.code, "name": r.name, "level": r.level, "parent": r.parent,
                        "d": svg_path(r, proj), "x": x, "y": y})
+    ix = Indexed(data)
+    lists: dict[str, object] = {}
+    if list_dir is None:
+        for key, rows in sorted(region_lists(data, ix).items()):
+            lists[key] = {"cases": rows["cases"][:CAP], "units": rows["units"][:CAP],
+                          "nCases": len(rows["cases"]), "nUnits": len(rows["units"])}
     return {
         "province": {"code": b.province, "name": b.province_name},
         "size": [proj.width, proj.height],
-        "regions": shapes, "cases": data.cases, "units": data.units,
+        "regions": shapes,
         "groups": [{"key": k, **v} for k, v in sorted(data.groups.items(),
                                                       key=lambda kv: (list(GROUP_LABELS).index(kv[1]["kind"]),
                                                                       kv[0]))],
         "groupKinds": GROUP_LABELS, "missing": [[c, n] for c, n in sorted(data.missing.items())],
-        "facets": data.facets, "palette": list(PALETTE), "empty": EMPTY,
+        "facets": data.facets, "catEdition": ix.cat_edition, "editionTrack": ix.edition_track,
+        "counts": region_counts(data, ix), "lists": lists, "listDir": list_dir, "cap": CAP,
+        "regionLinks": data.region_links, "palette": list(PALETTE), "empty": EMPTY,
         "colourBy": colour_by, "region": region or "", "source": b.source,
     }
 
 
-def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", region: str | None = None) -> str:
+def list_scripts(data: MapData) -> dict[str, str]:
+    """File name -> script of every key's full lists, :data:`PART` rows of each per file (for
+    ``page_data(list_dir=...)``); the page loads the next part when the reader asks for more."""
+    out: dict[str, str] = {}
+    for key, rows in region_lists(data, Indexed(data)).items():
+        parts = max(1, -(-max(len(rows["cases"]), len(rows["units"])) // PART))
+        for i in range(parts):
+            out[list_file(key, i)] = _lists_js(key, {"cases": rows["cases"][i * PART:(i + 1) * PART],
+                                                     "units": rows["units"][i * PART:(i + 1) * PART],
+                                                     "part": i, "parts": parts,
+                                                     "nCases": len(rows["cases"]), "nUnits": len(rows["units"])})
+    return out
+
+
+def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", region: str | None = None,
+              list_dir: str | None = None) -> str:
     """The self-contained HTML page of the map (see :func:`render_map`)."""
     from jinja2 import Environment, select_autoescape
 
@@ -279,7 +324,7 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
 
     app_js = asset("static/map/chuzhi-map.js")
     csp = ("default-src 'none'; "
-           f"script-src {csp_hash(app_js)}; "
+           f"script-src {csp_hash(app_js)}{' ' + chr(39) + 'self' + chr(39) if list_dir else ''}; "
            "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
            "object-src 'none'; base-uri 'none'; form-action 'none'")
     env = Environment(autoescape=select_autoescape(default=True), keep_trailing_newline=True)
@@ -290,8 +335,9 @@ def html_page(data: MapData, title: str = TITLE, *, colour_by: str = "cases", re
               + f" · boundaries: {src.get('package', '')} ({src.get('licence', '')}), {src.get('data', '')};"
               f" {src.get('vintage', '')} · chuzhi-graph {__version__}")
     title = " ".join("".join(ch if ch.isprintable() or ch.isspace() else " " for ch in title).split())
+    block = page_data(data, colour_by=colour_by, region=region, list_dir=list_dir)
     return template.render(title=title, csp=csp, version=__version__, footer=footer, app_js=app_js,
-                           data_json=json_for_script(page_data(data, colour_by=colour_by, region=region)))
+                           data_json=json_for_script(block))
 
 
 def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE, *,  # noqa: PLR0915 (a straight sequence of matplotlib calls)
@@ -311,9 +357,14 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
     shown = b.children(region) if region else b.top()
     proj = projection(shown, 1000.0)
     n = counts(data)
-    values = {r.code: n.get(r.code, {}).get(colour_by, 0) for r in shown}
-    classes = breaks(max(values.values(), default=0))
-    what = "案例" if colour_by == "cases" else "单位"
+    measure = "units" if colour_by == "units" else "cases"  # a share colours as its cases do
+    values = {r.code: n.get(r.code, {}).get(measure, 0) for r in shown}
+    classes = breaks(values.values())
+    what = "案例" if measure == "cases" else "单位"
+    total = max(len(data.cases), 1)
+
+    def amount(v: int) -> str:
+        return f"{100 * v / total:.1f}%" if colour_by == "share" else f"{v} 个{what}"
     with plt.rc_context({"font.family": [font], "svg.hashsalt": "chuzhi-graph",
                          "svg.fonttype": "path", "axes.unicode_minus": False}):
         fig, ax = plt.subplots(figsize=(15, 8))
@@ -337,11 +388,11 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
         ax.set_ylim(proj.height + 10, -10)
         ax.set_aspect("equal")
         ax.set_axis_off()
-        handles = [Patch(facecolor=EMPTY, edgecolor="#666", label=f"0 个{what}")]
+        handles = [Patch(facecolor=EMPTY, edgecolor="#666", label=amount(0))]
         handles += [Patch(facecolor=colour(lo, classes), edgecolor="#666",
-                          label=f"{lo}–{hi} 个{what}" if hi > lo else f"{lo} 个{what}") for lo, hi in classes]
+                          label=f"{amount(lo)} – {amount(hi)}" if hi > lo else amount(lo)) for lo, hi in classes]
         legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9,
-                           frameon=False, title=f"按{what}数着色")
+                           frameon=False, title="占全部案例的比例" if colour_by == "share" else f"按{what}数着色")
         legend.get_title().set_fontsize(9)
         lines = []
         if region:
@@ -374,13 +425,15 @@ def render_picture(data: MapData, path: str | Path, fmt: str, title: str = TITLE
 def render_map(source: str | Path | ox.Store | Release, path: str | Path, fmt: str = "html",
                title: str | None = None, *,
                colour_by: str = "cases", region: str | None = None, base: str | None = None,
-               link_root: str | None = None, **filters: object) -> Path:
+               link_root: str | None = None, list_dir: str | None = None, **filters: object) -> Path:
     """Write the map of the dump ``source`` as ``fmt`` (html, png, svg) to ``path``.
 
-    ``colour_by`` is ``cases`` or ``units``; ``region`` (a prefecture code such as ``420100``,
-    one that has counties) opens the page drilled into that prefecture, or draws its counties
-    in a picture;
-    ``filters`` are those of :func:`map_data`.
+    ``colour_by`` is ``cases``, ``units`` or ``share`` (of the cases shown); ``region`` (a
+    prefecture code such as ``420100``, one that has counties) opens the page drilled into
+    that prefecture, or draws its counties in a picture;
+    ``filters`` are those of :func:`map_data`. With ``list_dir`` (html only; a folder name)
+    each region's full lists go to ``list_dir/KEY.js`` beside the page, loaded when the region
+    is opened (the published site); otherwise the page holds the first rows of each.
     """
     if fmt not in FORMATS:
         raise OutputError(f"unknown format {fmt!r} for the map (known: {', '.join(FORMATS)})", field="--format")
@@ -393,6 +446,18 @@ def render_map(source: str | Path | ox.Store | Release, path: str | Path, fmt: s
         raise QueryError(f"no prefecture {region!r} on the map (known: {known})", field="--region")
     data = map_data(source, base=base, link_root=link_root, **filters)  # type: ignore[arg-type]
     title = title or TITLE
+    if fmt == "html" and list_dir:
+        folder = Path(path).parent / list_dir
+        scripts = list_scripts(data)
+        with AtomicFiles() as files:
+            for name, text in scripts.items():
+                files.path(folder / name).write_text(text, encoding="utf-8")
+            files.path(path).write_text(html_page(data, title, colour_by=colour_by, region=region,
+                                                  list_dir=list_dir), encoding="utf-8")
+        for stale in folder.glob("*.js"):  # regions of an earlier run that this one has not
+            if stale.name not in scripts:
+                stale.unlink()
+        return Path(path)
     if fmt == "html":
         return write_text_atomic(path, html_page(data, title, colour_by=colour_by, region=region))
     return render_picture(data, path, fmt, title, colour_by=colour_by, region=region)

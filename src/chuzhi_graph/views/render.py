@@ -414,6 +414,7 @@ class PageData(TypedDict):
     smallGroup: int
     communityColours: list[str]
     site: dict[str, str] | None
+    agg: dict[str, Any] | None
     options: dict[str, Any]
 
 
@@ -428,7 +429,8 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
     """
     n = graph.number_of_nodes()
     large = n > LARGE_VIEW
-    pos = layout(graph, seed)
+    domains_view = graph.graph.get("view") == "domains"
+    pos = domain_layout(graph) if domains_view else layout(graph, seed)
     values = size_values(graph, size_by or default_size_by(graph))
     top = max(values.values(), default=0) or 1.0
     table = graph.graph.get("case_table") or {"cases": {}, "domains": {}, "categories": {}, "editions": {}}
@@ -452,7 +454,7 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
         x, y = pos[v]
         node: Row = {
             "id": str(v), "label": str(attrs.get("label", v)), "kind": kind, "group": _group_of(attrs),
-            "x": x, "y": y, "size": round(8 + 22 * math.sqrt(max(values[v], 0) / top), 1),
+            "x": x, "y": y, "size": _node_size(values[v], top, domains_view),
             "names": [str(attrs.get("label", v)), *map(str, attrs.get("aliases", []))],
             "cases": [case_index[c] for c in attrs.get("case_ids", ()) if c in case_index],
             "tip": node_tip(attrs),
@@ -497,17 +499,29 @@ def page_data(graph: nx.Graph, *, size_by: str | None = None, seed: int = DEFAUL
                     for k, c in sorted(kinds.items())]
     weights = [len(e["cases"]) for e in edges if e["kind"] in WIDTH_KEYS]
     measure = size_by or default_size_by(graph)
-    keys = {"size": SIZE_KEYS[measure], "size_range": [min(values.values(), default=0), top]}
+    keys: dict[str, Any] = {"size": SIZE_KEYS[measure], "size_range": [min(values.values(), default=0), top]}
     if weights:
         keys["width"] = WIDTH_KEYS[next(str(e["kind"]) for e in edges if e["kind"] in WIDTH_KEYS)]
         keys["width_range"] = [min(weights), max(weights)]
+    agg = None
+    if domains_view:  # counts per category and domain filter instead of every case (docs/render.md)
+        agg = domain_counts(nodes, edges, cases, len(categories), len(domains))
+        ranked = sorted(weights, reverse=True)
+        keys["min_weight"] = ranked[3 * n - 1] if len(ranked) > 3 * n else 1
+        keys["size"] = "节点面积 = 案例数（从零起）/ node area = number of cases (from zero)"
+        for row in nodes:
+            row["total"] = len(row["cases"])
+            row["cases"] = []
+        for row in edges:
+            row["cases"] = []
+        cases = []
     return {
         "view": graph.graph.get("view", ""), "large": large, "clusters": clusters,
         "cases": cases, "categories": categories, "editions": editions, "domains": domains,
         "nodes": nodes, "edges": edges,
         "legend": {"nodes": legend_nodes, "edges": legend_edges}, "keys": keys,
         "labelPx": LABEL_PX, "communityColours": list(COMMUNITY_COLOURS), "smallGroup": SMALL_GROUP,
-        "site": {"index": site.index} if site else None,
+        "site": {"index": site.index} if site else None, "agg": agg,
         "options": {
             "autoResize": True,
             "layout": {"improvedLayout": False, "randomSeed": seed},
@@ -539,6 +553,83 @@ def _editions_and_categories(table: dict[str, Any]) -> tuple[list[dict[str, Any]
     categories = [{"label": f"{cats[c][0]}（{editions[ed_index[cats[c][1]]]['id']}）", "edition": ed_index[cats[c][1]]}
                   for c in cat_ids]
     return editions, categories, ed_index, {c: i for i, c in enumerate(cat_ids)}
+
+
+def _node_size(value: float, top: float, from_zero: bool) -> float:
+    """A node's radius: area in proportion to ``value`` (from zero, at least 3 px to stay
+    visible) in the domains view, else 8-30 px."""
+    if from_zero:
+        return round(max(3.0, 30 * math.sqrt(max(value, 0) / top)), 1)
+    return round(8 + 22 * math.sqrt(max(value, 0) / top), 1)
+
+
+def domain_layout(graph: nx.Graph) -> dict[object, tuple[float, float]]:
+    """The domains on an ellipse in the order of the domain tree (a broader domain, then its
+    narrower ones), about :data:`SPACING` × 1.4 apart: every name has room, related domains sit
+    side by side, and the co-occurrence edges cross the middle, where their widths compare.
+
+    >>> g = nx.Graph(); g.add_nodes_from("abc"); len(domain_layout(g))
+    3
+    """
+    table = (graph.graph.get("case_table") or {}).get("domains", {})
+    order = {d: i for i, d in enumerate(_domain_tree(table))}
+    nodes = sorted(graph, key=lambda v: (order.get(v, len(order)), str(graph.nodes[v].get("label", v)), str(v)))
+    if len(nodes) <= 2:
+        return _tiny_layout(nodes)
+    ratio = CANVAS[0] / CANVAS[1]
+    # the ellipse's perimeter (Ramanujan) with half-axes ratio*b and b: n steps of the spacing
+    b = len(nodes) * SPACING * 1.4 / (math.pi * (3 * (ratio + 1) - math.sqrt((3 * ratio + 1) * (ratio + 3))))
+    return {v: (round(ratio * b * math.cos(2 * math.pi * i / len(nodes) - math.pi / 2), 1),
+                round(b * math.sin(2 * math.pi * i / len(nodes) - math.pi / 2), 1))
+            for i, v in enumerate(nodes)}
+
+
+def _rle(values: list[int]) -> list[int]:
+    """Zeros as runs (``-k`` for ``k`` zeros), trailing zeros dropped.
+
+    >>> _rle([0, 0, 3, 0, 1, 0])
+    [-2, 3, -1, 1]
+    """
+    out: list[int] = []
+    zeros = 0
+    for v in values:
+        if v:
+            if zeros:
+                out.append(-zeros)
+                zeros = 0
+            out.append(v)
+        else:
+            zeros += 1
+    return out
+
+
+def domain_counts(nodes: list[Row], edges: list[Row], cases: list[list[Any]], n_categories: int,
+                  n_domains: int) -> dict[str, Any]:
+    """The domains view's numbers without its cases: per award category, for no domain filter
+    and for each domain of the filter (cases with it or a narrower one), each node's cases and
+    each edge's weight. Categories add up (a case has one), domain filters do not. The page's
+    weight then depends on the number of categories and domains, not of cases (8.5 MB at
+    100,000 cases with every case embedded).
+    """
+    per_case_nodes: dict[int, list[int]] = {}
+    per_case_edges: dict[int, list[int]] = {}
+    for i, nd in enumerate(nodes):
+        for c in nd["cases"]:
+            per_case_nodes.setdefault(c, []).append(i)
+    for i, e in enumerate(edges):
+        for c in e["cases"]:
+            per_case_edges.setdefault(c, []).append(i)
+    nn, ne, options = len(nodes), len(edges), n_domains + 1
+    node_counts = [[0] * (options * nn) for _ in range(n_categories)]
+    edge_counts = [[0] * (options * ne) for _ in range(n_categories)]
+    for c, (_title, cat, doms, *_edition) in enumerate(cases):
+        ncount, ecount = node_counts[cat], edge_counts[cat]
+        for o in (0, *(1 + d for d in doms)):
+            for i in per_case_nodes.get(c, ()):
+                ncount[o * nn + i] += 1
+            for i in per_case_edges.get(c, ()):
+                ecount[o * ne + i] += 1
+    return {"nodes": [_rle(a) for a in node_counts], "edges": [_rle(a) for a in edge_counts]}
 
 
 def _cluster_places(nodes: list[Row], edges: list[Row], seed: int) -> dict[str, dict[str, list[float]]]:
@@ -699,6 +790,8 @@ def html_page(graph: nx.Graph, title: str, *, size_by: str | None = None, seed: 
     return template.render(title=title, csp=csp, version=__version__, footer=footer,
                            total=f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges",
                            index_href=site.index if site else None, large=data["large"],
+                           min_weight=data["keys"].get("min_weight") if data["agg"] else None,
+                           max_weight=(data["keys"].get("width_range") or [1, 1])[1],
                            vis_css=_asset("static/vis/vis-network.css"), vis_js=vis_js,
                            app_js=app_js, data_json=json_for_script(block))
 
@@ -715,6 +808,57 @@ def render_html(graph: nx.Graph, path: str | Path, title: str = "楚治案例知
     PosixPath('/tmp/path.html')
     """
     return write_text_atomic(path, html_page(graph, title, size_by=size_by, seed=seed, site=site))
+
+
+# ---------------------------------------------------------------- notebooks
+
+
+class Page:
+    """An interactive page for a notebook: Jupyter shows it inline, offline, in an iframe
+    whose ``srcdoc`` is the whole page (the same file ``render`` writes).
+
+    >>> page(nx.path_graph(3), "path")._repr_html_().startswith("<iframe")  # doctest: +SKIP
+    True
+    """
+
+    def __init__(self, html: str, height: int = 640) -> None:
+        self.html = html
+        self.height = height
+
+    def _repr_html_(self) -> str:
+        import html as html_lib
+
+        return (f'<iframe srcdoc="{html_lib.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+                f'style="width:100%;height:{int(self.height)}px;border:1px solid #ddd" '
+                f'title="chuzhi-graph"></iframe>')
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page as a file (what ``chuzhi-graph render`` writes)."""
+        return write_text_atomic(path, self.html)
+
+
+def page(graph: nx.Graph, title: str | None = None, *, height: int = 640, **kwargs: Any) -> Page:
+    """The interactive page of ``graph`` as a :class:`Page` (shown inline in Jupyter).
+
+    >>> page(build_view("out", "domains"))  # doctest: +SKIP
+    """
+    title = title or TITLES.get(graph.graph.get("view", ""), "楚治案例知识图谱")
+    return Page(html_page(graph, title, **kwargs), height=height)
+
+
+def draw(graph: nx.Graph, title: str = "", **kwargs: Any) -> Any:
+    """A matplotlib ``Figure`` of ``graph`` with Chinese labels (the CJK font of :func:`cjk_font`;
+    without one, :class:`~chuzhi_graph.errors.EnvironmentProblem` names the package to install).
+
+    In a notebook the figure shows inline; the notebook's matplotlib backend is kept.
+
+    >>> fig = draw(build_view("out", "institutions"))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    figure = draw_picture(graph, title, **kwargs).figure
+    plt.close(figure)  # type: ignore[arg-type]  # shown once, as the cell's value (a closed figure still draws)
+    return figure
 
 
 # ---------------------------------------------------------------- pictures and exports
@@ -799,7 +943,8 @@ def draw_picture(graph: nx.Graph, title: str = "", *, size_by: str | None = None
     """
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "inline" not in matplotlib.get_backend():  # a notebook keeps its backend; else no display needed
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D

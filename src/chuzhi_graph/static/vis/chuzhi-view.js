@@ -51,7 +51,7 @@
 
   var state = {
     edition: -1, category: -1, domain: -1, hiddenGroups: {}, hiddenEdgeKinds: {},
-    hideIsolates: D.large, minDegree: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
+    hideIsolates: D.large, minDegree: 0, minWeight: 0, clusterBy: D.large ? "comm" : "", colourBy: D.large ? "comm" : "group",
     expanded: {}, revealed: {}, selected: null
   };
 
@@ -70,7 +70,7 @@
   function compute() {
     /* visibility depends on these alone: opening a cluster or revealing a search hit reuses it */
     var key = JSON.stringify([state.edition, state.category, state.domain, state.hiddenGroups, state.hiddenEdgeKinds,
-                              state.hideIsolates, state.minDegree]);
+                              state.hideIsolates, state.minDegree, state.minWeight]);
     if (view && key === computedFor) { return view; }
     computedFor = key;
     var filtering = state.edition >= 0 || state.category >= 0 || state.domain >= 0;
@@ -81,10 +81,14 @@
                (state.domain < 0 || C[i][2].indexOf(state.domain) >= 0) ? 1 : 0;
     }
     var vis = new Uint8Array(N.length), count = new Int32Array(N.length);
+    var agg = D.agg ? aggregated() : null;
     for (i = 0; i < N.length; i++) {
       n = N[i];
-      if (n.cases.length) {
-        var k = 0;
+      var k = 0;
+      if (agg) {
+        k = agg.nodes[i];
+        vis[i] = filtering ? (k > 0 ? 1 : 0) : 1;
+      } else if (n.cases.length) {
         for (j = 0; j < n.cases.length; j++) { k += act[n.cases[j]]; }
         vis[i] = filtering ? (k > 0 ? 1 : 0) : 1;
       } else {
@@ -92,7 +96,7 @@
       }
       /* cases of its sub-units count for the panel; visibility stays with its own cases and
          the parent rule below (a hidden sub-unit does not keep its parent) */
-      if (n.via) { k = countVia(n, act, k); }
+      if (n.via && !agg) { k = countVia(n, act, k); }
       count[i] = k;
       if (state.hiddenGroups[n.group]) { vis[i] = 0; }
     }
@@ -107,7 +111,10 @@
     for (i = 0; i < E.length; i++) {
       e = E[i];
       if (!vis[e.from] || !vis[e.to] || state.hiddenEdgeKinds[e.kind]) { continue; }
-      if (e.cases.length) {
+      if (agg) {
+        if (!agg.edges[i] || agg.edges[i] < state.minWeight) { continue; }
+        weight[i] = agg.edges[i];
+      } else if (e.cases.length) {
         var w = 0;
         for (j = 0; j < e.cases.length; j++) { w += act[e.cases[j]]; }
         if (!w) { continue; }
@@ -149,6 +156,28 @@
     allCases(n).forEach(function (p) { seen[p[0]] = 1; });
     return Object.keys(seen).length;
   }
+  /* The domains view travels without its cases: counts per award category (they add up) and
+     per domain filter (D.agg, run-length coded: -k is k zeros), decoded at first use. */
+  var aggRows = null;
+  function aggregated() {
+    function decode(rle, len) {
+      var out = new Int32Array(len), k = 0;
+      rle.forEach(function (v) { if (v < 0) { k -= v; } else { out[k++] = v; } });
+      return out;
+    }
+    var nn = N.length, ne = E.length, opts = D.domains.length + 1;
+    if (!aggRows) {
+      aggRows = D.agg.nodes.map(function (rle, c) { return [decode(rle, opts * nn), decode(D.agg.edges[c], opts * ne)]; });
+    }
+    var o = state.domain + 1, out = { nodes: new Int32Array(nn), edges: new Int32Array(ne) }, c, k;
+    for (c = 0; c < aggRows.length; c++) {
+      if (state.category >= 0 && c !== state.category) { continue; }
+      if (state.edition >= 0 && D.categories[c].edition !== state.edition) { continue; }
+      for (k = 0; k < nn; k++) { out.nodes[k] += aggRows[c][0][o * nn + k]; }
+      for (k = 0; k < ne; k++) { out.edges[k] += aggRows[c][1][o * ne + k]; }
+    }
+    return out;
+  }
 
   function clusterKey(n) {
     if (!state.clusterBy) { return null; }
@@ -171,7 +200,10 @@
     }
     return groups[n.group] ? groups[n.group].color : "#999999";
   }
-  function width(w) { return Math.min(1 + 1.5 * (w - 1), 8); }
+  function width(w) {  /* the domains view: in proportion to the heaviest link, so weights compare */
+    if (D.agg && D.keys.width_range) { return 1 + 11 * w / Math.max(D.keys.width_range[1], 1); }
+    return Math.min(1 + 1.5 * (w - 1), 8);
+  }
 
   function refresh() {
     var v = compute(), i, n, e;
@@ -496,6 +528,7 @@
       return [["", d.label], ["", "点击展开 / click to expand"]];
     }
     var n = d.node, lines = [["", n.label]].concat(n.tip);
+    if (D.agg) { lines.push(["案例 / cases", (view.filtering ? view.count[n.i] + " / " : "") + n.total]); }
     if ((n.cases.length || n.via) && n.kind !== "case") {
       lines.push(["案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + totalCases(n) + "）",
                   caseTitles(allCases(n).map(function (p) { return p[0]; }).filter(function (c, k, all) {
@@ -512,6 +545,8 @@
       lines.push([s.weight + " 个案例 / cases", caseTitles(e.cases, 10)]);
     } else if (e.cases.length) {
       lines.push(["案例 / case", caseTitles(e.cases, 10)]);
+    } else if (D.agg) {
+      lines.push(["", s.weight + " 个案例 / cases"]);
     }
     return lines;
   }
@@ -539,6 +574,7 @@
     var n = d.node;
     panel.appendChild(el("h2", n.label));
     rows(panel, n.tip);
+    if (D.agg) { panel.appendChild(el("b", "案例 / cases：" + (view.filtering ? view.count[n.i] + " / " : "") + n.total)); }
     var every = allCases(n);
     if (every.length) {
       panel.appendChild(el("b", "案例 / cases（" + (view.filtering ? view.count[n.i] + " / " : "") + totalCases(n) + "）："));
@@ -746,6 +782,16 @@
     refresh();
     remember(true);
   });
+  var defaultMinWeight = $("min-weight") ? parseInt($("min-weight").value, 10) : 0;
+  if ($("min-weight")) {
+    state.minWeight = defaultMinWeight;
+    $("min-weight").addEventListener("input", function () {
+      state.minWeight = parseInt(this.value, 10);
+      $("min-weight-value").textContent = this.value;
+      refresh();
+      remember(true);
+    });
+  }
   if ($("cluster-by")) {
     $("cluster-by").value = state.clusterBy;
     $("cluster-by").addEventListener("change", function () {
@@ -856,6 +902,7 @@
     Object.keys(state.hiddenEdgeKinds).sort().forEach(function (k) { p.append("hide-links", k); });
     if (state.hideIsolates !== D.large) { p.set("isolates", state.hideIsolates ? "hide" : "show"); }
     if (state.minDegree) { p.set("min", String(state.minDegree)); }
+    if ($("min-weight") && state.minWeight !== defaultMinWeight) { p.set("weight", String(state.minWeight)); }
     if ($("cluster-by") && state.clusterBy !== "comm") { p.set("cluster", state.clusterBy || "none"); }
     if ($("cluster-by") && state.colourBy !== "comm") { p.set("colour", state.colourBy); }
     Object.keys(state.expanded).sort().forEach(function (k) { p.append("open", k); });
@@ -895,6 +942,11 @@
     state.minDegree = parseInt(p.get("min") || "0", 10) || 0;
     deg.value = String(state.minDegree);
     $("min-degree-value").textContent = String(state.minDegree);
+    if ($("min-weight")) {
+      state.minWeight = p.has("weight") ? parseInt(p.get("weight"), 10) || 0 : defaultMinWeight;
+      $("min-weight").value = String(state.minWeight);
+      $("min-weight-value").textContent = String(state.minWeight);
+    }
     if ($("cluster-by")) {
       state.clusterBy = p.has("cluster") ? (p.get("cluster") === "none" ? "" : p.get("cluster")) : "comm";
       state.colourBy = p.get("colour") || "comm";

@@ -1,0 +1,130 @@
+"""The domains view at 5,000 cases: every name drawn, sizes from zero, widths by count, a
+threshold, filters against SPARQL, and a page whose weight does not grow with the cases."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from chuzhi_graph.views.render import render_view
+
+CHROMIUM = "/usr/bin/chromium"
+PREFIXES = """PREFIX chz: <https://w3id.org/chuzhi/def#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+
+
+@pytest.fixture(scope="module")
+def page(synth5k, tmp_path_factory) -> Path:
+    return render_view(synth5k / "out", "domains", tmp_path_factory.mktemp("domains") / "domains.html")
+
+
+@pytest.fixture(scope="module")
+def sparql(synth5k):
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=str(synth5k / "out" / "chuzhi.nt"), format=ox.RdfFormat.N_TRIPLES)
+
+    def run(query: str) -> list[tuple[str, ...]]:
+        return [tuple(t.value for t in row) for row in store.query(PREFIXES + query)]
+    return run
+
+
+def co_occurrence(sparql, where: str = "") -> dict[frozenset[str], int]:
+    """Cases with both domains, per pair, by SPARQL (``where`` restricts the cases ``?c``)."""
+    rows = sparql(f"""SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        ?c a chz:Case ; chz:domain ?a, ?b . FILTER(STR(?a) < STR(?b)) {where} }} GROUP BY ?a ?b""")
+    return {frozenset((a, b)): int(n) for a, b, n in rows}
+
+
+def test_page_weight_does_not_follow_the_cases(page) -> None:
+    html = page.read_text("utf-8")
+    data = json.loads(BeautifulSoup(html, "html.parser").find("script", id="graph-data").string)
+    assert data["cases"] == [] and data["agg"]  # counts per category and domain filter, no case list
+    assert page.stat().st_size < 1_000_000
+    assert "巴东县" not in html  # no case title travels (they all name a place)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def opened(browser, page):
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    tab.goto(page.as_uri())
+    tab.wait_for_function("window.chuzhi && window.chuzhi.ready === true", timeout=30_000)
+    yield tab
+    assert errors == []
+    tab.close()
+
+
+def edges_shown(tab) -> dict[frozenset[str], int]:
+    return {frozenset((e["from"], e["to"])): e["weight"] for e in tab.evaluate("chuzhi.visibleEdges()")}
+
+
+@pytest.mark.browser
+def test_every_domain_named_sizes_from_zero(opened, sparql, artefacts) -> None:
+    counts = {d: int(n) for d, n in sparql(
+        "SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a chz:Case ; chz:domain ?d } GROUP BY ?d")}
+    assert len(counts) == 21
+    labels = opened.evaluate("chuzhi.labels()")
+    assert len(labels) == 21  # every name drawn, none over another
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert not (a["left"] < b["right"] and b["left"] < a["right"]
+                        and a["top"] < b["bottom"] and b["top"] < a["bottom"]), (a["text"], b["text"])
+    sizes = {n["id"]: n["size"] for n in opened.evaluate("chuzhi.nodes.get()")}
+    top = max(counts.values())
+    for d, n in counts.items():  # area in proportion to the cases, from zero
+        assert sizes[d] == pytest.approx(max(3.0, 30 * math.sqrt(n / top)), abs=0.06)
+    opened.screenshot(path=str(artefacts / "domains-5k.png"))
+
+
+@pytest.mark.browser
+def test_threshold_and_widths(opened, sparql) -> None:
+    weights = co_occurrence(sparql)
+    least = int(opened.input_value("#min-weight"))
+    assert 1 < least and edges_shown(opened) == {k: w for k, w in weights.items() if w >= least}
+    opened.fill("#min-weight", "1")
+    assert edges_shown(opened) == weights and len(weights) == 210
+    top = max(weights.values())
+    for e in opened.evaluate("chuzhi.edges.get()"):  # width in proportion to the count, from zero
+        w = weights[frozenset((e["from"], e["to"]))]
+        assert e["width"] == pytest.approx(1 + 11 * w / top)
+
+
+@pytest.mark.browser
+def test_filters_against_sparql(opened, sparql) -> None:
+    opened.fill("#min-weight", "1")
+    label, edition = re.fullmatch(r"(.*)（(.*)）", opened.evaluate("chuzhi.data.categories[2].label")).groups()
+    opened.select_option("#filter-category", "2")
+    edition_iri = f"https://w3id.org/chuzhi/edition/{edition}"
+    assert edges_shown(opened) == co_occurrence(
+        sparql, f'?c chz:awardCategory ?k . ?k skos:prefLabel "{label}"@zh ; chz:categoryEdition <{edition_iri}> .')
+    domain = "https://w3id.org/chuzhi/domain/social-governance"  # a broader domain: its narrower ones count
+    index = opened.evaluate("d => chuzhi.data.domains.findIndex(x => x.label === d)", "社会治理")
+    opened.select_option("#filter-domain", str(index))
+    category = f'?c chz:awardCategory ?k . ?k skos:prefLabel "{label}"@zh ; chz:categoryEdition <{edition_iri}> .'
+    expected = co_occurrence(sparql, f'{category} ?c chz:domain/skos:broader* <{domain}> .')
+    assert expected and edges_shown(opened) == expected
+    kept = {r[0] for r in sparql(f"""SELECT DISTINCT ?o WHERE {{ {category}
+        ?c chz:domain/skos:broader* <{domain}> ; chz:domain ?o }}""")}
+    assert set(opened.evaluate("chuzhi.visible().nodes")) == kept
