@@ -35,8 +35,13 @@ def test_a_shipped_query_command_does_not_import_rdflib(built):
 
 
 def test_an_inline_query_still_gets_the_parsed_service_check(built):
-    # any text other than the package's own is parsed by rdflib (the SERVICE wall, decision 0003)
+    # any text other than the package's own is parsed by rdflib (the SERVICE wall, decision 0003), in
+    # the query's worker process (its own deadline, no lock in the command): the command never loads it
     done = subprocess.run([sys.executable, "-c", RUN_AND_REPORT, "query", "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
                            "-g", str(built.out_dir), "--format", "csv"],
                           capture_output=True, text=True, timeout=120)
-    assert done.stderr.strip().splitlines()[-1] == "rdflib 0", done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "no rdflib 0", done.stderr
+    refused = subprocess.run([sys.executable, "-c", RUN_AND_REPORT, "query",
+                              "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+                              "-g", str(built.out_dir)], capture_output=True, text=True, timeout=120)
+    assert "SERVICE" in refused.stderr and refused.stderr.strip().splitlines()[-1] == "no rdflib 5", refused.stderr
