@@ -39,7 +39,8 @@ from chuzhi_graph.core.progress import step
 from chuzhi_graph.errors import DataError
 from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
 from chuzhi_graph.graph.validate import check
-from chuzhi_graph.records.tables import Case, Dataset, load_dataset
+from chuzhi_graph.records.budget import check_budget
+from chuzhi_graph.records.tables import TABLES, Case, Dataset, load_dataset
 from chuzhi_graph.sparql.store import refresh_store
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ def build(
     wait: float = 0.0,
     allow_empty: bool = False,
     store: bool = True,
+    max_memory: int | None = None,
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -131,7 +133,9 @@ def build(
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
     ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
     ``store``: load the query store after the write (``publish`` builds into a temporary
-    folder and queries its own store, so it skips this).
+    folder and queries its own store, so it skips this). ``max_memory``: bytes the build may use;
+    a corpus whose build would need more, or more than the process's limits allow, is refused
+    before it is read (:func:`chuzhi_graph.records.budget.check_budget`).
 
     Everything is written into a staging folder inside ``out_dir`` and moved in together at
     the end (:class:`~chuzhi_graph.core.fileio.StagedFolder`), under a lock on ``out_dir``.
@@ -142,7 +146,7 @@ def build(
     out_dir = Path(out_dir)
     with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
         result = _build(data_dir, out_dir, base, ontology_dir=ontology_dir, formats=formats, validate=validate,
-                        created=created, cache=cache, stage=stage)
+                        created=created, cache=cache, stage=stage, max_memory=max_memory)
         if not result.counts["cases"] and not allow_empty:
             cases = next((p for p in (Path(data_dir) / "cases.csv", Path(data_dir) / "cases.xlsx") if p.is_file()),
                          Path(data_dir) / "cases.csv")
@@ -183,9 +187,11 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
     created: str | None,
     cache: str | Path | None,
     stage: StagedFolder,
+    max_memory: int | None = None,
 ) -> BuildResult:
     """The build itself: the files go to ``stage`` (see :func:`build`)."""
     check_base(base)
+    check_budget(data_dir, list(TABLES), max_memory)
     engine = "auto" if validate is True else validate
     if engine and engine not in VALIDATORS:
         raise DataError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")

@@ -195,10 +195,13 @@ base_option = click.option("--base", default=DEFAULT_BASE, show_default=True, he
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another build into OUT to end (then exit 6).")
 @click.option("--allow-empty", is_flag=True, help="Build even when cases.csv has no rows (an empty graph).")
+@click.option("--max-memory", type=click.IntRange(min=16), metavar="MB",
+              help="Refuse a corpus whose build would need more memory than this (MB; default: the "
+                   "process's limits and the memory available).")
 @handle_errors
 def build(
     data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
-    views: bool, created: str | None, wait: float, allow_empty: bool,
+    views: bool, created: str | None, wait: float, allow_empty: bool, max_memory: int | None,
 ) -> None:
     """Build the graph: read records, map, validate, write the dumps to the --graph folder.
 
@@ -210,7 +213,8 @@ def build(
     validate: bool | str = False if no_validate else validator
     with progress():
         result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
-                           views=views, wait=wait, allow_empty=allow_empty)
+                           views=views, wait=wait, allow_empty=allow_empty,
+                           max_memory=None if max_memory is None else max_memory * 2**20)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
