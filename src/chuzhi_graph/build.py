@@ -119,7 +119,7 @@ def build(
     wait: float = 0.0,
     allow_empty: bool = False,
     store: bool = True,
-    max_memory: int | None = None,
+    max_memory: int | None = None,  # bytes
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -133,9 +133,7 @@ def build(
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
     ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
     ``store``: load the query store after the write (``publish`` builds into a temporary
-    folder and queries its own store, so it skips this). ``max_memory``: bytes the build may use;
-    a corpus whose build would need more, or more than the process's limits allow, is refused
-    before it is read (:func:`chuzhi_graph.records.budget.check_budget`).
+    folder and queries its own store, so it skips this). ``max_memory``: see :func:`check_budget`.
 
     Everything is written into a staging folder inside ``out_dir`` and moved in together at
     the end (:class:`~chuzhi_graph.core.fileio.StagedFolder`), under a lock on ``out_dir``.

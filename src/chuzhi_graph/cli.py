@@ -166,6 +166,11 @@ def write_output(text: str, output: Path | None) -> None:
     echo_err(f"wrote {output}")
 
 
+escape_option = click.option(
+    "--escape/--no-escape", default=True, show_default=True,
+    help="CSV/TSV for spreadsheets: write a value starting with = + - @ tab or CR (a formula to Excel) "
+         "with a leading ' (OWASP); --no-escape writes values as they are, for programs.",
+)
 data_option = click.option(
     "--data", "data_dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True,
     help="Folder of the record tables (CSV or XLSX).",
@@ -267,10 +272,11 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
 @click.option("--bom/--no-bom", default=True, show_default=True,
               help="Start CSV output with a UTF-8 byte-order mark (Excel then shows Chinese text).")
+@escape_option
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
-                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path,
+                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, escape: bool, out_dir: Path,
                   output: Path | None) -> None:
     """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
 
@@ -296,7 +302,7 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
         target = Release.open(out_dir).store(persistent=True, timeout=timeout)  # the timeout covers the command
     result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
                          since=None if endpoint else started)
-    text = q.format_result(result, fmt)
+    text = q.format_result(result, fmt, escape=escape)
     write_output(q.csv_for_excel(text) if fmt == "csv" and bom else text, output)
     size = len(result.rows) if result.kind == "select" else len(result.triples)
     echo_err(f"{size if result.kind != 'ask' else 1} result(s) in {result.seconds * 1000:.1f} ms")
@@ -544,10 +550,11 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
 @output_option()
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many nodes to list per measure.")
+@escape_option
 @handle_errors
 def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, output: Path | None,
-          top: int) -> None:
+          top: int, escape: bool) -> None:
     """Network figures of VIEW: size, components, degree, betweenness, communities."""
     from chuzhi_graph.core.progress import step
     from chuzhi_graph.views.stats import compute_stats, format_stats
@@ -556,7 +563,7 @@ def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
         graph = _view(view, graph_path, edition, category, domain, unit_type, parents)
         step("measures")
         figures = compute_stats(graph, top=top)
-    write_output(format_stats(figures, fmt), output)
+    write_output(format_stats(figures, fmt, escape=escape), output)
 
 
 def main() -> None:

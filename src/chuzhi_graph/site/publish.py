@@ -906,8 +906,8 @@ def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any
             continue
         item["truncated"] = len(result.rows) > QUERY_MAX_ROWS
         del result.rows[QUERY_MAX_ROWS:]
-        (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base), encoding="utf-8",
-                                              newline="")
+        (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base, escape=True),
+                                              encoding="utf-8", newline="")
         (folder / f"{q.name}.json").write_text(format_result(result, "json", site.base), encoding="utf-8")
         item["variables"] = [str(v).lstrip("?") for v in result.variables]
         item["count"] = len(result.rows)
