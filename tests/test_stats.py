@@ -124,7 +124,7 @@ def test_cli_stats_filter_and_bad_value(built) -> None:
     assert ok.exit_code == 0, ok.output
     assert "domains: " in ok.stderr
     bad = CliRunner().invoke(cli, ["stats", "cases", "--graph", str(built.out_dir), "--unit-type", "外星机构"])
-    assert bad.exit_code == 5
+    assert bad.exit_code == 2
     assert bad.stderr.startswith("Error: field --unit-type: unknown unit type '外星机构' (known: ")
 
 

@@ -36,7 +36,7 @@ from chuzhi_graph import __version__
 from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
 from chuzhi_graph.core.progress import step
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import DataError, UsageError
 from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized, to_rdflib
 from chuzhi_graph.graph.validate import check
 from chuzhi_graph.records.budget import check_budget
@@ -79,9 +79,9 @@ def check_base(base: str) -> str:
     try:
         ox.NamedNode(base + "x")
     except ValueError as exc:
-        raise DataError(f"invalid base IRI {base!r}: {exc}", field="--base") from None
+        raise UsageError(f"invalid base IRI {base!r}: {exc}", field="--base") from None
     if not base.startswith(("http://", "https://")) or not base.endswith(("/", "#")):
-        raise DataError(f"base IRI must be http(s) and end with '/' or '#': {base!r}", field="--base")
+        raise UsageError(f"base IRI must be http(s) and end with '/' or '#': {base!r}", field="--base")
     return base
 
 
@@ -192,7 +192,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
     check_budget(data_dir, list(TABLES), max_memory)
     engine = "auto" if validate is True else validate
     if engine and engine not in VALIDATORS:
-        raise DataError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
+        raise UsageError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
     with paused_gc():
@@ -257,7 +257,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
                     )
                     files["context"] = context
                 else:
-                    raise DataError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+                    raise UsageError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
                 files[fmt] = target
             counts = counts_of(dataset)
             void = out_dir / "void.ttl"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chuzhi_graph.core.vocabulary import load_vocabulary
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.records.tables import TABLES
 
 #: prefecture-level code -> (name, [(county code, county name), ...]); GB/T 2260, Hubei.
@@ -208,9 +208,9 @@ def generate(out_dir: str | Path, *, cases: int = 1000, editions: int = 5, seed:
     20
     """
     if cases < 1 or editions < 1:
-        raise DataError("need at least one case and one edition", field="--cases/--editions")
+        raise UsageError("need at least one case and one edition", field="--cases/--editions")
     if editions > 3 * 30:
-        raise DataError("at most 90 editions (3 tracks x 30 years)", field="--editions")
+        raise UsageError("at most 90 editions (3 tracks x 30 years)", field="--editions")
     out = Path(out_dir)
     rng = random.Random(seed)
     vocab = load_vocabulary()

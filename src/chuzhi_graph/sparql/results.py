@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
 from chuzhi_graph.core.spreadsheet import escape_formula
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.errors import QueryUsageError
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
 FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -136,7 +136,8 @@ def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_B
             return _text(ox.serialize(result.triples, format=ox.RdfFormat.TURTLE, prefixes=query_prefixes(base)))
         if fmt in ("nt", "ntriples"):
             return _text(ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES))
-        raise QueryError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}", field="--format")
+        raise QueryUsageError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}",
+                              field="--format")
     if fmt == "table":
         return format_table(result, base)
     if fmt == "json":
@@ -152,7 +153,7 @@ def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_B
         parsed = ox.parse_query_results(results_json(result).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
         text = _text(parsed.serialize(format=RESULTS_FORMATS[fmt]))
         return text if text.endswith("\n") else text + ("\r\n" if fmt == "csv" else "\n")
-    raise QueryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+    raise QueryUsageError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
 
 
 def short(term: Term | None, base: str = DEFAULT_BASE) -> str:

@@ -32,7 +32,7 @@ import networkx as nx
 
 from chuzhi_graph import formats
 from chuzhi_graph.core.spreadsheet import escape_formula
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.views.graphs import paused_gc
 
 MEASURES = ("degree", "weighted_degree", "betweenness")
@@ -212,7 +212,7 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
     (2, 'b', 1.0)
     """
     if top < 1:
-        raise QueryError(f"--top must be at least 1, not {top}", field="--top")
+        raise UsageError(f"--top must be at least 1, not {top}", field="--top")
     with paused_gc():
         return _compute_stats(graph, top)
 
@@ -323,4 +323,4 @@ def format_stats(stats: GraphStats, fmt: str = "table", *, escape: bool = False)
         return stats_csv(stats, escape=escape)
     if fmt == "json":
         return stats_json(stats)
-    raise QueryError(f"unknown stats format {fmt!r} (known: {', '.join(STATS_FORMATS)})", field="--format")
+    raise UsageError(f"unknown stats format {fmt!r} (known: {', '.join(STATS_FORMATS)})", field="--format")
