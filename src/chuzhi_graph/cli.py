@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
-from chuzhi_graph.errors import ChuzhiError, printable
+from chuzhi_graph.errors import ChuzhiError, Interrupted, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: The one default query time limit (seconds) of `query` and `serve` (chuzhi_graph.sparql.query.DEFAULT_TIMEOUT,
@@ -39,7 +39,7 @@ class ChuzhiClickError(click.ClickException):
 
 
 def handle_errors(func: F) -> F:
-    """Turn :class:`ChuzhiError` into a Click error with the documented exit code."""
+    """Turn :class:`ChuzhiError` into a Click error with the documented exit code; Ctrl-C exits 130."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -47,6 +47,8 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ChuzhiError as exc:
             raise ChuzhiClickError(exc) from None
+        except KeyboardInterrupt:
+            raise ChuzhiClickError(Interrupted("interrupted (Ctrl-C)")) from None
 
     return wrapper  # type: ignore[return-value]
 
