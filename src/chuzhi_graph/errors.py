@@ -16,8 +16,7 @@ code meaning
 4    validation error: the graph breaks the SHACL shapes (:class:`ValidationError`)
 5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)
-7    environment error (:class:`EnvironmentProblem`: missing font, browser, server;
-     :class:`MemoryBudgetError`: not enough memory for the corpus)
+7    environment error (:class:`EnvironmentProblem`: font, browser, server; :class:`MemoryBudgetError`: memory)
 130  interrupted (Ctrl-C; :class:`Interrupted`)
 ==== =====================================================
 """
