@@ -23,15 +23,16 @@ from pathlib import Path
 
 from chuzhi_graph.errors import MemoryBudgetError
 
-#: resident memory of a build, measured (VmHWM) at 10,000 and 100,000 synthetic cases with
-#: some margin: a fixed part (the interpreter, rdflib, pyoxigraph, the ontology) ...
-BASE_RESIDENT = 256 * 2**20
+#: resident memory of a whole build (views and the store's load included), measured (VmHWM) at
+#: 3,400, 7,000, 10,000 and 100,000 synthetic cases (docs/scale.md), with a margin of 14 % or
+#: more at each: a fixed part (the interpreter, rdflib, pyoxigraph, the ontology) ...
+BASE_RESIDENT = 384 * 2**20
 #: ... and bytes per byte of record tables (CSV; an XLSX counts its uncompressed XML)
-PER_BYTE_RESIDENT = 60
+PER_BYTE_RESIDENT = 128
 #: address space (VmPeak), which ``ulimit -v``/``prlimit --as`` bound: threads' stacks and the
 #: allocators' arenas reserve more than they use
 BASE_ADDRESS = 1280 * 2**20
-PER_BYTE_ADDRESS = 70
+PER_BYTE_ADDRESS = 160
 
 
 @dataclass(frozen=True)
