@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.views.graphs import build_view
 from chuzhi_graph.views.stats import compute_stats, format_stats
 
@@ -105,7 +105,7 @@ def test_formats(institutions) -> None:
     text = format_stats(s, "table")
     assert "components: 26\n" in text
     assert "top 3 by betweenness (介数中心性):" in text
-    with pytest.raises(QueryError, match="unknown stats format 'xml'"):
+    with pytest.raises(UsageError, match="unknown stats format 'xml'"):
         format_stats(s, "xml")
 
 
