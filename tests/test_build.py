@@ -246,7 +246,7 @@ def test_missing_data_folder_cli(tmp_path: Path) -> None:
 
 def test_bad_base_cli(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["build", "--base", "not an iri", "--out", str(tmp_path), "--no-views"])
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: field --base: invalid base IRI 'not an iri'")
 
 

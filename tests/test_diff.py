@@ -18,7 +18,7 @@ from rdflib.compare import isomorphic, to_canonical_graph
 
 from chuzhi_graph.cli import cli
 from chuzhi_graph.core.namespace import CHZ, DEFAULT_BASE
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import DataError, UsageError
 from chuzhi_graph.release.diff import CS, diff_graphs, diff_releases, format_diff, load_release
 
 DCT_TITLE = URIRef("http://purl.org/dc/terms/title")
@@ -171,7 +171,7 @@ def test_formats(built, data_copy: Path) -> None:
     assert len(list(g.subjects(RDF.type, CS.ChangeSet))) == len(d.changes)
     assert len(list(g.objects(None, CS.addition))) == len(d.added)
     assert len(list(g.objects(None, CS.removal))) == len(d.removed)
-    with pytest.raises(DataError, match="unknown diff format 'xml'"):
+    with pytest.raises(UsageError, match="unknown diff format 'xml'"):
         format_diff(d, "xml")
 
 

@@ -16,7 +16,7 @@ import networkx as nx
 import pytest
 
 from chuzhi_graph.build import build
-from chuzhi_graph.errors import DataError, QueryError
+from chuzhi_graph.errors import DataError, UsageError
 from chuzhi_graph.views.graphs import VIEWS, build_view, load_store
 
 BASE = "https://w3id.org/chuzhi/"
@@ -168,7 +168,7 @@ def test_unit_type_filter_keeps_units_of_the_type(store, root) -> None:
 
 
 def test_unknown_filter_value_names_the_known_ones(store) -> None:
-    with pytest.raises(QueryError) as err:
+    with pytest.raises(UsageError) as err:
         build_view(store, "institutions", domain="火星治理")
     assert err.value.field == "--domain"
     assert "unknown domain '火星治理'" in str(err.value)
@@ -176,7 +176,7 @@ def test_unknown_filter_value_names_the_known_ones(store) -> None:
 
 
 def test_unknown_view(store) -> None:
-    with pytest.raises(QueryError, match=r"unknown view 'people' \(known: institutions, cases, domains, full\)"):
+    with pytest.raises(UsageError, match=r"unknown view 'people' \(known: institutions, cases, domains, full\)"):
         build_view(store, "people")
 
 

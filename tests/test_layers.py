@@ -22,7 +22,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
 PIPELINE = (
     "__init__", "errors", "formats",
     "core.prefixes", "core.namespace", "core.dump", "core.fileio", "core.assets", "core.progress",
-    "core.vocabulary",
+    "core.vocabulary", "core.spreadsheet",
+    "records.xlsx", "records.headers", "records.budget",
     "records.tables", "records.series", "records.provenance", "records.suggest", "records.synth",
     "extract.shared", "extract.prose", "extract.announcement",
     "graph.summary", "graph.mapping", "graph.validate",

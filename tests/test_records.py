@@ -171,7 +171,11 @@ def test_missing_column(data_copy: Path) -> None:
     path = data_copy / "cases.csv"
     text = path.read_text(encoding="utf-8").replace("title_zh", "titel", 1)
     path.write_text(text, encoding="utf-8")
-    assert str(error_of(data_copy)) == f"{path}, line 1, field title_zh: missing column"
+    assert str(error_of(data_copy)) == (
+        f"{path}, line 1, field titel: unknown column (did you mean title_zh (标题, 案例名称)? columns found: id, "
+        "edition, category, position, titel, title_en, applicants, domains, domain_basis, source, source_line; "
+        "expected some of: id, edition, category, position, title_zh, applicants, domains, title_en, domain_basis, "
+        "source, source_line)")
 
 
 def test_bad_id_for_an_iri(data_copy: Path) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rdflib import Graph
 
 from chuzhi_graph.build import build, to_rdflib
-from chuzhi_graph.errors import DataError, ValidationError
+from chuzhi_graph.errors import DataError, UsageError, ValidationError
 from chuzhi_graph.graph.mapping import map_dataset
 from chuzhi_graph.graph.validate import (
     check_triples,
@@ -144,7 +144,7 @@ def test_literal_text_survives_ntriples_escaping(text: str) -> None:
 
 
 def test_unknown_validator_is_refused(root: Path, tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="unknown validator 'fast'"):
+    with pytest.raises(UsageError, match="unknown validator 'fast'"):
         build(root / "data", tmp_path, validate="fast")
 
 

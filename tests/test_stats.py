@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.views.graphs import build_view
 from chuzhi_graph.views.stats import compute_stats, format_stats
 
@@ -105,7 +105,7 @@ def test_formats(institutions) -> None:
     text = format_stats(s, "table")
     assert "components: 26\n" in text
     assert "top 3 by betweenness (介数中心性):" in text
-    with pytest.raises(QueryError, match="unknown stats format 'xml'"):
+    with pytest.raises(UsageError, match="unknown stats format 'xml'"):
         format_stats(s, "xml")
 
 
@@ -124,7 +124,7 @@ def test_cli_stats_filter_and_bad_value(built) -> None:
     assert ok.exit_code == 0, ok.output
     assert "domains: " in ok.stderr
     bad = CliRunner().invoke(cli, ["stats", "cases", "--graph", str(built.out_dir), "--unit-type", "外星机构"])
-    assert bad.exit_code == 5
+    assert bad.exit_code == 2
     assert bad.stderr.startswith("Error: field --unit-type: unknown unit type '外星机构' (known: ")
 
 

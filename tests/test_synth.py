@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.records.synth import HUBEI, PROVINCE_DIRECT, generate
 from chuzhi_graph.records.tables import load_dataset, normalise_name
 
@@ -92,7 +92,7 @@ def test_titles_look_like_case_titles(corpus: Path) -> None:
 
 
 def test_no_cases_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="need at least one case and one edition"):
+    with pytest.raises(UsageError, match="need at least one case and one edition"):
         generate(tmp_path, cases=0)
 
 

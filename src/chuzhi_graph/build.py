@@ -37,10 +37,11 @@ from chuzhi_graph.core.dump import to_rdflib
 from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
 from chuzhi_graph.core.progress import step
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import DataError, UsageError
 from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized
 from chuzhi_graph.graph.validate import check
-from chuzhi_graph.records.tables import Case, Dataset, load_dataset
+from chuzhi_graph.records.budget import check_budget
+from chuzhi_graph.records.tables import TABLES, Case, Dataset, load_dataset
 from chuzhi_graph.sparql.store import refresh_store
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,9 @@ def check_base(base: str) -> str:
     try:
         ox.NamedNode(base + "x")
     except ValueError as exc:
-        raise DataError(f"invalid base IRI {base!r}: {exc}", field="--base") from None
+        raise UsageError(f"invalid base IRI {base!r}: {exc}", field="--base") from None
     if not base.startswith(("http://", "https://")) or not base.endswith(("/", "#")):
-        raise DataError(f"base IRI must be http(s) and end with '/' or '#': {base!r}", field="--base")
+        raise UsageError(f"base IRI must be http(s) and end with '/' or '#': {base!r}", field="--base")
     return base
 
 
@@ -119,6 +120,7 @@ def build(
     wait: float = 0.0,
     allow_empty: bool = False,
     store: bool = True,
+    max_memory: int | None = None,  # bytes
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
@@ -132,7 +134,7 @@ def build(
     ``out_dir`` to end; then (at once by default) :class:`~chuzhi_graph.errors.OutputError`.
     ``allow_empty``: build a graph without cases instead of refusing (:class:`DataError`).
     ``store``: load the query store after the write (``publish`` builds into a temporary
-    folder and queries its own store, so it skips this).
+    folder and queries its own store, so it skips this). ``max_memory``: see :func:`check_budget`.
 
     Everything is written into a staging folder inside ``out_dir`` and moved in together at
     the end (:class:`~chuzhi_graph.core.fileio.StagedFolder`), under a lock on ``out_dir``.
@@ -143,7 +145,7 @@ def build(
     out_dir = Path(out_dir)
     with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
         result = _build(data_dir, out_dir, base, ontology_dir=ontology_dir, formats=formats, validate=validate,
-                        created=created, cache=cache, stage=stage)
+                        created=created, cache=cache, stage=stage, max_memory=max_memory)
         if not result.counts["cases"] and not allow_empty:
             cases = next((p for p in (Path(data_dir) / "cases.csv", Path(data_dir) / "cases.xlsx") if p.is_file()),
                          Path(data_dir) / "cases.csv")
@@ -184,12 +186,14 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
     created: str | None,
     cache: str | Path | None,
     stage: StagedFolder,
+    max_memory: int | None = None,
 ) -> BuildResult:
     """The build itself: the files go to ``stage`` (see :func:`build`)."""
     check_base(base)
+    check_budget(data_dir, list(TABLES), max_memory)
     engine = "auto" if validate is True else validate
     if engine and engine not in VALIDATORS:
-        raise DataError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
+        raise UsageError(f"unknown validator {validate!r} (known: {', '.join(VALIDATORS)})", field="--validate")
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
     with paused_gc():
@@ -255,7 +259,7 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
                     )
                     files["context"] = context
                 else:
-                    raise DataError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+                    raise UsageError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
                 files[fmt] = target
             counts = counts_of(dataset)
             void = out_dir / "void.ttl"

@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
-from chuzhi_graph.errors import EXIT_CODES, ChuzhiError, printable
+from chuzhi_graph.errors import EXIT_CODES, ChuzhiError, Interrupted, printable
 from chuzhi_graph.sparql.limits import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +37,7 @@ class ChuzhiClickError(click.ClickException):
 
 
 def handle_errors(func: F) -> F:
-    """Turn :class:`ChuzhiError` into a Click error with the documented exit code."""
+    """Turn :class:`ChuzhiError` into a Click error with the documented exit code; Ctrl-C exits 130."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -45,6 +45,8 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ChuzhiError as exc:
             raise ChuzhiClickError(exc) from None
+        except KeyboardInterrupt:
+            raise ChuzhiClickError(Interrupted("interrupted (Ctrl-C)")) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -168,6 +170,11 @@ def write_output(text: str, output: Path | None) -> None:
     echo_err(f"wrote {output}")
 
 
+escape_option = click.option(
+    "--escape/--no-escape", default=True, show_default=True,
+    help="CSV/TSV for spreadsheets: write a value starting with = + - @ tab or CR (a formula to Excel) "
+         "with a leading ' (OWASP); --no-escape writes values as they are, for programs.",
+)
 data_option = click.option(
     "--data", "data_dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True,
     help="Folder of the record tables (CSV or XLSX).",
@@ -200,10 +207,13 @@ bom_option = click.option("--bom/--no-bom", default=True, show_default=True,
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another build into the --graph folder to end (then exit 6).")
 @click.option("--allow-empty", is_flag=True, help="Build even when cases.csv has no rows (an empty graph).")
+@click.option("--max-memory", type=click.IntRange(min=16), metavar="MB",
+              help="Refuse a corpus whose build would need more memory than this (MB; default: the "
+                   "process's limits and the memory available).")
 @handle_errors
 def build(
     data_dir: Path, out_dir: Path, base: str, no_validate: bool, validator: str, cache_dir: Path | None,
-    views: bool, created: str | None, wait: float, allow_empty: bool,
+    views: bool, created: str | None, wait: float, allow_empty: bool, max_memory: int | None,
 ) -> None:
     """Build the graph: read records, map, validate, write the dumps to the --graph folder.
 
@@ -215,7 +225,8 @@ def build(
     validate: bool | str = False if no_validate else validator
     with progress():
         result = run_build(data_dir, out_dir, base, validate=validate, created=created, cache=cache_dir,
-                           views=views, wait=wait, allow_empty=allow_empty)
+                           views=views, wait=wait, allow_empty=allow_empty,
+                           max_memory=None if max_memory is None else max_memory * 2**20)
     echo_err(
         f"built {result.triples} triples: {result.counts['cases']} cases, "
         f"{result.counts['applicants']} applicant units, {result.counts['editions']} edition(s)"
@@ -268,10 +279,11 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @click.option("--endpoint", help="Run the query on this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--user", help="User name for the remote endpoint (password from $CHUZHI_GRAPH_PASSWORD).")
 @bom_option
+@escape_option
 @out_option
 @handle_errors
 def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: tuple[str, ...], timeout: float,
-                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, out_dir: Path,
+                  max_memory: int, endpoint: str | None, user: str | None, bom: bool, escape: bool, out_dir: Path,
                   output: Path | None) -> None:
     """Ask the graph a SPARQL question: a shipped query's name, a .rq file or inline text.
 
@@ -297,7 +309,7 @@ def query_command(query_arg: str | None, list_queries: bool, fmt: str, params: t
         target = Release.open(out_dir).store(persistent=True, timeout=timeout)  # the timeout covers the command
     result = q.run_query(target, query_arg, q.parse_params(params), timeout=timeout, memory=max_memory * 2**20,
                          since=None if endpoint else started)
-    text = q.format_result(result, fmt)
+    text = q.format_result(result, fmt, escape=escape)
     write_output(q.csv_for_excel(text) if fmt == "csv" and bom else text, output)
     size = len(result.rows) if result.kind == "select" else len(result.triples)
     echo_err(f"{size if result.kind != 'ask' else 1} result(s) in {result.seconds * 1000:.1f} ms")
@@ -562,10 +574,11 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many nodes to list per measure.")
 @bom_option
+@escape_option
 @handle_errors
 def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple[str, ...],
           domain: tuple[str, ...], unit_type: tuple[str, ...], parents: bool, fmt: str, output: Path | None,
-          top: int, bom: bool) -> None:
+          top: int, bom: bool, escape: bool) -> None:
     """Network figures of VIEW: size, components, degree, betweenness, communities."""
     from chuzhi_graph.core.progress import step
     from chuzhi_graph.views.stats import compute_stats, format_stats
@@ -576,7 +589,7 @@ def stats(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
         figures = compute_stats(graph, top=top)
     from chuzhi_graph.core.fileio import csv_for_excel
 
-    text = format_stats(figures, fmt)
+    text = format_stats(figures, fmt, escape=escape)
     write_output(csv_for_excel(text) if fmt == "csv" and bom else text, output)
 
 

@@ -4,19 +4,20 @@ Every error the library raises on purpose is a :class:`ChuzhiError`. Subclasses 
 where the problem is (file, line or row, field) so that the CLI can print one clear
 message and pick the exit code. Only :mod:`chuzhi_graph.cli` turns them into Click errors.
 
-Exit codes (see README, "Exit codes"):
+Exit codes (see README, "Exit codes"; tests/test_exit_codes.py checks that the two agree):
 
 ==== =====================================================
 code meaning
 ==== =====================================================
 0    success
 1    unexpected internal error (a bug: please report it)
-2    usage error (bad option or argument; Click's own code; :class:`QueryUsageError`)
+2    usage error (bad option or argument; Click's own code; :class:`UsageError`, :class:`QueryUsageError`)
 3    input data error (:class:`DataError`, :class:`SourceError`; :class:`NotBuiltError`: build first)
-4    validation error: the graph breaks the SHACL shapes
+4    validation error: the graph breaks the SHACL shapes (:class:`ValidationError`)
 5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)
-7    environment error (:class:`EnvironmentProblem`: missing font, browser, server)
+7    environment error (:class:`EnvironmentProblem`: font, browser, server; :class:`MemoryBudgetError`: memory)
+130  interrupted (Ctrl-C; :class:`Interrupted`)
 ==== =====================================================
 """
 
@@ -35,6 +36,7 @@ EXIT_CODES: dict[int, str] = {
     5: "query error",
     6: "output cannot be written",
     7: "something outside is missing",
+    130: "interrupted (Ctrl-C)",
 }
 
 
@@ -105,7 +107,16 @@ class QueryError(ChuzhiError):
     exit_code = 5
 
 
-class QueryUsageError(QueryError):
+class UsageError(ChuzhiError):
+    """A command asked for wrongly: an option or argument the library cannot use (exit 2, as Click's own).
+
+    E.g. an unknown edition in a view filter, or a format a view cannot be drawn in.
+    """
+
+    exit_code = 2
+
+
+class QueryUsageError(UsageError, QueryError):
     """A query asked for wrongly: an unknown shipped name, a missing or unknown parameter (exit 2)."""
 
     exit_code = 2
@@ -125,6 +136,16 @@ class EnvironmentProblem(ChuzhiError):
     """Something outside the project is missing: a font, a browser, a server."""
 
     exit_code = 7
+
+
+class MemoryBudgetError(EnvironmentProblem):
+    """The record tables would need more memory to build than the process may use (exit 7)."""
+
+
+class Interrupted(ChuzhiError):
+    """The command was interrupted (Ctrl-C, SIGINT): exit 130, as a shell reports it (128 + 2)."""
+
+    exit_code = 130
 
 
 def printable(text: str) -> str:

@@ -16,13 +16,14 @@ per case; several editions across the three tracks; four award categories per ed
 from __future__ import annotations
 
 import csv
+import os
 import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from chuzhi_graph.core.vocabulary import load_vocabulary
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import OutputError, UsageError
 from chuzhi_graph.records.tables import TABLES
 
 #: prefecture-level code -> (name, [(county code, county name), ...]); GB/T 2260, Hubei.
@@ -209,10 +210,10 @@ def generate(out_dir: str | Path, *, cases: int = 1000, editions: int = 5, seed:
     20
     """
     if cases < 1 or editions < 1:
-        raise DataError("need at least one case and one edition", field="--cases/--editions")
+        raise UsageError("need at least one case and one edition", field="--cases/--editions")
     if editions > 3 * 30:
-        raise DataError("at most 90 editions (3 tracks x 30 years)", field="--editions")
-    out = Path(out_dir)
+        raise UsageError("at most 90 editions (3 tracks x 30 years)", field="--editions")
+    out = _writable_folder(Path(out_dir))
     rng = random.Random(seed)
     vocab = load_vocabulary()
     domain_labels = [c.pref_zh for c in vocab.domains.values()]
@@ -286,17 +287,29 @@ def generate(out_dir: str | Path, *, cases: int = 1000, editions: int = 5, seed:
             "domain_basis": "curator", "source": "synth", "source_line": str(n + 1),
         })
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sources").mkdir(exist_ok=True)
-    doc = out / "sources" / "synth.txt"
-    doc.write_text(f"synthetic corpus: cases={cases} editions={editions} seed={seed}\n", encoding="utf-8")
     sources = [{"id": "synth", "file": "sources/synth.txt", "title": "合成案例数据(测试用)",
                 "publisher": "chuzhi-graph synth", "issued": "2024-01-01"}]
     files = {}
-    for name, rows in (("sources", sources), ("regions", _region_rows()), ("units", pool.rows),
-                       ("editions", edition_rows), ("categories", category_rows), ("cases", case_rows)):
-        files[name] = _write_table(out, name, rows)
+    try:
+        doc = out / "sources" / "synth.txt"
+        doc.write_text(f"synthetic corpus: cases={cases} editions={editions} seed={seed}\n", encoding="utf-8")
+        for name, rows in (("sources", sources), ("regions", _region_rows()), ("units", pool.rows),
+                           ("editions", edition_rows), ("categories", category_rows), ("cases", case_rows)):
+            files[name] = _write_table(out, name, rows)
+    except OSError as exc:
+        raise OutputError(f"cannot write the corpus: {exc.strerror or exc}", file=exc.filename or out) from None
     return SynthSummary(out, cases, editions, len(pool.rows), len(used), files)
+
+
+def _writable_folder(out: Path) -> Path:
+    """``out`` and ``out/sources`` made, before the corpus is drawn; :class:`OutputError` if they cannot be."""
+    try:
+        (out / "sources").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot make the folder: {exc.strerror or exc}", file=exc.filename or out) from None
+    if not os.access(out / "sources", os.W_OK):
+        raise OutputError("cannot write into the folder (read-only)", file=out / "sources")
+    return out
 
 
 def _applicant_name(pool: _UnitPool, uid: str, rng: random.Random) -> str:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import logging
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 
 from chuzhi_graph.core.namespace import BASIS_BY_NOTATION
 from chuzhi_graph.core.vocabulary import Vocabulary, load_vocabulary
-from chuzhi_graph.errors import DataError
+from chuzhi_graph.errors import DataError, printable
+from chuzhi_graph.records.headers import column_of, nearest, resolve_header, spelled
+from chuzhi_graph.records.xlsx import CELL_LIMIT, column_letter, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -360,11 +362,19 @@ def decode_bytes(raw: bytes, file: Path) -> str:
 
 
 Row = tuple[int, dict[str, str]]
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str, offset: int = 0) -> Iterator[str]:
+    """The lines of ``text`` from ``offset``, with their line breaks (one string each, not a copy of all)."""
+    for match in _LINES.finditer(text, offset):
+        yield match.group()
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[Row]]:
     text = decode_bytes(path.read_bytes(), path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    csv.field_size_limit(CELL_LIMIT)
+    reader = csv.reader(_lines(text), strict=True)
     rows: list[Row] = []
     header: list[str] | None = None
     start = 1
@@ -385,6 +395,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[Row]]:
                 )
             rows.append((line, dict(zip(header, record, strict=True))))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _oversize_csv_cell(path, text, start, header or []) from None
         if "unexpected end of data" in str(exc):
             # the reader ran to the end of the file looking for a closing quote
             raise DataError(
@@ -396,18 +408,28 @@ def _read_csv(path: Path) -> tuple[list[str], list[Row]]:
     return header, rows
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], list[Row]]:
-    from openpyxl import load_workbook
-
+def _oversize_csv_cell(path: Path, text: str, line: int, header: list[str]) -> DataError:
+    """The error for the record starting on ``line`` that holds a cell over the limit: which column, how long."""
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.find("\n", offset) + 1
+    csv.field_size_limit(sys.maxsize)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise DataError(f"cannot read workbook: {exc}", file=path) from None
-    sheet = workbook.worksheets[0]
+        record = next(csv.reader(_lines(text, offset)), [])
+    except csv.Error:
+        record = []
+    finally:
+        csv.field_size_limit(CELL_LIMIT)
+    index, length = next(((i, len(cell)) for i, cell in enumerate(record) if len(cell) > CELL_LIMIT), (0, 0))
+    name = header[index] if index < len(header) and header[index] else column_letter(index + 1)
+    size = f"cell of {length:,} characters" if length else "cell"
+    return DataError(f"{size}, over the limit of {CELL_LIMIT:,}", file=path, line=line, field=name)
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[Row]]:
     header: list[str] | None = None
     rows: list[Row] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = ["" if v is None else _cell_text(v) for v in values]
+    for number, cells in read_rows(path):
         if header is None:
             header = [c.strip() for c in cells]
             while header and not header[-1]:
@@ -424,52 +446,62 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[Row]]:
             )
         cells = (cells + [""] * len(header))[: len(header)]
         rows.append((number, dict(zip(header, cells, strict=True))))
-    workbook.close()
     if header is None:
         raise DataError("empty workbook: no header row", file=path, line=1)
     return header, rows
 
 
-def _cell_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, date):
-        return value.isoformat()[:10]
-    return str(value)
+def table_file(data_dir: Path, name: str) -> Path:
+    """The file of table ``name``: ``name.csv`` or ``name.xlsx``; both, or neither, is a :class:`DataError`."""
+    csv_path, xlsx_path = data_dir / f"{name}.csv", data_dir / f"{name}.xlsx"
+    if csv_path.is_file() and xlsx_path.is_file():
+        raise DataError(f"two tables for the same records: {csv_path.name} and {xlsx_path.name}; "
+                        "keep one of them (move the other out of the folder)", file=data_dir)
+    if csv_path.is_file():
+        return csv_path
+    if xlsx_path.is_file():
+        return xlsx_path
+    raise DataError(f"missing table '{name}': expected {name}.csv or {name}.xlsx", file=data_dir)
 
 
 def read_table(data_dir: Path, name: str) -> tuple[Path, list[Row]]:
-    """Read table ``name`` from ``data_dir`` (CSV, else XLSX) and check its columns."""
-    csv_path, xlsx_path = data_dir / f"{name}.csv", data_dir / f"{name}.xlsx"
-    if csv_path.is_file():
-        path, (header, rows) = csv_path, _read_csv(csv_path)
-    elif xlsx_path.is_file():
-        path, (header, rows) = xlsx_path, _read_xlsx(xlsx_path)
-    else:
-        raise DataError(f"missing table '{name}': expected {name}.csv or {name}.xlsx", file=data_dir)
+    """Read table ``name`` from ``data_dir`` (CSV or XLSX) and check its columns.
+
+    Chinese column names (:mod:`chuzhi_graph.records.headers`) are read as the English ones.
+    """
+    path = table_file(data_dir, name)
+    found, rows = _read_csv(path) if path.suffix == ".csv" else _read_xlsx(path)
+    header = resolve_header(name, found)
+    if header != found:
+        renamed = dict(zip(found, header, strict=True))
+        rows = [(line, {renamed[k]: v for k, v in row.items()}) for line, row in rows]
+    _check_columns(path, name, found, header)
+    return path, rows
+
+
+def _check_columns(path: Path, name: str, found: list[str], header: list[str]) -> None:
+    """Refuse a duplicate, unknown or missing column, with the columns found and the nearest known name."""
     required, optional = TABLES[name]
+    listed = f"columns found: {', '.join(printable(h) for h in found if h)}"
     seen: dict[str, int] = {}
     for number, column in enumerate(header, start=1):
         if column and column in seen:
             raise DataError(f"duplicate column (columns {seen[column]} and {number}): which one holds the values?",
                             file=path, line=1, field=column)
         seen[column] = number
-        why = refused_character(column)
+        why = refused_character(found[number - 1])
         if why:
             raise DataError(f"{why} in the column name; remove it", file=path, line=1)
+    known = set(required) | set(optional)
+    for given, column in zip(found, header, strict=True):
+        if column and column not in known:
+            near = nearest(name, given)
+            hint = f"did you mean {spelled(name, column_of(name, near) or near)}? " if near else ""
+            raise DataError(f"unknown column ({hint}{listed}; expected some of: {', '.join(required + optional)})",
+                            file=path, line=1, field=given)
     for column in required:
         if column not in header:
-            raise DataError("missing column", file=path, line=1, field=column)
-    known = set(required) | set(optional)
-    for column in header:
-        if column and column not in known:
-            raise DataError(
-                f"unknown column (expected some of: {', '.join(required + optional)})",
-                file=path,
-                line=1,
-                field=column,
-            )
-    return path, rows
+            raise DataError(f"missing column {spelled(name, column)} ({listed})", file=path, line=1, field=column)
 
 
 # ---------------------------------------------------------------- field parsers

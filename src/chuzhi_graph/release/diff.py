@@ -34,7 +34,7 @@ from rdflib.term import Node
 
 from chuzhi_graph import formats
 from chuzhi_graph.core.namespace import CHZ, DEFAULT_BASE, PREFIXES
-from chuzhi_graph.errors import DataError, NotBuiltError
+from chuzhi_graph.errors import DataError, NotBuiltError, UsageError
 from chuzhi_graph.release.reader import Release
 
 if TYPE_CHECKING:
@@ -368,7 +368,7 @@ def format_diff(d: Diff, fmt: str = "text") -> str:
         return to_json(d)
     if fmt == "turtle":
         return to_turtle(d)
-    raise DataError(f"unknown diff format {fmt!r} (known: {', '.join(DIFF_FORMATS)})", field="--format")
+    raise UsageError(f"unknown diff format {fmt!r} (known: {', '.join(DIFF_FORMATS)})", field="--format")
 
 
 # ---------------------------------------------------------------- two editions of the series

@@ -43,7 +43,7 @@ from chuzhi_graph.build import LICENSE, BuildResult, build, check_base, data_pre
 from chuzhi_graph.core.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.core.progress import advance, step
 from chuzhi_graph.core.vocabulary import VOCABULARY_FILES, ontology_dir
-from chuzhi_graph.errors import DataError, OutputError, QueryError
+from chuzhi_graph.errors import OutputError, QueryError, UsageError
 from chuzhi_graph.graph.mapping import paused_gc
 from chuzhi_graph.release.reader import FORMAT_OF_SUFFIX, Release
 from chuzhi_graph.site.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
@@ -907,8 +907,8 @@ def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any
             continue
         item["truncated"] = len(result.rows) > QUERY_MAX_ROWS
         del result.rows[QUERY_MAX_ROWS:]
-        (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base), encoding="utf-8",
-                                              newline="")
+        (folder / f"{q.name}.csv").write_text(format_result(result, "csv", site.base, escape=True),
+                                              encoding="utf-8", newline="")
         (folder / f"{q.name}.json").write_text(format_result(result, "json", site.base), encoding="utf-8")
         item["variables"] = [str(v).lstrip("?") for v in result.variables]
         item["count"] = len(result.rows)
@@ -1096,7 +1096,7 @@ def publish(
     """
     check_base(base)
     if not base.endswith("/"):
-        raise DataError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
+        raise UsageError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
     target = Path(out_dir)
     _check_target(target)
     # Staging and work folders are claimed (an flock while this process lives), so the

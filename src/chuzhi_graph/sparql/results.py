@@ -4,6 +4,11 @@
 >>> format_result(result, "csv")
 'n\\r\\n楚治\\r\\n'
 
+CSV and TSV meant for spreadsheets (``escape=True``: the CLI's default) write a value that a
+spreadsheet would run as a formula with a leading ``'`` (:mod:`chuzhi_graph.core.spreadsheet`).
+XML results replace the characters XML 1.0 cannot hold (U+0001 … U+001F but tab and line breaks,
+U+FFFE, U+FFFF) by U+FFFD; JSON, CSV and TSV carry every string exactly.
+
 The prefixes predeclared for every query live here too: the table writes IRIs with them.
 """
 
@@ -13,6 +18,7 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, Union
@@ -20,7 +26,8 @@ from typing import Any, Protocol, Union
 import pyoxigraph as ox
 
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.core.spreadsheet import escape_formula
+from chuzhi_graph.errors import QueryUsageError
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
 FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -32,6 +39,8 @@ RESULTS_FORMATS = {
     "xml": ox.QueryResultsFormat.XML,
 }
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: characters XML 1.0 cannot hold, even as a character reference
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @cache
@@ -96,18 +105,39 @@ def _text(data: bytes | None) -> str:
     return data.decode("utf-8")
 
 
-def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_BASE) -> str:
+def _literals(result: QueryResult, change: Callable[[str], str]) -> QueryResult:
+    """``result`` with ``change`` applied to the text of every literal (language and datatype kept)."""
+    def term(t: Term | None) -> Term | None:
+        if not isinstance(t, ox.Literal):
+            return t
+        value = change(t.value)
+        if value == t.value:
+            return t
+        if t.language:
+            return ox.Literal(value, language=t.language)
+        return ox.Literal(value, datatype=t.datatype)
+
+    rows = [tuple(term(t) for t in row) for row in result.rows]
+    return QueryResult(result.kind, result.variables, rows, result.boolean, result.triples, result.seconds)
+
+
+def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_BASE, *, escape: bool = False) -> str:
     """The result as text: ``table``, W3C ``csv``/``tsv``/``json``/``xml``; Turtle (or ``nt``) for graphs.
+
+    ``escape``: CSV and TSV for spreadsheets, a value read as a formula gets a leading ``'``.
 
     >>> format_result(QueryResult("select", ["n"], [(ox.Literal("楚治"),)]), "csv")
     'n\\r\\n楚治\\r\\n'
+    >>> format_result(QueryResult("select", ["n"], [(ox.Literal("=1+1"),)]), "csv", escape=True)
+    "n\\r\\n'=1+1\\r\\n"
     """
     if result.kind == "graph":
         if fmt in ("table", "turtle", "ttl"):
             return _text(ox.serialize(result.triples, format=ox.RdfFormat.TURTLE, prefixes=query_prefixes(base)))
         if fmt in ("nt", "ntriples"):
             return _text(ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES))
-        raise QueryError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}", field="--format")
+        raise QueryUsageError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}",
+                              field="--format")
     if fmt == "table":
         return format_table(result, base)
     if fmt == "json":
@@ -115,11 +145,15 @@ def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_B
     if fmt in RESULTS_FORMATS:
         if result.kind == "ask" and fmt == "tsv":
             return ("true" if result.boolean else "false") + "\n"
+        if escape and fmt in ("csv", "tsv"):
+            result = _literals(result, escape_formula)
+        if fmt == "xml":
+            result = _literals(result, lambda text: NOT_XML.sub("\ufffd", text))
         # One hand-written writer (JSON); pyoxigraph's W3C writers give CSV, TSV and XML from it.
         parsed = ox.parse_query_results(results_json(result).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
         text = _text(parsed.serialize(format=RESULTS_FORMATS[fmt]))
         return text if text.endswith("\n") else text + ("\r\n" if fmt == "csv" else "\n")
-    raise QueryError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+    raise QueryUsageError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
 
 
 def short(term: Term | None, base: str = DEFAULT_BASE) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from chuzhi_graph.core.dump import find_dump, format_of
-from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, QueryError
+from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, OutputError, QueryError
 
 #: How long :func:`open_store` waits for another process's load when no timeout is given.
 DEFAULT_WAIT = 300.0
@@ -120,6 +120,10 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
                 snapshot = snapshot_dir(folder, sha)
                 if snapshot.is_dir():
                     return _reader(folder, snapshot, sha)
+                if not _writable(folder):
+                    raise OutputError(f"the graph folder is read-only ({exc.strerror or exc}): a query writes "
+                                      f"its store in {STORE_DIR}/ there; query a writable copy",
+                                      file=folder.parent) from None
                 if not wait:
                     raise EnvironmentProblem(f"another process holds the store: {exc}", file=folder) from None
                 if time.monotonic() - started + _POLL > limit:
@@ -136,6 +140,14 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
             _make_snapshot(store, folder, snapshot, keep=store_location(store))
         _on_disk[id(store)] = (store, snapshot, sha)
         return store
+
+
+def _writable(folder: Path) -> bool:
+    """Whether this process may write ``folder`` (or create it): False on a read-only mount, an
+    immutable folder (``chattr +i``) or missing permissions, which no wait for another process cures."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
 
 
 def _reader(folder: Path, location: Path, sha: str) -> ox.Store:

@@ -38,7 +38,7 @@ from typing import cast
 import networkx as nx
 import pyoxigraph as ox
 
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.errors import QueryError, UsageError
 from chuzhi_graph.release.reader import Release
 
 VIEWS = ("institutions", "cases", "domains", "full")
@@ -225,7 +225,7 @@ def _match(values: tuple[str, ...], known: dict[str, set[str]], what: str, optio
         hits = known.get(value.strip()) or known.get(value.strip().casefold())
         if not hits:
             names = sorted({n for n in known if not n.startswith("http")})
-            raise QueryError(f"unknown {what} {value!r} (known: {', '.join(names[:30])})",
+            raise UsageError(f"unknown {what} {value!r} (known: {', '.join(names[:30])})",
                              field=option)
         out |= hits
     return out
@@ -480,7 +480,7 @@ def build_view(
     ('https://w3id.org/chuzhi/domain/agriculture-rural', '农业农村')
     """
     if view not in VIEW_BUILDERS:
-        raise QueryError(f"unknown view {view!r} (known: {', '.join(VIEW_BUILDERS)})", field="VIEW")
+        raise UsageError(f"unknown view {view!r} (known: {', '.join(VIEW_BUILDERS)})", field="VIEW")
     filters = Filters(filter_values(edition), filter_values(category), filter_values(domain), filter_values(unit_type))
     store = load_store(source)
     with paused_gc():

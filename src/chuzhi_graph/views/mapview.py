@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, cast
 
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.fileio import AtomicFiles, write_text_atomic
-from chuzhi_graph.errors import OutputError, QueryError
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.views.geo import Boundaries, centre, load_boundaries, projection, svg_path
 from chuzhi_graph.views.graphs import Filters, filter_values, load_store, read_facts, select, view_rows
 from chuzhi_graph.views.mapcounts import CAP, Indexed, quantile_classes, region_counts, region_lists
@@ -130,7 +130,7 @@ def map_data(  # noqa: C901, PLR0915 (the map's counting in one place: three que
         known = {name for iri, label in tracks.values() for name in (iri, iri.rsplit("/", 1)[-1], label) if name}
         unknown = [t for t in wanted_tracks if t not in known]
         if unknown:
-            raise QueryError(f"unknown track {unknown[0]!r} (known: {', '.join(sorted(known))})",
+            raise UsageError(f"unknown track {unknown[0]!r} (known: {', '.join(sorted(known))})",
                              field="--track")
         cases = {c for c in cases if set(wanted_tracks) & {tracks[c][0], tracks[c][0].rsplit("/", 1)[-1],
                                                            tracks[c][1]}}
@@ -436,14 +436,14 @@ def render_map(source: str | Path | ox.Store | Release, path: str | Path, fmt: s
     is opened (the published site); otherwise the page holds the first rows of each.
     """
     if fmt not in FORMATS:
-        raise OutputError(f"unknown format {fmt!r} for the map (known: {', '.join(FORMATS)})", field="--format")
+        raise UsageError(f"unknown format {fmt!r} for the map (known: {', '.join(FORMATS)})", field="--format")
     if colour_by not in COLOUR_BY:
-        raise QueryError(f"unknown colour measure {colour_by!r} (known: {', '.join(COLOUR_BY)})",
+        raise UsageError(f"unknown colour measure {colour_by!r} (known: {', '.join(COLOUR_BY)})",
                          field="--colour-by")
     b = load_boundaries()
     if region and not b.children(region):
         known = ", ".join(f"{r.code} {r.name}" for r in b.top() if b.children(r.code))
-        raise QueryError(f"no prefecture {region!r} on the map (known: {known})", field="--region")
+        raise UsageError(f"no prefecture {region!r} on the map (known: {known})", field="--region")
     data = map_data(source, base=base, link_root=link_root, **filters)  # type: ignore[arg-type]
     title = title or TITLE
     if fmt == "html" and list_dir:

@@ -33,7 +33,7 @@ import numpy as np
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.assets import csp_hash, json_for_script
 from chuzhi_graph.core.fileio import AtomicFiles, write_text_atomic
-from chuzhi_graph.errors import EnvironmentProblem, OutputError, QueryError
+from chuzhi_graph.errors import EnvironmentProblem, UsageError
 from chuzhi_graph.release.reader import Release
 from chuzhi_graph.views.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, paused_gc
 
@@ -350,7 +350,7 @@ def size_values(graph: nx.Graph, size_by: str) -> dict[object, float]:
         return {v: float(d) for v, d in graph.degree()}
     if size_by == "cases":
         return {v: float(graph.nodes[v].get("cases", 0) or 0) for v in graph}
-    raise QueryError(f"unknown size measure {size_by!r} (known: degree, cases)", field="--size-by")
+    raise UsageError(f"unknown size measure {size_by!r} (known: degree, cases)", field="--size-by")
 
 
 def default_size_by(graph: nx.Graph) -> str:
@@ -1120,7 +1120,7 @@ def render(graph: nx.Graph, path: str | Path, fmt: str = "html", title: str | No
     title = title or TITLES.get(graph.graph.get("view", ""), "楚治案例知识图谱")
     writer = WRITERS.get(fmt)
     if writer is None:
-        raise OutputError(f"unknown format {fmt!r} (known: {', '.join(WRITERS)})", field="--format")
+        raise UsageError(f"unknown format {fmt!r} (known: {', '.join(WRITERS)})", field="--format")
     return writer(graph, path, fmt, title, size_by=size_by, seed=seed, site=site)
 
 

@@ -31,7 +31,8 @@ from typing import Any
 import networkx as nx
 
 from chuzhi_graph import formats
-from chuzhi_graph.errors import QueryError
+from chuzhi_graph.core.spreadsheet import escape_formula
+from chuzhi_graph.errors import UsageError
 from chuzhi_graph.views.graphs import paused_gc
 
 MEASURES = ("degree", "weighted_degree", "betweenness")
@@ -211,7 +212,7 @@ def compute_stats(graph: nx.Graph, top: int = 10) -> GraphStats:
     (2, 'b', 1.0)
     """
     if top < 1:
-        raise QueryError(f"--top must be at least 1, not {top}", field="--top")
+        raise UsageError(f"--top must be at least 1, not {top}", field="--top")
     with paused_gc():
         return _compute_stats(graph, top)
 
@@ -288,13 +289,17 @@ def stats_json(stats: GraphStats) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def stats_csv(stats: GraphStats) -> str:
-    """One row per node with every measure, by decreasing weighted degree."""
+def stats_csv(stats: GraphStats, *, escape: bool = False) -> str:
+    """One row per node with every measure, by decreasing weighted degree.
+
+    ``escape``: names a spreadsheet would run as a formula get a leading ``'`` (``escape_formula``).
+    """
+    cell = escape_formula if escape else str
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "label", "kind", "degree", "weighted_degree", "betweenness", "community"])
     for r in sorted(stats.nodes, key=lambda r: (-r.weighted_degree, -r.degree, r.label, r.id)):
-        writer.writerow([r.id, r.label, r.kind, r.degree, r.weighted_degree, r.betweenness, r.community])
+        writer.writerow([cell(r.id), cell(r.label), r.kind, r.degree, r.weighted_degree, r.betweenness, r.community])
     return out.getvalue()
 
 
@@ -310,12 +315,12 @@ def stats_table(stats: GraphStats) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_stats(stats: GraphStats, fmt: str = "table") -> str:
-    """The figures in ``fmt``: ``table``, ``csv`` or ``json``."""
+def format_stats(stats: GraphStats, fmt: str = "table", *, escape: bool = False) -> str:
+    """The figures in ``fmt``: ``table``, ``csv`` (``escape``: for spreadsheets) or ``json``."""
     if fmt == "table":
         return stats_table(stats)
     if fmt == "csv":
-        return stats_csv(stats)
+        return stats_csv(stats, escape=escape)
     if fmt == "json":
         return stats_json(stats)
-    raise QueryError(f"unknown stats format {fmt!r} (known: {', '.join(STATS_FORMATS)})", field="--format")
+    raise UsageError(f"unknown stats format {fmt!r} (known: {', '.join(STATS_FORMATS)})", field="--format")
