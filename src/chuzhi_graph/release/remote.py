@@ -57,8 +57,35 @@ def _opener(url: str, user: str | None) -> urllib.request.OpenerDirector:
     password = os.environ.get(PASSWORD_ENV, "")
     manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     manager.add_password(None, url, user, password)
-    return urllib.request.build_opener(
-        urllib.request.HTTPBasicAuthHandler(manager), urllib.request.HTTPDigestAuthHandler(manager))
+    return urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(manager), _PreemptiveDigest(manager))
+
+
+class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
+    """Digest auth that answers the last challenge up front.
+
+    Without it every request is first sent without credentials; Virtuoso answers a large ``PUT``
+    with 401 and closes the connection before the body is read, and the client sees a broken pipe.
+    """
+
+    _challenge: dict[str, str] | None = None
+
+    def http_error_auth_reqed(self, auth_header: str, host: str, req: urllib.request.Request,
+                              headers: Any) -> Any:
+        challenge = headers.get(auth_header, "")
+        scheme, _, rest = challenge.partition(" ")
+        if scheme.lower() == "digest":
+            self._challenge = urllib.request.parse_keqv_list(
+                [part for part in urllib.request.parse_http_list(rest) if part])
+        return super().http_error_auth_reqed(auth_header, host, req, headers)
+
+    def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        if self._challenge is not None and not req.has_header(self.auth_header):
+            auth = self.get_authorization(req, self._challenge)
+            if auth:
+                req.add_unredirected_header(self.auth_header, f"Digest {auth}")
+        return req
+
+    https_request = http_request
 
 
 class _Missing(Exception):

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from chuzhi_graph.core.dump import find_dump
+from chuzhi_graph.core.dump import find_dump, release_home
 from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
 from chuzhi_graph.sparql.lanes import Busy, Lanes
 from chuzhi_graph.sparql.query import QueryResult, format_result, run_query
@@ -458,7 +458,7 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
     True
     >>> server.server_close()
     """
-    watch = StoreWatch(find_dump(out_dir).parent)
+    watch = StoreWatch(release_home(find_dump(out_dir)))
     if not network_is_denied():
         log.warning("libseccomp is missing: query workers are not walled off the network "
                     "(SERVICE is still refused on the parsed query)")
