@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 COMMIT_MARKER = ".commit"
 #: system temp folders of ours that a killed run may leave (publish's work folder)
 TEMP_PREFIXES = ("chuzhi-publish-",)
-#: ... removed only when this old too: the system temp folder is shared with processes of
-#: older versions, which did not claim their folders
+#: ... removed at once when they hold this file (made by :func:`claimed_tempdir`: the folder was
+#: claimed, so an unlocked one is a killed run's), else only when :data:`TEMP_MIN_AGE` old: the
+#: system temp folder is shared with processes of older versions, which did not claim their folders
+CLAIMED_MARK = ".chuzhi-claimed"
 TEMP_MIN_AGE = 3600.0
 
 _claims: dict[str, int] = {}
@@ -73,7 +75,7 @@ def _claimed_here(fd: int) -> bool:
     return False
 
 
-def _is_abandoned(path: Path) -> bool:
+def is_abandoned(path: Path) -> bool:
     """Nobody holds a claim on ``path``: the run that made it is gone.
 
     A symlink cannot be claimed: ours (a link being renamed over ``current`` or a stable name)
@@ -115,9 +117,8 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
 
     That is every file or folder in ``folder`` whose name matches one of ``patterns`` (globs
     of temporary names: give only the names the caller makes, ``folder`` may be anybody's)
-    and every ``chuzhi-publish-*`` folder
-    in the system temp folder (older than :data:`TEMP_MIN_AGE`) that no running process has
-    claimed. A complete staging folder
+    and every ``chuzhi-publish-*`` folder in the system temp folder that no running process has
+    claimed (made by :func:`claimed_tempdir`, or older than :data:`TEMP_MIN_AGE`). A complete staging folder
     (one holding :data:`COMMIT_MARKER`) is handed to ``recover`` to be moved in; without
     ``recover`` it is left for the run that owns the folder. Returns what was removed.
     """
@@ -129,10 +130,11 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
     old = time.time() - TEMP_MIN_AGE
     with contextlib.suppress(OSError):
         found += sorted(p for p in tmp.iterdir()
-                        if p.name.startswith(TEMP_PREFIXES) and p.is_dir() and p.stat().st_mtime < old)
+                        if p.name.startswith(TEMP_PREFIXES) and p.is_dir() and not p.is_symlink()
+                        and ((p / CLAIMED_MARK).is_file() or p.stat().st_mtime < old))
     removed = []
     for path in found:
-        if not _is_abandoned(path):
+        if not is_abandoned(path):
             continue
         if (path / COMMIT_MARKER).is_file():
             if recover is None:
@@ -151,9 +153,13 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
 
 @contextlib.contextmanager
 def claimed_tempdir(prefix: str) -> Iterator[str]:
-    """A claimed folder in the system temp folder, removed at the end (like ``TemporaryDirectory``)."""
+    """A claimed folder in the system temp folder, removed at the end (like ``TemporaryDirectory``).
+
+    It holds :data:`CLAIMED_MARK`, so that once its process is gone the next run removes it at once.
+    """
     path = claim(tempfile.mkdtemp(prefix=prefix))
     try:
+        (path / CLAIMED_MARK).touch()
         yield str(path)
     finally:
         shutil.rmtree(path, ignore_errors=True)
@@ -334,7 +340,7 @@ def prune_builds(folder: str | Path, keep: int = KEEP_BUILDS) -> list[Path]:
         kept.update(older[len(older) - (keep - 1):] if keep > 1 else [])
     removed = []
     for path in entries:
-        if path not in kept and _is_abandoned(path):
+        if path not in kept and is_abandoned(path):
             _remove(path)
             removed.append(path)
     return removed
