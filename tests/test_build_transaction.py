@@ -284,3 +284,24 @@ def test_a_build_killed_at_every_step_of_its_commit_leaves_the_whole_old_or_the_
         pytest.fail("the build was killed at 19 steps: the hook does not stop counting")
     print(f"{start}: killed at steps 1..{len(seen)}; query then read {seen}")
     assert seen[0] == "30" and seen[-1] == "120" and "120" in seen and seen == sorted(seen, key=int)
+
+
+def test_readers_resolve_current_once_and_old_builds_are_pruned(tmp_path: Path, synth120: Path) -> None:
+    from chuzhi_graph.core.dump import release_home
+    from chuzhi_graph.release.reader import Release
+
+    out = tmp_path / "out"
+    build(DATA, out, formats=("nt",), validate="compiled", store=False)
+    first = Release.open(out)
+    assert first.dump == out / "builds" / "000001" / "chuzhi.nt"
+    assert Release.open(out / "chuzhi.nt").dump == first.dump  # the stable link, resolved the same way
+    assert release_home(first.dump) == out and (out / "chuzhi.nt").is_symlink()
+    build(synth120, out, formats=("nt",), validate="compiled", store=False)
+    # a reader that opened the first build still reads it whole; new readers read the second
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    assert len({t.subject for t in first.triples() if t.predicate.value == rdf_type
+                and t.object.value == "https://w3id.org/chuzhi/def#Case"}) == 30
+    assert Release.open(out).dump == out / "builds" / "000002" / "chuzhi.nt"
+    build(DATA, out, formats=("nt",), validate="compiled", store=False)
+    assert sorted(p.name for p in (out / "builds").iterdir()) == ["000002", "000003"]  # current and the one before
+    assert os.readlink(out / "current") == "builds/000003"

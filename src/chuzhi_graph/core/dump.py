@@ -79,8 +79,7 @@ def find_dump(path: str | Path) -> Path:
     path = Path(path)
     if path.is_file():
         format_of(path)
-        real = Path(os.path.realpath(path))
-        return real if path.is_symlink() and release_home(real) != real.parent else path
+        return _through_current(path)
     if path.is_dir():
         current = current_build(path)
         for folder in (current or path, path / "dataset"):
@@ -118,3 +117,15 @@ def release_home(dump: str | Path) -> Path:
     if folder.parent.name == BUILDS_DIR and (folder.parent.parent / CURRENT).is_symlink():
         return folder.parent.parent
     return folder
+
+
+def _through_current(path: Path) -> Path:
+    """A stable link ``out/NAME -> current/NAME`` as the file of the current build, read once."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return path
+    if target != f"{CURRENT}/{path.name}":
+        return path
+    build = current_build(path.parent)
+    return build / path.name if build is not None and (build / path.name).is_file() else path

@@ -311,15 +311,18 @@ class StagedFolder:
 
 
 def current_build(folder: str | Path) -> Path | None:
-    """The build folder ``folder/current`` points to, resolved once; None without one.
+    """The build folder ``folder/current`` points to, read once; None without one.
+
+    ``out/builds/000003`` for ``out`` (the link is relative, so is the answer for a relative folder).
 
     >>> current_build("/nonexistent") is None
     True
     """
     link = Path(folder) / CURRENT
-    if not link.is_symlink():
+    try:
+        target = Path(folder) / os.readlink(link)
+    except OSError:
         return None
-    target = Path(os.path.realpath(link))
     return target if target.is_dir() else None
 
 

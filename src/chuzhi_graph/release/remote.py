@@ -11,7 +11,10 @@ Graphs: exactly the named graphs of the published ``chuzhi.trig``
 applicant lists); the ontology and the SKOS schemes go to ``{base}graph/vocabulary``, what
 editions share (units, regions, sources, co-applicant links) to ``{base}graph/shared``. The
 dataset description (``void.ttl``) stays a file, as in the site. Each graph is sent with one
-HTTP ``PUT``, which replaces it in one step. The queries read the union of the graphs, so the
+HTTP ``PUT``, which replaces it in one step; the graphs of an earlier push that the release does
+not hold are deleted (the manifest graph ``{base}graph/manifest`` lists what push owns; a graph
+it does not list is never touched), the counts are verified, and a push killed on the way is
+marked in the manifest and repaired by the next (see :func:`push`). The queries read the union of the graphs, so the
 store must use the union of its named graphs as the default graph (``oxigraph serve
 --union-default-graph``, Fuseki ``tdb2:unionDefaultGraph true``; Virtuoso does so without
 ``FROM``); after the upload :func:`push` asks the store whether its default graph shows the cases,
