@@ -224,7 +224,8 @@ def _make_snapshot(store: ox.Store, folder: Path, target: Path, keep: tuple[Path
     # read-only while its owner changes it is undefined: readers (query workers, other
     # processes) open this checkpoint instead, which nobody writes (hard links, cheap).
     tmp = folder / f".snapshot-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for left in folder.glob(".snapshot-*"):  # of killed loads: only the store's holder (us) makes them
+        shutil.rmtree(left, ignore_errors=True)
     try:
         store.backup(str(tmp))
         tmp.rename(target)
