@@ -348,7 +348,7 @@ def test_push_command_to_a_closed_port_exits_7(built):
     done = subprocess.run([CHUZHI, "push", "--endpoint", f"http://127.0.0.1:{port}/store",
                            "--out", str(built.out_dir)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 7
-    graph = f"{DEFAULT_BASE}graph/edition/bigdata-2022"  # the first graph sent
+    graph = f"{DEFAULT_BASE}graph/manifest"  # the first request: what earlier pushes made
     assert done.stderr == (f"Error: http://127.0.0.1:{port}/store?graph={urllib.parse.quote(graph, safe='')}: "
-                           f"push of graph <{graph}>: cannot reach the store: [Errno 111] Connection refused\n")
+                           f"read of graph <{graph}>: cannot reach the store: [Errno 111] Connection refused\n")
     assert done.stdout == ""
