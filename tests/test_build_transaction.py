@@ -82,19 +82,20 @@ def test_kill_while_drawing_views_leaves_the_old_outputs(tmp_path: Path, old_out
     assert sorted(before) == sorted(DUMPS + VIEWS)
     proc = run_cli("build", "--data", str(synth300), "--out", str(out))
     # the first view is complete in the staging folder: the second one is being drawn
-    drawn = wait_for(lambda: any(out.glob(".staging-*.tmp/institutions.html")) or proc.poll() is not None)
+    drawn = wait_for(lambda: any(out.glob("builds/*/institutions.html")) or proc.poll() is not None)
     assert drawn and proc.poll() is None, "the build ended before it could be killed while drawing"
-    staged = sorted(p.name for p in next(out.glob(".staging-*.tmp")).iterdir())
+    staged = sorted(p.name for p in next(out.glob("builds/*")).iterdir())
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert "institutions.html" in staged and "cases.html" not in staged and "chuzhi.nt" in staged
     assert digest(out) == before  # old dumps and old views, none of the new ones
-    assert len(list(out.glob(".staging-*.tmp"))) == 1  # what the killed run left
+    assert len(list(out.glob("builds/*"))) == 1 and not (out / "current").exists()  # what the killed run left
     # the next run cleans it up and puts a complete new build in place
     result = CliRunner().invoke(cli, ["build", "--data", str(DATA), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert digest(out) == before and hidden(out) == []
+    assert list((out / "builds").iterdir()) == [(out / "current").resolve()]  # the killed run's build is gone
 
 
 def test_failing_view_write_leaves_the_old_outputs(tmp_path: Path, old_out: Path, synth300: Path,
@@ -127,7 +128,7 @@ def test_outputs_not_written_this_time_are_removed(tmp_path: Path, old_out: Path
     result = build(DATA, out, formats=("ttl", "nt"))  # no JSON-LD, no views
     assert sorted(p.name for p in result.files.values()) == ["chuzhi.nt", "chuzhi.ttl", "void.ttl"]
     assert sorted(p.name for p in out.iterdir()) == [
-        "chuzhi.nt", "chuzhi.ttl", "institutions.png", "notes.txt", "store", "void.ttl"]
+        "builds", "chuzhi.nt", "chuzhi.ttl", "current", "institutions.png", "notes.txt", "store", "void.ttl"]
     # the store is not a build output: it is kept, and refreshed to the new dump (store.refresh_store)
     assert '"file": "chuzhi.nt"' in (out / "store" / "dump.json").read_text(encoding="utf-8")
     # and `--no-views` after a build with views removes the views, which no longer match the dumps
@@ -141,7 +142,7 @@ def test_a_second_build_into_the_same_folder_refuses_or_waits(tmp_path: Path, sy
                                                                old_out: Path) -> None:
     out = tmp_path / "out"
     first = run_cli("build", "--data", str(synth300), "--out", str(out))
-    assert wait_for(lambda: any(out.glob(".staging-*.tmp")) or first.poll() is not None)
+    assert wait_for(lambda: any(out.glob("builds/*")) or first.poll() is not None)
     assert first.poll() is None
     refused = CliRunner().invoke(cli, ["build", "--out", str(out)])
     assert refused.exit_code == 6
@@ -217,3 +218,90 @@ def test_the_store_beside_the_outputs_survives_and_follows_a_rebuild(tmp_path: P
     assert CliRunner().invoke(cli, ["build", "--data", str(synth300), "--out", str(out), "--no-views"]).exit_code == 0
     assert (out / "store").is_dir()
     assert CliRunner().invoke(cli, count).stdout.splitlines() == ["n", "300"]
+
+
+# ---------------------------------------------------------------- the commit: one rename, killed at every step
+
+KILL_BUILD = ("import sys; from chuzhi_graph.build import build; "
+              "build(sys.argv[1], sys.argv[2], formats=tuple(sys.argv[3].split(',')), validate='compiled')")
+COUNT_CASES = ["SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/chuzhi/def#Case> }", "--format", "csv",
+               "--no-bom"]
+
+
+@pytest.fixture(scope="module")
+def synth120(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("synth120") / "data"
+    generate(folder, cases=120, editions=2, seed=3)
+    return folder
+
+
+def whole(folder: Path) -> dict[str, str]:
+    """The visible files of a folder, links followed, dangling links left out."""
+    return {n: h for n, h in digest(folder).items()}
+
+
+@pytest.mark.parametrize("start", ["links", "files"])
+def test_a_build_killed_at_every_step_of_its_commit_leaves_the_whole_old_or_the_whole_new_release(
+        tmp_path: Path, synth120: Path, start: str) -> None:
+    """`links`: the old build in this layout (ttl, nt; the new one adds JSON-LD: new names);
+    `files`: regular files of the layout before builds/ and current (all formats; the new one
+    leaves out JSON-LD: stale names). The kill hook stops the build at the K-th step of its commit."""
+    from chuzhi_graph.core.fileio import current_build
+
+    old_formats, new_formats = ("ttl,nt", "ttl,nt,jsonld") if start == "links" else ("ttl,nt,jsonld", "ttl,nt")
+    old = tmp_path / "old"
+    build(DATA, old, formats=tuple(old_formats.split(",")), validate="compiled", store=False)
+    new = tmp_path / "new"
+    build(synth120, new, formats=tuple(new_formats.split(",")), validate="compiled", store=False)
+    releases = {"30": whole(old), "120": whole(new)}
+    seen = []
+    for step in range(1, 20):
+        out = tmp_path / f"out{step}"
+        if start == "links":
+            subprocess.run(["cp", "-a", str(old), str(out)], check=True)
+        else:
+            copy_of(old, out)
+        proc = subprocess.run([sys.executable, "-c", KILL_BUILD, str(synth120), str(out), new_formats],
+                              capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "CHUZHI_GRAPH_KILL_AT": f"commit:{step}"})
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        answer = CliRunner().invoke(cli, ["query", "--graph", str(out), *COUNT_CASES])
+        assert answer.exit_code == 0, answer.output
+        cases = answer.stdout.splitlines()[1]
+        seen.append(cases)
+        # the query read one whole release, and the folder `current` shows is that release whole
+        resolved = current_build(out) or out
+        assert whole(resolved) == releases[cases], (step, cases)
+        if start == "links":  # the stable names show the same release (in the older layout they may not until
+            assert whole(out) == releases[cases], (step, cases)  # the one build that makes them links)
+        # the next build repairs everything: the new release at every name, nothing left over
+        build(synth120, out, formats=tuple(new_formats.split(",")), validate="compiled", store=False)
+        assert whole(out) == releases["120"] and hidden(out) == []
+        assert len(list((out / "builds").iterdir())) <= 2
+    else:
+        pytest.fail("the build was killed at 19 steps: the hook does not stop counting")
+    print(f"{start}: killed at steps 1..{len(seen)}; query then read {seen}")
+    assert seen[0] == "30" and seen[-1] == "120" and "120" in seen and seen == sorted(seen, key=int)
+
+
+def test_readers_resolve_current_once_and_old_builds_are_pruned(tmp_path: Path, synth120: Path) -> None:
+    from chuzhi_graph.core.dump import release_home
+    from chuzhi_graph.release.reader import Release
+
+    out = tmp_path / "out"
+    build(DATA, out, formats=("nt",), validate="compiled", store=False)
+    first = Release.open(out)
+    assert first.dump == out / "builds" / "000001" / "chuzhi.nt"
+    assert Release.open(out / "chuzhi.nt").dump == first.dump  # the stable link, resolved the same way
+    assert release_home(first.dump) == out and (out / "chuzhi.nt").is_symlink()
+    build(synth120, out, formats=("nt",), validate="compiled", store=False)
+    # a reader that opened the first build still reads it whole; new readers read the second
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    assert len({t.subject for t in first.triples() if t.predicate.value == rdf_type
+                and t.object.value == "https://w3id.org/chuzhi/def#Case"}) == 30
+    assert Release.open(out).dump == out / "builds" / "000002" / "chuzhi.nt"
+    build(DATA, out, formats=("nt",), validate="compiled", store=False)
+    assert sorted(p.name for p in (out / "builds").iterdir()) == ["000002", "000003"]  # current and the one before
+    assert os.readlink(out / "current") == "builds/000003"

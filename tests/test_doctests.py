@@ -30,7 +30,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, built) -> Path:
     """``data/`` (a copy of the shipped tables) and ``out/`` (their build) in a fresh folder."""
     work = tmp_path_factory.mktemp("doctests")
     shutil.copytree(DATA, work / "data")
-    shutil.copytree(built.out_dir, work / "out")
+    shutil.copytree(built.out_dir, work / "out", symlinks=True)  # builds/, current and the links
     return work
 
 

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
 #: are for types only and do not count.
 PIPELINE = (
     "__init__", "errors", "formats",
-    "core.prefixes", "core.namespace", "core.dump", "core.fileio", "core.assets", "core.progress",
+    "core.prefixes", "core.namespace", "core.faults", "core.fileio", "core.dump", "core.assets", "core.progress",
     "core.vocabulary", "core.spreadsheet",
     "records.xlsx", "records.headers", "records.budget",
     "records.tables", "records.series", "records.provenance", "records.suggest", "records.synth",

@@ -184,7 +184,10 @@ def test_push_sends_the_named_graphs_of_the_trig_dump(pushed, server, built, tmp
         in_trig[quad.graph_name.value] = in_trig.get(quad.graph_name.value, 0) + 1
     in_store = run_query(RemoteEndpoint(server.query_url), "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
                          f"FILTER(STRSTARTS(STR(?g), '{DEFAULT_BASE}graph/')) }} GROUP BY ?g")
-    assert {row[0].value: int(row[1].value) for row in in_store.rows} == in_trig == graphs
+    in_store_graphs = {row[0].value: int(row[1].value) for row in in_store.rows}
+    # and the manifest: the graphs push owns, with their counts, and its status (test_push_exact.py)
+    assert in_store_graphs.pop(f"{DEFAULT_BASE}graph/manifest") == 1 + 2 * len(graphs)
+    assert in_store_graphs == in_trig == graphs
 
 
 @pytest.mark.parametrize("query", shipped_queries(), ids=lambda q: q.name)
@@ -227,7 +230,8 @@ def test_push_again_replaces_the_graphs(pushed, server, built):
     assert again == pushed
     endpoint = RemoteEndpoint(server.query_url)
     count = run_query(endpoint, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-                                f"FILTER(STRSTARTS(STR(?g), '{DEFAULT_BASE}graph/')) }}")
+                                f"FILTER(STRSTARTS(STR(?g), '{DEFAULT_BASE}graph/') "
+                                f"&& ?g != <{DEFAULT_BASE}graph/manifest>) }}")
     assert int(count.rows[0][0].value) == sum(p.triples for p in pushed)
 
 
@@ -270,7 +274,7 @@ def test_push_to_a_store_without_union_default_graph_says_how_to_enable_it(oxigr
     assert done.stdout == ""
     graphs = run_query(RemoteEndpoint(f"{oxigraph_without_union}/query"),
                        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g")
-    sent = sorted(Release.open(built.out_dir).layout())
+    sent = sorted([*Release.open(built.out_dir).layout(), f"{DEFAULT_BASE}graph/manifest"])
     assert [row[0].value for row in graphs.rows] == sent  # the graphs were sent; the check came after
     unchecked = subprocess.run([CHUZHI, "push", "--endpoint", f"{oxigraph_without_union}/store", "--no-check",
                                 "--out", str(built.out_dir)], capture_output=True, text=True, timeout=120)
@@ -337,7 +341,7 @@ def test_push_command_to_a_closed_port_exits_7(built):
     done = subprocess.run([CHUZHI, "push", "--endpoint", f"http://127.0.0.1:{port}/store",
                            "--out", str(built.out_dir)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 7
-    graph = f"{DEFAULT_BASE}graph/edition/bigdata-2022"  # the first graph sent
+    graph = f"{DEFAULT_BASE}graph/manifest"  # the first request: what earlier pushes made
     assert done.stderr == (f"Error: http://127.0.0.1:{port}/store?graph={urllib.parse.quote(graph, safe='')}: "
-                           f"push of graph <{graph}>: cannot reach the store: [Errno 111] Connection refused\n")
+                           f"read of graph <{graph}>: cannot reach the store: [Errno 111] Connection refused\n")
     assert done.stdout == ""

@@ -4,9 +4,10 @@
 >>> result.files["ttl"].name, result.triples > 0
 ('chuzhi.ttl', True)
 
-Outputs in ``out_dir`` (written into a staging folder and moved in together only when all,
-the HTML views included, succeeded; outputs of an earlier build that this one does not
-write are removed; one build at a time per folder):
+Outputs in ``out_dir`` (written into a build folder of their own, ``out_dir/builds/NNNNNN/``,
+made current by one rename of the link ``out_dir/current`` only when all, the HTML views
+included, succeeded; ``out_dir/NAME`` is a link to ``current/NAME``; outputs of an earlier
+build that this one does not write are removed; one build at a time per folder):
 
 - ``chuzhi.ttl``: Turtle, subjects sorted, fixed predicate order, stable blank-node labels;
 - ``chuzhi.nt``: N-Triples, lines sorted (``sort``-able, ``diff``-able);
@@ -136,8 +137,8 @@ def build(
     ``store``: load the query store after the write (``publish`` builds into a temporary
     folder and queries its own store, so it skips this). ``max_memory``: see :func:`check_budget`.
 
-    Everything is written into a staging folder inside ``out_dir`` and moved in together at
-    the end (:class:`~chuzhi_graph.core.fileio.StagedFolder`), under a lock on ``out_dir``.
+    Everything is written into a build folder of its own inside ``out_dir`` and made current by
+    one rename at the end (:class:`~chuzhi_graph.core.fileio.StagedFolder`), under a lock on ``out_dir``.
 
     >>> build("data", "out", validate="compiled", cache="out/.cache").triples > 0
     True

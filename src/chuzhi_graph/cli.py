@@ -357,12 +357,13 @@ def serve(host: str, port: int, timeout: float, max_rows: int, max_memory: int, 
 @click.option("--query-endpoint", help="The store's query endpoint, for the check after the upload "
               "(default: beside --endpoint: /store -> /query, /data -> /sparql, /sparql-graph-crud* -> /sparql).")
 @click.option("--check/--no-check", default=True, show_default=True,
-              help="After the upload, check that the store's default graph shows the data.")
+              help="After the upload, check each graph's triple count and that the store's default graph "
+              "shows the data.")
 @out_option
 @base_option
 @handle_errors
 def push(endpoint: str, user: str | None, query_endpoint: str | None, check: bool, out_dir: Path, base: str) -> None:
-    """Upload the built dumps to a SPARQL store, one named graph per edition."""
+    """Make a SPARQL store hold exactly the build: its named graphs, none an earlier push made that it lacks."""
     from chuzhi_graph.core.progress import step
     from chuzhi_graph.release.remote import push as run_push
 

@@ -13,12 +13,14 @@ the persistent store) asks these two; the module sits low in the pipeline so bot
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from chuzhi_graph.core.fileio import BUILDS_DIR, CURRENT, current_build
 from chuzhi_graph.errors import DataError, NotBuiltError
 
 if TYPE_CHECKING:
@@ -69,14 +71,18 @@ def find_dump(path: str | Path) -> Path:
     """The dump of a release: the file itself, or the first of :data:`DUMP_FILES` in a build
     folder or in the ``dataset/`` folder of a published site.
 
+    A graph folder's ``current`` link is resolved here, once: the dump returned is the one in
+    ``builds/NNNNNN/``, and its siblings (``void.ttl``, the views) are of the same build whatever
+    builds run meanwhile. So is a stable link ``out/chuzhi.nt -> current/chuzhi.nt``.
     :class:`NotBuiltError` (exit code 3, the same for every command) when there is none.
     """
     path = Path(path)
     if path.is_file():
         format_of(path)
-        return path
+        return _through_current(path)
     if path.is_dir():
-        for folder in (path, path / "dataset"):
+        current = current_build(path)
+        for folder in (current or path, path / "dataset"):
             for name in DUMP_FILES:
                 if (folder / name).is_file():
                     return folder / name
@@ -97,3 +103,29 @@ def to_rdflib(triples: list[ox.Triple]) -> Graph:
     graph = Graph()
     graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph
+
+
+def release_home(dump: str | Path) -> Path:
+    """The graph folder a dump belongs to: ``out`` for ``out/builds/NNNNNN/chuzhi.nt``, else its folder.
+
+    What lives beside the builds (the query store ``out/store/``) is found here.
+
+    >>> release_home("/nonexistent/out/chuzhi.nt").name
+    'out'
+    """
+    folder = Path(dump).parent
+    if folder.parent.name == BUILDS_DIR and (folder.parent.parent / CURRENT).is_symlink():
+        return folder.parent.parent
+    return folder
+
+
+def _through_current(path: Path) -> Path:
+    """A stable link ``out/NAME -> current/NAME`` as the file of the current build, read once."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return path
+    if target != f"{CURRENT}/{path.name}":
+        return path
+    build = current_build(path.parent)
+    return build / path.name if build is not None and (build / path.name).is_file() else path

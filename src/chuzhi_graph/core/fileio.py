@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
+from chuzhi_graph.core.faults import kill_point
 from chuzhi_graph.errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,10 @@ log = logging.getLogger(__name__)
 COMMIT_MARKER = ".commit"
 #: system temp folders of ours that a killed run may leave (publish's work folder)
 TEMP_PREFIXES = ("chuzhi-publish-",)
-#: ... removed only when this old too: the system temp folder is shared with processes of
-#: older versions, which did not claim their folders
+#: ... removed at once when they hold this file (made by :func:`claimed_tempdir`: the folder was
+#: claimed, so an unlocked one is a killed run's), else only when :data:`TEMP_MIN_AGE` old: the
+#: system temp folder is shared with processes of older versions, which did not claim their folders
+CLAIMED_MARK = ".chuzhi-claimed"
 TEMP_MIN_AGE = 3600.0
 
 _claims: dict[str, int] = {}
@@ -72,8 +75,14 @@ def _claimed_here(fd: int) -> bool:
     return False
 
 
-def _is_abandoned(path: Path) -> bool:
-    """Nobody holds a claim on ``path``: the run that made it is gone."""
+def is_abandoned(path: Path) -> bool:
+    """Nobody holds a claim on ``path``: the run that made it is gone.
+
+    A symlink cannot be claimed: ours (a link being renamed over ``current`` or a stable name)
+    live for a moment under the folder's lock, so a leftover one is abandoned.
+    """
+    if path.is_symlink():
+        return True
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -108,9 +117,8 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
 
     That is every file or folder in ``folder`` whose name matches one of ``patterns`` (globs
     of temporary names: give only the names the caller makes, ``folder`` may be anybody's)
-    and every ``chuzhi-publish-*`` folder
-    in the system temp folder (older than :data:`TEMP_MIN_AGE`) that no running process has
-    claimed. A complete staging folder
+    and every ``chuzhi-publish-*`` folder in the system temp folder that no running process has
+    claimed (made by :func:`claimed_tempdir`, or older than :data:`TEMP_MIN_AGE`). A complete staging folder
     (one holding :data:`COMMIT_MARKER`) is handed to ``recover`` to be moved in; without
     ``recover`` it is left for the run that owns the folder. Returns what was removed.
     """
@@ -122,10 +130,11 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
     old = time.time() - TEMP_MIN_AGE
     with contextlib.suppress(OSError):
         found += sorted(p for p in tmp.iterdir()
-                        if p.name.startswith(TEMP_PREFIXES) and p.is_dir() and p.stat().st_mtime < old)
+                        if p.name.startswith(TEMP_PREFIXES) and p.is_dir() and not p.is_symlink()
+                        and ((p / CLAIMED_MARK).is_file() or p.stat().st_mtime < old))
     removed = []
     for path in found:
-        if not _is_abandoned(path):
+        if not is_abandoned(path):
             continue
         if (path / COMMIT_MARKER).is_file():
             if recover is None:
@@ -144,9 +153,13 @@ def clean_leftovers(folder: str | Path, *, patterns: Iterable[str] = (".*.tmp",)
 
 @contextlib.contextmanager
 def claimed_tempdir(prefix: str) -> Iterator[str]:
-    """A claimed folder in the system temp folder, removed at the end (like ``TemporaryDirectory``)."""
+    """A claimed folder in the system temp folder, removed at the end (like ``TemporaryDirectory``).
+
+    It holds :data:`CLAIMED_MARK`, so that once its process is gone the next run removes it at once.
+    """
     path = claim(tempfile.mkdtemp(prefix=prefix))
     try:
+        (path / CLAIMED_MARK).touch()
         yield str(path)
     finally:
         shutil.rmtree(path, ignore_errors=True)
@@ -201,15 +214,25 @@ class FolderLock:
                 self.folder.rmdir()
 
 
-class StagedFolder:
-    """Outputs written into a staging folder inside ``folder`` and moved in together.
+#: the build folders inside a graph folder, and the link to the one readers see
+BUILDS_DIR = "builds"
+CURRENT = "current"
+#: builds kept in ``builds/``: the current one and the one before it (a reader that resolved
+#: ``current`` just before a swap still finds its files)
+KEEP_BUILDS = 2
 
-    Nothing in ``folder`` changes until :meth:`commit`: then the staging folder is marked
-    complete, each file is renamed over its target, and the names in ``owned`` that this
-    run did not write (stale outputs of an earlier run) are removed. A run killed before
-    the mark leaves the old outputs intact (and a staging folder that the next run removes);
-    one killed while moving leaves a marked folder that the next run moves in. Hold a
-    :class:`FolderLock` on ``folder`` around it.
+
+class StagedFolder:
+    """Outputs written into a build folder of their own and made current by one ``rename(2)``.
+
+    ``folder`` holds ``builds/NNNNNN/`` (one per build), ``current`` (a symlink to the one readers
+    see) and, at the names in ``owned``, stable links ``NAME -> current/NAME``. A run writes into a
+    new ``builds/NNNNNN/``, which nobody reads; :meth:`commit` then swaps ``current`` to it with one
+    rename, the single step that changes what readers see: before it they read the whole old
+    build, after it the whole new one. Then the stable links are put right (names of this build
+    that are still regular files of an older layout, names it did not write), and builds beyond
+    the last :data:`KEEP_BUILDS` are removed. Every step after the swap is redone by the next run
+    when this one is killed. Hold a :class:`FolderLock` on ``folder`` around it.
     """
 
     def __init__(self, folder: str | Path, owned: Iterable[str]) -> None:
@@ -218,11 +241,17 @@ class StagedFolder:
         self.staging: Path | None = None
 
     def __enter__(self) -> StagedFolder:
-        # its own staging folders and the temporary files of AtomicFiles for its outputs
-        patterns = (".staging-*.tmp", *(f".{name}.*.tmp" for name in self.owned))
+        # staging folders of the older layout, its AtomicFiles temps, half-made links of ours
+        patterns = (".staging-*.tmp", *(f".{name}.*.tmp" for name in self.owned), f".{CURRENT}.*.tmp")
         clean_leftovers(self.folder, patterns=patterns, recover=finish_move)
+        builds = self.folder / BUILDS_DIR
         try:
-            self.staging = claim(tempfile.mkdtemp(prefix=".staging-", suffix=".tmp", dir=self.folder))
+            builds.mkdir(exist_ok=True)
+            prune_builds(self.folder)  # builds of killed runs (never current) and old ones
+            numbers = [int(p.name) for p in builds.iterdir() if p.name.isdigit()]
+            staging = builds / f"{max(numbers, default=0) + 1:06d}"
+            staging.mkdir()
+            self.staging = claim(staging)
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", file=self.folder) from None
         return self
@@ -237,32 +266,100 @@ class StagedFolder:
         return self.folder / name
 
     def commit(self) -> list[Path]:
-        """Move every file written into place and remove stale outputs; the files, in place."""
+        """Make this build the current one; the outputs, at their stable paths."""
         assert self.staging is not None
         written = sorted(p.name for p in self.staging.iterdir() if not p.name.startswith("."))
         for name in written:
-            if (self.folder / name).is_dir():
-                raise OutputError("cannot write: a folder has this name", file=self.folder / name)
-        stale = sorted(n for n in self.owned if n not in written and (self.folder / n).is_file())
-        marker = self.staging / COMMIT_MARKER
-        tmp = self.staging / ".commit.tmp"
+            path = self.folder / name
+            if path.is_dir() and not path.is_symlink():
+                raise OutputError("cannot write: a folder has this name", file=path)
         try:
-            with tmp.open("w", encoding="utf-8") as fh:
-                json.dump({"move": written, "remove": stale}, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, marker)
-            finish_move(self.staging)
+            kill_point("commit")
+            for name in written:  # new names: a link that shows nothing until the swap
+                if not os.path.lexists(self.folder / name):
+                    _symlink(f"{CURRENT}/{name}", self.folder / name)
+                    kill_point("commit")
+            _symlink(f"{BUILDS_DIR}/{self.staging.name}", self.folder / CURRENT)  # the commit
+            kill_point("commit")
+            self.finish(written)
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", file=self.folder) from None
         return [self.folder / n for n in written]
 
+    def finish(self, written: list[str]) -> None:
+        """After the swap: every stable link right, stale names gone, old builds pruned."""
+        for name in written:
+            if not _links_to(self.folder / name, f"{CURRENT}/{name}"):  # a file of the older layout
+                _symlink(f"{CURRENT}/{name}", self.folder / name)
+                kill_point("commit")
+        for name in self.owned:
+            path = self.folder / name
+            if name not in written and os.path.lexists(path) and not (path.is_dir() and not path.is_symlink()):
+                path.unlink()
+                kill_point("commit")
+        prune_builds(self.folder)
+        kill_point("commit")
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self.staging is not None:
-            if not (self.staging / COMMIT_MARKER).is_file():
+            if current_build(self.folder) != self.staging:
                 shutil.rmtree(self.staging, ignore_errors=True)
+                with contextlib.suppress(OSError):  # a first build that failed leaves no folder
+                    self.staging.parent.rmdir()
             release(self.staging)
+
+
+def current_build(folder: str | Path) -> Path | None:
+    """The build folder ``folder/current`` points to, read once; None without one.
+
+    ``out/builds/000003`` for ``out`` (the link is relative, so is the answer for a relative folder).
+
+    >>> current_build("/nonexistent") is None
+    True
+    """
+    link = Path(folder) / CURRENT
+    try:
+        target = Path(folder) / os.readlink(link)
+    except OSError:
+        return None
+    return target if target.is_dir() else None
+
+
+def prune_builds(folder: str | Path, keep: int = KEEP_BUILDS) -> list[Path]:
+    """Remove the builds of ``folder/builds`` but the current one and the ``keep - 1`` before it.
+
+    A build newer than the current one was left by a killed run (never current): it goes too,
+    unless a running process claims it.
+    """
+    builds = Path(folder) / BUILDS_DIR
+    current = current_build(folder)
+    if not builds.is_dir():
+        return []
+    entries = sorted(builds.iterdir())
+    kept = {current} if current is not None else set()
+    if current is not None:
+        older = [p for p in entries if p.name.isdigit() and p.name < current.name]
+        kept.update(older[len(older) - (keep - 1):] if keep > 1 else [])
+    removed = []
+    for path in entries:
+        if path not in kept and is_abandoned(path):
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
+def _symlink(target: str, link: Path) -> None:
+    """Point ``link`` at ``target`` in one step: a new link under a temporary name, renamed over it."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _links_to(path: Path, target: str) -> bool:
+    return path.is_symlink() and os.readlink(path) == target
 
 
 def finish_move(staging: Path) -> None:

@@ -7,8 +7,8 @@ graph, an in-memory or persistent pyoxigraph store, the named-graph layout (:fun
 the graphs of the TriG dump and exactly what ``push`` sends) and the dataset description, each loaded at most once.
 
 >>> release = Release.open("out")
->>> release
-Release('out/chuzhi.nt')
+>>> release                              # out/current, resolved once: the dump of one build
+Release('out/builds/.../chuzhi.nt')
 >>> len(release.triples()) > 1000
 True
 

@@ -11,7 +11,10 @@ Graphs: exactly the named graphs of the published ``chuzhi.trig``
 applicant lists); the ontology and the SKOS schemes go to ``{base}graph/vocabulary``, what
 editions share (units, regions, sources, co-applicant links) to ``{base}graph/shared``. The
 dataset description (``void.ttl``) stays a file, as in the site. Each graph is sent with one
-HTTP ``PUT``, which replaces it in one step. The queries read the union of the graphs, so the
+HTTP ``PUT``, which replaces it in one step; the graphs of an earlier push that the release does
+not hold are deleted (the manifest graph ``{base}graph/manifest`` lists what push owns; a graph
+it does not list is never touched), the counts are verified, and a push killed on the way is
+marked in the manifest and repaired by the next (see :func:`push`). The queries read the union of the graphs, so the
 store must use the union of its named graphs as the default graph (``oxigraph serve
 --union-default-graph``, Fuseki ``tdb2:unionDefaultGraph true``; Virtuoso does so without
 ``FROM``); after the upload :func:`push` asks the store whether its default graph shows the cases,
@@ -24,6 +27,8 @@ pyoxigraph in N-Triples syntax (escaped), so a value can never change the query'
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import urllib.error
 import urllib.parse
@@ -34,10 +39,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from chuzhi_graph.core.prefixes import DEFAULT_BASE
+from chuzhi_graph.core.faults import kill_point
+from chuzhi_graph.core.prefixes import DEFAULT_BASE, ox_iri
 from chuzhi_graph.errors import EnvironmentProblem, QueryError, QueryUsageError
 from chuzhi_graph.release.reader import Release
 from chuzhi_graph.sparql.query import TOKENS, Term, query_prefixes
+
+log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "CHUZHI_GRAPH_PASSWORD"
 ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
@@ -52,16 +60,49 @@ def _opener(url: str, user: str | None) -> urllib.request.OpenerDirector:
     password = os.environ.get(PASSWORD_ENV, "")
     manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     manager.add_password(None, url, user, password)
-    return urllib.request.build_opener(
-        urllib.request.HTTPBasicAuthHandler(manager), urllib.request.HTTPDigestAuthHandler(manager))
+    return urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(manager), _PreemptiveDigest(manager))
+
+
+class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
+    """Digest auth that answers the last challenge up front.
+
+    Without it every request is first sent without credentials; Virtuoso answers a large ``PUT``
+    with 401 and closes the connection before the body is read, and the client sees a broken pipe.
+    """
+
+    _challenge: dict[str, str] | None = None
+
+    def http_error_auth_reqed(self, auth_header: str, host: str, req: urllib.request.Request,
+                              headers: Any) -> Any:
+        challenge = headers.get(auth_header, "")
+        scheme, _, rest = challenge.partition(" ")
+        if scheme.lower() == "digest":
+            self._challenge = urllib.request.parse_keqv_list(
+                [part for part in urllib.request.parse_http_list(rest) if part])
+        return super().http_error_auth_reqed(auth_header, host, req, headers)
+
+    def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        if self._challenge is not None and not req.has_header(self.auth_header):
+            auth = self.get_authorization(req, self._challenge)
+            if auth:
+                req.add_unredirected_header(self.auth_header, f"Digest {auth}")
+        return req
+
+    https_request = http_request
+
+
+class _Missing(Exception):
+    """The store answered 404: it does not hold the graph."""
 
 
 def _send(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float | None,
-          what: str) -> tuple[bytes, str]:
+          what: str, *, missing: bool = False) -> tuple[bytes, str]:
     try:
         with opener.open(request, timeout=timeout) as response:
             return response.read(), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
+        if missing and exc.code == 404:
+            raise _Missing from None
         body = exc.read().decode("utf-8", "replace").strip()
         raise QueryError(f"{what}: the store answered HTTP {exc.code}: {body[:300]}", file=request.full_url) from None
     except (urllib.error.URLError, OSError) as exc:
@@ -223,10 +264,16 @@ def _ask(endpoint: RemoteEndpoint, text: str) -> bool:
 
 def push(out_dir: str | Path, endpoint: str, base: str = DEFAULT_BASE, *, user: str | None = None,
          timeout: float | None = 300, query_endpoint: str | None = None, check: bool = True) -> list[PushedGraph]:
-    """Upload the build in ``out_dir`` to a Graph Store Protocol endpoint, one named graph per edition.
+    """Make the store's graphs of the dataset equal the build in ``out_dir``.
 
-    Then, with ``check``, ask the store's query endpoint (``query_endpoint``, else the one beside
-    ``endpoint``, see :func:`query_endpoint_for`) whether its default graph shows the data.
+    The steps (docs/remote.md): read the manifest graph ``{base}graph/manifest`` (the graphs
+    earlier pushes made); mark it *in progress*, listing those and this release's graphs; ``PUT``
+    each graph of the release; ``DELETE`` the listed graphs the release does not hold (never a
+    graph the manifest does not list); with ``check``, count each graph's triples on the store's
+    query endpoint (``query_endpoint``, else the one beside ``endpoint``, see
+    :func:`query_endpoint_for`) and compare; mark the manifest *complete*, listing this release's
+    graphs only; and ask whether the default graph shows the data. A push killed on the way leaves
+    the mark, and the next push removes what the killed one left.
 
     >>> push("out", "http://127.0.0.1:7878/store")                    # doctest: +SKIP
     """
@@ -235,16 +282,127 @@ def push(out_dir: str | Path, endpoint: str, base: str = DEFAULT_BASE, *, user: 
         raise QueryUsageError(f"cannot tell the query endpoint of the store {endpoint}: give it with "
                               "--query-endpoint (or --no-check)", field="--query-endpoint")
     graphs = Release.open(out_dir, base=base).layout()  # the named graphs of chuzhi.trig, no other
-    opener = _opener(endpoint, user)
+    store = GraphStore(endpoint, user=user, timeout=timeout)
+    manifest = f"{base}graph/manifest"
+    owned, complete = read_manifest(store.get(manifest), manifest)
+    if not complete:
+        log.warning("the last push to this store did not finish: this push repairs it")
+    sent = {graph: len(members) for graph, members in graphs.items()}
+    stale = sorted(set(owned) - set(sent) - {manifest})
+    store.put(manifest, manifest_triples(manifest, {**dict.fromkeys(owned, 0), **sent}, complete=False))
+    kill_point("push")
     pushed = []
     for graph, members in graphs.items():
-        body = ox.serialize(members, format=ox.RdfFormat.N_TRIPLES)
-        sep = "&" if "?" in endpoint else "?"
-        url = f"{endpoint}{sep}{urllib.parse.urlencode({'graph': graph})}"
-        request = urllib.request.Request(url, data=body, method="PUT",
-                                         headers={"Content-Type": "application/n-triples"})
-        _send(opener, request, timeout, f"push of graph <{graph}>")
+        store.put(graph, members)
         pushed.append(PushedGraph(graph, len(members)))
+        kill_point("push")
+    for graph in stale:
+        store.delete(graph)
+        log.warning("removed the graph <%s>: the release does not hold it", graph)
+        kill_point("push")
+    if check and query_url is not None:
+        verify_counts(query_url, {**sent, **dict.fromkeys(stale, 0)}, user=user)
+    store.put(manifest, manifest_triples(manifest, sent, complete=True))
+    kill_point("push")
     if check and query_url is not None:
         check_default_graph(query_url, user=user)
     return pushed
+
+
+class GraphStore:
+    """A Graph Store Protocol endpoint: get, put and delete named graphs.
+
+    >>> GraphStore("http://127.0.0.1:7878/store").url_of("http://e/g")
+    'http://127.0.0.1:7878/store?graph=http%3A%2F%2Fe%2Fg'
+    """
+
+    def __init__(self, url: str, *, user: str | None = None, timeout: float | None = 300) -> None:
+        self.url, self.timeout = url, timeout
+        self._opener = _opener(url, user)
+
+    def url_of(self, graph: str) -> str:
+        sep = "&" if "?" in self.url else "?"
+        return f"{self.url}{sep}{urllib.parse.urlencode({'graph': graph})}"
+
+    def get(self, graph: str) -> list[ox.Triple] | None:
+        """The triples of ``graph``; None when the store does not hold it."""
+        request = urllib.request.Request(self.url_of(graph), headers={"Accept": ACCEPT_GRAPH})
+        try:
+            body, ctype = _send(self._opener, request, self.timeout, f"read of graph <{graph}>", missing=True)
+        except _Missing:
+            return None
+        mime = ctype.split(";")[0].strip().lower()
+        fmt = ox.RdfFormat.TURTLE if mime == "text/turtle" else ox.RdfFormat.N_TRIPLES
+        try:
+            return [q.triple for q in ox.parse(body, format=fmt)]
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"read of graph <{graph}>: cannot parse the store's answer: {exc}",
+                             file=self.url) from None
+
+    def put(self, graph: str, triples: list[ox.Triple]) -> None:
+        """Replace ``graph`` by ``triples`` in one request."""
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        request = urllib.request.Request(self.url_of(graph), data=body, method="PUT",
+                                         headers={"Content-Type": "application/n-triples"})
+        _send(self._opener, request, self.timeout, f"push of graph <{graph}>")
+
+    def delete(self, graph: str) -> None:
+        """Drop ``graph``; a graph the store does not hold is not an error."""
+        request = urllib.request.Request(self.url_of(graph), method="DELETE")
+        with contextlib.suppress(_Missing):
+            _send(self._opener, request, self.timeout, f"removal of graph <{graph}>", missing=True)
+
+
+_PART = ox_iri("dct:hasPart")
+_TRIPLES = ox_iri("void:triples")
+_STATUS = ox_iri("schema:actionStatus")
+_DONE, _ACTIVE = ox_iri("schema:CompletedActionStatus"), ox_iri("schema:ActiveActionStatus")
+
+
+def manifest_triples(manifest: str, graphs: dict[str, int], *, complete: bool) -> list[ox.Triple]:
+    """The manifest graph: the graphs a push owns (``dct:hasPart``), their triple counts, its status.
+
+    >>> [str(t) for t in manifest_triples("http://e/m", {"http://e/g": 2}, complete=True)][0]
+    '<http://e/m> <https://schema.org/actionStatus> <https://schema.org/CompletedActionStatus>'
+    """
+    node = ox.NamedNode(manifest)
+    triples = [ox.Triple(node, _STATUS, _DONE if complete else _ACTIVE)]
+    for graph, count in sorted(graphs.items()):
+        triples.append(ox.Triple(node, _PART, ox.NamedNode(graph)))
+        if complete:
+            triples.append(ox.Triple(ox.NamedNode(graph), _TRIPLES, ox.Literal(str(count), datatype=_INTEGER)))
+    return triples
+
+
+_INTEGER = ox_iri("xsd:integer")
+
+
+def read_manifest(triples: list[ox.Triple] | None, manifest: str) -> tuple[list[str], bool]:
+    """``(the graphs the manifest lists, whether the last push completed)``; a store without one owns none.
+
+    >>> read_manifest(None, "http://e/m")
+    ([], True)
+    """
+    if not triples:
+        return [], True
+    node = ox.NamedNode(manifest)
+    owned = sorted(t.object.value for t in triples
+                   if t.subject == node and t.predicate == _PART and isinstance(t.object, ox.NamedNode))
+    complete = ox.Triple(node, _STATUS, _DONE) in triples
+    return owned, complete
+
+
+def verify_counts(query_url: str, expected: dict[str, int], *, user: str | None = None,
+                  timeout: float | None = 120) -> None:
+    """:class:`EnvironmentProblem` unless each graph holds ``expected[graph]`` triples (0: absent)."""
+    endpoint = RemoteEndpoint(query_url, user=user, timeout=timeout)
+    values = " ".join(f"<{graph}>" for graph in sorted(expected))
+    answer = endpoint.sparql(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+                             "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", {})
+    found = {row[0].value: int(row[1].value) for row in answer if row[0] is not None}
+    wrong = [f"<{g}> holds {found.get(g, 0)} triples, {n} were pushed" if n else f"<{g}> is still there"
+             for g, n in sorted(expected.items()) if found.get(g, 0) != n]
+    if wrong:
+        raise EnvironmentProblem(f"the store does not hold what was pushed: {'; '.join(wrong[:3])}"
+                                 f"{f' (and {len(wrong) - 3} more)' if len(wrong) > 3 else ''}; push again",
+                                 file=query_url)

@@ -40,6 +40,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chuzhi_graph import __version__
 from chuzhi_graph.build import LICENSE, BuildResult, build, check_base, data_prefixes, release_date
+from chuzhi_graph.core.faults import kill_point
 from chuzhi_graph.core.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.core.progress import advance, step
 from chuzhi_graph.core.vocabulary import VOCABULARY_FILES, ontology_dir
@@ -1055,19 +1056,44 @@ def _check_target(target: Path) -> None:
 
 
 def _swap(staging: Path, target: Path) -> None:
-    """Put the finished site in place: rename the old one away, rename the new one in."""
+    """Put the finished site in place: rename the old one away, rename the new one in.
+
+    The old site is claimed while it sits at ``.NAME.old-PID``: if this run is killed between the
+    two renames, the next one (:func:`_restore_old`) puts it back or removes it.
+    """
+    from chuzhi_graph.core.fileio import claim, release
+
     if not target.exists():
         os.replace(staging, target)
         return
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
-    os.replace(target, old)
+    claim(target)
     try:
-        os.replace(staging, target)
-    except OSError:
-        os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        kill_point("publish-swap")
+        try:
+            os.replace(staging, target)
+        except OSError:
+            os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        release(target)
+
+
+def _restore_old(target: Path) -> None:
+    """The old site a killed run left at ``.NAME.old-PID``: back in place if the site is missing, else removed."""
+    from chuzhi_graph.core.fileio import is_abandoned
+
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
+        if not old.is_dir() or old.is_symlink() or not is_abandoned(old):
+            continue
+        if not target.exists() and not target.is_symlink():
+            log.warning("putting back the site a killed publish left at %s", old)
+            os.replace(old, target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _is_web_url(url: str) -> bool:
@@ -1098,11 +1124,14 @@ def publish(
     if not base.endswith("/"):
         raise UsageError(f"publishing needs a base IRI ending in '/': {base!r}", field="--base")
     target = Path(out_dir)
+    if target.is_symlink():  # the link stays: the folder it points to is replaced
+        target = Path(os.path.realpath(target))
     _check_target(target)
     # Staging and work folders are claimed (an flock while this process lives), so the
     # next run can remove those of killed runs; the site is world-readable unless ``private``
     from chuzhi_graph.core.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
 
+    _restore_old(target)
     clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -1113,6 +1142,7 @@ def publish(
         with claimed_tempdir(prefix="chuzhi-publish-") as work:
             result = _write_site(Path(data_dir), staging, Path(work), base, previous, created,
                                  ontology_dir(ontology_dir_), Path(repo), progress or (lambda _: None))
+            kill_point("publish")  # the site is written, its work folder still there
         make_readable(staging, **({"dirs": 0o700, "files": 0o600} if private else {}))
         _swap(staging, target)
     except BaseException:
@@ -1120,7 +1150,7 @@ def publish(
         raise
     finally:
         release(staging)
-    result.site = target
+    result.site = Path(out_dir)
     return result
 
 

@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 import pyoxigraph as ox
 
-from chuzhi_graph.core.dump import find_dump
+from chuzhi_graph.core.dump import find_dump, release_home
 from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
 from chuzhi_graph.sparql.lanes import Busy, Lanes
 from chuzhi_graph.sparql.protocol import choose, media_type, write_graph
@@ -559,7 +559,7 @@ def make_server(out_dir: str | Path, host: str = "127.0.0.1", port: int = 7070,
     True
     >>> server.server_close()
     """
-    watch = StoreWatch(find_dump(out_dir).parent)
+    watch = StoreWatch(release_home(find_dump(out_dir)))
     # the query workers run the SERVICE check (rdflib's parser); imported once here, their forks have it
     import rdflib.plugins.sparql.parser  # noqa: F401
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from chuzhi_graph.core.dump import find_dump, format_of
+from chuzhi_graph.core.dump import find_dump, format_of, release_home
 from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, OutputError, QueryError
 
 #: How long :func:`open_store` waits for another process's load when no timeout is given.
@@ -95,9 +95,9 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
     """
     started = time.monotonic()
     limit = timeout if timeout is not None else DEFAULT_WAIT
-    dump = find_dump(Path(out_dir).resolve())  # the store lives beside the dump
+    dump = find_dump(Path(out_dir).resolve())  # `current` resolved once: the dump of one build
     fmt = format_of(dump).ox
-    folder = dump.parent / STORE_DIR
+    folder = release_home(dump) / STORE_DIR  # beside the builds: one store per graph folder
     record = folder / "dump.json"
     with _lock:
         previous = _read_record(record)
@@ -236,7 +236,8 @@ def _make_snapshot(store: ox.Store, folder: Path, target: Path, keep: tuple[Path
     # read-only while its owner changes it is undefined: readers (query workers, other
     # processes) open this checkpoint instead, which nobody writes (hard links, cheap).
     tmp = folder / f".snapshot-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    for left in folder.glob(".snapshot-*"):  # of killed loads: only the store's holder (us) makes them
+        shutil.rmtree(left, ignore_errors=True)
     try:
         store.backup(str(tmp))
         tmp.rename(target)
