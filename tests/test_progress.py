@@ -77,12 +77,13 @@ def test_pipes_get_no_progress_and_verbose_logs_step_times(corpus: Path, tmp_pat
     piped = subprocess.run([CHUZHI, "build", "--data", str(corpus), "--out", str(tmp_path / "a"), "--no-views"],
                            capture_output=True, text=True, timeout=300)
     assert piped.returncode == 0
-    assert piped.stderr == "built 9102 triples: 200 cases, 143 applicant units, 2 edition(s)\n"
+    summary = re.fullmatch(r"built (\d+) triples: 200 cases, 143 applicant units, 2 edition\(s\)\n", piped.stderr)
+    assert summary, piped.stderr  # one line, nothing else
     verbose = subprocess.run([CHUZHI, "-v", "build", "--data", str(corpus), "--out", str(tmp_path / "b"),
                               "--no-views"], capture_output=True, text=True, timeout=300)
     times = [line for line in verbose.stderr.splitlines() if re.fullmatch(r"INFO: .+: \d+\.\d\d s(, \d+ done)?", line)]
     assert [t.split(":")[1].strip() for t in times] == [
-        "read records", "map 200 cases", "validate 9102 triples (shacl)", "write ttl, nt, jsonld",
+        "read records", "map 200 cases", f"validate {summary.group(1)} triples (shacl)", "write ttl, nt, jsonld",
         "load the query store"]
 
 

@@ -209,7 +209,7 @@ def test_a_store_that_drops_triples_fails_the_verification(oxigraph_exact, built
         return real_put(self, graph, triples[:-1] if graph.endswith("/shared") else triples)
 
     monkeypatch.setattr(GraphStore, "put", lossy_put)
-    with pytest.raises(EnvironmentProblem, match=r"graph/shared> holds 1206 triples, 1207 were pushed; push again"):
+    with pytest.raises(EnvironmentProblem, match=r"graph/shared> holds (\d+) triples, \d+ were pushed; push again"):
         push(built.out_dir, store)
     monkeypatch.undo()
     assert manifest_state(store)[1] is False

@@ -28,7 +28,8 @@ BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 def publish_cli(target: Path, *extra: str, umask: int = 0o077, env: dict[str, str] | None = None) -> None:
     """`chuzhi-graph publish` in a process with a strict umask (as a careful operator's shell has)."""
     result = subprocess.run(
-        [sys.executable, "-m", "chuzhi_graph", "publish", "--data", str(ROOT / "data"), "-o", str(target), *extra],
+        [sys.executable, "-m", "chuzhi_graph", "publish", "--data", str(ROOT / "data"), "--output-dir", str(target),
+         *extra],
         capture_output=True, text=True, cwd=ROOT, preexec_fn=lambda: os.umask(umask),
         env={**os.environ, **(env or {})}, timeout=900)
     assert result.returncode == 0, result.stderr

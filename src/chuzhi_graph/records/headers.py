@@ -30,7 +30,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "id": ("编号",), "name_zh": ("名称", "单位名称"), "type": ("类型", "单位类型"), "name_en": ("英文名称",),
         "type_basis": ("类型依据",), "region": ("地区", "区划代码"), "region_basis": ("地区依据",),
         "parent": ("上级单位",), "parent_basis": ("上级依据",), "aliases": ("别名",), "alias_basis": ("别名依据",),
-        "source": ("来源",), "source_line": ("来源行",), "note": ("备注",),
+        "source": ("来源",), "source_line": ("来源行",), "note": ("备注",), "name_basis": ("名称依据",),
     },
     "editions": {
         "id": ("编号",), "track": ("赛道",), "year": ("年份",), "title_zh": ("标题", "名称"),
@@ -40,6 +40,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "awarded": ("获奖数",), "source": ("来源",), "source_line": ("来源行",), "event": ("活动",),
         "announced_text": ("公布时间",), "complete": ("完整",), "run_by": ("承办单位", "承办"),
         "call_source": ("征集来源",), "call_source_line": ("征集来源行",), "note": ("备注",),
+        "result_title": ("结果标题",), "launched_line": ("启动来源行",), "announced_line": ("公布来源行",),
     },
     "categories": {
         "id": ("编号",), "edition": ("届次",), "position": ("序号",), "label_zh": ("名称", "类别名称"),
