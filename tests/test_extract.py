@@ -165,7 +165,7 @@ def test_2022_output_builds_once_suggestions_are_accepted(tmp_path: Path, curate
     out = tmp_path / "extracted"
     result = run_extract(SOURCE, DATA, out_dir=out, accept_suggestions=True)
     assert all(case["domain_basis"] == "curator" for case in result.extraction.cases)
-    built = build(out, tmp_path / "out")
+    built = build(out, tmp_path / "out", validate="compiled")
     assert built.counts["cases"] == 27
     assert built.counts["applicants"] == len(curated.applicant_units())
     assert built.files["ttl"].is_file()

@@ -87,7 +87,7 @@ def test_weights_count_shared_cases(data_copy: Path, tmp_path: Path) -> None:
     assert old in cases
     cases = cases.replace(old, ",湖北省公安交通管理局|湖北交投高速公路运营集团有限公司,")
     (data_copy / "cases.csv").write_text(cases, encoding="utf-8")
-    result = build(data_copy, tmp_path / "out")
+    result = build(data_copy, tmp_path / "out", validate="compiled")
     g = build_view(result.out_dir, "institutions", parents=False)
     edge = g.edges[UNIT + "hubei-traffic-police", UNIT + "hubei-jiaotou-expressway-operation"]
     assert edge["weight"] == 2

@@ -143,7 +143,7 @@ def test_synthetic_editions_match_the_query(tmp_path) -> None:
     from chuzhi_graph.records.synth import generate
 
     generate(tmp_path / "data", cases=60, editions=2, seed=3)
-    build(tmp_path / "data", tmp_path / "out")
+    build(tmp_path / "data", tmp_path / "out", validate="compiled")
     data = map_data(tmp_path / "out")
     n = counts(data)
     areas = query_areas(tmp_path / "out")
@@ -370,7 +370,7 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path) -> None:
     for name in ("units.csv", "cases.csv"):
         path = data_copy / name
         path.write_text(path.read_text(encoding="utf-8").replace("英山县学生资助管理中心", hostile), encoding="utf-8")
-    build(data_copy, tmp_path / "out")
+    build(data_copy, tmp_path / "out", validate="compiled")
     page_path = render_map(tmp_path / "out", tmp_path / "map.html")
     assert "<img" not in page_path.read_text(encoding="utf-8")
     opened = Opened(browser, page_path)

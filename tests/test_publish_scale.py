@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import chuzhi_graph.build as build_mod
 import chuzhi_graph.site.publish as publish_mod
 from chuzhi_graph.cli import cli
 from chuzhi_graph.records.synth import generate
@@ -20,6 +22,15 @@ from chuzhi_graph.site.publish import publish
 def _digest(site: Path) -> dict[str, str]:
     return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_validation() -> Iterator[None]:
+    """The pages are this module's subject: its builds validate with the compiled shapes, not pySHACL with
+    RDFS inference on 8,500 triples per publish (tests/test_scale.py: both write the same bytes)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build_mod, "SHACL_MAX_TRIPLES", 0)
+        yield
 
 
 @pytest.fixture(scope="module")

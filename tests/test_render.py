@@ -609,7 +609,7 @@ def test_hostile_name_is_shown_as_text(browser, data_copy, tmp_path, artefacts) 
         path = data_copy / name
         path.write_text(path.read_text(encoding="utf-8").replace("英山县学生资助管理中心", XSS_NAME),
                         encoding="utf-8")
-    result = build(data_copy, tmp_path / "out")
+    result = build(data_copy, tmp_path / "out", validate="compiled")
     page_path = render_main_views(result.out_dir, "https://w3id.org/chuzhi/")[0]
     assert "<img" not in page_path.read_text(encoding="utf-8")
     opened = Opened(browser, page_path)

@@ -148,8 +148,8 @@ def test_unknown_validator_is_refused(root: Path, tmp_path: Path) -> None:
         build(root / "data", tmp_path, validate="fast")
 
 
-def test_compiled_build_writes_the_same_bytes(root: Path, tmp_path: Path) -> None:
-    a = build(root / "data", tmp_path / "a", validate="shacl")
+def test_compiled_build_writes_the_same_bytes(root: Path, tmp_path: Path, built) -> None:
+    a = built  # the session's build of the shipped data, validated by pySHACL
     b = build(root / "data", tmp_path / "b", validate="compiled")
     for name in ("ttl", "nt", "jsonld", "void"):
         assert a.files[name].read_bytes() == b.files[name].read_bytes()
