@@ -118,7 +118,7 @@ def readme_exit_codes() -> dict[int, str]:
 
 def test_exit_codes_of_the_readme_are_those_of_help_and_of_the_errors() -> None:
     shown = CliRunner().invoke(cli, ["--help"], prog_name="chuzhi-graph").stdout
-    in_help = {int(c): m for c, m in re.findall(r"^    (\d)  (.+)$", shown, re.MULTILINE)}
+    in_help = {int(c): m for c, m in re.findall(r"^    (\d+) +(.+)$", shown, re.MULTILINE)}
     assert in_help == EXIT_CODES
     readme = readme_exit_codes()
     assert sorted(readme) == sorted(EXIT_CODES)
