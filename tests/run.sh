@@ -13,7 +13,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     need=()
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
-    command -v virtuoso-t >/dev/null 2>&1 || need+=(virtuoso-opensource)  # the second real store (test_remote)
+    command -v virtuoso-t >/dev/null 2>&1 || need+=(virtuoso-opensource)
+    command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # Comunica (tests/clients, test_comunica)  # the second real store (test_remote)
     ldconfig -p 2>/dev/null | grep -q "libseccomp.so.2" || need+=(libseccomp2)  # query workers: no network
     if [ ${#need[@]} -gt 0 ]; then
         echo "installing Debian packages: ${need[*]}" >&2
@@ -32,6 +33,16 @@ want=$( { cat pyproject.toml; .venv/bin/python -VV; } | sha256sum | cut -d' ' -f
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import chuzhi_graph' 2>/dev/null; then
     .venv/bin/python -m pip install -q --disable-pip-version-check --no-compile -e '.[test]'
     echo "$want" > "$stamp"
+fi
+
+# Comunica (tests/test_comunica.py), a SPARQL client nobody here wrote: npm ci only when missing or when
+# the lock file changed since (a stamp of its hash); skipped by the test where node/npm are missing
+if command -v npm >/dev/null 2>&1; then
+    lock=$(sha256sum tests/clients/package-lock.json | cut -d' ' -f1)
+    if [ "$(cat tests/clients/node_modules/.chuzhi-graph-installed 2>/dev/null)" != "$lock" ]; then
+        (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error >&2)
+        echo "$lock" > tests/clients/node_modules/.chuzhi-graph-installed
+    fi
 fi
 
 .venv/bin/ruff check src tests bench tools
