@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from chuzhi_graph.cli import cli
 from chuzhi_graph.errors import QueryError
 from chuzhi_graph.release.reader import Release
+from chuzhi_graph.sparql import worker as worker_module
 from chuzhi_graph.sparql.query import (
     WORKERS,
     WorkerPool,
@@ -30,6 +31,7 @@ from chuzhi_graph.sparql.query import (
     shipped_queries,
 )
 from chuzhi_graph.sparql.store import open_store
+from chuzhi_graph.sparql.worker import private_memory
 
 EXPECTED = Path(__file__).parent / "expected" / "queries"
 #: Parameters of the golden runs: a unit with cases and a parent, a domain with narrower domains.
@@ -474,6 +476,51 @@ def test_worker_keeps_no_descriptor_of_its_parent(built, started, monkeypatch):
     assert len([link for link in links if link.startswith(("socket:", "pipe:"))]) <= 4  # stdio, the pipe
     WORKERS.close()
     assert not worker.is_alive()
+
+
+# a sort of 490,000 new strings: the worker's heap grows by ~70-100 MB and keeps it after the answer
+GROWING = ("SELECT (COUNT(*) AS ?k) WHERE { SELECT ?s WHERE { "
+           "{ SELECT ?c WHERE { ?a ?b ?c FILTER isLiteral(?c) } LIMIT 700 } "
+           "{ SELECT ?f WHERE { ?d ?e ?f FILTER isLiteral(?f) } LIMIT 700 } "
+           "BIND(CONCAT(STR(?c), STR(?f)) AS ?s) } ORDER BY ?s }")
+
+
+def test_idle_workers_are_recycled_to_the_memory_budget(built, monkeypatch):
+    """A warm worker under the budget is kept between queries; one that grew past it with a big query
+    is stopped when it comes back idle, and the next query gets a new one: the pool holds less than
+    the budget again."""
+    store = open_store(built.out_dir)
+    pool = WorkerPool(keep=2, idle_memory=2**62)
+    measured: dict[int, int] = {}
+
+    def measuring(pid: int) -> int:  # what the pool saw of each worker when it came back
+        measured[pid] = private_memory(pid)
+        return measured[pid]
+
+    monkeypatch.setattr(worker_module, "private_memory", measuring)
+
+    def idle() -> list[int]:
+        return [w.process.pid for w in pool._idle]
+
+    try:
+        pool.run(store, "ASK { ?s ?p ?o }", {}, 60, None)
+        (first,) = idle()
+        budget = measured[first] + 48 * 2**20
+        pool.idle_memory = budget
+        for _ in range(2):
+            assert pool.run(store, "ASK { ?s ?p ?o }", {}, 60, None).boolean is True
+            assert idle() == [first]  # under the budget: the same process answers again
+        process = pool._idle[0].process
+        grown = pool.run(store, GROWING, {}, 120, None)
+        assert int(grown.rows[0][0].value) == 700 * 700
+        assert measured[first] > budget  # it grew past the budget ...
+        assert idle() == [] and not process.is_alive()  # ... and was stopped, not kept idle
+        pool.run(store, "ASK { ?s ?p ?o }", {}, 60, None)
+        (second,) = idle()
+        assert second != first
+        assert sum(private_memory(pid) for pid in idle()) <= budget
+    finally:
+        pool.close()
 
 
 # ---------------------------------------------------------------- declared parameters, did-you-mean, one exit code
