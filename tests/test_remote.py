@@ -38,12 +38,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _oxigraph(tmp_path_factory, union: bool = True) -> Iterator[str]:
+def _oxigraph(tmp_path_factory, union: bool = True, load: Path | None = None) -> Iterator[str]:
+    """``oxigraph serve`` on a free loopback port; ``load``: an RDF file bulk-loaded first (``oxigraph load``)."""
     binary = str(OXIGRAPH) if OXIGRAPH.exists() else shutil.which("oxigraph")
     if not binary:
         pytest.skip("the oxigraph server (PyPI package oxigraph) is not installed")
     port = free_port()
     location = tmp_path_factory.mktemp("oxigraph")
+    if load is not None:
+        subprocess.run([binary, "load", "--location", str(location), "--file", str(load)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
     process = subprocess.Popen(
         [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
          *(["--union-default-graph"] if union else [])],
@@ -97,13 +101,21 @@ MaxQueryExecutionTime = 120
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory) -> Iterator[str]:
-    """Debian's Virtuoso (virtuoso-opensource) on free loopback ports with a new database (user dba/dba)."""
+    yield from _virtuoso(tmp_path_factory)
+
+
+def _virtuoso(tmp_path_factory, info: dict[str, object] | None = None) -> Iterator[str]:
+    """Debian's Virtuoso (virtuoso-opensource) on free loopback ports with a new database (user dba/dba).
+
+    ``info`` gets its ``folder`` (the database's, the one folder it may read files from) and ``sql`` port."""
     binary = shutil.which("virtuoso-t")
     if not binary:
         pytest.skip("Virtuoso is not installed (Debian package virtuoso-opensource)")
     folder = tmp_path_factory.mktemp("virtuoso")
     http, sql = free_port(), free_port()
     (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(db=folder, sql=sql, http=http), encoding="utf-8")
+    if info is not None:
+        info.update(folder=folder, sql=sql)
     with (folder / "console.log").open("wb") as log:
         process = subprocess.Popen([binary, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
                                    cwd=folder, stdout=log, stderr=subprocess.STDOUT)
