@@ -60,6 +60,24 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process, of its live children and of the children it reaped
+    (``/proc/PID/stat`` fields utime, stime, cutime, cstime): a figure of work done that does not
+    depend on how busy the machine is, unlike latency."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat_file.parent.name) == pid:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -144,6 +162,7 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
             conn.close()
 
         threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.clients)]
+        cpu_before = tree_cpu_seconds(server.pid)
         t_start = time.monotonic()
         for thread in threads:
             thread.start()
@@ -151,6 +170,7 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
             rss_peak = max(rss_peak, tree_rss_mb(server.pid))
             time.sleep(1.0)
         elapsed = time.monotonic() - t_start
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
         time.sleep(2.0)
         rss_after = tree_rss_mb(server.pid)
     finally:
@@ -173,6 +193,7 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
               f"mean {statistics.fmean(ok) if ok else float('nan'):7.1f} ms")
     for (kind, status, text), n in sorted(reasons.items()):
         print(f"  {n:5d} x {kind} {status} {text.strip()}")
+    print(f"server and workers CPU: {cpu:.1f} s, {1000 * cpu / max(total, 1):.2f} ms per request")
     print(f"server RSS (with workers): before {rss_before:.0f} MB, peak {rss_peak:.0f} MB, after {rss_after:.0f} MB")
     load_after = os.getloadavg()[0]
     print(f"load average (1 min) before the run {load_before:.2f}, after {load_after:.2f}")
@@ -184,7 +205,9 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
         figures = {
             "date": time.strftime("%Y-%m-%d"), "build": args.out, "clients": args.clients,
             "seconds": round(elapsed, 1), "cheap_share": args.cheap_share, "requests": total,
-            "requests_per_s": round(total / elapsed, 1), "dropped_connections": dropped[0],
+            "requests_per_s": round(total / elapsed, 1),
+            "cpu_s": round(cpu, 2), "cpu_ms_per_request": round(1000 * cpu / max(total, 1), 2),
+            "dropped_connections": dropped[0],
             "share_503": round(busy / max(total, 1), 4), "load_average_before": round(load_before, 2),
             "load_average_after": round(load_after, 2), "heavy": args.heavy,
             "share_503_by_kind": {kind: round(value, 4) for kind, value in share.items()},

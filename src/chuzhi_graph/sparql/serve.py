@@ -537,9 +537,14 @@ class SparqlHandler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # headers and body in one write: one segment and one wake-up of the client instead of two
+        buffer: list[bytes] = getattr(self, "_headers_buffer", [])  # none for HTTP/0.9: the body alone (as end_headers does)
+        if self.request_version != "HTTP/0.9":
+            buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            buffer.append(body)
+        self.wfile.write(b"".join(buffer))
+        buffer.clear()
 
 
 def _raise(exc: Exception) -> NoReturn:

@@ -225,6 +225,7 @@ class _Worker:
     key: tuple[Path, str, int | None] | None  # (snapshot, dump hash, memory) of a warm worker; None: one-shot
     demoted: bool = False
     errors: IO[bytes] | None = None  # the worker's stderr
+    memory: int = 0  # private bytes when it was last given back (an idle worker does not grow)
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -308,8 +309,8 @@ class WorkerPool:
                 except OSError:
                     pass
             if worker.key is not None and not worker.demoted and len(self._idle) < self.keep:
-                held = sum(private_memory(w.process.pid) for w in self._idle)
-                if held + private_memory(worker.process.pid) <= self.idle_memory:
+                worker.memory = private_memory(worker.process.pid)
+                if sum(w.memory for w in self._idle) + worker.memory <= self.idle_memory:
                     self._idle.append(worker)
                     return
         worker.stop()
