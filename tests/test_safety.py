@@ -16,7 +16,7 @@ import pytest
 from chuzhi_graph.errors import QueryError
 from chuzhi_graph.sparql import worker as worker_module
 from chuzhi_graph.sparql.query import WORKERS, check_no_service, run_query, shipped_queries
-from chuzhi_graph.sparql.safety import check_query
+from chuzhi_graph.sparql.safety import _verdict, check_query, keyword_free
 
 CHUZHI = str(Path(sys.executable).with_name("chuzhi-graph"))
 REFUSED = "SERVICE is refused: queries never reach out to other endpoints"
@@ -92,6 +92,31 @@ def test_the_parsed_query_decides_not_the_text():
             check_query(update)
     # rdflib's parser gives up on this one (a `#` inside an IRI): not refused here, but walled (below)
     assert check_query(bypasses(9)["escape-then-hash"]) is False
+
+
+def test_only_a_text_where_no_keyword_can_hide_skips_the_parse(monkeypatch):
+    # the spellings of SERVICE and the updates all go to the parser
+    for text in [*bypasses(9).values(), "select * { ſervice <http://e/> { ?s ?p ?o } }",
+                 "INSERT DATA { <http://e/s> <http://e/p> 1 }", "load <http://e/>", "DROP ALL"]:
+        assert not keyword_free(text), text
+    # a cheap query is answered without rdflib's parser
+    import chuzhi_graph.sparql.safety as safety
+
+    def no_parse(text: str) -> tuple[str, int | None]:  # noqa: ARG001 (_verdict's signature)
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(safety, "_verdict", no_parse)
+    assert check_query("SELECT ?t WHERE { <https://w3id.org/chuzhi/case/x> dct:title ?t }") is True
+
+
+@pytest.mark.parametrize("spelling", ["SERVICE", "service", "SeRvIcE", "ſervice", "SERVICE SILENT", "\\u0053ERVICE",
+                                      "\\u0073ervice", "\\U00000053ERVICE", "S\\u0045RVICE", "GRAPH", "S ERVICE"])
+def test_a_text_that_skips_the_parse_holds_no_service(spelling):
+    """Wherever the parser finds a SERVICE pattern, the shortcut does not skip it."""
+    text = f"SELECT * WHERE {{ {spelling} <http://127.0.0.1:9/x> {{ ?s ?p ?o }} }}"
+    verdict = _verdict(text)[0]
+    assert not (keyword_free(text) and verdict == "service"), (text, verdict)
+    assert keyword_free(text) == (spelling in ("GRAPH", "S ERVICE"))
 
 
 @pytest.mark.server

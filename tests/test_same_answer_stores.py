@@ -26,7 +26,7 @@ from chuzhi_graph.sparql.questions import names_of
 
 pytestmark = pytest.mark.server
 CASES = int(os.environ.get("CHUZHI_SAME_ANSWER_STORES_CASES", "10000"))
-SAMPLES = 2  # parameter values per parameterised question (3 took a third more of the test's time)
+SAMPLES = 2  # parameter values per parameterised question
 
 
 @pytest.fixture(scope="module")
