@@ -538,7 +538,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         # headers and body in one write: one segment and one wake-up of the client instead of two
-        buffer: list[bytes] = getattr(self, "_headers_buffer", [])  # none for HTTP/0.9: the body alone (as end_headers does)
+        # HTTP/0.9 has no headers (no buffer): the body alone, as end_headers does
+        buffer: list[bytes] = getattr(self, "_headers_buffer", [])
         if self.request_version != "HTTP/0.9":
             buffer.append(b"\r\n")
         if self.command != "HEAD":
