@@ -13,8 +13,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     need=()
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
-    command -v virtuoso-t >/dev/null 2>&1 || need+=(virtuoso-opensource)
-    command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # Comunica (tests/clients, test_comunica)  # the second real store (test_remote)
+    command -v virtuoso-t >/dev/null 2>&1 || need+=(virtuoso-opensource)  # the second real store (test_remote)
+    command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # Comunica (tests/clients, test_comunica)
     ldconfig -p 2>/dev/null | grep -q "libseccomp.so.2" || need+=(libseccomp2)  # query workers: no network
     if [ ${#need[@]} -gt 0 ]; then
         echo "installing Debian packages: ${need[*]}" >&2
