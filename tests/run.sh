@@ -4,7 +4,8 @@
 #   pyproject.toml or the interpreter changed);
 # - as root with apt-get: Debian's chromium (browser tests) and fonts-noto-cjk (CJK text
 #   in screenshots and static pictures), and virtuoso-opensource (a real SPARQL store the remote
-#   tests start on a free loopback port), if missing.
+#   tests start on a free loopback port) and nodejs/npm, if missing;
+# - with npm: Comunica in tests/clients (`npm ci`, again only when package-lock.json changed).
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
