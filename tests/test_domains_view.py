@@ -128,3 +128,68 @@ def test_filters_against_sparql(opened, sparql) -> None:
     kept = {r[0] for r in sparql(f"""SELECT DISTINCT ?o WHERE {{ {category}
         ?c chz:domain/skos:broader* <{domain}> ; chz:domain ?o }}""")}
     assert set(opened.evaluate("chuzhi.visible().nodes")) == kept
+
+
+@pytest.fixture(scope="module")
+def release(synth5k):
+    from chuzhi_graph.release.reader import Release
+
+    return Release.open(synth5k / "out")
+
+
+def drawn(tab) -> None:
+    """Wait for the next drawing (labels are placed while drawing)."""
+    tab.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def shown_sizes(tab) -> dict[str, float]:
+    return {n["id"]: n["size"] for n in tab.evaluate("chuzhi.nodes.get()")}
+
+
+@pytest.mark.browser
+def test_edition_filter_against_sparql_and_back(opened, release, artefacts) -> None:
+    """One edition: the domains drawn, their sizes (area from zero, by the largest shown) and
+    the co-occurrence weights are that edition's by SPARQL (the library's query API on the same
+    build); Back restores the view before the choice."""
+    opened.fill("#min-weight", "1")
+    before = {"edges": edges_shown(opened), "sizes": shown_sizes(opened),
+              "nodes": opened.evaluate("chuzhi.visible().nodes"), "labels": len(opened.evaluate("chuzhi.labels()"))}
+    editions = opened.evaluate("chuzhi.data.editions")
+    assert len(editions) == 5
+    chosen = 3
+    edition = f"https://w3id.org/chuzhi/edition/{editions[chosen]['id']}"
+    where = f"?c chz:awardCategory/chz:categoryEdition <{edition}> ."
+    counts = {r["d"]: r["n"] for r in release.query(PREFIXES + f"""SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        ?c a chz:Case ; chz:domain ?d . {where} }} GROUP BY ?d""")}
+    pairs = {frozenset((r["a"], r["b"])): r["n"] for r in release.query(PREFIXES + f"""
+        SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        ?c a chz:Case ; chz:domain ?a, ?b . FILTER(STR(?a) < STR(?b)) {where} }} GROUP BY ?a ?b""")}
+    assert counts and pairs
+    opened.select_option("#filter-edition", str(chosen))
+    assert opened.evaluate("chuzhi.visible().nodes") == sorted(counts)
+    assert edges_shown(opened) == pairs and pairs != before["edges"]
+    top = max(counts.values())
+    sizes = shown_sizes(opened)
+    for d, n in counts.items():
+        assert sizes[d] == pytest.approx(max(3.0, 30 * math.sqrt(n / top)), abs=0.06), d
+    top_pair = max(pairs.values())
+    for e in opened.evaluate("chuzhi.edges.get()"):  # widths by the heaviest link shown
+        assert e["width"] == pytest.approx(1 + 11 * pairs[frozenset((e["from"], e["to"]))] / top_pair)
+    drawn(opened)
+    assert len(opened.evaluate("chuzhi.labels()")) == len(counts)  # every name still drawn
+    name = opened.evaluate("chuzhi.data.nodes[0].label")
+    node = opened.evaluate("chuzhi.data.nodes[0].id")
+    opened.fill("#search", name)
+    opened.press("#search", "Enter")
+    assert f"案例 / cases：{counts[node]} / " in opened.inner_text("#panel")  # the panel says the edition's count
+    opened.screenshot(path=str(artefacts / "domains-5k-edition.png"))
+    opened.go_back()  # the search
+    opened.go_back()  # the edition
+    opened.wait_for_function("document.getElementById('filter-edition').value === '-1'")
+    assert edges_shown(opened) == before["edges"]
+    assert shown_sizes(opened) == before["sizes"]
+    assert opened.evaluate("chuzhi.visible().nodes") == before["nodes"]
+    assert opened.evaluate("chuzhi.state.selected") is None
+    opened.evaluate("chuzhi.network.fit({animation: false, maxZoomLevel: 1.6})")  # the search zoomed in
+    drawn(opened)
+    assert len(opened.evaluate("chuzhi.labels()")) == before["labels"] == 21

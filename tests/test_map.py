@@ -562,3 +562,47 @@ def test_map_passes_axe(browser, corpus5k) -> None:
     p.set_viewport_size({"width": 390, "height": 844})
     assert axe_violations(p) == []
     p.close()
+
+
+def domain_per_prefecture(out_dir: Path, domain: str) -> dict[str, int]:
+    """By SPARQL (the library's query API): cases of ``domain`` or a narrower one, per Hubei
+    prefecture that holds one of their applicants (in it or in one of its counties)."""
+    from chuzhi_graph.release.reader import Release
+
+    rows = Release.open(out_dir).query(f"""PREFIX chz: <https://w3id.org/chuzhi/def#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?code (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+          ?c a chz:Case ; chz:domain/skos:broader* <{domain}> ; chz:applicant/chz:region ?r .
+          ?r skos:broader* ?p . ?p chz:adminLevel "prefecture" ; skos:broader <{BASE}region/420000> ;
+             skos:notation ?code }} GROUP BY ?code""")
+    return {str(r["code"]): int(r["n"]) for r in rows}
+
+
+@pytest.mark.browser
+def test_map_domain_and_unit_type_one_at_a_time(browser, corpus5k, artefacts) -> None:
+    """The page holds counts per domain and per unit type, not per pair: it says so, and
+    choosing one clears the other (visibly, in the URL too); the counts are the query's."""
+    opened = Opened(browser, corpus5k / "map.html")
+    p = opened.page
+    assert p.is_visible("#filter-rule") and "一次只用一个" in p.text_content("#filter-rule")
+    unit_type = p.eval_on_selector_all("#filter-unitType option", "os => os.map(o => o.value)")[1]
+    p.select_option("#filter-unitType", value=unit_type)
+    by_type = opened.table()
+    domain = next(v for v, t in p.eval_on_selector_all("#filter-domain option", "os => os.map(o => [o.value, o.text])")
+                  if t.strip() == "社会治理")
+    p.select_option("#filter-domain", value=domain)
+    assert p.input_value("#filter-unitType") == "" and p.input_value("#filter-domain") == domain
+    assert "已取消“单位类型”筛选" in p.text_content("#status") and "one at a time" in p.text_content("#status")
+    assert "unitType=" not in p.evaluate("location.hash") and "domain=" in p.evaluate("location.hash")
+    expected = domain_per_prefecture(corpus5k / "out", domain)
+    shown = opened.table()
+    assert expected and {k: shown.get(k, 0) for k in expected} == expected
+    p.screenshot(path=str(artefacts / "map-5k-one-filter.png"))
+    p.select_option("#filter-unitType", value=unit_type)
+    assert p.input_value("#filter-domain") == "" and "已取消“治理领域”筛选" in p.text_content("#status")
+    assert opened.table() == by_type
+    p.go_back()  # the domain alone again
+    p.wait_for_function("document.getElementById('filter-domain').value !== ''")
+    assert p.input_value("#filter-unitType") == "" and opened.table() == shown
+    assert opened.errors == []
+    p.close()

@@ -824,6 +824,14 @@ LABELS_CLEAR_OF_NODES = """(() => {  // labels (screen boxes) that cover a drawn
     return out; })()"""
 
 
+CLUSTERS_UNNAMED = """(() => {  // clusters whose disc is on screen and that carry no label
+    const named = new Set(chuzhi.labels().map(l => l.id)), g = document.getElementById('graph');
+    return chuzhi.nodes.get().filter(n => n.id.startsWith('cluster:')).filter(n => {
+        const p = chuzhi.network.canvasToDOM({x: n.x, y: n.y});
+        return p.x > 0 && p.y > 0 && p.x < g.clientWidth && p.y < g.clientHeight && !named.has(n.id); })
+        .map(n => n.id); })()"""
+
+
 @pytest.mark.browser
 def test_overview_at_5k_reads(browser, synth5k, artefacts) -> None:
     from chuzhi_graph.views.stats import community_map
@@ -838,6 +846,17 @@ def test_overview_at_5k_reads(browser, synth5k, artefacts) -> None:
     nodes, _ = opened.visible()
     assert nodes == {f"cluster:{c}" for c, m in members.items() if len(m) >= SMALL_GROUP} | {"cluster:~small"}
     assert opened.js(LABELS_CLEAR_OF_NODES) == []  # no label over a node, a cluster's neither
+    assert opened.js(CLUSTERS_UNNAMED) == []  # every cluster on screen named (shorter, or its number)
+    # zoomed out, the discs are small: numbers inside or beside them; one left unnamed says its
+    # name on hover
+    opened.js("chuzhi.network.moveTo({scale: chuzhi.initialScale * 0.5, animation: false})")
+    opened.js("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert opened.js("chuzhi.labels().some(l => /^\\d+$/.test(l.text))")
+    assert opened.js(LABELS_CLEAR_OF_NODES) == []
+    for cluster in opened.js(CLUSTERS_UNNAMED)[:5]:
+        opened.hover_node(cluster)
+        assert re.search(f"社区 {cluster.split(':')[1]}：.* 等（\\d+）", opened.page.text_content("#tooltip"))
+    opened.js("chuzhi.network.fit({animation: false, maxZoomLevel: 1.6})")
     # the legend follows the colour mode
     colours = opened.js("chuzhi.data.communityColours")
     swatches = opened.js("""Array.from(document.querySelectorAll('#legend-communities .chz-swatch'))

@@ -495,10 +495,20 @@
     sel.addEventListener("change", function () {
       state.filters[name] = -1;
       (F[name] || []).forEach(function (opt, i) { if (opt[0] === sel.value) { state.filters[name] = i; } });
-      /* domain and unit type one at a time: the page holds their counts, not their joint counts */
-      if (name === "domain" && state.filters.domain >= 0) { state.filters.unitType = -1; }
-      if (name === "unitType" && state.filters.unitType >= 0) { state.filters.domain = -1; }
+      /* domain and unit type one at a time: the page holds their counts, not their joint counts
+         (docs/map.md); choosing one clears the other, and the page says so */
+      var cleared = "";
+      if (name === "domain" && state.filters.domain >= 0 && state.filters.unitType >= 0) {
+        state.filters.unitType = -1; cleared = "已取消“单位类型”筛选 / the unit-type filter was cleared";
+      }
+      if (name === "unitType" && state.filters.unitType >= 0 && state.filters.domain >= 0) {
+        state.filters.domain = -1; cleared = "已取消“治理领域”筛选 / the domain filter was cleared";
+      }
       apply(); commit();
+      if (cleared) {
+        document.getElementById("status").textContent += "；" + cleared + "：治理领域与单位类型一次只用一个 / "
+          + "domain and unit type apply one at a time";
+      }
     });
   });
   var colourBy = document.getElementById("colour-by");

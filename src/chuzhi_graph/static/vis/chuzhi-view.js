@@ -108,10 +108,13 @@
       });
     }
     var weight = new Int32Array(E.length), evis = new Uint8Array(E.length), degree = new Int32Array(N.length);
+    var topWeight = 0, topCount = 0;  /* the domains view scales to what the filters leave */
+    for (i = 0; i < N.length; i++) { if (vis[i] && count[i] > topCount) { topCount = count[i]; } }
     for (i = 0; i < E.length; i++) {
       e = E[i];
       if (!vis[e.from] || !vis[e.to] || state.hiddenEdgeKinds[e.kind]) { continue; }
       if (agg) {
+        if (agg.edges[i] > topWeight) { topWeight = agg.edges[i]; }
         if (!agg.edges[i] || agg.edges[i] < state.minWeight) { continue; }
         weight[i] = agg.edges[i];
       } else if (e.cases.length) {
@@ -132,7 +135,7 @@
       for (i = 0; i < E.length; i++) { if (evis[i] && (!vis[E[i].from] || !vis[E[i].to])) { evis[i] = 0; } }
     }
     view = { act: act, vis: vis, count: count, weight: weight, evis: evis, filtering: filtering,
-             passed: passed, degree: degree };
+             passed: passed, degree: degree, topCount: topCount, topWeight: topWeight };
     return view;
   }
 
@@ -200,10 +203,14 @@
     }
     return groups[n.group] ? groups[n.group].color : "#999999";
   }
-  function width(w) {  /* the domains view: in proportion to the heaviest link, so weights compare */
-    if (D.agg && D.keys.width_range) { return 1 + 11 * w / Math.max(D.keys.width_range[1], 1); }
+  /* The domains view: area and width from zero, in proportion to the largest count and the
+     heaviest link the filters leave (an edition's picture reads as well as the whole one's). */
+  function width(w) {
+    if (D.agg && D.keys.width_range) { return 1 + 11 * w / Math.max(view.topWeight, 1); }
     return Math.min(1 + 1.5 * (w - 1), 8);
   }
+
+  function areaSize(k, top) { return Math.round(10 * Math.max(3, 30 * Math.sqrt(k / Math.max(top, 1)))) / 10; }
 
   function refresh() {
     var v = compute(), i, n, e;
@@ -242,7 +249,7 @@
           var rim = Math.min(12 + 6 * Math.sqrt(members[key].length), 90) + n.size + 6;
           if (len < rim) { x = place[0] + (len > 1 ? dx / len : 0) * rim; y = place[1] + (len > 1 ? dy / len : -1) * rim; }
         }
-        display[n.id] = { id: n.id, node: n, size: n.size, label: n.label, kind: n.kind, x: x, y: y,
+        display[n.id] = { id: n.id, node: n, size: D.agg ? areaSize(v.count[i], v.topCount) : n.size, label: n.label, kind: n.kind, x: x, y: y,
                           colour: nodeColour(n), shape: (groups[n.group] || {}).shape || "dot" };
       }
     }
@@ -388,6 +395,15 @@
     var limit = d.kind === "case" ? 12 : d.kind === "cluster" ? 24 : 16;
     return d.label.length > limit ? d.label.slice(0, limit - 1) + "…" : d.label;
   }
+  /* a cluster's shorter names: "社区 3（782）" (or its name and size), then its number alone
+     (inside its disc, else beside it) */
+  function clusterShort(d) {
+    if (d.small) { return [smallGroups.length + " 组", String(smallGroups.length)]; }
+    var n = d.members.length;
+    if (state.clusterBy === "comm") { return ["社区 " + d.cluster + "（" + n + "）", String(d.cluster)]; }
+    var name = d.label.replace(/（\d+）$/, "");
+    return [(name.length > 6 ? name.slice(0, 5) + "…" : name) + "（" + n + "）", String(n)];
+  }
   network.on("afterDrawing", function (ctx) {
     var scale = network.getScale();
     var tl = network.DOMtoCanvas({ x: 0, y: 0 });
@@ -471,17 +487,25 @@
       var d = order[i];
       if (d.x < tl.x - 200 / scale || d.x > br.x + 200 / scale || d.y < tl.y - 200 / scale || d.y > br.y + 200 / scale) { continue; }
       var px = d.kind === "case" ? D.labelPx["case"] : D.labelPx["default"];
-      var text = shortLabel(d);
-      var wkey = px + "|" + text;
+      /* a cluster whose name finds no room gets a shorter one, then its number inside its own
+         disc: every cluster on screen can be told apart (its tooltip and the legend name it) */
+      var texts = [shortLabel(d)].concat(d.kind === "cluster" ? clusterShort(d) : []);
+      if (texts.length > 2) { texts.push(texts[2]); }  /* the number beside the disc when it does not fit in */
+      var box = null, text = "", w = 0, h = px * 1.3 / scale, inside = false, tries = [];
       ctx.font = px + "px sans-serif";
-      if (widths[wkey] === undefined) { widths[wkey] = ctx.measureText(text).width; }
-      var w = widths[wkey] / scale, h = px * 1.3 / scale;
-      var box = null, tries = spots(d, w, h);
-      for (var t = 0; t < tries.length && !box; t++) {
-        var b = [tries[t][0], tries[t][1], tries[t][0] + w, tries[t][1] + h];
-        if (!clashes(b, d)) { box = b; }
+      for (var v = 0; v < texts.length && !box; v++) {
+        text = texts[v];
+        var wkey = px + "|" + text;
+        if (widths[wkey] === undefined) { widths[wkey] = ctx.measureText(text).width; }
+        w = widths[wkey] / scale;
+        inside = v === 2;
+        tries = inside ? (Math.max(w, h) <= 1.7 * d.size ? [[d.x - w / 2, d.y - h / 2]] : []) : spots(d, w, h);
+        for (var t = 0; t < tries.length && !box; t++) {
+          var b = [tries[t][0], tries[t][1], tries[t][0] + w, tries[t][1] + h];
+          if (!clashes(b, d)) { box = b; }
+        }
+        if (!box && d.id === state.selected) { box = [tries[0][0], tries[0][1], tries[0][0] + w, tries[0][1] + h]; }
       }
-      if (!box && d.id === state.selected) { box = [tries[0][0], tries[0][1], tries[0][0] + w, tries[0][1] + h]; }
       if (!box) { continue; }
       put(box);
       placed.push(box);
@@ -492,7 +516,7 @@
       ctx.strokeText(text, box[0], box[1] + 0.15 * px / scale);
       ctx.fillStyle = keep ? "#1a1a1a" : "rgba(120,120,120,0.5)";
       ctx.fillText(text, box[0], box[1] + 0.15 * px / scale);
-      labels.push({ id: d.id, text: text, px: px, fontSize: px / scale, scale: scale,
+      labels.push({ id: d.id, text: text, px: px, inside: inside, fontSize: px / scale, scale: scale,
                     left: (box[0] - tl.x) * scale, top: (box[1] - tl.y) * scale,
                     right: (box[2] - tl.x) * scale, bottom: (box[3] - tl.y) * scale });
     }
@@ -833,9 +857,16 @@
   D.legend.nodes.forEach(function (entry) { legend.appendChild(legendRow(entry, false)); });
   D.legend.edges.forEach(function (entry) { legend.appendChild(legendRow(entry, true)); });
   var keys = $("keys");
-  keys.appendChild(el("div", D.keys.size + "（" + D.keys.size_range[0] + "–" + D.keys.size_range[1] + "）", "chz-key"));
-  if (D.keys.width) {
-    keys.appendChild(el("div", D.keys.width + "（" + D.keys.width_range[0] + "–" + D.keys.width_range[1] + "）", "chz-key"));
+  var sizeKey = keys.appendChild(el("div", D.keys.size + "（" + D.keys.size_range[0] + "–" + D.keys.size_range[1] + "）", "chz-key"));
+  var widthKey = D.keys.width ?
+    keys.appendChild(el("div", D.keys.width + "（" + D.keys.width_range[0] + "–" + D.keys.width_range[1] + "）", "chz-key")) : null;
+  function updateKeys(v) {  /* the domains view: the ranges of what is shown */
+    if (!D.agg) { return; }
+    var low = -1, lowW = -1, i;
+    for (i = 0; i < N.length; i++) { if (v.vis[i] && (low < 0 || v.count[i] < low)) { low = v.count[i]; } }
+    for (i = 0; i < E.length; i++) { if (v.evis[i] && (lowW < 0 || v.weight[i] < lowW)) { lowW = v.weight[i]; } }
+    sizeKey.textContent = D.keys.size + "（" + Math.max(low, 0) + "–" + v.topCount + "）";
+    if (widthKey) { widthKey.textContent = D.keys.width + "（" + Math.max(lowW, 0) + "–" + v.topWeight + "）"; }
   }
 
   /* The legend follows the colour mode: by community it lists the coloured communities (and
@@ -886,6 +917,7 @@
     var clusters = shown.filter(function (d) { return d.kind === "cluster"; }).length;
     if (clusters) { text += "; " + clusters + " clusters"; }
     $("counts").textContent = text;
+    updateKeys(v);
   }
 
   /* ------------------------------------------------------------ state in the URL */
