@@ -151,9 +151,6 @@ def test_edition_filter_against_sparql_and_back(opened, release, artefacts) -> N
     """One edition: the domains drawn, their sizes (area from zero, by the largest shown) and
     the co-occurrence weights are that edition's by SPARQL (the library's query API on the same
     build); Back restores the view before the choice."""
-    opened.fill("#min-weight", "1")
-    before = {"edges": edges_shown(opened), "sizes": shown_sizes(opened),
-              "nodes": opened.evaluate("chuzhi.visible().nodes"), "labels": len(opened.evaluate("chuzhi.labels()"))}
     editions = opened.evaluate("chuzhi.data.editions")
     assert len(editions) == 5
     chosen = 3
@@ -165,6 +162,22 @@ def test_edition_filter_against_sparql_and_back(opened, release, artefacts) -> N
         SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?n) WHERE {{
         ?c a chz:Case ; chz:domain ?a, ?b . FILTER(STR(?a) < STR(?b)) {where} }} GROUP BY ?a ?b""")}
     assert counts and pairs
+    # the link threshold follows the filters until the reader moves it (3n-th heaviest link)
+    whole = int(opened.input_value("#min-weight"))
+    opened.select_option("#filter-edition", str(chosen))
+    ranked = sorted(pairs.values(), reverse=True)
+    least = ranked[3 * len(counts) - 1] if len(ranked) > 3 * len(counts) else 1
+    assert int(opened.input_value("#min-weight")) == least < whole
+    assert edges_shown(opened) == {k: w for k, w in pairs.items() if w >= least}
+    assert "weight=" not in opened.evaluate("location.hash")
+    drawn(opened)
+    opened.screenshot(path=str(artefacts / "domains-5k-edition-threshold.png"))
+    opened.go_back()
+    opened.wait_for_function("document.getElementById('filter-edition').value === '-1'")
+    assert int(opened.input_value("#min-weight")) == whole
+    opened.fill("#min-weight", "1")  # moved: it stays where it was put
+    before = {"edges": edges_shown(opened), "sizes": shown_sizes(opened),
+              "nodes": opened.evaluate("chuzhi.visible().nodes"), "labels": len(opened.evaluate("chuzhi.labels()"))}
     opened.select_option("#filter-edition", str(chosen))
     assert opened.evaluate("chuzhi.visible().nodes") == sorted(counts)
     assert edges_shown(opened) == pairs and pairs != before["edges"]

@@ -786,7 +786,7 @@
       }
       parent.appendChild(o);
     });
-    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); refresh(); remember(); });
+    sel.addEventListener("change", function () { state[key] = parseInt(sel.value, 10); autoWeight(); refresh(); remember(); });
   }
   function depth(d) { var k = 0; while (d.parent >= 0 && k < 10) { d = D.domains[d.parent]; k++; } return k; }
   fillSelect("filter-edition", D.editions, "edition", function (e) { return e.label; });
@@ -806,10 +806,22 @@
     refresh();
     remember(true);
   });
-  var defaultMinWeight = $("min-weight") ? parseInt($("min-weight").value, 10) : 0;
+  /* The domains view's link threshold starts at the weight of the 3n-th heaviest link (n
+     domains) and, until the reader moves it, follows the filters the same way: an edition's
+     links are lighter than the whole corpus's, and a fixed threshold would hide most of them. */
+  function autoWeight() {
+    if (!$("min-weight") || state.weightSet) { return; }
+    var w = Array.prototype.filter.call(aggregated().edges, function (x) { return x > 0; });
+    w.sort(function (a, b) { return b - a; });
+    state.minWeight = w.length > 3 * N.length ? w[3 * N.length - 1] : 1;
+    $("min-weight").value = String(state.minWeight);
+    $("min-weight-value").textContent = String(state.minWeight);
+  }
   if ($("min-weight")) {
-    state.minWeight = defaultMinWeight;
+    state.minWeight = parseInt($("min-weight").value, 10);
+    state.weightSet = false;
     $("min-weight").addEventListener("input", function () {
+      state.weightSet = true;
       state.minWeight = parseInt(this.value, 10);
       $("min-weight-value").textContent = this.value;
       refresh();
@@ -934,7 +946,7 @@
     Object.keys(state.hiddenEdgeKinds).sort().forEach(function (k) { p.append("hide-links", k); });
     if (state.hideIsolates !== D.large) { p.set("isolates", state.hideIsolates ? "hide" : "show"); }
     if (state.minDegree) { p.set("min", String(state.minDegree)); }
-    if ($("min-weight") && state.minWeight !== defaultMinWeight) { p.set("weight", String(state.minWeight)); }
+    if ($("min-weight") && state.weightSet) { p.set("weight", String(state.minWeight)); }
     if ($("cluster-by") && state.clusterBy !== "comm") { p.set("cluster", state.clusterBy || "none"); }
     if ($("cluster-by") && state.colourBy !== "comm") { p.set("colour", state.colourBy); }
     Object.keys(state.expanded).sort().forEach(function (k) { p.append("open", k); });
@@ -975,7 +987,9 @@
     deg.value = String(state.minDegree);
     $("min-degree-value").textContent = String(state.minDegree);
     if ($("min-weight")) {
-      state.minWeight = p.has("weight") ? parseInt(p.get("weight"), 10) || 0 : defaultMinWeight;
+      state.weightSet = p.has("weight");
+      state.minWeight = parseInt(p.get("weight"), 10) || 0;
+      autoWeight();
       $("min-weight").value = String(state.minWeight);
       $("min-weight-value").textContent = String(state.minWeight);
     }
