@@ -1084,7 +1084,7 @@ def _is_web_url(url: str) -> bool:
     return is_web_url(url)
 
 
-def publish(
+def publish(  # long: the checks, the staging folder, the build or the graph, the swap, in their order
     data_dir: str | Path | None = None,
     out_dir: str | Path = "out/site",
     base: str = DEFAULT_BASE,
@@ -1116,15 +1116,15 @@ def publish(
         target = Path(os.path.realpath(target))
     _check_target(target)
     onto_dir, say = ontology_dir(ontology_dir_), progress or (lambda _: None)
-    # a built graph is checked before anything is written
-    record = None if graph is None else check_build(read_build_record(graph), graph, base, created, onto_dir,
-                                                     data_dir)
     # Staging and work folders are claimed (an flock while this process lives), so the
     # next run can remove those of killed runs; the site is world-readable unless ``private``
     from chuzhi_graph.core.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
 
     _restore_old(target)
     clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))
+    # a built graph is checked before the site is begun
+    record = None if graph is None else check_build(read_build_record(graph), graph, base, created, onto_dir,
+                                                     data_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = claim(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
