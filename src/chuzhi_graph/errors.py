@@ -12,8 +12,7 @@ code meaning
 0    success
 1    unexpected internal error (a bug: please report it)
 2    usage error (bad option or argument; Click's own code; :class:`UsageError`, :class:`QueryUsageError`)
-3    input data error (:class:`DataError`, :class:`SourceError`; :class:`NotBuiltError`: build first;
-     :class:`StaleBuildError`: build again)
+3    input data error (:class:`DataError`, :class:`SourceError`; :class:`NotBuiltError`, :class:`StaleBuildError`)
 4    validation error: the graph breaks the SHACL shapes (:class:`ValidationError`)
 5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)

@@ -165,8 +165,10 @@ def read_build_record(path: str | Path) -> BuildRecord:
     the build wrote no record of the current layout (an older version made it).
 
     >>> record = read_build_record("out")
-    >>> record.folder.parent.name, record.counts["cases"], record.validated, record.sources["data/cases.csv"][:8]
-    ('builds', 30, 'shacl', '...')
+    >>> record.folder.parent.name, record.counts["cases"], record.base
+    ('builds', 30, 'https://w3id.org/chuzhi/')
+    >>> sorted(record.files), len(record.sources["data/cases.csv"])
+    (['chuzhi.context.jsonld', 'chuzhi.jsonld', 'chuzhi.nt', 'chuzhi.ttl', 'void.ttl'], 64)
     """
     folder = find_dump(path).parent
     try:
