@@ -25,7 +25,7 @@ from chuzhi_graph.records.synth import generate
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 VIEWS = ("institutions.html", "cases.html", "domains.html")
-DUMPS = ("chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.context.jsonld", "void.ttl")
+DUMPS = ("chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.context.jsonld", "void.ttl", "build.json")
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -126,9 +126,10 @@ def test_outputs_not_written_this_time_are_removed(tmp_path: Path, old_out: Path
     (out / "store").mkdir()
     (out / "store" / "dump.json").write_text("{}", encoding="utf-8")
     result = build(DATA, out, formats=("ttl", "nt"))  # no JSON-LD, no views
-    assert sorted(p.name for p in result.files.values()) == ["chuzhi.nt", "chuzhi.ttl", "void.ttl"]
+    assert sorted(p.name for p in result.files.values()) == ["build.json", "chuzhi.nt", "chuzhi.ttl", "void.ttl"]
     assert sorted(p.name for p in out.iterdir()) == [
-        "builds", "chuzhi.nt", "chuzhi.ttl", "current", "institutions.png", "notes.txt", "store", "void.ttl"]
+        "build.json", "builds", "chuzhi.nt", "chuzhi.ttl", "current", "institutions.png", "notes.txt", "store",
+        "void.ttl"]
     # the store is not a build output: it is kept, and refreshed to the new dump (store.refresh_store)
     assert '"file": "chuzhi.nt"' in (out / "store" / "dump.json").read_text(encoding="utf-8")
     # and `--no-views` after a build with views removes the views, which no longer match the dumps

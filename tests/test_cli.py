@@ -29,6 +29,7 @@ GRAPH_COMMANDS = {
     "push": ["--endpoint", "http://127.0.0.1:9/store"],
     "render": ["institutions"],
     "stats": ["institutions"],
+    "publish": ["--output-dir", "/nonexistent/site"],  # refused before anything is written
 }
 #: Old spelling -> new spelling, per command (hidden aliases for one release).
 RENAMED = {

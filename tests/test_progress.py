@@ -61,7 +61,7 @@ def test_build_shows_progress_on_a_terminal_and_nothing_extra_on_stdout(corpus: 
     assert "built " in text and " triples: 200 cases" in text
     # stdout holds the written paths and nothing else
     assert stdout.splitlines() == [str(out / n) for n in (
-        "chuzhi.ttl", "chuzhi.nt", "chuzhi.context.jsonld", "chuzhi.jsonld", "void.ttl",
+        "chuzhi.ttl", "chuzhi.nt", "chuzhi.context.jsonld", "chuzhi.jsonld", "void.ttl", "build.json",
         "institutions.html", "cases.html", "domains.html")]
 
 
@@ -70,7 +70,7 @@ def test_quiet_is_silent_on_a_terminal(corpus: Path, tmp_path: Path) -> None:
         ["-q", "build", "--data", str(corpus), "--out", str(tmp_path / "out"), "--no-views"], tmp_path)
     assert code == 0
     assert terminal == ""
-    assert stdout.count("\n") == 5
+    assert stdout.count("\n") == 6
 
 
 def test_pipes_get_no_progress_and_verbose_logs_step_times(corpus: Path, tmp_path: Path) -> None:

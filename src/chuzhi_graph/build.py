@@ -13,6 +13,9 @@ build that this one does not write are removed; one build at a time per folder):
 - ``chuzhi.nt``: N-Triples, lines sorted (``sort``-able, ``diff``-able);
 - ``chuzhi.jsonld`` and ``chuzhi.context.jsonld``: JSON-LD and its context;
 - ``void.ttl``: VoID/DCAT description of the dataset (title, licence, sources, counts);
+- ``build.json``: the build record (:func:`build_record`): version, base, dates, validation,
+  counts, the dumps' checksums, the source documents and the checksums of every input file:
+  what ``publish -g`` needs besides the dumps (``docs/publish.md``, "The build record");
 - with ``views=True``: ``institutions.html``, ``cases.html``, ``domains.html``.
 """
 
@@ -34,10 +37,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from chuzhi_graph import __version__
-from chuzhi_graph.core.dump import to_rdflib
+from chuzhi_graph.core.dump import BUILD_FILE, BUILD_RECORD_FORMAT, to_rdflib
 from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
 from chuzhi_graph.core.progress import step
+from chuzhi_graph.core.vocabulary import VOCABULARY_FILES
+from chuzhi_graph.core.vocabulary import ontology_dir as resolve_ontology_dir
 from chuzhi_graph.errors import DataError, UsageError
 from chuzhi_graph.graph.mapping import Iris, case_blocks, map_dataset, other_blocks, paused_gc, serialized
 from chuzhi_graph.graph.validate import check
@@ -58,7 +63,7 @@ VOCABULARIES = ("chz", "dct", "org", "owl", "prov", "rdf", "rdfs", "schema", "sk
 
 #: every file a build may write into ``out_dir``: those it does not write this time are removed
 OUTPUT_NAMES = (
-    *(f"{DUMP_NAME}.{fmt}" for fmt in FORMATS), f"{DUMP_NAME}.context.jsonld", "void.ttl",
+    *(f"{DUMP_NAME}.{fmt}" for fmt in FORMATS), f"{DUMP_NAME}.context.jsonld", "void.ttl", BUILD_FILE,
     "institutions.html", "cases.html", "domains.html",
 )
 
@@ -73,7 +78,7 @@ class BuildResult:
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     cached_editions: list[str] = field(default_factory=list)  # editions read from the cache
-    dataset: Dataset | None = None  # the records read (publish reuses them instead of reading them again)
+    dataset: Dataset | None = None  # the records read
 
 
 def check_base(base: str) -> str:
@@ -96,6 +101,65 @@ def counts_of(dataset: Dataset) -> dict[str, int]:
         "domains": len(dataset.vocabulary.domains),
         "regions": len(dataset.regions),
     }
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, in hex."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def source_hashes(data_dir: str | Path | None, onto_dir: Path) -> dict[str, str]:
+    """SHA-256 of every record file and source document (``data/…``; none for ``data_dir=None``),
+    and of the ontology files.
+
+    The keys name the files as in a checkout (``data/cases.csv``, ``ontology/shapes.ttl``) whatever
+    the folders are called, so that the same inputs give the same record.
+    """
+    out = {}
+    if data_dir is not None:
+        data_dir = Path(data_dir)
+        for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            out["data/" + path.relative_to(data_dir).as_posix()] = sha256_file(path)
+    for name in (*VOCABULARY_FILES, "shapes.ttl"):
+        if (onto_dir / name).is_file():
+            out["ontology/" + name] = sha256_file(onto_dir / name)
+    return out
+
+
+def build_record(dataset: Dataset, data_dir: str | Path, ontology_dir: str | Path | None, base: str,
+                 validated: str | None, created: str | None, n_triples: int, files: dict[str, Path],
+                 stage: StagedFolder) -> dict[str, object]:
+    """What ``build.json`` holds (:class:`chuzhi_graph.core.dump.BuildRecord`): no clock, no path
+    outside the build, so the same inputs give the same bytes."""
+    stated = created or os.environ.get("SOURCE_DATE_EPOCH")
+    dumps = {}
+    for path in sorted(files.values(), key=lambda p: p.name):
+        staged = stage.path(path)
+        dumps[path.name] = {"sha256": sha256_file(staged), "bytes": staged.stat().st_size}
+    return {
+        "format": BUILD_RECORD_FORMAT,
+        "tool": f"chuzhi-graph {__version__}",
+        "version": __version__,
+        "base": base,
+        "created": release_date(dataset, created) if stated else None,
+        "date": release_date(dataset, created),
+        "validated": validated,
+        "counts": {**counts_of(dataset), "triples": n_triples},
+        "files": dumps,
+        "documents": [{"id": s.id, "title": s.title, "publisher": s.publisher, "issued": s.issued, "url": s.url}
+                      for s in dataset.sources],
+        "sources": source_hashes(data_dir, resolve_ontology_dir(ontology_dir)),
+    }
+
+
+def write_build_record(target: Path, stage: StagedFolder, record: dict[str, object]) -> Path:
+    """``build.json`` into the build folder (UTF-8, keys in the order of :func:`build_record`)."""
+    stage.path(target).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return target
 
 
 #: ``validate=True`` ("auto") runs pySHACL up to this many triples, the compiled shapes above
@@ -267,6 +331,9 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
             void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, atomic, created)
             ox.serialize(void_triples, str(atomic.path(void)), ox.RdfFormat.TURTLE, prefixes=prefixes)
             files["void"] = void
+            files["record"] = write_build_record(out_dir / BUILD_FILE, atomic, build_record(
+                dataset, data_dir, ontology_dir, base, engine if isinstance(engine, str) else None, created,
+                mapped.n_triples, files, atomic))
         timings["write"] = time.perf_counter() - t0
         if isinstance(mapped, _SegmentedMapped):
             mapped.save_cache()

@@ -130,13 +130,13 @@ def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return decorator
 
 
-def graph_option(dest: str = "graph_path", *, dump: bool = False,
-                 old: tuple[str, ...] = ("--out",)) -> Callable[[F], F]:
+def graph_option(dest: str = "graph_path", *, dump: bool = False, old: tuple[str, ...] = ("--out",),
+                 default: Path | None = Path("out"), help: str | None = None) -> Callable[[F], F]:
     """``-g/--graph``: the built graph, the folder ``build`` writes and every other command reads."""
     what = "Graph dump (.nt/.ttl) or the folder holding it" if dump else "Folder of the built graph"
     path = click.Path(path_type=Path)
-    option = click.option("-g", "--graph", dest, type=path, default=Path("out"), show_default=True,
-                          help=f"{what} (written by build, read by the other commands).")
+    option = click.option("-g", "--graph", dest, type=path, default=default, show_default=default is not None,
+                          help=help or f"{what} (written by build, read by the other commands).")
     return compose(option, renamed(dest, "--graph", *old, type=path)) if old else option
 
 
@@ -378,21 +378,27 @@ def push(endpoint: str, user: str | None, query_endpoint: str | None, check: boo
 
 
 @cli.command()
-@data_option
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              help="Folder of the record tables to validate, build and publish [default: data]; with --graph, "
+                   "the records the build must have been made from (checked, not read again).")
+@graph_option("graph_path", old=(), default=None,
+              help="Publish this built graph (a folder build wrote) as it is, without reading the records.")
 @output_dir_option("out_dir", "Folder of the site (replaced as a whole when the new one is complete).", "--out",
                    default=Path("out/site"))
 @base_option
 @click.option("--previous", help="Previous release (dump, folder or git revision): adds changes.html/.ttl.")
-@click.option("--created", help="Release date (default: newest source date).")
+@click.option("--created", help="Release date (default: newest source date; with --graph, the build's).")
 @click.option("--private", is_flag=True, help="Site readable by its owner only (default: folders 0755, files 0644).")
 @handle_errors
-def publish(data_dir: Path, out_dir: Path, base: str, previous: str | None, created: str | None,
-            private: bool) -> None:
-    """Publish a release: validate, then write the static dataset site to --output-dir."""
+def publish(data_dir: Path | None, graph_path: Path | None, out_dir: Path, base: str, previous: str | None,
+            created: str | None, private: bool) -> None:
+    """Publish a release: the static dataset site of the records (validated and built first) or of
+    the built graph --graph, to --output-dir."""
     from chuzhi_graph.site.publish import publish as run_publish
 
     with progress():
-        result = run_publish(data_dir, out_dir, base, previous=previous, created=created, private=private)
+        result = run_publish(data_dir, out_dir, base, graph=graph_path, previous=previous, created=created,
+                             private=private)
     if result.changes:
         echo_err(f"changes: {result.changes}")
     echo_err(f"published {result.triples} triples, {result.pages} resource pages")

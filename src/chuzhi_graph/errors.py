@@ -12,7 +12,7 @@ code meaning
 0    success
 1    unexpected internal error (a bug: please report it)
 2    usage error (bad option or argument; Click's own code; :class:`UsageError`, :class:`QueryUsageError`)
-3    input data error (:class:`DataError`, :class:`SourceError`; :class:`NotBuiltError`: build first)
+3    input data error (:class:`DataError`, :class:`SourceError`; :class:`NotBuiltError`, :class:`StaleBuildError`)
 4    validation error: the graph breaks the SHACL shapes (:class:`ValidationError`)
 5    query error (:class:`QueryError`: syntax, refused, timeout, memory bound)
 6    output error (:class:`OutputError`: cannot write)
@@ -124,6 +124,11 @@ class QueryUsageError(UsageError, QueryError):
 
 class NotBuiltError(DataError):
     """Nothing was built yet in the output folder: every command that reads the build says so (exit 3)."""
+
+
+class StaleBuildError(NotBuiltError):
+    """The built graph is not the build asked for: made by another version, from other records or
+    ontology, without validation, or changed since (``publish -g``): build again (exit 3)."""
 
 
 class OutputError(ChuzhiError):

@@ -4,6 +4,7 @@
 :func:`find_dump` is the one way to find the dump of a build folder, of a published site or a
 dump file itself. Everything that reads a built graph (:class:`chuzhi_graph.release.reader.Release`,
 the persistent store) asks these two; the module sits low in the pipeline so both can.
+:func:`read_build_record` reads what a build says about itself (``build.json``, :class:`BuildRecord`).
 
 >>> format_of("out/chuzhi.ttl").media_type
 'text/turtle'
@@ -13,15 +14,16 @@ the persistent store) asks these two; the module sits low in the pipeline so bot
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from chuzhi_graph.core.fileio import BUILDS_DIR, CURRENT, current_build
-from chuzhi_graph.errors import DataError, NotBuiltError
+from chuzhi_graph.errors import DataError, NotBuiltError, StaleBuildError
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -56,6 +58,10 @@ DUMP_NAME = "chuzhi"
 DUMP_FILES = tuple(f"{DUMP_NAME}{s}" for s in (".nt", ".ttl", ".trig", ".jsonld"))
 #: The dataset description (VoID/DCAT) beside the dump.
 DESCRIPTION_FILE = "void.ttl"
+#: What a build says about itself beside the dump (docs/publish.md, "The build record").
+BUILD_FILE = "build.json"
+#: The layout of ``build.json``; a reader refuses another (the build is made again).
+BUILD_RECORD_FORMAT = 1
 
 
 def format_of(path: str | Path) -> Format:
@@ -129,3 +135,51 @@ def _through_current(path: Path) -> Path:
         return path
     build = current_build(path.parent)
     return build / path.name if build is not None and (build / path.name).is_file() else path
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """``build.json``: what a build read and wrote, for what publishes it without the records.
+
+    ``folder`` is the build folder (``out/builds/NNNNNN``, ``out/current`` resolved once);
+    ``files``: dump name -> ``{"sha256", "bytes"}``; ``sources``: ``data/…`` and ``ontology/…``
+    path -> SHA-256 of every input file; ``documents``: the source documents as the records list them.
+    """
+
+    folder: Path
+    version: str
+    base: str
+    created: str | None  # the dataset description's dct:created (--created or $SOURCE_DATE_EPOCH), if any
+    date: str  # the release date: created, else the newest source document's date
+    validated: str | None  # "shacl" or "compiled"; None: built with --no-validate
+    counts: dict[str, int]  # cases, units, applicants, editions, domains, regions, triples
+    files: dict[str, dict[str, Any]]
+    sources: dict[str, str]
+    documents: list[dict[str, str]]
+
+
+def read_build_record(path: str | Path) -> BuildRecord:
+    """The record of the build at ``path`` (a graph folder, a build folder or its dump).
+
+    :class:`NotBuiltError` without a dump; :class:`StaleBuildError` (exit 3, build again) when
+    the build wrote no record of the current layout (an older version made it).
+
+    >>> record = read_build_record("out")
+    >>> record.folder.parent.name, record.counts["cases"], record.base
+    ('builds', 30, 'https://w3id.org/chuzhi/')
+    >>> sorted(record.files), len(record.sources["data/cases.csv"])
+    (['chuzhi.context.jsonld', 'chuzhi.jsonld', 'chuzhi.nt', 'chuzhi.ttl', 'void.ttl'], 64)
+    """
+    folder = find_dump(path).parent
+    try:
+        data = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8"))
+        if data.get("format") != BUILD_RECORD_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}")
+        return BuildRecord(folder, data["version"], data["base"], data["created"], data["date"], data["validated"],
+                           data["counts"], data["files"], data["sources"], data["documents"])
+    except FileNotFoundError:
+        raise StaleBuildError(f"no {BUILD_FILE} beside the dump: not made by `chuzhi-graph build` of this "
+                              "version (run it again)", file=path) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StaleBuildError(f"{BUILD_FILE} of another layout or damaged ({exc}): run `chuzhi-graph build` "
+                              "again", file=path) from None

@@ -3,12 +3,16 @@
 >>> result = publish("data", "out/site")                     # doctest: +SKIP
 >>> (result.site / "index.html").is_file(), result.pages > 100   # doctest: +SKIP
 (True, True)
+>>> result = publish(out_dir="out/site", graph="out")      # the build in out/, data/ not read  # doctest: +SKIP
 
 The site (layout in ``docs/publish.md``) is built in a temporary folder beside the target
-and swapped in only when complete, so a failed run leaves the previous site intact. The
-graph is validated first (:func:`chuzhi_graph.build.build` refuses a graph that breaks the
-shapes). Every IRI under the base gets ``<path>.html`` and ``<path>.ttl``: served at the
-base with an extension rewrite, every IRI of the dataset resolves.
+and swapped in only when complete, so a failed run leaves the previous site intact. A site
+is always written from a build folder and its record (``build.json``,
+:class:`chuzhi_graph.core.dump.BuildRecord`): the one ``build`` wrote (``graph``), or one made
+from the records into a temporary folder (validated: :func:`chuzhi_graph.build.build` refuses a
+graph that breaks the shapes); :func:`check_build` refuses a build that is not what publishing
+its records would publish. Every IRI under the base gets ``<path>.html`` and ``<path>.ttl``:
+served at the base with an extension rewrite, every IRI of the dataset resolves.
 
 The dump is parsed once, through :class:`chuzhi_graph.release.reader.Release`; the named graphs of
 the TriG dump are :func:`chuzhi_graph.release.reader.named_graphs`. Which optional parts a release
@@ -21,7 +25,6 @@ past about 1 MB at 100,000 cases.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -33,25 +36,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chuzhi_graph import __version__
-from chuzhi_graph.build import LICENSE, BuildResult, build, check_base, data_prefixes, release_date
+from chuzhi_graph.build import LICENSE, build, check_base, data_prefixes, sha256_file, source_hashes
+from chuzhi_graph.core.dump import BuildRecord, read_build_record
 from chuzhi_graph.core.faults import kill_point
 from chuzhi_graph.core.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
 from chuzhi_graph.core.progress import advance, step
-from chuzhi_graph.core.vocabulary import VOCABULARY_FILES, ontology_dir
-from chuzhi_graph.errors import OutputError, QueryError, UsageError
+from chuzhi_graph.core.vocabulary import ontology_dir
+from chuzhi_graph.errors import DataError, OutputError, QueryError, StaleBuildError, UsageError
 from chuzhi_graph.graph.mapping import paused_gc
 from chuzhi_graph.release.reader import FORMAT_OF_SUFFIX, Release
 from chuzhi_graph.site.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
 from chuzhi_graph.site.search import write_search_index
-
-if TYPE_CHECKING:
-    from chuzhi_graph.records.tables import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +117,6 @@ class PublishResult:
     manifest: dict[str, Any]
     changes: str = ""  # the diff's summary line, if a previous release was given
     loads: dict[str, int] = field(default_factory=dict)  # what the release loaded (each at most once)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- optional parts, decided once
@@ -214,17 +207,6 @@ def describe(void: list[ox.Triple], base: str, dataset_dir: Path, graphs: dict[s
         ]
     triples.sort(key=lambda t: (str(t.subject), t.predicate.value, str(t.object)))
     return triples
-
-
-def source_hashes(data_dir: Path, onto_dir: Path) -> dict[str, str]:
-    """SHA-256 of every record file and source document, and of the ontology files."""
-    out = {}
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        out["data/" + path.relative_to(data_dir).as_posix()] = sha256_file(path)
-    for name in (*VOCABULARY_FILES, "shapes.ttl"):
-        if (onto_dir / name).is_file():
-            out["ontology/" + name] = sha256_file(onto_dir / name)
-    return out
 
 
 # ---------------------------------------------------------------- pages
@@ -1102,11 +1084,12 @@ def _is_web_url(url: str) -> bool:
     return is_web_url(url)
 
 
-def publish(
-    data_dir: str | Path = "data",
+def publish(  # long: the checks, the staging folder, the build or the graph, the swap, in their order
+    data_dir: str | Path | None = None,
     out_dir: str | Path = "out/site",
     base: str = DEFAULT_BASE,
     *,
+    graph: str | Path | None = None,
     previous: str | Path | None = None,
     created: str | None = None,
     ontology_dir_: str | Path | None = None,
@@ -1114,11 +1097,16 @@ def publish(
     progress: Callable[[str], None] | None = None,
     private: bool = False,
 ) -> PublishResult:
-    """Validate, build and write the static site to ``out_dir``; all or nothing.
+    """Write the static site of a release to ``out_dir``; all or nothing.
 
-    ``previous`` (a dump, folder or git revision, see :func:`chuzhi_graph.release.diff.load_release`)
-    adds ``changes.html`` and ``changes.ttl``. ``progress`` receives one line per finished
-    stage; steps and counts go to the reporter of :mod:`chuzhi_graph.core.progress`.
+    From the records (``data_dir``, default ``data``): validate and build them into a temporary
+    folder, then publish that build. From ``graph``, a folder ``build`` wrote: publish its current
+    build as it is, reading no record; given ``data_dir`` too, only if the build was made from
+    exactly those files. Both ways publish a build through the same code, so the same inputs give
+    the same site; :func:`check_build` says which builds are refused. ``previous`` (a dump, folder
+    or git revision, see :func:`chuzhi_graph.release.diff.load_release`) adds ``changes.html`` and
+    ``changes.ttl``. ``progress`` receives one line per finished stage; steps and counts go to the
+    reporter of :mod:`chuzhi_graph.core.progress`.
     """
     check_base(base)
     if not base.endswith("/"):
@@ -1127,12 +1115,16 @@ def publish(
     if target.is_symlink():  # the link stays: the folder it points to is replaced
         target = Path(os.path.realpath(target))
     _check_target(target)
+    onto_dir, say = ontology_dir(ontology_dir_), progress or (lambda _: None)
     # Staging and work folders are claimed (an flock while this process lives), so the
     # next run can remove those of killed runs; the site is world-readable unless ``private``
     from chuzhi_graph.core.fileio import claim, claimed_tempdir, clean_leftovers, make_readable, release
 
     _restore_old(target)
     clean_leftovers(target.parent, patterns=(f".{target.name}.*.tmp",))
+    # a built graph is checked before the site is begun
+    record = None if graph is None else check_build(read_build_record(graph), graph, base, created, onto_dir,
+                                                     data_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = claim(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -1140,8 +1132,12 @@ def publish(
         raise OutputError(f"cannot write: {exc.strerror}", file=target) from None
     try:
         with claimed_tempdir(prefix="chuzhi-publish-") as work:
-            result = _write_site(Path(data_dir), staging, Path(work), base, previous, created,
-                                 ontology_dir(ontology_dir_), Path(repo), progress or (lambda _: None))
+            if record is None:
+                built = build("data" if data_dir is None else data_dir, work, base, ontology_dir=onto_dir,
+                              created=created, store=False)
+                say(f"validated and built {built.triples} triples")
+                record = check_build(read_build_record(work), work, base, created, onto_dir)
+            result = _write_site(record, staging, base, previous, onto_dir, Path(repo), say)
             kill_point("publish")  # the site is written, its work folder still there
         make_readable(staging, **({"dirs": 0o700, "files": 0o600} if private else {}))
         _swap(staging, target)
@@ -1154,40 +1150,100 @@ def publish(
     return result
 
 
-def write_manifest(out: Path, ds_dir: Path, data_dir: Path, onto_dir: Path, base: str, built: BuildResult, parts: Parts,
-                   graphs: dict[str, list[ox.Triple]], date: str) -> tuple[dict[str, str], dict[str, Any]]:
-    """dataset/SHA256SUMS and dataset/manifest.json; ``(path -> sha256, the manifest)``."""
-    files = {f"dataset/{name}": sha256_file(ds_dir / name) for name in parts.dumps}
+def check_build(record: BuildRecord, where: str | Path, base: str, created: str | None, onto_dir: Path,
+                data_dir: str | Path | None = None) -> BuildRecord:
+    """``record``, if publishing its build gives the site that publishing its records would.
+
+    Refused with :class:`StaleBuildError` (exit 3, build again): a build by another version of
+    chuzhi-graph, one made with ``--no-validate``, one whose ontology files differ from
+    ``onto_dir``'s, and (given ``data_dir``) one not made from exactly the files in ``data_dir``.
+    Refused with :class:`UsageError` (exit 2): another ``base``, or a ``created`` date that is not
+    the build's (its dataset description holds the date). ``where`` names the graph in messages.
+    """
+    def stale(why: str) -> StaleBuildError:
+        return StaleBuildError(f"{why}: run `chuzhi-graph build` again", file=where)
+
+    if record.version != __version__:
+        raise stale(f"built by chuzhi-graph {record.version}, this is {__version__}")
+    if record.validated is None:
+        raise stale("built with --no-validate, and only a validated graph is published")
+    if record.base != base:
+        raise UsageError(f"{where} was built with the base IRI {record.base}, not {base} (give that --base, "
+                         "or build again)", field="--base")
+    if created is not None and created != record.created:
+        raise UsageError(f"{where} was built with --created {record.created or '(none)'}, not {created}: the "
+                         "dataset description holds the date (give --created to build)", field="--created")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError("no such folder of record tables (--data)", file=data_dir)
+    now = source_hashes(data_dir, onto_dir)
+    for prefix, folder in (("ontology/", onto_dir), ("data/", data_dir)):
+        if folder is None:
+            continue
+        was = {k: v for k, v in record.sources.items() if k.startswith(prefix)}
+        is_ = {k: v for k, v in now.items() if k.startswith(prefix)}
+        for name in sorted(was.keys() | is_.keys()):
+            if was.get(name) != is_.get(name):
+                what = "changed" if name in was and name in is_ else "was added" if name in is_ else "was removed"
+                raise stale(f"stale: {Path(folder) / name[len(prefix):]} {what} since the build")
+    return record
+
+
+def _copy_dumps(record: BuildRecord, ds_dir: Path, parts: Parts) -> dict[str, str]:
+    """The build's dumps into the site, each checked against ``build.json``; name -> SHA-256."""
+    digests = {}
+    for name in parts.dumps:
+        if name == "chuzhi.trig":  # the site's own
+            continue
+        source = record.folder / name
+        if name != "void.ttl":  # the site's void.ttl is the build's with more (describe)
+            source = Path(shutil.copy2(source, ds_dir / name))
+        digest = sha256_file(source)
+        if digest != record.files.get(name, {}).get("sha256"):
+            raise StaleBuildError(f"{name} is not the file the build wrote (its SHA-256 is not the one in "
+                                  "build.json): run `chuzhi-graph build` again", file=record.folder)
+        digests[name] = digest
+    return digests
+
+
+def write_manifest(out: Path, ds_dir: Path, record: BuildRecord, base: str, parts: Parts,
+                   graphs: dict[str, list[ox.Triple]], digests: dict[str, str],
+                   ) -> tuple[dict[str, str], dict[str, Any]]:
+    """dataset/SHA256SUMS and dataset/manifest.json; ``(path -> sha256, the manifest)``.
+
+    ``digests``: the SHA-256 of the dumps copied from the build (the others are hashed here).
+    """
+    files = {f"dataset/{name}": digests[name] if name in digests and name != "void.ttl"
+             else sha256_file(ds_dir / name) for name in parts.dumps}
     (ds_dir / "SHA256SUMS").write_text(
         "".join(f"{digest}  {path.removeprefix('dataset/')}\n" for path, digest in files.items()), encoding="utf-8")
     manifest: dict[str, Any] = {
         "name": "chuzhi-graph dataset",
         "version": __version__,
-        "date": date,
+        "date": record.date,
         "tool": f"chuzhi-graph {__version__}",
         "base": base,
         "licence": LICENSE,
-        "counts": {**built.counts, "triples": built.triples},
+        "counts": record.counts,
         "graphs": {name: len(ts) for name, ts in graphs.items()},
         "files": [{"path": path, "sha256": digest, "bytes": (out / path).stat().st_size,
                    "mediaType": DUMPS[path.removeprefix("dataset/")]} for path, digest in files.items()],
-        "sources": source_hashes(data_dir, onto_dir),
+        "sources": record.sources,
     }
     (ds_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
                                           encoding="utf-8")
     return files, manifest
 
 
-def write_home(out: Path, site: Site, dataset: Dataset, built: BuildResult, date: str, summary: str,
-               manifest: dict[str, Any], graphs: dict[str, list[ox.Triple]], common: dict[str, Any]) -> None:
+def write_home(out: Path, site: Site, record: BuildRecord, summary: str, manifest: dict[str, Any],
+               graphs: dict[str, list[ox.Triple]], common: dict[str, Any]) -> None:
     """index.html: the dataset's title, counts, sources, how to cite it, its files and graphs."""
-    base = site.base
+    base, date = site.base, record.date
     step("home page")
     ds = ox.NamedNode(f"{base}dataset")
     title_zh, title_en = site.labels(ds)
-    sources = [{"page": site.pages.get(f"{base}source/{s.id}", "index.html"), "title": s.title,
-                "publisher": s.publisher, "issued": s.issued, "url": s.url if _is_web_url(s.url) else ""}
-               for s in dataset.sources]
+    sources = [{"page": site.pages.get(f"{base}source/{s['id']}", "index.html"), "title": s["title"],
+                "publisher": s["publisher"], "issued": s["issued"], "url": s["url"] if _is_web_url(s["url"]) else ""}
+               for s in record.documents]
     citation = (f"{title_zh}（{title_en}），版本 {__version__}，{date}。{base} ，CC BY 4.0。\n"
                 f"{title_en}, version {__version__}, {date}. {base} (CC BY 4.0).")
     bibtex = (f"@misc{{chuzhi-graph-{__version__},\n  title = {{{title_zh} / {title_en}}},\n"
@@ -1196,7 +1252,7 @@ def write_home(out: Path, site: Site, dataset: Dataset, built: BuildResult, date
     desc = {o.language: o.value for o in site.objects(ds, ox_iri("dct:description")) if isinstance(o, ox.Literal)}
     site.render(
         "index.html", out / "index.html", "", title="首页 Home", description_zh=desc.get("zh", ""),
-        description_en=desc.get("en", ""), counts=built.counts, triples=built.triples, sources=sources,
+        description_en=desc.get("en", ""), counts=record.counts, triples=record.counts["triples"], sources=sources,
         citation=citation, bibtex=bibtex, changes=summary,
         files=[{"path": f["path"], "media_type": f["mediaType"], "bytes": f["bytes"], "sha256": f["sha256"]}
                for f in manifest["files"]],
@@ -1228,35 +1284,28 @@ def write_search(out: Path, site: Site) -> dict[str, int]:
     return counts
 
 
-def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str | Path | None,
-                created: str | None, onto_dir: Path, repo: Path, progress: Callable[[str], None]) -> PublishResult:
-    from chuzhi_graph.records.tables import load_dataset
-
-    built = build(data_dir, work, base, ontology_dir=onto_dir, created=created, store=False)
-    progress(f"validated and built {built.triples} triples")
-    parts = plan_parts(work, previous)
+def _write_site(record: BuildRecord, out: Path, base: str, previous: str | Path | None, onto_dir: Path,
+                repo: Path, progress: Callable[[str], None]) -> PublishResult:
+    """The site of the build ``record`` into ``out``, reading only the build folder and the ontology."""
+    parts = plan_parts(record.folder, previous)
     step("dumps and description")
-    dataset = built.dataset if built.dataset is not None else load_dataset(data_dir, ontology_dir=onto_dir)
     ds_dir = out / "dataset"
     ds_dir.mkdir(parents=True)
-    for name in parts.dumps:
-        if (work / name).is_file() and name != "void.ttl":
-            shutil.copy2(work / name, ds_dir / name)
+    digests = _copy_dumps(record, ds_dir, parts)
     prefixes = data_prefixes(base)
-    date = release_date(dataset, created)
     release = Release.open(ds_dir / "chuzhi.nt", base=base, ontology_dir=onto_dir)
     graphs = release.layout()
     write_trig(graphs, ds_dir / "chuzhi.trig", prefixes)
-    void = describe(Release.open(work / "chuzhi.nt", base=base).description(), base, ds_dir, graphs, parts)
+    void = describe(Release.open(record.folder, base=base).description(), base, ds_dir, graphs, parts)
     ox.serialize(void, str(ds_dir / "void.ttl"), ox.RdfFormat.TURTLE, prefixes={**prefixes, "spdx": SPDX})
 
-    files, manifest = write_manifest(out, ds_dir, data_dir, onto_dir, base, built, parts, graphs, date)
+    files, manifest = write_manifest(out, ds_dir, record, base, parts, graphs, digests)
 
     step("index the graph")
-    remote_ok = {LICENSE} | {s.url for s in dataset.sources if s.url}
+    remote_ok = {LICENSE} | {s["url"] for s in record.documents if s["url"]}
     site = Site([*release.triples(), *void], base, remote_ok)
     site.index_types()
-    common = {"licence": LICENSE, "version": __version__, "date": date, "tool_version": __version__,
+    common = {"licence": LICENSE, "version": __version__, "date": record.date, "tool_version": __version__,
               "parts": parts}
     resource_pages = ResourcePages(site, out, common)  # in workers, while this process writes the rest
     try:
@@ -1275,6 +1324,7 @@ def _write_site(data_dir: Path, out: Path, work: Path, base: str, previous: str 
     for asset in sorted(STATIC.iterdir()):
         shutil.copy2(asset, out / "static" / asset.name)
 
-    write_home(out, site, dataset, built, date, summary, manifest, graphs, common)
+    write_home(out, site, record, summary, manifest, graphs, common)
     write_search(out, site)
-    return PublishResult(out, files, pages, built.triples, manifest["graphs"], manifest, summary, dict(release.loads))
+    return PublishResult(out, files, pages, record.counts["triples"], manifest["graphs"], manifest, summary,
+                         dict(release.loads))
