@@ -60,7 +60,8 @@ def measure(n_cases: int, work: Path, editions: int = 10, seed: int = 1, *, corp
     t0 = time.perf_counter()
     with (folder / "publish.log").open("w", encoding="utf-8") as log:
         try:
-            done = subprocess.run([*command, "-v", "publish", "--data", str(data), "-o", str(folder / "site")],
+            done = subprocess.run([*command, "-v", "publish", "--data", str(data),
+                                   "--output-dir", str(folder / "site")],
                                   stdout=subprocess.DEVNULL, stderr=log, env=env, timeout=timeout)
             code: int | None = done.returncode
         except subprocess.TimeoutExpired:
