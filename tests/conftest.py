@@ -1,10 +1,14 @@
-"""Shared fixtures: the repository paths and one build of the shipped data per session."""
+"""Shared fixtures: the repository paths and one build of the shipped data per test run."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings
@@ -28,10 +32,32 @@ def root() -> Path:
     return ROOT
 
 
+T = TypeVar("T")
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` run once per test run, not once per xdist worker: the first worker to ask
+    makes it under a lock in the run's shared temporary folder; the others wait and reuse it (the
+    result is pickled beside it). A session fixture alone is made again in every worker."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-of-user/pytest-N/: the workers' temp folders are its children
+    folder, result = base / f"shared-{name}", base / f"shared-{name}.pickle"
+    with (base / f"shared-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if result.exists():
+            return pickle.loads(result.read_bytes())  # written by this run's own workers
+        if folder.exists():
+            shutil.rmtree(folder)  # a worker that failed half-way
+        value = make(folder)
+        result.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The shipped data built once into a temporary folder (do not modify it)."""
-    return build(DATA, tmp_path_factory.mktemp("out"))
+    return made_once(tmp_path_factory, "built", lambda folder: build(DATA, folder / "out"))
 
 
 @pytest.fixture()
@@ -53,7 +79,9 @@ def synth5k(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`chuzhi-graph synth --cases 5000 --editions 5 --seed 1`, built once into ``out/`` (do not modify)."""
     from chuzhi_graph.records.synth import generate
 
-    folder = tmp_path_factory.mktemp("synth5k")
-    generate(folder / "data", cases=5000, editions=5, seed=1)
-    build(folder / "data", folder / "out")
-    return folder
+    def make(folder: Path) -> Path:
+        generate(folder / "data", cases=5000, editions=5, seed=1)
+        build(folder / "data", folder / "out")
+        return folder
+
+    return made_once(tmp_path_factory, "synth5k", make)

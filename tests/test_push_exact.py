@@ -49,9 +49,9 @@ def synth_build(tmp_path_factory, cases: int, editions: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def build5k(tmp_path_factory) -> Path:
-    """`chuzhi-graph synth --cases 5000 --editions 5 --seed 1`, built."""
-    return synth_build(tmp_path_factory, 5000, 5)
+def build5k(synth5k) -> Path:
+    """`chuzhi-graph synth --cases 5000 --editions 5 --seed 1`, built (the run's shared build: conftest)."""
+    return synth5k / "out"
 
 
 @pytest.fixture(scope="module")

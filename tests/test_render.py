@@ -716,19 +716,16 @@ def test_a_parent_lists_the_cases_of_its_sub_units(browser, pages, sparql) -> No
 
 
 @pytest.fixture(scope="module")
-def synth5k(tmp_path_factory):
-    """`synth --cases 5000 --editions 5 --seed 1`, built, and its institutions page."""
+def synth5k(synth5k, tmp_path_factory):
+    """`synth --cases 5000 --editions 5 --seed 1`, built (the run's shared build: conftest), and its
+    institutions page."""
     import pyoxigraph as ox
 
-    from chuzhi_graph.records.synth import generate
-
-    folder = tmp_path_factory.mktemp("synth5k")
-    generate(folder / "data", cases=5000, editions=5, seed=1)
-    built = build(folder / "data", folder / "out", validate=False)
-    g = build_view(built.out_dir, "institutions")
-    page = render_html(g, folder / "institutions.html", title="5k")
+    out = synth5k / "out"
+    g = build_view(out, "institutions")
+    page = render_html(g, tmp_path_factory.mktemp("synth5k") / "institutions.html", title="5k")
     store = ox.Store()
-    store.bulk_load(path=str(built.files["nt"]), format=ox.RdfFormat.N_TRIPLES)
+    store.bulk_load(path=str(out / "chuzhi.nt"), format=ox.RdfFormat.N_TRIPLES)
 
     def run(query: str) -> list[tuple[str, ...]]:
         return [tuple(t.value for t in row) for row in store.query(PREFIXES + query)]

@@ -95,15 +95,9 @@ CLI_COUNT = ["query", COUNT, "--format", "csv", "--no-bom"]
 
 
 @pytest.fixture(scope="module")
-def big_nt(tmp_path_factory) -> Path:
-    """The N-Triples dump of a 5,000-case synthetic build (about 130,000 triples)."""
-    from chuzhi_graph.build import build
-    from chuzhi_graph.records.synth import generate
-
-    folder = tmp_path_factory.mktemp("big")
-    generate(folder / "data", cases=5000)
-    result = build(folder / "data", folder / "out", formats=("nt",), validate=False)
-    return result.files["nt"]
+def big_nt(synth5k) -> Path:
+    """The N-Triples dump of a 5,000-case synthetic build (about 130,000 triples; the run's shared build)."""
+    return synth5k / "out" / "chuzhi.nt"
 
 
 def test_concurrent_queries_right_after_a_build_wait_for_one_load(big_nt, tmp_path):
