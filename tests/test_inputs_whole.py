@@ -211,7 +211,7 @@ def test_a_corpus_over_max_memory_is_refused_before_it_is_read(tmp_path: Path) -
         "corpus or give it more memory\n")
     assert not (tmp_path / "out").exists()
     ok = CliRunner().invoke(cli, ["build", "--data", str(tmp_path / "data"), "-g", str(tmp_path / "out"),
-                                  "--max-memory", str(need // 2**20 + 1), "--no-views"])
+                                  "--max-memory", str(need // 2**20 + 1), "--no-views", "--validate", "compiled"])
     assert ok.exit_code == 0, ok.output
 
 
