@@ -37,6 +37,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from chuzhi_graph import __version__
+from chuzhi_graph import formats as registry
 from chuzhi_graph.core.dump import BUILD_FILE, BUILD_RECORD_FORMAT, to_rdflib
 from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
@@ -53,19 +54,28 @@ from chuzhi_graph.sparql.store import refresh_store
 log = logging.getLogger(__name__)
 
 DUMP_NAME = "chuzhi"
-FORMATS = ("ttl", "nt", "jsonld")
+CONTEXT_FILE = f"{DUMP_NAME}.context.jsonld"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 #: IANA media types as IRIs (DCAT 2: dcat:mediaType ranges over dct:MediaType)
 MEDIA_TYPE_IRI = "https://www.iana.org/assignments/media-types/"
-MEDIA_TYPES = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json"}
 #: the vocabularies whose terms the dump uses (void:vocabulary); tests/test_ontology.py checks the list
 VOCABULARIES = ("chz", "dct", "org", "owl", "prov", "rdf", "rdfs", "schema", "skos", "skosxl")
 
-#: every file a build may write into ``out_dir``: those it does not write this time are removed
-OUTPUT_NAMES = (
-    *(f"{DUMP_NAME}.{fmt}" for fmt in FORMATS), f"{DUMP_NAME}.context.jsonld", "void.ttl", BUILD_FILE,
-    "institutions.html", "cases.html", "domains.html",
-)
+
+
+def dump_formats() -> tuple[registry.Format, ...]:
+    """The dump formats a build writes: those of the registry with a writer (ttl, nt, jsonld).
+
+    >>> [f.name for f in dump_formats()]
+    ['ttl', 'nt', 'jsonld']
+    """
+    return tuple(f for f in registry.of("dump") if f.writer is not None)
+
+
+def output_names() -> tuple[str, ...]:
+    """Every file a build may write into ``out_dir``: those it does not write this time are removed."""
+    return (*(f"{DUMP_NAME}{f.suffix}" for f in dump_formats()), CONTEXT_FILE, "void.ttl", BUILD_FILE,
+            "institutions.html", "cases.html", "domains.html")
 
 
 @dataclass
@@ -189,7 +199,7 @@ def build(
 ) -> BuildResult:
     """Read, map, validate and write the dumps; nothing is written unless all succeeds.
 
-    ``formats``: default ``FORMATS``, without JSON-LD above :data:`JSONLD_MAX_TRIPLES` triples.
+    ``formats``: default :func:`dump_formats`, without JSON-LD above :data:`JSONLD_MAX_TRIPLES` triples.
     ``validate``: ``True``/``"auto"`` (pySHACL up to :data:`SHACL_MAX_TRIPLES` triples, the
     SHACL shapes compiled to a fast checker above), ``"shacl"``, ``"compiled"`` or ``False``.
     ``cache``: a folder where the triples of each edition's cases are kept, keyed by a hash
@@ -208,7 +218,7 @@ def build(
     True
     """
     out_dir = Path(out_dir)
-    with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, OUTPUT_NAMES) as stage:
+    with FolderLock(out_dir, wait=wait), StagedFolder(out_dir, output_names()) as stage:
         result = _build(data_dir, out_dir, base, ontology_dir=ontology_dir, formats=formats, validate=validate,
                         created=created, cache=cache, stage=stage, max_memory=max_memory)
         if not result.counts["cases"] and not allow_empty:
@@ -295,7 +305,8 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
             timings["validate"] = time.perf_counter() - t0
 
         if formats is None:
-            formats = FORMATS if mapped.n_triples <= JSONLD_MAX_TRIPLES else tuple(f for f in FORMATS if f != "jsonld")
+            formats = tuple(f.name for f in dump_formats()
+                            if f.name != "jsonld" or mapped.n_triples <= JSONLD_MAX_TRIPLES)
             if "jsonld" not in formats:
                 log.warning("JSON-LD left out: %d triples, above %d (the Turtle and N-Triples dumps hold the graph; "
                             "chuzhi_graph.build.build(formats=...) writes it)", mapped.n_triples, JSONLD_MAX_TRIPLES)
@@ -304,27 +315,14 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
         prefixes = data_prefixes(base)
         files: dict[str, Path] = {}
         with nullcontext(stage) as atomic:  # the staging folder is the transaction
+            writing = DumpWriting(mapped, prefixes, atomic, out_dir, files, nt_lines, graph)
             for fmt in formats:
-                target = out_dir / f"{DUMP_NAME}.{fmt}"
-                tmp = atomic.path(target)
-                if fmt == "ttl":
-                    mapped.write_turtle(tmp, prefixes)
-                elif fmt == "nt":
-                    lines = nt_lines if nt_lines is not None else mapped.nt_lines()
-                    lines.sort()
-                    with tmp.open("wb") as fh:
-                        fh.writelines(lines)
-                elif fmt == "jsonld":
-                    graph = graph if graph is not None else mapped.rdflib_graph()
-                    tmp.write_text(jsonld_text(graph, prefixes), encoding="utf-8")
-                    context = out_dir / f"{DUMP_NAME}.context.jsonld"
-                    atomic.path(context).write_text(
-                        json.dumps({"@context": prefixes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                        encoding="utf-8",
-                    )
-                    files["context"] = context
-                else:
-                    raise UsageError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+                entry = registry.lookup("dump", fmt)
+                if entry is None or entry.writer is None:
+                    known = ", ".join(f.name for f in dump_formats())
+                    raise UsageError(f"unknown output format {fmt!r} (known: {known})", field="--format")
+                target = out_dir / f"{DUMP_NAME}{entry.suffix}"
+                entry.write(writing, atomic.path(target))
                 files[fmt] = target
             counts = counts_of(dataset)
             void = out_dir / "void.ttl"
@@ -342,6 +340,45 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
     if isinstance(mapped, _SegmentedMapped):
         result.cached_editions = mapped.hits
     return result
+
+
+@dataclass
+class DumpWriting:
+    """What the dump writers of one build share: the mapped graph, and what validation already made of it."""
+
+    mapped: _Mapped
+    prefixes: dict[str, str]
+    atomic: StagedFolder
+    out_dir: Path
+    files: dict[str, Path]
+    nt_lines: list[bytes] | None = None
+    graph: Graph | None = None
+
+
+def write_turtle(writing: DumpWriting, path: Path) -> None:
+    """The ``ttl`` dump writer (registry :mod:`chuzhi_graph.formats`): subjects sorted, stable blank nodes."""
+    writing.mapped.write_turtle(path, writing.prefixes)
+
+
+def write_ntriples(writing: DumpWriting, path: Path) -> None:
+    """The ``nt`` dump writer: lines sorted (reusing the lines validation made)."""
+    lines = writing.nt_lines if writing.nt_lines is not None else writing.mapped.nt_lines()
+    lines.sort()
+    with path.open("wb") as fh:
+        fh.writelines(lines)
+
+
+def write_jsonld(writing: DumpWriting, path: Path) -> None:
+    """The ``jsonld`` dump writer, and its context beside it."""
+    if writing.graph is None:
+        writing.graph = writing.mapped.rdflib_graph()
+    path.write_text(jsonld_text(writing.graph, writing.prefixes), encoding="utf-8")
+    context = writing.out_dir / CONTEXT_FILE
+    writing.atomic.path(context).write_text(
+        json.dumps({"@context": writing.prefixes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8",
+    )
+    writing.files["context"] = context
 
 
 class _Mapped:
@@ -597,14 +634,15 @@ def dataset_description(  # long: one VoID/DCAT statement per line, a list to re
             ox.Triple(part, ox_iri("void:entities"), typed(counts[key], "integer")),
         ]
     for fmt, path in sorted(files.items()):
-        if fmt not in MEDIA_TYPES:
+        entry = registry.lookup("dump", fmt)
+        if entry is None:  # the context and the description are not distributions
             continue
         dist = nn(f"{base}dataset/{path.name}")
         t += [
             ox.Triple(ds, ox_iri("dcat:distribution"), dist),
             ox.Triple(dist, RDF_TYPE, ox_iri("dcat:Distribution")),
             ox.Triple(dist, TITLE, ox.Literal(path.name)),
-            ox.Triple(dist, ox_iri("dcat:mediaType"), nn(MEDIA_TYPE_IRI + MEDIA_TYPES[fmt])),
+            ox.Triple(dist, ox_iri("dcat:mediaType"), nn(MEDIA_TYPE_IRI + entry.media_type)),
             ox.Triple(dist, ox_iri("dcat:downloadURL"), nn(f"{base}dataset/{path.name}")),
             ox.Triple(ds, ox_iri("void:dataDump"), dist),
         ]

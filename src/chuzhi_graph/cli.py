@@ -12,7 +12,7 @@ import functools
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -154,9 +154,27 @@ def output_dir_option(dest: str, help: str, *old: str, default: Path | None = No
     return compose(option, renamed(dest, "--output-dir", *old, required=required, type=path))
 
 
-def format_option(choices: tuple[str, ...], default: str, help: str | None = None) -> Callable[[F], F]:
-    """``--format`` with the choices of one of the library's registries (:mod:`chuzhi_graph.formats`)."""
-    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help=help)
+class RegistryChoice(click.Choice[str]):
+    """A choice whose values are read from a registry each time they are needed (``--help``, checking a
+    value), not when the command is defined: what a module registers later is a choice too."""
+
+    def __init__(self, read: Callable[[], Sequence[str]]) -> None:
+        self.read = read
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.read())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """Set by ``click.Choice.__init__``; the registry is the value."""
+
+
+def format_option(kinds: tuple[formats.Kind, ...], default: str, help: str | None = None) -> Callable[[F], F]:
+    """``--format`` with the names of ``kinds`` in the format registry (:mod:`chuzhi_graph.formats`)."""
+    return click.option("--format", "fmt", type=RegistryChoice(lambda: formats.names(*kinds)), default=default,
+                        show_default=True, help=help)
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -266,7 +284,7 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @cli.command("query")
 @click.argument("query_arg", metavar="QUERY", required=False)
 @click.option("--list", "list_queries", is_flag=True, help="List the shipped queries and the questions they answer.")
-@format_option(formats.RESULT, "table",
+@format_option(("result", "result-graph"), "table",
                "Results format (W3C SPARQL csv/tsv/json/xml); CONSTRUCT/DESCRIBE give Turtle or nt.")
 @output_option()
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
@@ -408,7 +426,7 @@ def publish(data_dir: Path | None, graph_path: Path | None, out_dir: Path, base:
 @cli.command()
 @click.argument("old")
 @click.argument("new")
-@format_option(formats.DIFF, "text", "A text report, JSON, or a Turtle changeset.")
+@format_option(("diff",), "text", "A text report, JSON, or a Turtle changeset.")
 @output_option()
 @base_option
 @click.option("--editions", is_flag=True,
@@ -500,14 +518,22 @@ def extract(source: Path, out_dir: Path | None, data_dir: Path, edition: str | N
 
 # ---------------------------------------------------------------- render, stats
 
-VIEW_NAMES = ("institutions", "cases", "domains", "full")
-RENDER_VIEWS = (*VIEW_NAMES, "map")  # the map is drawn, not measured
+def view_names() -> tuple[str, ...]:
+    """The views of the library's registry (:data:`chuzhi_graph.views.graphs.VIEW_BUILDERS`), read when needed."""
+    from chuzhi_graph.views.graphs import VIEW_BUILDERS
+
+    return tuple(VIEW_BUILDERS)
 
 
-def view_options(func: F, views: tuple[str, ...] = VIEW_NAMES) -> F:
+def render_view_names() -> tuple[str, ...]:
+    """``render``'s views: the registry's and the map (drawn, not measured)."""
+    return (*view_names(), "map")
+
+
+def view_options(func: F, views: Callable[[], Sequence[str]] = view_names) -> F:
     """The graph source and the view filters shared by `render` and `stats`."""
     options = [
-        click.argument("view", type=click.Choice(views)),
+        click.argument("view", type=RegistryChoice(views)),
         graph_option("graph_path", dump=True, old=()),
         click.option("--edition", multiple=True, help="Only this edition (id, year or label); repeatable."),
         click.option("--category", multiple=True,
@@ -536,10 +562,10 @@ def _view(view: str, graph_path: Path, edition: tuple[str, ...], category: tuple
 
 
 @cli.command()
-@functools.partial(view_options, views=RENDER_VIEWS)
+@functools.partial(view_options, views=render_view_names)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (default: VIEW.FORMAT beside the graph dump).")
-@format_option(formats.PICTURE, "html", "Interactive page, picture, or Gephi export (the map: html, png, svg).")
+@format_option(("picture", "map"), "html", "Interactive page, picture, or Gephi export (the map: html, png, svg).")
 @click.option("--title", help="Page or picture title (default: the view's).")
 @click.option("--size-by", type=click.Choice(["degree", "cases"]),
               help="Node size measure (default: cases for institutions/domains, else degree).")
@@ -576,7 +602,7 @@ def render(view: str, graph_path: Path, edition: tuple[str, ...], category: tupl
 
 @cli.command()
 @view_options
-@format_option(formats.STATS, "table", "A text table, CSV or JSON.")
+@format_option(("stats",), "table", "A text table, CSV or JSON.")
 @output_option()
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many nodes to list per measure.")

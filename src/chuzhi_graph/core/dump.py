@@ -1,14 +1,15 @@
 """The dump files of a built graph: their names, their formats, and the one finder.
 
-:data:`FORMATS` is the one suffix → format registry (pyoxigraph format, media type);
-:func:`find_dump` is the one way to find the dump of a build folder, of a published site or a
-dump file itself. Everything that reads a built graph (:class:`chuzhi_graph.release.reader.Release`,
-the persistent store) asks these two; the module sits low in the pipeline so both can.
+The dump formats are the ``dump`` kind of the format registry (:mod:`chuzhi_graph.formats`: suffixes,
+media type, pyoxigraph format); :func:`format_of` reads a file's format from its suffix and
+:func:`find_dump` is the one way to find the dump of a build folder, of a published site or a dump
+file itself. Everything that reads a built graph (:class:`chuzhi_graph.release.reader.Release`,
+the persistent store) asks these; the module sits low in the pipeline so both can.
 :func:`read_build_record` reads what a build says about itself (``build.json``, :class:`BuildRecord`).
 
 >>> format_of("out/chuzhi.ttl").media_type
 'text/turtle'
->>> [f.name for f in FORMATS if f.quads]
+>>> [f.name for f in formats.of("dump") if f.quads]
 ['trig', 'nq']
 """
 
@@ -18,10 +19,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
+from chuzhi_graph import formats
 from chuzhi_graph.core.fileio import BUILDS_DIR, CURRENT, current_build
 from chuzhi_graph.errors import DataError, NotBuiltError, StaleBuildError
 
@@ -29,29 +31,19 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
 
-@dataclass(frozen=True)
-class Format:
-    """One RDF serialisation: its file suffix, name, pyoxigraph format and media type."""
-
-    suffix: str
-    name: str
-    ox: ox.RdfFormat
-    media_type: str
-    quads: bool = False
+def formats_by_suffix() -> dict[str, formats.Format]:
+    """Every suffix a dump may have -> its format (from the registry, when asked)."""
+    return {suffix: f for f in formats.of("dump") for suffix in f.suffixes}
 
 
-#: The one suffix → format registry.
-FORMATS: tuple[Format, ...] = (
-    Format(".nt", "nt", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
-    Format(".ttl", "ttl", ox.RdfFormat.TURTLE, "text/turtle"),
-    Format(".trig", "trig", ox.RdfFormat.TRIG, "application/trig", quads=True),
-    Format(".nq", "nq", ox.RdfFormat.N_QUADS, "application/n-quads", quads=True),
-    Format(".jsonld", "jsonld", ox.RdfFormat.JSON_LD, "application/ld+json"),
-    Format(".json", "json", ox.RdfFormat.JSON_LD, "application/ld+json"),
-    Format(".rdf", "rdf", ox.RdfFormat.RDF_XML, "application/rdf+xml"),
-    Format(".owl", "owl", ox.RdfFormat.RDF_XML, "application/rdf+xml"),
-)
-FORMAT_OF_SUFFIX: dict[str, Format] = {f.suffix: f for f in FORMATS}
+def rdf_format(fmt: formats.Format) -> ox.RdfFormat:
+    """pyoxigraph's format for a dump format of the registry.
+
+    >>> rdf_format(format_of("chuzhi.nt"))
+    <RdfFormat N-Triples>
+    """
+    return cast("ox.RdfFormat", getattr(ox.RdfFormat, fmt.engine))
+
 
 DUMP_NAME = "chuzhi"
 #: Dump files a folder may hold, preferred first (N-Triples parses fastest).
@@ -64,12 +56,12 @@ BUILD_FILE = "build.json"
 BUILD_RECORD_FORMAT = 1
 
 
-def format_of(path: str | Path) -> Format:
+def format_of(path: str | Path) -> formats.Format:
     """The format of a dump by its suffix; :class:`DataError` for an unknown one."""
-    fmt = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
+    known = formats_by_suffix()
+    fmt = known.get(Path(path).suffix.lower())
     if fmt is None:
-        raise DataError(f"unknown RDF format {Path(path).suffix!r} (known: {', '.join(FORMAT_OF_SUFFIX)})",
-                        file=Path(path))
+        raise DataError(f"unknown RDF format {Path(path).suffix!r} (known: {', '.join(known)})", file=Path(path))
     return fmt
 
 

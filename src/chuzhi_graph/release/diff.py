@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 #: The Talis changeset vocabulary, used for the Turtle form of a diff.
 CS = Namespace("http://purl.org/vocab/changeset/schema#")
-DIFF_FORMATS = formats.DIFF
 _LABELS = (URIRef(PREFIXES["skos"] + "prefLabel"), URIRef(PREFIXES["rdfs"] + "label"),
            URIRef(PREFIXES["dct"] + "title"))
 
@@ -361,14 +360,11 @@ def to_turtle(d: Diff) -> str:
 
 
 def format_diff(d: Diff, fmt: str = "text") -> str:
-    """The diff in one of :data:`DIFF_FORMATS`."""
-    if fmt == "text":
-        return to_text(d)
-    if fmt == "json":
-        return to_json(d)
-    if fmt == "turtle":
-        return to_turtle(d)
-    raise UsageError(f"unknown diff format {fmt!r} (known: {', '.join(DIFF_FORMATS)})", field="--format")
+    """The diff in one of the ``diff`` formats of the registry (:mod:`chuzhi_graph.formats`)."""
+    entry = formats.lookup("diff", fmt)
+    if entry is None:
+        raise UsageError(f"unknown diff format {fmt!r} (known: {', '.join(formats.names('diff'))})", field="--format")
+    return str(entry.write(d))
 
 
 # ---------------------------------------------------------------- two editions of the series

@@ -1,8 +1,8 @@
 """One release of the graph: a build folder, a dump file or a published site, loaded lazily.
 
 Every reader of a built graph goes through :class:`Release`: it finds the dump, knows its
-format (:func:`chuzhi_graph.core.dump.find_dump` and :data:`~chuzhi_graph.core.dump.FORMATS`, the one
-finder and the one suffix → format registry), and gives the triples, an rdflib
+format (:func:`chuzhi_graph.core.dump.find_dump` and :func:`~chuzhi_graph.core.dump.format_of`, the one
+finder and the suffixes of the format registry), and gives the triples, an rdflib
 graph, an in-memory or persistent pyoxigraph store, the named-graph layout (:func:`named_graphs`,
 the graphs of the TriG dump and exactly what ``push`` sends) and the dataset description, each loaded at most once.
 
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from chuzhi_graph.core.dump import (  # noqa: F401 (FORMATS, FORMAT_OF_SUFFIX re-exported: readers find them here)
+from chuzhi_graph.core.dump import (  # noqa: F401 (formats_by_suffix re-exported: readers find it here)
     DESCRIPTION_FILE,
-    FORMAT_OF_SUFFIX,
-    FORMATS,
     find_dump,
     format_of,
+    formats_by_suffix,
+    rdf_format,
 )
 from chuzhi_graph.core.prefixes import DEFAULT_BASE, PREFIXES
 from chuzhi_graph.errors import DataError, EnvironmentProblem
@@ -134,7 +134,7 @@ class Release:
         if self._triples is None:
             self.loads["parse"] += 1
             try:
-                self._triples = [q.triple for q in ox.parse(path=str(self.dump), format=self.format.ox)]
+                self._triples = [q.triple for q in ox.parse(path=str(self.dump), format=rdf_format(self.format))]
             except (SyntaxError, ValueError) as exc:
                 raise DataError(f"cannot parse the graph dump: {exc}", file=self.dump) from None
         return self._triples
@@ -164,7 +164,7 @@ class Release:
             store = ox.Store()
             if self._triples is None and not self.format.quads:  # straight from the file: no Python triples
                 try:
-                    store.bulk_load(path=str(self.dump), format=self.format.ox)
+                    store.bulk_load(path=str(self.dump), format=rdf_format(self.format))
                 except (SyntaxError, ValueError) as exc:
                     raise DataError(f"cannot parse the graph dump: {exc}", file=self.dump) from None
             else:

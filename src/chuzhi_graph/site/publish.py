@@ -42,7 +42,17 @@ import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chuzhi_graph import __version__
-from chuzhi_graph.build import LICENSE, build, check_base, data_prefixes, sha256_file, source_hashes
+from chuzhi_graph.build import (
+    CONTEXT_FILE,
+    DUMP_NAME,
+    LICENSE,
+    build,
+    check_base,
+    data_prefixes,
+    dump_formats,
+    sha256_file,
+    source_hashes,
+)
 from chuzhi_graph.core.dump import BuildRecord, read_build_record
 from chuzhi_graph.core.faults import kill_point
 from chuzhi_graph.core.namespace import CHZ_IRI, DEFAULT_BASE, ONTOLOGY_IRI, PREFIXES, ox_iri
@@ -50,7 +60,7 @@ from chuzhi_graph.core.progress import advance, step
 from chuzhi_graph.core.vocabulary import ontology_dir
 from chuzhi_graph.errors import DataError, OutputError, QueryError, StaleBuildError, UsageError
 from chuzhi_graph.graph.mapping import paused_gc
-from chuzhi_graph.release.reader import FORMAT_OF_SUFFIX, Release
+from chuzhi_graph.release.reader import Release, format_of
 from chuzhi_graph.site.ontodoc import SHAPES_IRI, ontology_doc, ontology_turtle
 from chuzhi_graph.site.search import write_search_index
 
@@ -60,9 +70,15 @@ HERE = Path(__file__).resolve().parents[1]  # the package folder (templates/, st
 TEMPLATES = HERE / "templates" / "site"
 STATIC = HERE / "static" / "site"
 SPDX = "http://spdx.org/rdf/terms#"
-#: The dumps a release may hold, in site order (media types from the format registry).
-DUMP_FILES = ("chuzhi.ttl", "chuzhi.nt", "chuzhi.jsonld", "chuzhi.context.jsonld", "chuzhi.trig", "void.ttl")
-DUMPS = {name: FORMAT_OF_SUFFIX["." + name.rsplit(".", 1)[-1]].media_type for name in DUMP_FILES}
+
+
+def dump_files() -> dict[str, str]:
+    """The dumps a release may hold -> media type, in site order: those ``build`` writes, the JSON-LD
+    context, the TriG by named graph and the description (names and media types from the format registry).
+    """
+    names = (*(f"{DUMP_NAME}{f.suffix}" for f in dump_formats()), CONTEXT_FILE, f"{DUMP_NAME}.trig", "void.ttl")
+    return {name: format_of(name).media_type for name in names}
+
 #: Rows per page of a list (cases, units, ...) and of a query result; items per section of a resource page.
 LIST_PAGE_ROWS = 500
 QUERY_PAGE_ROWS = 200
@@ -126,7 +142,7 @@ class PublishResult:
 class Parts:
     """Which optional parts this release has; every writer asks here, nothing checks files."""
 
-    dumps: tuple[str, ...]  # the dump files present, in DUMP_FILES order
+    dumps: tuple[str, ...]  # the dump files present, in dump_files() order
     graphs: bool  # the interactive graphs (chuzhi_graph.views.render importable)
     changes: bool  # changes.html/.ttl (a previous release was given)
 
@@ -144,7 +160,7 @@ def plan_parts(work: Path, previous: object) -> Parts:
         graphs = True
     except ImportError:  # pragma: no cover - render needs matplotlib/numpy
         graphs = False
-    dumps = tuple(n for n in DUMP_FILES if n in ("chuzhi.trig", "void.ttl") or (work / n).is_file())
+    dumps = tuple(n for n in dump_files() if n in (f"{DUMP_NAME}.trig", "void.ttl") or (work / n).is_file())
     return Parts(dumps, graphs, previous is not None)
 
 
@@ -266,6 +282,7 @@ class Site:
             enabled_extensions=("html", "svg"), default_for_string=True), keep_trailing_newline=True,
             trim_blocks=True, lstrip_blocks=True, auto_reload=False)  # no stat of base.html per page
         self._templates: dict[str, Any] = {}
+        self.dumps = dump_files()
         # Memos: a page costs lookups. The same units, domains and editions appear on thousands
         # of pages, so a link is made (and drawn by the ``value`` macro) once per page depth.
         self._short: dict[str, str] = {}
@@ -324,7 +341,7 @@ class Site:
             return root + "def.html"
         if iri.startswith(SHAPES_IRI):
             return f"{root}def.html#{iri[len(SHAPES_IRI):]}"
-        if iri.startswith(self.base + "dataset/") and iri[len(self.base) + len("dataset/"):] in DUMPS:
+        if iri.startswith(self.base + "dataset/") and iri[len(self.base) + len("dataset/"):] in self.dumps:
             return root + iri[len(self.base):]
         if iri == self.base:
             return root + "index.html"
@@ -1214,6 +1231,7 @@ def write_manifest(out: Path, ds_dir: Path, record: BuildRecord, base: str, part
     """
     files = {f"dataset/{name}": digests[name] if name in digests and name != "void.ttl"
              else sha256_file(ds_dir / name) for name in parts.dumps}
+    media = dump_files()
     (ds_dir / "SHA256SUMS").write_text(
         "".join(f"{digest}  {path.removeprefix('dataset/')}\n" for path, digest in files.items()), encoding="utf-8")
     manifest: dict[str, Any] = {
@@ -1226,7 +1244,7 @@ def write_manifest(out: Path, ds_dir: Path, record: BuildRecord, base: str, part
         "counts": record.counts,
         "graphs": {name: len(ts) for name, ts in graphs.items()},
         "files": [{"path": path, "sha256": digest, "bytes": (out / path).stat().st_size,
-                   "mediaType": DUMPS[path.removeprefix("dataset/")]} for path, digest in files.items()],
+                   "mediaType": media[path.removeprefix("dataset/")]} for path, digest in files.items()],
         "sources": record.sources,
     }
     (ds_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",

@@ -62,8 +62,6 @@ from chuzhi_graph.sparql.questions import (  # noqa: F401 (re-exported: the API 
     shipped_query,
 )
 from chuzhi_graph.sparql.results import (  # noqa: F401 (re-exported)
-    FORMATS,
-    GRAPH_FORMATS,
     QueryResult,
     SparqlTarget,
     Term,
@@ -299,6 +297,6 @@ def _with_deadline(store: ox.Store | SparqlTarget, text: str, subs: dict[ox.Vari
 
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "FORMATS", "ParamSpec", "QueryResult", "ShippedQuery", "format_result", "list_queries",
+    "DEFAULT_TIMEOUT", "ParamSpec", "QueryResult", "ShippedQuery", "format_result", "list_queries",
     "parse_params", "run_query", "shipped_queries",
 ]

@@ -25,19 +25,12 @@ from typing import Any, Protocol, Union
 
 import pyoxigraph as ox
 
+from chuzhi_graph import formats
 from chuzhi_graph.core.prefixes import DEFAULT_BASE
 from chuzhi_graph.core.spreadsheet import escape_formula
 from chuzhi_graph.errors import QueryUsageError
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]  # noqa: UP007 (a runtime alias, py3.10)
-FORMATS = ("table", "csv", "tsv", "json", "xml")
-GRAPH_FORMATS = ("turtle", "nt")
-RESULTS_FORMATS = {
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-}
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: characters XML 1.0 cannot hold, even as a character reference
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -122,7 +115,8 @@ def _literals(result: QueryResult, change: Callable[[str], str]) -> QueryResult:
 
 
 def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_BASE, *, escape: bool = False) -> str:
-    """The result as text: ``table``, W3C ``csv``/``tsv``/``json``/``xml``; Turtle (or ``nt``) for graphs.
+    """The result as text in a format of the registry (:mod:`chuzhi_graph.formats`): ``table``,
+    W3C ``csv``/``tsv``/``json``/``xml`` for SELECT and ASK; Turtle (or ``nt``, ...) for graphs.
 
     ``escape``: CSV and TSV for spreadsheets, a value read as a formula gets a leading ``'``.
 
@@ -131,29 +125,55 @@ def format_result(result: QueryResult, fmt: str = "table", base: str = DEFAULT_B
     >>> format_result(QueryResult("select", ["n"], [(ox.Literal("=1+1"),)]), "csv", escape=True)
     "n\\r\\n'=1+1\\r\\n"
     """
-    if result.kind == "graph":
-        if fmt in ("table", "turtle", "ttl"):
-            return _text(ox.serialize(result.triples, format=ox.RdfFormat.TURTLE, prefixes=query_prefixes(base)))
-        if fmt in ("nt", "ntriples"):
-            return _text(ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES))
-        raise QueryUsageError(f"CONSTRUCT and DESCRIBE give RDF: use --format turtle or nt, not {fmt}",
-                              field="--format")
-    if fmt == "table":
-        return format_table(result, base)
-    if fmt == "json":
-        return results_json(result) + "\n"
-    if fmt in RESULTS_FORMATS:
-        if result.kind == "ask" and fmt == "tsv":
-            return ("true" if result.boolean else "false") + "\n"
-        if escape and fmt in ("csv", "tsv"):
-            result = _literals(result, escape_formula)
-        if fmt == "xml":
-            result = _literals(result, lambda text: NOT_XML.sub("\ufffd", text))
-        # One hand-written writer (JSON); pyoxigraph's W3C writers give CSV, TSV and XML from it.
-        parsed = ox.parse_query_results(results_json(result).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
-        text = _text(parsed.serialize(format=RESULTS_FORMATS[fmt]))
-        return text if text.endswith("\n") else text + ("\r\n" if fmt == "csv" else "\n")
-    raise QueryUsageError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", field="--format")
+    kind: formats.Kind = "result-graph" if result.kind == "graph" else "result"
+    entry = formats.lookup(kind, fmt)
+    if entry is None:
+        if result.kind == "graph" and formats.lookup("result", fmt) is not None:
+            raise QueryUsageError(f"CONSTRUCT and DESCRIBE give RDF: use --format {' or '.join(formats.names(kind))}, "
+                                  f"not {fmt}", field="--format")
+        raise QueryUsageError(f"unknown format {fmt!r} (known: {', '.join(formats.names(kind))})", field="--format")
+    return str(entry.write(result, entry, base, escape=escape))
+
+
+def table_result(result: QueryResult, fmt: formats.Format, base: str, *,  # noqa: ARG001 (a registry writer)
+                 escape: bool = False) -> str:  # noqa: ARG001
+    """The ``table`` writer: :func:`format_table` (a table is read, not opened: ``escape`` does nothing)."""
+    return format_table(result, base)
+
+
+def json_result(result: QueryResult, fmt: formats.Format, base: str, *,  # noqa: ARG001 (a registry writer)
+                escape: bool = False) -> str:  # noqa: ARG001
+    """The ``json`` writer: SPARQL 1.1 Query Results JSON."""
+    return results_json(result) + "\n"
+
+
+def w3c_result(result: QueryResult, fmt: formats.Format, base: str, *,  # noqa: ARG001 (a registry writer)
+               escape: bool = False) -> str:
+    """The W3C ``csv``/``tsv``/``xml`` writers: pyoxigraph's, fed with the JSON of :func:`results_json`.
+
+    ``escape``: CSV and TSV for spreadsheets; XML gets U+FFFD for the characters XML 1.0 cannot hold.
+    """
+    if result.kind == "ask" and fmt.engine == "TSV":
+        return ("true" if result.boolean else "false") + "\n"
+    if escape and fmt.engine in ("CSV", "TSV"):
+        result = _literals(result, escape_formula)
+    if fmt.engine == "XML":
+        result = _literals(result, lambda text: NOT_XML.sub("\ufffd", text))
+    # One hand-written writer (JSON); pyoxigraph's W3C writers give CSV, TSV and XML from it.
+    parsed = ox.parse_query_results(results_json(result).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
+    text = _text(parsed.serialize(format=getattr(ox.QueryResultsFormat, fmt.engine)))
+    return text if text.endswith("\n") else text + ("\r\n" if fmt.engine == "CSV" else "\n")
+
+
+def rdf_result(result: QueryResult, fmt: formats.Format, base: str, *,
+               escape: bool = False) -> str:  # noqa: ARG001
+    """The writers of graphs (CONSTRUCT, DESCRIBE): pyoxigraph's, with the query prefixes where the format has them."""
+    rdf = getattr(ox.RdfFormat, fmt.engine)
+    if rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        return _text(ox.serialize(result.triples, format=rdf))
+    if rdf == ox.RdfFormat.JSON_LD:  # pyoxigraph's JSON-LD writer takes no prefixes
+        return _text(ox.serialize(result.triples, format=rdf))
+    return _text(ox.serialize(result.triples, format=rdf, prefixes=query_prefixes(base)))
 
 
 def short(term: Term | None, base: str = DEFAULT_BASE) -> str:

@@ -4,8 +4,8 @@
 >>> server.serve_forever()                                          # doctest: +SKIP
 
 - ``GET /sparql?query=...``, ``POST /sparql`` (form ``query=`` or ``application/sparql-query``);
-  results by ``Accept`` (SPARQL JSON, XML, CSV, TSV; Turtle or N-Triples for graphs) or by the
-  ``format`` parameter (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``);
+  results by ``Accept`` or by the ``format``/``output`` parameter, in the formats the registry
+  (:mod:`chuzhi_graph.formats`) marks negotiable, chosen by :mod:`chuzhi_graph.sparql.protocol`;
 - updates (``update=``, ``application/sparql-update``) are refused with 403, ``SERVICE`` with 400
   (on the parsed query, and the workers have no network: :mod:`chuzhi_graph.sparql.safety`);
 - every query runs in a worker process killed at the time limit (``timeout``) or its memory bound
@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from chuzhi_graph.core.dump import find_dump, release_home
 from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
 from chuzhi_graph.sparql.lanes import Busy, Lanes
-from chuzhi_graph.sparql.protocol import choose, media_type, write_graph
+from chuzhi_graph.sparql.protocol import choose, described, media_type
 from chuzhi_graph.sparql.query import QueryResult, format_result, run_query
 from chuzhi_graph.sparql.questions import complete, parse_params, queries_json, shipped_query, unknown_query
 from chuzhi_graph.sparql.results import query_prefixes
@@ -497,14 +497,11 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     def not_acceptable(self, accept: str) -> None:
         self.send_text(HTTPStatus.NOT_ACCEPTABLE, f"cannot answer in any type of Accept: {accept[:200]!r} "
-                       "(results: JSON, XML, CSV, TSV; graphs: Turtle, N-Triples, RDF/XML, JSON-LD, N3)\n")
+                       f"(results: {described('select')}; graphs: {described('graph')})\n")
 
     def send_result(self, result: QueryResult, fmt: str) -> None:
-        if result.kind == "graph" and fmt not in ("turtle", "nt"):
-            body = write_graph(result.triples, fmt, query_prefixes())
-        else:
-            body = format_result(result, fmt).encode("utf-8")
-        self.send_body(HTTPStatus.OK, body, f"{media_type(fmt)}; charset=utf-8")
+        body = format_result(result, fmt).encode("utf-8")
+        self.send_body(HTTPStatus.OK, body, f"{media_type(fmt, result.kind)}; charset=utf-8")
 
     def send_static(self, name: str) -> None:
         folder = resources.files("chuzhi_graph") / "static" / "sparql"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from chuzhi_graph.core.dump import find_dump, format_of, release_home
+from chuzhi_graph.core.dump import find_dump, format_of, rdf_format, release_home
 from chuzhi_graph.errors import EnvironmentProblem, NotBuiltError, OutputError, QueryError
 
 #: How long :func:`open_store` waits for another process's load when no timeout is given.
@@ -96,7 +96,7 @@ def open_store(out_dir: str | Path, timeout: float | None = None, *, wait: bool 
     started = time.monotonic()
     limit = timeout if timeout is not None else DEFAULT_WAIT
     dump = find_dump(Path(out_dir).resolve())  # `current` resolved once: the dump of one build
-    fmt = format_of(dump).ox
+    fmt = rdf_format(format_of(dump))
     folder = release_home(dump) / STORE_DIR  # beside the builds: one store per graph folder
     record = folder / "dump.json"
     with _lock:

@@ -41,8 +41,6 @@ import pyoxigraph as ox
 from chuzhi_graph.errors import QueryError, UsageError
 from chuzhi_graph.release.reader import Release
 
-VIEWS = ("institutions", "cases", "domains", "full")
-
 #: Node kinds: class local name -> kind, in drawing order.
 KIND_OF_CLASS = {
     "Case": "case", "Unit": "unit", "Domain": "domain", "Region": "region",
@@ -448,8 +446,9 @@ class ViewInput:
     parents: bool = True
 
 
-#: View builders by name. Another module adds a view with ``VIEW_BUILDERS["map"] = builder``
-#: (a function of :class:`ViewInput` returning a networkx graph); ``build_view`` then knows it.
+#: View builders by name, the one list of views: ``build_view``, ``render``, ``stats`` and the command line's
+#: choices read it. Another module adds a view with ``VIEW_BUILDERS["name"] = builder`` (a function of
+#: :class:`ViewInput` returning a networkx graph).
 VIEW_BUILDERS: dict[str, Callable[[ViewInput], nx.Graph]] = {
     "institutions": lambda v: institutions_view(v.facts, v.cases, v.units, parents=v.parents),
     "cases": lambda v: cases_view(v.facts, v.cases, v.units),

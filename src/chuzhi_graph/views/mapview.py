@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMATS = formats.MAP
 COLOUR_BY = ("cases", "units", "share")
 TITLE = "楚治案例地图 / Where the cases are"
 #: Sequential colours (ColorBrewer YlOrRd, 5 classes) and the colour of a region with none.
@@ -435,8 +434,10 @@ def render_map(source: str | Path | ox.Store | Release, path: str | Path, fmt: s
     each region's full lists go to ``list_dir/KEY.js`` beside the page, loaded when the region
     is opened (the published site); otherwise the page holds the first rows of each.
     """
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r} for the map (known: {', '.join(FORMATS)})", field="--format")
+    entry = formats.lookup("map", fmt)
+    if entry is None:
+        raise UsageError(f"unknown format {fmt!r} for the map (known: {', '.join(formats.names('map'))})",
+                         field="--format")
     if colour_by not in COLOUR_BY:
         raise UsageError(f"unknown colour measure {colour_by!r} (known: {', '.join(COLOUR_BY)})",
                          field="--colour-by")
@@ -445,19 +446,31 @@ def render_map(source: str | Path | ox.Store | Release, path: str | Path, fmt: s
         known = ", ".join(f"{r.code} {r.name}" for r in b.top() if b.children(r.code))
         raise UsageError(f"no prefecture {region!r} on the map (known: {known})", field="--region")
     data = map_data(source, base=base, link_root=link_root, **filters)  # type: ignore[arg-type]
-    title = title or TITLE
-    if fmt == "html" and list_dir:
-        folder = Path(path).parent / list_dir
-        scripts = list_scripts(data)
-        with AtomicFiles() as files:
-            for name, text in scripts.items():
-                files.path(folder / name).write_text(text, encoding="utf-8")
-            files.path(path).write_text(html_page(data, title, colour_by=colour_by, region=region,
-                                                  list_dir=list_dir), encoding="utf-8")
-        for stale in folder.glob("*.js"):  # regions of an earlier run that this one has not
-            if stale.name not in scripts:
-                stale.unlink()
-        return Path(path)
-    if fmt == "html":
+    return Path(entry.write(data, path, entry, title or TITLE, colour_by=colour_by, region=region, list_dir=list_dir))
+
+
+def write_html(data: MapData, path: str | Path, fmt: formats.Format, title: str, *,  # noqa: ARG001 (a registry writer)
+               colour_by: str, region: str | None, list_dir: str | None = None) -> Path:
+    """The map's ``html`` writer of the registry (:mod:`chuzhi_graph.formats`): the offline page.
+
+    With ``list_dir``, each region's lists go to ``list_dir/KEY.js`` beside the page (the published site).
+    """
+    if not list_dir:
         return write_text_atomic(path, html_page(data, title, colour_by=colour_by, region=region))
-    return render_picture(data, path, fmt, title, colour_by=colour_by, region=region)
+    folder = Path(path).parent / list_dir
+    scripts = list_scripts(data)
+    with AtomicFiles() as files:
+        for name, text in scripts.items():
+            files.path(folder / name).write_text(text, encoding="utf-8")
+        files.path(path).write_text(html_page(data, title, colour_by=colour_by, region=region,
+                                              list_dir=list_dir), encoding="utf-8")
+    for stale in folder.glob("*.js"):  # regions of an earlier run that this one has not
+        if stale.name not in scripts:
+            stale.unlink()
+    return Path(path)
+
+
+def write_picture(data: MapData, path: str | Path, fmt: formats.Format, title: str, *,
+                  colour_by: str, region: str | None, list_dir: str | None = None) -> Path:  # noqa: ARG001 (a registry writer)
+    """The map's ``png``/``svg`` writers: :func:`render_picture` (a picture has no lists to load)."""
+    return render_picture(data, path, fmt.name, title, colour_by=colour_by, region=region)

@@ -20,7 +20,6 @@ import logging
 import math
 import zlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -39,7 +38,6 @@ from chuzhi_graph.views.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view,
 
 log = logging.getLogger(__name__)
 
-FORMATS = formats.PICTURE
 MAIN_VIEWS = ("institutions", "cases", "domains")
 TITLES = {
     "institutions": "单位合作网络 / Who works with whom",
@@ -1099,29 +1097,36 @@ def export_graph(graph: nx.Graph, path: str | Path, fmt: str, *, seed: int = DEF
     return path
 
 
-#: Writers by format: ``fmt -> writer(graph, path, fmt, title, size_by=, seed=, site=)``.
-#: Another module may add a format here (or a view to :data:`TITLES`) without touching ``render``.
-WRITERS: dict[str, Callable[..., Path]] = {
-    "html": lambda g, path, fmt, title, **kw: render_html(g, path, title, **kw),
-    "png": lambda g, path, fmt, title, site=None, **kw: render_picture(g, path, fmt, title, **kw),
-    "svg": lambda g, path, fmt, title, site=None, **kw: render_picture(g, path, fmt, title, **kw),
-    "graphml": lambda g, path, fmt, title, site=None, size_by=None, **kw: export_graph(g, path, fmt, **kw),
-    "gexf": lambda g, path, fmt, title, site=None, size_by=None, **kw: export_graph(g, path, fmt, **kw),
-}
+def write_html(graph: nx.Graph, path: str | Path, fmt: formats.Format, title: str,  # noqa: ARG001 (a registry writer)
+               **options: Any) -> Path:
+    """The ``html`` writer of the registry (:mod:`chuzhi_graph.formats`): :func:`render_html`."""
+    return render_html(graph, path, title, **options)
+
+
+def write_picture(graph: nx.Graph, path: str | Path, fmt: formats.Format, title: str, *,
+                  site: SiteLinks | None = None, **options: Any) -> Path:  # noqa: ARG001 (a registry writer)
+    """The ``png``/``svg`` writers: :func:`render_picture` (a picture has no links, ``site`` is not used)."""
+    return render_picture(graph, path, fmt.name, title, **options)
+
+
+def write_export(graph: nx.Graph, path: str | Path, fmt: formats.Format, title: str, *,  # noqa: ARG001 (a registry writer)
+                 seed: int = DEFAULT_SEED, **options: Any) -> Path:
+    """The ``graphml``/``gexf`` writers: :func:`export_graph` (no title, links or sizes in an export)."""
+    return export_graph(graph, path, fmt.name, seed=seed)
 
 
 def render(graph: nx.Graph, path: str | Path, fmt: str = "html", title: str | None = None, *,
            size_by: str | None = None, seed: int = DEFAULT_SEED, site: SiteLinks | None = None) -> Path:
-    """Write ``graph`` in ``fmt`` (html, png, svg, graphml, gexf) to ``path``.
+    """Write ``graph`` in ``fmt`` (html, png, svg, graphml, gexf: the ``picture`` formats of the registry) to ``path``.
 
     >>> render(g, "out/domains.svg", "svg")      # doctest: +SKIP
     PosixPath('out/domains.svg')
     """
     title = title or TITLES.get(graph.graph.get("view", ""), "楚治案例知识图谱")
-    writer = WRITERS.get(fmt)
-    if writer is None:
-        raise UsageError(f"unknown format {fmt!r} (known: {', '.join(WRITERS)})", field="--format")
-    return writer(graph, path, fmt, title, size_by=size_by, seed=seed, site=site)
+    entry = formats.lookup("picture", fmt)
+    if entry is None:
+        raise UsageError(f"unknown format {fmt!r} (known: {', '.join(formats.names('picture'))})", field="--format")
+    return Path(entry.write(graph, path, entry, title, size_by=size_by, seed=seed, site=site))
 
 
 def render_view(source: str | Path, view: str, path: str | Path, *, site_root: str | None = None,

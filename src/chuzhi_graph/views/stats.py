@@ -39,7 +39,6 @@ MEASURES = ("degree", "weighted_degree", "betweenness")
 EXACT_BETWEENNESS_MAX = 2000
 BETWEENNESS_SAMPLE = 200
 BETWEENNESS_SEED = 0
-STATS_FORMATS = formats.STATS
 COMMUNITY_SEED = 1
 #: From this many nodes on, betweenness and communities use igraph (C) instead of networkx:
 #: on the 33,495-node view of 100,000 cases networkx takes 257 s (sampled betweenness) and
@@ -279,7 +278,7 @@ def _compute_stats(graph: nx.Graph, top: int) -> GraphStats:
     return GraphStats(str(summary["view"]), summary, rows, tops)
 
 
-def stats_json(stats: GraphStats) -> str:
+def stats_json(stats: GraphStats, *, escape: bool = False) -> str:  # noqa: ARG001 (a registry writer: JSON needs no escape)
     """The figures as JSON (UTF-8 text, Chinese names as they are)."""
     doc = {
         "summary": stats.summary,
@@ -303,7 +302,7 @@ def stats_csv(stats: GraphStats, *, escape: bool = False) -> str:
     return out.getvalue()
 
 
-def stats_table(stats: GraphStats) -> str:
+def stats_table(stats: GraphStats, *, escape: bool = False) -> str:  # noqa: ARG001 (a registry writer: a table is read, not opened)
     """A plain-text report: the summary, then the top nodes per measure."""
     lines = [f"{key}: {value}" for key, value in stats.summary.items() if value != ""]
     titles = {"degree": "degree (度)", "weighted_degree": "weighted degree (加权度)",
@@ -316,11 +315,9 @@ def stats_table(stats: GraphStats) -> str:
 
 
 def format_stats(stats: GraphStats, fmt: str = "table", *, escape: bool = False) -> str:
-    """The figures in ``fmt``: ``table``, ``csv`` (``escape``: for spreadsheets) or ``json``."""
-    if fmt == "table":
-        return stats_table(stats)
-    if fmt == "csv":
-        return stats_csv(stats, escape=escape)
-    if fmt == "json":
-        return stats_json(stats)
-    raise UsageError(f"unknown stats format {fmt!r} (known: {', '.join(STATS_FORMATS)})", field="--format")
+    """The figures in ``fmt``: ``table``, ``csv`` (``escape``: for spreadsheets) or ``json`` (the ``stats``
+    formats of the registry, :mod:`chuzhi_graph.formats`)."""
+    entry = formats.lookup("stats", fmt)
+    if entry is None:
+        raise UsageError(f"unknown stats format {fmt!r} (known: {', '.join(formats.names('stats'))})", field="--format")
+    return str(entry.write(stats, escape=escape))
