@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timezone
@@ -41,7 +42,7 @@ from chuzhi_graph import formats as registry
 from chuzhi_graph.core.dump import BUILD_FILE, BUILD_RECORD_FORMAT, to_rdflib
 from chuzhi_graph.core.fileio import AtomicFiles, FolderLock, StagedFolder
 from chuzhi_graph.core.namespace import DEFAULT_BASE, PREFIXES, data_prefixes
-from chuzhi_graph.core.progress import step
+from chuzhi_graph.core.progress import advance, counted, step
 from chuzhi_graph.core.vocabulary import VOCABULARY_FILES
 from chuzhi_graph.core.vocabulary import ontology_dir as resolve_ontology_dir
 from chuzhi_graph.errors import DataError, UsageError
@@ -227,9 +228,9 @@ def build(
             raise DataError("no cases: the table has no rows (to build an empty graph anyway, give --allow-empty)",
                             file=cases)
         if views:
-            from chuzhi_graph.views.render import render_main_views
+            from chuzhi_graph.views.render import MAIN_VIEWS, render_main_views
 
-            step("interactive graphs")
+            step("interactive graphs", total=len(MAIN_VIEWS), unit="views")
             t0 = time.perf_counter()
             assert stage.staging is not None
             for path in render_main_views(stage.staging, base):
@@ -244,7 +245,7 @@ def build(
 
 
 def _load_store(out_dir: Path, result: BuildResult) -> None:
-    step("load the query store")
+    step("load the query store")  # one engine call (bulk load, then compaction): its clock
     t0 = time.perf_counter()
     if refresh_store(out_dir):
         result.seconds["store"] = time.perf_counter() - t0
@@ -272,12 +273,11 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
     with paused_gc():
-        step("read records")
         t0 = time.perf_counter()
-        dataset = load_dataset(data_dir, ontology_dir=ontology_dir)
+        dataset = load_dataset(data_dir, ontology_dir=ontology_dir)  # its steps: read the tables, check the rows
         timings["read"] = time.perf_counter() - t0
 
-        step(f"map {len(dataset.cases)} cases")
+        step("map cases", total=len(dataset.cases), unit="cases")
         t0 = time.perf_counter()
         if cache is not None:
             mapped = _map_segmented(dataset, base, Path(cache))
@@ -290,7 +290,10 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
         if engine == "auto":
             engine = "shacl" if mapped.n_triples <= SHACL_MAX_TRIPLES else "compiled"
         if engine:
-            step(f"validate {mapped.n_triples} triples ({engine})")
+            if engine == "shacl":  # pySHACL cannot count: its clock
+                step(f"validate {mapped.n_triples} triples (shacl)")
+            else:
+                step("validate triples (compiled)", total=mapped.n_triples, unit="triples")
             t0 = time.perf_counter()
             from chuzhi_graph.graph.validate import check_ntriples, compile_shapes, shapes_graph
 
@@ -310,7 +313,6 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
             if "jsonld" not in formats:
                 log.warning("JSON-LD left out: %d triples, above %d (the Turtle and N-Triples dumps hold the graph; "
                             "chuzhi_graph.build.build(formats=...) writes it)", mapped.n_triples, JSONLD_MAX_TRIPLES)
-        step("write " + ", ".join(formats))
         t0 = time.perf_counter()
         prefixes = data_prefixes(base)
         files: dict[str, Path] = {}
@@ -322,8 +324,12 @@ def _build(  # noqa: PLR0915 (the build's steps in their order, each one call: r
                     known = ", ".join(f.name for f in dump_formats())
                     raise UsageError(f"unknown output format {fmt!r} (known: {known})", field="--format")
                 target = out_dir / f"{DUMP_NAME}{entry.suffix}"
+                # the dump writers count the triples they write (rdflib's JSON-LD writer cannot: its clock)
+                step(f"write {fmt}", total=None if fmt == "jsonld" else mapped.n_triples,
+                     unit="" if fmt == "jsonld" else "triples")
                 entry.write(writing, atomic.path(target))
                 files[fmt] = target
+            step("describe the dataset")
             counts = counts_of(dataset)
             void = out_dir / "void.ttl"
             void_triples = dataset_description(dataset, base, mapped.n_triples, counts, files, atomic, created)
@@ -365,7 +371,7 @@ def write_ntriples(writing: DumpWriting, path: Path) -> None:
     lines = writing.nt_lines if writing.nt_lines is not None else writing.mapped.nt_lines()
     lines.sort()
     with path.open("wb") as fh:
-        fh.writelines(lines)
+        fh.writelines(counted(lines, 50_000))
 
 
 def write_jsonld(writing: DumpWriting, path: Path) -> None:
@@ -398,7 +404,13 @@ class _Mapped:
         return to_rdflib(self.triples)
 
     def write_turtle(self, path: Path, prefixes: dict[str, str]) -> None:
-        ox.serialize(self.triples, str(path), ox.RdfFormat.TURTLE, prefixes=prefixes)
+        """Turtle in parts of whole subjects, written one after the other: the same bytes as one
+        serialisation (as the per-edition cache relies on), and a count to show as it goes."""
+        with path.open("wb") as fh:
+            for i, part in enumerate(subject_runs(self.triples, TURTLE_PART)):
+                data = serialized(part, ox.RdfFormat.TURTLE, prefixes)
+                fh.write(data if i == 0 else _turtle_body(data))
+                advance(len(part))
 
 
 @dataclass
@@ -452,8 +464,12 @@ class _SegmentedMapped(_Mapped):
         tail = serialized(self.after, ox.RdfFormat.TURTLE, prefixes)
         with path.open("wb") as fh:
             fh.write(head)
-            fh.writelines(seg.turtle for seg in self.segments)
+            advance(len(self.before))
+            for seg in self.segments:
+                fh.write(seg.turtle)
+                advance(seg.n_triples)
             fh.write(_turtle_body(tail) if head else tail)
+            advance(len(self.after))
 
     def save_cache(self) -> None:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -468,6 +484,26 @@ class _SegmentedMapped(_Mapped):
                 tmp = stem.with_suffix(suffix + ".tmp")
                 tmp.write_bytes(data)
                 os.replace(tmp, stem.with_suffix(suffix))
+
+
+#: triples per part of the Turtle writer (about 0.1 s each): how often the count moves
+TURTLE_PART = 50_000
+
+
+def subject_runs(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
+    """``triples`` (sorted by subject) in parts of about ``size``, each ending with a whole subject.
+
+    >>> a, b, p = ox.NamedNode("http://x/a"), ox.NamedNode("http://x/b"), ox.NamedNode("http://x/p")
+    >>> [len(part) for part in subject_runs([ox.Triple(a, p, a), ox.Triple(a, p, b), ox.Triple(b, p, a)], 1)]
+    [2, 1]
+    """
+    start = 0
+    while start < len(triples):
+        end = min(start + size, len(triples))
+        while end < len(triples) and triples[end].subject == triples[end - 1].subject:
+            end += 1
+        yield triples[start:end]
+        start = end
 
 
 def _cache_stem(edition: str) -> str:
@@ -507,6 +543,7 @@ def _map_segmented(dataset: Dataset, base: str, cache_dir: Path) -> _Mapped:
         segment = _load_segment(stem, edition, key)
         if segment is not None:
             hits.append(edition)
+            advance(len(cases))
         else:
             blocks = case_blocks(dataset, cases, base)
             triples = [t for _, ts in blocks for t in ts]
@@ -519,6 +556,7 @@ def _map_segmented(dataset: Dataset, base: str, cache_dir: Path) -> _Mapped:
     segments.sort(key=lambda s: s.first)
     if any(a.last >= b.first for a, b in itertools.pairwise(segments)):
         log.info("editions' case IRIs interleave: mapping every case (the cache is not used)")
+        step("map cases (all again)", total=len(dataset.cases), unit="cases")
         return _Mapped(map_dataset(dataset, base))
     others = other_blocks(dataset, base)
     prefix = base + "case/"

@@ -32,6 +32,7 @@ from functools import cache
 import pyoxigraph as ox
 
 from chuzhi_graph.core.namespace import BASIS_BY_NOTATION, DEFAULT_BASE, OX, ox_iri
+from chuzhi_graph.core.progress import counted
 from chuzhi_graph.core.vocabulary import Concept, vocabulary_triples
 from chuzhi_graph.graph.summary import STATEMENT_KINDS, summarise
 from chuzhi_graph.records import series
@@ -541,7 +542,7 @@ def case_blocks(dataset: Dataset, cases: Iterable[Case], base: str = DEFAULT_BAS
     nodes = _Nodes()
     blocks: list[Block] = []
     with paused_gc():
-        for case in cases:
+        for case in counted(cases):  # N/M on a terminal: the build's step counts the cases
             blocks += case_block(case, iris, domain_iri=domain_iri, unit_iri=unit_iri, nodes=nodes)
     blocks.sort(key=lambda b: b[0])
     return blocks

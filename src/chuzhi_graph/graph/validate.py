@@ -21,6 +21,7 @@ from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SH
 from rdflib.term import Node, _toPythonMapping
 
+from chuzhi_graph.core.progress import counted
 from chuzhi_graph.core.vocabulary import SHAPES_FILE, ontology_dir
 from chuzhi_graph.errors import ValidationError
 
@@ -259,7 +260,7 @@ def validate_ntriples(lines: Iterable[bytes], rules: list[PropertyRule] | None =
     wanted = {f"<{r.path}>".encode() for r in rules} | {f"<{p}>".encode() for r in rules for p in r.target_objects_of}
     wanted |= {f"<{RDF_TYPE_IRI}>".encode(), f"<{RDFS_SUBCLASS_IRI}>".encode()}
     by_pred: dict[bytes, dict[bytes, list[bytes]]] = {p: {} for p in wanted}
-    for line in lines:
+    for line in counted(lines, 50_000):  # N/M on a terminal: the build's step counts the triples
         s, p, o = line.split(b" ", 2)
         index = by_pred.get(p)
         if index is not None:

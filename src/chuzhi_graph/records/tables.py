@@ -21,13 +21,14 @@ import logging
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from chuzhi_graph.core.namespace import BASIS_BY_NOTATION
+from chuzhi_graph.core.progress import advance, counted, step
 from chuzhi_graph.core.vocabulary import Vocabulary, load_vocabulary
 from chuzhi_graph.errors import DataError, printable
 from chuzhi_graph.records.headers import column_of, nearest, resolve_header, spelled
@@ -604,23 +605,27 @@ def load_dataset(data_dir: str | Path, *, ontology_dir: str | Path | None = None
     vocab = load_vocabulary(ontology_dir)
     files: dict[str, Path] = {}
     tables: dict[str, list[Row]] = {}
+    step("read record tables", total=len(TABLES), unit="tables")
     for name in TABLES:
         files[name], tables[name] = read_table(data_dir, name)
+        advance()
+    step("check records", total=sum(len(rows) for rows in tables.values()), unit="rows")
+    rows = {name: counted(table) for name, table in tables.items()}  # checked once each, in this order
 
-    sources = _load_sources(data_dir, files["sources"], tables["sources"])
-    regions = _load_regions(files["regions"], tables["regions"])
-    units = _load_units(files["units"], tables["units"], vocab, {r.code for r in regions}, {s.id for s in sources})
+    sources = _load_sources(data_dir, files["sources"], rows["sources"])
+    regions = _load_regions(files["regions"], rows["regions"])
+    units = _load_units(files["units"], rows["units"], vocab, {r.code for r in regions}, {s.id for s in sources})
     names = _UnitNames(units, files["units"])
     editions = _load_editions(
         files["editions"],
-        tables["editions"],
+        rows["editions"],
         vocab,
         names,
         {r.code for r in regions},
         {s.id for s in sources},
     )
-    categories = _load_categories(files["categories"], tables["categories"], {e.id for e in editions})
-    cases = _load_cases(files["cases"], tables["cases"], vocab, names, categories, {s.id for s in sources})
+    categories = _load_categories(files["categories"], rows["categories"], {e.id for e in editions})
+    cases = _load_cases(files["cases"], rows["cases"], vocab, names, categories, {s.id for s in sources})
     if not cases and not allow_empty:
         raise DataError("no cases: the table has no rows (to build an empty graph anyway, give --allow-empty)",
                         file=files["cases"])
@@ -633,7 +638,7 @@ def _unique(seen: dict[str, int], key: str, cells: _Cells, field_name: str, what
     seen[key] = cells.line
 
 
-def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
+def _load_sources(data_dir: Path, path: Path, rows: Iterable[Row]) -> list[Source]:
     out, seen = [], dict[str, int]()  # seen: key -> its first line
     for line, row in rows:
         c = _Cells(path, line, row)
@@ -661,7 +666,7 @@ def _load_sources(data_dir: Path, path: Path, rows: list[Row]) -> list[Source]:
     return out
 
 
-def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
+def _load_regions(path: Path, rows: Iterable[Row]) -> list[Region]:
     out, seen = [], dict[str, int]()  # seen: key -> its first line
     table = gbt2260_codes()
     for line, row in rows:
@@ -695,7 +700,7 @@ def _load_regions(path: Path, rows: list[Row]) -> list[Region]:
 
 
 def _load_units(
-    path: Path, rows: list[Row], vocab: Vocabulary, region_codes: set[str], source_ids: set[str] | None = None
+    path: Path, rows: Iterable[Row], vocab: Vocabulary, region_codes: set[str], source_ids: set[str] | None = None
 ) -> list[Unit]:
     out, seen_id, seen_name = [], dict[str, int](), dict[str, int]()
     for line, row in rows:
@@ -818,7 +823,7 @@ class _UnitNames:
 
 def _load_editions(
     path: Path,
-    rows: list[Row],
+    rows: Iterable[Row],
     vocab: Vocabulary,
     names: _UnitNames,
     region_codes: set[str],
@@ -886,7 +891,7 @@ def _check_edition_lines(c: _Cells, ed: Edition) -> None:
         raise c.error("announced_line", "a line for an announcement date, place or event that is not given")
 
 
-def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list[Category]:
+def _load_categories(path: Path, rows: Iterable[Row], edition_ids: set[str]) -> list[Category]:
     out, seen = [], dict[str, int]()  # seen: key -> its first line
     for line, row in rows:
         c = _Cells(path, line, row)
@@ -912,7 +917,7 @@ def _load_categories(path: Path, rows: list[Row], edition_ids: set[str]) -> list
 
 def _load_cases(  # long: one check per column of cases.csv, in column order
     path: Path,
-    rows: list[Row],
+    rows: Iterable[Row],
     vocab: Vocabulary,
     names: _UnitNames,
     categories: list[Category],

@@ -648,7 +648,7 @@ class ResourcePages:
                 child.close()
                 self.procs.append((proc, parent))
         else:
-            step("resource pages", total=len(self.iris))
+            step("resource pages", total=len(self.iris), unit="pages")
             for i in range(0, len(self.iris), 500):
                 advance(_write_pages(site, out, common, self.iris[i:i + 500]))
 
@@ -656,7 +656,7 @@ class ResourcePages:
         """Wait for the workers (progress as they go); the number of pages."""
         if not self.procs:
             return len(self.iris)
-        step("resource pages", total=len(self.iris))
+        step("resource pages", total=len(self.iris), unit="pages")
         shown, took = 0, 0.0
         try:
             for proc, conn in self.procs:
@@ -878,7 +878,7 @@ def write_queries(out: Path, release: Release, site: Site, common: dict[str, Any
     from chuzhi_graph.sparql.questions import example_params
 
     queries = shipped_queries()
-    step("queries", total=len(queries))
+    step("queries", total=len(queries), unit="queries")
     items: list[dict[str, Any]] = []
     folder = out / "queries"
     folder.mkdir(parents=True, exist_ok=True)
@@ -964,7 +964,7 @@ def write_graphs(out: Path, release: Release, site: Site, common: dict[str, Any]
         render_html,
     )
 
-    step("interactive graphs", total=len(MAIN_VIEWS))
+    step("interactive graphs", total=len(MAIN_VIEWS), unit="views")
     graphs: list[dict[str, Any]] = []
     target = out / "graphs"
     target.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ import numpy as np
 from chuzhi_graph import __version__, formats
 from chuzhi_graph.core.assets import csp_hash, json_for_script
 from chuzhi_graph.core.fileio import AtomicFiles, write_text_atomic
+from chuzhi_graph.core.progress import advance
 from chuzhi_graph.errors import EnvironmentProblem, UsageError
 from chuzhi_graph.release.reader import Release
 from chuzhi_graph.views.graphs import EDGE_KIND_LABELS, KIND_LABELS, build_view, paused_gc
@@ -1164,6 +1165,7 @@ def render_main_views(out_dir: Path, base: str, *, site_root: str | None = None)
     for view in MAIN_VIEWS:
         size = view_node_count(store, view)
         graph = build_view(store, view) if size is None or size <= MAIN_VIEW_LIMIT else None
+        advance()
         if graph is None or graph.number_of_nodes() > MAIN_VIEW_LIMIT:
             log.warning("%s view skipped: %d nodes (more than %d); draw it filtered, e.g. "
                         "`chuzhi-graph render %s --edition YEAR`", view,
