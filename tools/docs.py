@@ -65,6 +65,9 @@ MARKER = re.compile(r"<!-- docs: (?P<spec>[^\n]*?) -->(?P<body>.*?)<!-- /docs --
 TIMING = re.compile(r"^(\d+ result\(s\) in )\d+(?:\.\d+)?( m?s)$", re.M)
 #: What a first run on a new machine adds, and is not the command's output.
 NOISE = re.compile(r"^.*Matplotlib is building the font cache.*\n", re.M)
+#: A finished step's line, which a command writes to stderr when it is not a terminal (here: a pipe); on the
+#: reader's terminal the same progress is a bar that is erased when the step ends, so it is left out.
+PROGRESS = re.compile(r"^[^:\n]+: \d+\.\d\d s(, \d+(/\d+)? \w+, \d+ \w+/s)?\n", re.M)
 SEPARATOR = "\x1e"
 SESSION_TIMEOUT = 300
 
@@ -303,9 +306,10 @@ def run_session(ws: Workspace, folder: Path, commands: list[str], substitutions:
 
 
 def clean_output(text: str, folder: Path) -> str:
-    """The output as a reader's terminal shows it: no temporary path, no timing, no trailing blanks."""
+    """The output as a reader's terminal shows it: no temporary path, no timing, no progress lines (a
+    terminal's bars are erased), no trailing blanks."""
     text = text.replace(f"{folder}/", "").replace(str(folder), ".")
-    text = NOISE.sub("", TIMING.sub(r"\1…\2", text))
+    text = PROGRESS.sub("", NOISE.sub("", TIMING.sub(r"\1…\2", text)))
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
