@@ -46,6 +46,7 @@ from chuzhi_graph.build import (
     CONTEXT_FILE,
     DUMP_NAME,
     LICENSE,
+    MEDIA_TYPE_IRI,
     build,
     check_base,
     data_prefixes,
@@ -195,7 +196,7 @@ def describe(void: list[ox.Triple], base: str, dataset_dir: Path, graphs: dict[s
         ox.Triple(ds, p("void:dataDump"), trig),
         ox.Triple(trig, p("rdf:type"), p("dcat:Distribution")),
         ox.Triple(trig, p("dct:title"), lit("chuzhi.trig")),
-        ox.Triple(trig, p("dcat:mediaType"), nn("https://www.iana.org/assignments/media-types/application/trig")),
+        ox.Triple(trig, p("dcat:mediaType"), nn(MEDIA_TYPE_IRI + format_of("chuzhi.trig").media_type)),
         ox.Triple(trig, p("dcat:downloadURL"), trig),
         ox.Triple(ds, p("dcat:landingPage"), nn(base)),
     ]
