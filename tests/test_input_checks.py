@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def build_error(data: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["build", "--data", str(data), "--out", str(out), "--no-views", *extra])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stderr
+    # stderr is not a terminal here: the line of each finished phase comes before the error; the error alone
+    return result.exit_code, re.sub(r"^[^:\n]+: \d+\.\d\d s(, [^\n]*)?\n", "", result.stderr, flags=re.M)
 
 
 # ---------------------------------------------------------------- URLs
