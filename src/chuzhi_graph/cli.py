@@ -285,7 +285,7 @@ def synth(cases: int, editions: int, seed: int, out_dir: Path) -> None:
 @click.argument("query_arg", metavar="QUERY", required=False)
 @click.option("--list", "list_queries", is_flag=True, help="List the shipped queries and the questions they answer.")
 @format_option(("result", "result-graph"), "table",
-               "Results format (W3C SPARQL csv/tsv/json/xml); CONSTRUCT/DESCRIBE give Turtle or nt.")
+               "Results format: a table or W3C SPARQL csv/tsv/json/xml for SELECT/ASK, RDF for CONSTRUCT/DESCRIBE.")
 @output_option()
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a query variable to a value (a unit or domain by name, alias or IRI).")

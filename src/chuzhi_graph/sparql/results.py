@@ -169,11 +169,10 @@ def rdf_result(result: QueryResult, fmt: formats.Format, base: str, *,
                escape: bool = False) -> str:  # noqa: ARG001
     """The writers of graphs (CONSTRUCT, DESCRIBE): pyoxigraph's, with the query prefixes where the format has them."""
     rdf = getattr(ox.RdfFormat, fmt.engine)
-    if rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-        return _text(ox.serialize(result.triples, format=rdf))
-    if rdf == ox.RdfFormat.JSON_LD:  # pyoxigraph's JSON-LD writer takes no prefixes
-        return _text(ox.serialize(result.triples, format=rdf))
-    return _text(ox.serialize(result.triples, format=rdf, prefixes=query_prefixes(base)))
+    # N-Triples has no prefixes; pyoxigraph's JSON-LD writer takes none
+    plain = rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS, ox.RdfFormat.JSON_LD)
+    text = _text(ox.serialize(result.triples, format=rdf, **({} if plain else {"prefixes": query_prefixes(base)})))
+    return text if not text or text.endswith("\n") else text + "\n"  # JSON-LD and RDF/XML end without one
 
 
 def short(term: Term | None, base: str = DEFAULT_BASE) -> str:
