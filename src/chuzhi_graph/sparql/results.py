@@ -171,7 +171,7 @@ def rdf_result(result: QueryResult, fmt: formats.Format, base: str, *,
     rdf = getattr(ox.RdfFormat, fmt.engine)
     # N-Triples has no prefixes; pyoxigraph's JSON-LD writer takes none
     plain = rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS, ox.RdfFormat.JSON_LD)
-    text = _text(ox.serialize(result.triples, format=rdf, **({} if plain else {"prefixes": query_prefixes(base)})))
+    text = _text(ox.serialize(result.triples, format=rdf, prefixes=None if plain else query_prefixes(base)))
     return text if not text or text.endswith("\n") else text + "\n"  # JSON-LD and RDF/XML end without one
 
 
