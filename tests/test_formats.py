@@ -91,7 +91,7 @@ def test_a_dump_format_with_a_writer_is_built_and_described(
     assert rdf is not None and rdf.writer is None  # read only, until a writer is registered
     formats.register(formats.Format("dump", "rdf", rdf.suffixes, rdf.media_type, rdf_xml, engine=rdf.engine))
     result = build("data", tmp_path, validate=False, store=False)
-    assert sorted(result.files) == ["context", "jsonld", "nt", "rdf", "ttl", "void"]
+    assert sorted(result.files) == ["context", "jsonld", "nt", "rdf", "record", "ttl", "void"]
     written = ox.parse(path=str(tmp_path / "chuzhi.rdf"), format=ox.RdfFormat.RDF_XML)
     assert sum(1 for _ in written) == result.triples
     void = (tmp_path / "void.ttl").read_text(encoding="utf-8")

@@ -182,6 +182,7 @@ class TerminalReporter(Reporter):
     def _end(self) -> None:
         with self._lock:
             if self._bar is not None:
+                self._bar.refresh()  # the last count is drawn once, even after a step shorter than mininterval
                 self._bar.close()
                 self._bar = None
         if self._log is not None:
