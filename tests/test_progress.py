@@ -101,7 +101,7 @@ def test_a_large_build_shows_n_of_m_and_a_rate_for_each_phase(tmp_path: Path) ->
               "map cases": format_sizeof(10_000)}
     for phase in PHASES[:-2]:  # a bar: N%|...| N/M [elapsed<left, rate unit/s]
         bars = re.findall(rf"^{re.escape(phase)}: +(\d+)%\|.*\| ([\d.]+k?)/([\d.]+k?) \[[\d:]+<[\d:?]+, +"
-                          rf"[\d.?]+k? \w+/s\]", text, re.MULTILINE)
+                          rf"[\d.?]+[kMG]? \w+/s\]", text, re.MULTILINE)
         assert bars, (phase, text)
         assert bars[0][2] == totals.get(phase, format_sizeof(int(built[1]))), bars  # the total from the start
         assert any(int(percent) > 0 for percent, _, _ in bars) or phase == "read record tables", (phase, bars)
