@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,25 @@ def test_paging_and_errors_replace_results(built, url, browser_page, artefacts):
     assert len(history) >= 3 and history[0].endswith("domain-cases")
     assert problems == [] or all("400" in p for p in problems)  # the failed fetches log a 400
     assert blocked == []
+
+
+FORMULA_QUERY = ('SELECT ?cell WHERE { VALUES ?cell { "=HYPERLINK(\\"http://x\\",\\"y\\")" "-12.5" "楚治" } }'
+                 " ORDER BY ?cell")
+
+
+def test_csv_downloads_escape_formulas_and_the_protocol_does_not(url, browser_page):
+    page, blocked, problems = browser_page
+    page.goto(url + "/", wait_until="networkidle")
+    type_query(page, FORMULA_QUERY)
+    run_and_wait(page)
+    page.wait_for_selector("#results tbody tr")
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    text = Path(info.value.path()).read_bytes().decode("utf-8")
+    # a spreadsheet opening the download shows the formula as text; the number stays a number
+    assert text == '\ufeffcell\r\n-12.5\r\n"\'=HYPERLINK(""http://x"",""y"")"\r\n楚治\r\n'
+    # a SPARQL client gets the W3C CSV, cell as stored
+    form = urllib.parse.urlencode({"query": FORMULA_QUERY, "format": "csv"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(url + "/sparql", data=form)) as answer:
+        assert answer.read().decode("utf-8") == 'cell\r\n-12.5\r\n"=HYPERLINK(""http://x"",""y"")"\r\n楚治\r\n'
+    assert problems == [] and blocked == []

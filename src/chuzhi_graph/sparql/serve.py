@@ -493,14 +493,15 @@ class SparqlHandler(BaseHTTPRequestHandler):
         fmt = choose(accept, result.kind, formats)
         if fmt is None:
             return self.not_acceptable(accept)
-        self.send_result(result, fmt)
+        # escape=formulas (the page's downloads): CSV/TSV cells a spreadsheet would run get a leading '
+        self.send_result(result, fmt, escape="formulas" in params.get("escape", []))
 
     def not_acceptable(self, accept: str) -> None:
         self.send_text(HTTPStatus.NOT_ACCEPTABLE, f"cannot answer in any type of Accept: {accept[:200]!r} "
                        f"(results: {described('select')}; graphs: {described('graph')})\n")
 
-    def send_result(self, result: QueryResult, fmt: str) -> None:
-        body = format_result(result, fmt).encode("utf-8")
+    def send_result(self, result: QueryResult, fmt: str, *, escape: bool = False) -> None:
+        body = format_result(result, fmt, escape=escape).encode("utf-8")
         self.send_body(HTTPStatus.OK, body, f"{media_type(fmt, result.kind)}; charset=utf-8")
 
     def send_static(self, name: str) -> None:

@@ -276,7 +276,7 @@ function setDownloads(kind) {
 }
 
 async function download(fmt) {
-  const response = await fetch("/sparql", {method: "POST", body: body({format: fmt}),
+  const response = await fetch("/sparql", {method: "POST", body: body({format: fmt, escape: "formulas"}),
     headers: {"Content-Type": "application/x-www-form-urlencoded"}});
   const text = await response.text();
   if (!response.ok) { showError(text.trim()); return; }
