@@ -1,5 +1,6 @@
-"""The load of bench/load_serve.py from an independent client: SPARQLWrapper in threads, against a
-`chuzhi-graph serve` started by hand (its own connection per request, as SPARQLWrapper makes).
+"""The load of bench/load_serve.py from an independent client: SPARQLWrapper in threads (or a
+process per client, ``--processes``), against a `chuzhi-graph serve` started by hand (its own
+connection per request, as SPARQLWrapper makes).
 
     chuzhi-graph serve -g /tmp/b10k --port 7399 --timeout 30 &
     python bench/load_sparqlwrapper.py --url http://127.0.0.1:7399/sparql --json bench/results/x.json
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import threading
@@ -52,7 +54,29 @@ def status_of(client: SPARQLWrapper) -> int:
         return 0
 
 
-def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run, report, in order)
+def client(url: str, cases: list[str], heavy: list[str], cheap_share: float, seed: int, turn: int,
+           stop_at: float) -> list[tuple[str, int, float]]:
+    """One client's requests until ``stop_at`` (wall clock): (kind, status, seconds) each."""
+    rng = random.Random(seed)
+    records = []
+    while time.time() < stop_at:
+        sparql = SPARQLWrapper(url)
+        sparql.setReturnFormat(JSON)
+        sparql.setTimeout(60)
+        if rng.random() < cheap_share:
+            kind = "cheap"
+            sparql.setQuery(CHEAP.format(case=rng.choice(cases)))
+        else:
+            kind = "heavy"
+            sparql.setQuery(heavy[turn % len(heavy)])
+            turn += 1
+        t0 = time.perf_counter()
+        status = status_of(sparql)
+        records.append((kind, status, time.perf_counter() - t0))
+    return records
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
     parser.add_argument("--clients", type=int, default=20)
@@ -60,6 +84,7 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     parser.add_argument("--cheap-share", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--processes", action="store_true", help="a process per client instead of a thread")
     args = parser.parse_args()
 
     heavy = [shipped_query(name).text for name in SHIPPED]  # type: ignore[union-attr]
@@ -68,39 +93,29 @@ def main() -> None:  # noqa: PLR0915 (a benchmark's main: arguments, set-up, run
     probe.setQuery("SELECT ?c WHERE { ?c a <https://w3id.org/chuzhi/def#Case> } LIMIT 2000")
     cases = [b["c"]["value"] for b in probe.query().convert()["results"]["bindings"]]  # type: ignore[index]
     load_before = os.getloadavg()[0]
-    records: list[tuple[str, int, float]] = []
-    lock = threading.Lock()
-    stop_at = time.monotonic() + args.seconds
-
-    def client(index: int) -> None:
-        rng = random.Random(args.seed * 1000 + index)
-        turn = index
-        while time.monotonic() < stop_at:
-            sparql = SPARQLWrapper(args.url)
-            sparql.setReturnFormat(JSON)
-            sparql.setTimeout(60)
-            if rng.random() < args.cheap_share:
-                kind = "cheap"
-                sparql.setQuery(CHEAP.format(case=rng.choice(cases)))
-            else:
-                kind = "heavy"
-                sparql.setQuery(heavy[turn % len(heavy)])
-                turn += 1
-            t0 = time.perf_counter()
-            status = status_of(sparql)
-            with lock:
-                records.append((kind, status, time.perf_counter() - t0))
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.clients)]
+    stop_at = time.time() + args.seconds  # wall clock: the same instant in every process
+    jobs = [(args.url, cases, heavy, args.cheap_share, args.seed * 1000 + i, i, stop_at)
+            for i in range(args.clients)]
     t_start = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    if args.processes:
+        # one process per client: each has its own interpreter, as separate researchers' tools have,
+        # so the figures are not the client's own GIL queue
+        with multiprocessing.get_context("fork").Pool(args.clients) as pool:
+            records = [r for part in pool.starmap(client, jobs) for r in part]
+    else:
+        parts: list[list[tuple[str, int, float]]] = [[] for _ in jobs]
+        threads = [threading.Thread(target=lambda i=i: parts[i].extend(client(*jobs[i])), daemon=True)
+                   for i in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = [r for part in parts for r in part]
     elapsed = time.monotonic() - t_start
     load_after = os.getloadavg()[0]
     figures: dict[str, object] = {
-        "date": time.strftime("%Y-%m-%d"), "client": "SPARQLWrapper (threads)", "clients": args.clients,
+        "date": time.strftime("%Y-%m-%d"), "clients": args.clients,
+        "client": "SPARQLWrapper (" + ("processes" if args.processes else "threads") + ")",
         "seconds": round(elapsed, 1), "cheap_share": args.cheap_share, "requests": len(records),
         "requests_per_s": round(len(records) / elapsed, 1), "load_average_before": round(load_before, 2),
         "load_average_after": round(load_after, 2),

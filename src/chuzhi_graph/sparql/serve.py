@@ -68,7 +68,7 @@ class ServeConfig:
     timeout: float = 60.0  # chuzhi_graph.sparql.query.DEFAULT_TIMEOUT
     max_rows: int = 10_000
     #: queries in the quick lane at once (every query not known to be short starts there)
-    max_running: int = 6
+    max_running: int = 3  # 6 let heavier queries crowd out the cheap ones on 2 cores (docs/serve.md)
     #: queries of a shape that ran short last time, at once (slots of their own)
     max_short: int = 4
     #: queries past ``quick_seconds`` at once (the long lane)
