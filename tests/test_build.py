@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from phases import without_progress
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -27,14 +27,6 @@ PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 """
 
 #: the line of each finished phase that the CLI writes to stderr when it is not a terminal
-PROGRESS_LINE = re.compile(r"^[^:\n]+: \d+\.\d\d s(, [^\n]*)?\n", re.MULTILINE)
-
-
-def without_progress(stderr: str) -> str:
-    """stderr without the phases' lines: what the command said besides its progress."""
-    return PROGRESS_LINE.sub("", stderr)
-
-
 def digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 

@@ -7,13 +7,13 @@ and ``docs/judgements.md``, which must list every curator's judgement.
 from __future__ import annotations
 
 import csv
-import re
 from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from phases import without_progress
 from rdflib import RDF, Graph, Namespace, URIRef
 
 from chuzhi_graph.build import BuildResult
@@ -34,14 +34,6 @@ DCT = Namespace(PREFIXES["dct"])
 SKOSXL = Namespace(PREFIXES["skosxl"])
 
 #: the line of each finished phase that the CLI writes to stderr when it is not a terminal
-PROGRESS_LINE = re.compile(r"^[^:\n]+: \d+\.\d\d s(, [^\n]*)?\n", re.MULTILINE)
-
-
-def without_progress(stderr: str) -> str:
-    """stderr without the phases' lines: what the command said besides its progress."""
-    return PROGRESS_LINE.sub("", stderr)
-
-
 @pytest.fixture(scope="module")
 def dataset():
     return load_dataset(DATA)
