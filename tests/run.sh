@@ -49,10 +49,8 @@ fi
 .venv/bin/ruff check src tests bench tools
 .venv/bin/python -m mypy    # files and settings: pyproject.toml [tool.mypy]
 set +e
-# three workers on the CI machine's 2 cores: with two, a quarter of the CPU sat idle while tests waited
-# for servers, browsers and killed subprocesses (149% of 200% over a run); worksteal: a worker left
-# with slow tests hands some to an idle one
-.venv/bin/python -m pytest -p no:cacheprovider -n 3 --dist worksteal "$@"
+# two workers (the CI machine has 2 cores); worksteal: a worker left with slow tests hands some to the idle one
+.venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist worksteal "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
