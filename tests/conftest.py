@@ -85,3 +85,15 @@ def synth5k(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return folder
 
     return made_once(tmp_path_factory, "synth5k", make)
+
+
+#: the modules that take longest in a CI run (pytest --durations), started first: a worker is then
+#: never left alone at the end with one of them while the other idles (longest-first scheduling)
+SLOW_FIRST = ("test_publish", "test_same_answer_stores", "test_build_transaction", "test_push_exact", "test_map",
+              "test_same_answer", "test_render", "test_site_hardening", "test_progress", "test_query",
+              "test_publish_scale", "test_publish_leftovers", "test_docs", "test_ontology", "test_notebook")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: each module stays in order

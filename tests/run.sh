@@ -24,6 +24,19 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     fi
 fi
 
+# Comunica (tests/test_comunica.py), a SPARQL client nobody here wrote: npm ci only when missing or when
+# the lock file changed since (a stamp of its hash), beside pip (the two are independent: ~20 s saved);
+# skipped by the test where node/npm are missing
+npm_job=
+if command -v npm >/dev/null 2>&1; then
+    lock=$(sha256sum tests/clients/package-lock.json | cut -d' ' -f1)
+    if [ "$(cat tests/clients/node_modules/.chuzhi-graph-installed 2>/dev/null)" != "$lock" ]; then
+        (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error >&2 &&
+            echo "$lock" > node_modules/.chuzhi-graph-installed) &
+        npm_job=$!
+    fi
+fi
+
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 # pip only when the venv was not yet installed from this pyproject.toml by this interpreter (a stamp of
@@ -36,23 +49,28 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import
     echo "$want" > "$stamp"
 fi
 
-# Comunica (tests/test_comunica.py), a SPARQL client nobody here wrote: npm ci only when missing or when
-# the lock file changed since (a stamp of its hash); skipped by the test where node/npm are missing
-if command -v npm >/dev/null 2>&1; then
-    lock=$(sha256sum tests/clients/package-lock.json | cut -d' ' -f1)
-    if [ "$(cat tests/clients/node_modules/.chuzhi-graph-installed 2>/dev/null)" != "$lock" ]; then
-        (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error >&2)
-        echo "$lock" > tests/clients/node_modules/.chuzhi-graph-installed
-    fi
-fi
+[ -z "$npm_job" ] || wait "$npm_job"  # a failed npm ci fails the run (set -e)
 
 .venv/bin/ruff check src tests bench tools
-.venv/bin/python -m mypy    # files and settings: pyproject.toml [tool.mypy]
+# mypy (files and settings: pyproject.toml [tool.mypy]) beside the tests, its report after theirs; it
+# fails the run as before
+mypy_log=$(mktemp)
+.venv/bin/python -m mypy >"$mypy_log" 2>&1 &
+mypy_job=$!
 set +e
 # two workers (the CI machine has 2 cores); worksteal: a worker left with slow tests hands some to the idle one
 .venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist worksteal "$@"
 status=$?
+wait "$mypy_job"
+mypy_status=$?
 set -e
+echo "mypy: $(tail -n 1 "$mypy_log")" >&2
+if [ "$mypy_status" -ne 0 ]; then
+    cat "$mypy_log" >&2
+    rm -f "$mypy_log"
+    exit "$mypy_status"
+fi
+rm -f "$mypy_log"
 if [ "$status" -eq 5 ]; then
     echo "no tests were collected: failing" >&2
     exit 1
