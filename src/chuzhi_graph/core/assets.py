@@ -1,4 +1,4 @@
-"""What every offline page embeds: packaged files, JSON safe inside ``<script>``, CSP hashes.
+"""What every offline page embeds: packaged files, JSON safe inside ``<script>``, CSP hashes, compact counts.
 
 The graph pages (:mod:`chuzhi_graph.views.render`) and the map (:mod:`chuzhi_graph.views.mapview`) inline
 their scripts and data and allow only those scripts by hash, so a page works from
@@ -35,3 +35,22 @@ def json_for_script(value: object) -> str:
 def csp_hash(text: str) -> str:
     """The Content-Security-Policy source that allows the inline script ``text``."""
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def zero_runs(values: list[int]) -> list[int]:
+    """Counts for a page with the zeros as runs (``-k`` for ``k`` zeros), trailing zeros dropped.
+
+    >>> zero_runs([0, 0, 3, 0, 1, 0, 0])
+    [-2, 3, -1, 1]
+    """
+    out: list[int] = []
+    zeros = 0
+    for v in values:
+        if v:
+            if zeros:
+                out.append(-zeros)
+                zeros = 0
+            out.append(v)
+        else:
+            zeros += 1
+    return out

@@ -30,6 +30,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
+from chuzhi_graph.core.assets import zero_runs
+
 if TYPE_CHECKING:
     from chuzhi_graph.views.mapview import MapData
 
@@ -78,25 +80,6 @@ def _keys(unit: dict[str, object]) -> list[str]:
         top, county = str(unit["top"]), str(unit.get("county") or "")
         return [top, county] if county else [top, f"own:{top}"]
     return [str(unit["group"])]
-
-
-def _rle(values: list[int]) -> list[int]:
-    """Zeros as runs (``-k`` for ``k`` zeros), trailing zeros dropped.
-
-    >>> _rle([0, 0, 3, 0, 1, 0, 0])
-    [-2, 3, -1, 1]
-    """
-    out: list[int] = []
-    zeros = 0
-    for v in values:
-        if v:
-            if zeros:
-                out.append(-zeros)
-                zeros = 0
-            out.append(v)
-        else:
-            zeros += 1
-    return out
 
 
 class Indexed:
@@ -207,7 +190,8 @@ def region_counts(data: MapData, ix: Indexed) -> dict[str, list[list[int]]]:  # 
             counts = units[key]
             for p in pairs:
                 counts[p] += 1
-    return {key: [_rle(cases.get(key, [])), _rle(units.get(key, []))] for key in sorted(set(cases) | set(units))}
+    return {key: [zero_runs(cases.get(key, [])), zero_runs(units.get(key, []))]
+            for key in sorted(set(cases) | set(units))}
 
 
 def region_lists(data: MapData, ix: Indexed) -> dict[str, dict[str, list[list[Any]]]]:

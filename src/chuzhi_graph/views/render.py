@@ -30,7 +30,7 @@ import networkx as nx
 import numpy as np
 
 from chuzhi_graph import __version__, formats
-from chuzhi_graph.core.assets import csp_hash, json_for_script
+from chuzhi_graph.core.assets import csp_hash, json_for_script, zero_runs
 from chuzhi_graph.core.fileio import AtomicFiles, write_text_atomic
 from chuzhi_graph.core.progress import advance
 from chuzhi_graph.errors import EnvironmentProblem, UsageError
@@ -583,25 +583,6 @@ def domain_layout(graph: nx.Graph) -> dict[object, tuple[float, float]]:
             for i, v in enumerate(nodes)}
 
 
-def _rle(values: list[int]) -> list[int]:
-    """Zeros as runs (``-k`` for ``k`` zeros), trailing zeros dropped.
-
-    >>> _rle([0, 0, 3, 0, 1, 0])
-    [-2, 3, -1, 1]
-    """
-    out: list[int] = []
-    zeros = 0
-    for v in values:
-        if v:
-            if zeros:
-                out.append(-zeros)
-                zeros = 0
-            out.append(v)
-        else:
-            zeros += 1
-    return out
-
-
 def domain_counts(nodes: list[Row], edges: list[Row], cases: list[list[Any]], n_categories: int,
                   n_domains: int) -> dict[str, Any]:
     """The domains view's numbers without its cases: per award category, for no domain filter
@@ -628,7 +609,7 @@ def domain_counts(nodes: list[Row], edges: list[Row], cases: list[list[Any]], n_
                 ncount[o * nn + i] += 1
             for i in per_case_edges.get(c, ()):
                 ecount[o * ne + i] += 1
-    return {"nodes": [_rle(a) for a in node_counts], "edges": [_rle(a) for a in edge_counts]}
+    return {"nodes": [zero_runs(a) for a in node_counts], "edges": [zero_runs(a) for a in edge_counts]}
 
 
 def _cluster_places(nodes: list[Row], edges: list[Row], seed: int) -> dict[str, dict[str, list[float]]]:
