@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from servers import serving
 from test_protocol import HUST, unit_profile_with_values
 
 from chuzhi_graph.release.reader import Release
 from chuzhi_graph.sparql.query import run_query
-from chuzhi_graph.sparql.serve import ServeConfig, make_server
+from chuzhi_graph.sparql.serve import ServeConfig
 
 pytestmark = pytest.mark.server
 COMUNICA = Path(__file__).with_name("clients") / "node_modules" / ".bin" / "comunica-sparql"
@@ -28,12 +28,8 @@ CHZ = "PREFIX chz: <https://w3id.org/chuzhi/def#>\n"
 def endpoint(built) -> Iterator[str]:
     if shutil.which("node") is None or not COMUNICA.exists():
         pytest.skip("Comunica is not installed (tests/run.sh: npm ci in tests/clients)")
-    server = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(timeout=30.0, max_rows=5000))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/sparql"
-    server.shutdown()
-    server.server_close()
+    with serving(built.out_dir, ServeConfig(timeout=30.0, max_rows=5000)) as server:
+        yield f"http://127.0.0.1:{server.server_port}/sparql"
 
 
 def comunica(endpoint: str, query: str, media_type: str) -> bytes:

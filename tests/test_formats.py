@@ -4,7 +4,6 @@ command line, a format ``serve`` negotiates, and what the library writes; views 
 from __future__ import annotations
 
 import ast
-import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -12,12 +11,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from servers import serving
 
 from chuzhi_graph import formats
 from chuzhi_graph.cli import cli
 from chuzhi_graph.sparql.protocol import choose
 from chuzhi_graph.sparql.results import QueryResult, format_result
-from chuzhi_graph.sparql.serve import ServeConfig, make_server
+from chuzhi_graph.sparql.serve import ServeConfig
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chuzhi_graph"
 
@@ -69,18 +69,13 @@ def test_query_and_serve_write_the_new_format(built) -> None:
     answer = CliRunner().invoke(cli, ["query", "units-with-several-cases", "--format", "md", "-g", str(built.out_dir)])
     assert answer.exit_code == 0, answer.stderr
     assert answer.stdout.startswith("| unit | unitLabel | directCases | allCases |\n|---|---|---|---|\n")
-    server = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(timeout=5.0))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(built.out_dir, ServeConfig(timeout=5.0)) as server:
         query = urllib.parse.urlencode({"query": "SELECT ?n WHERE { VALUES ?n { '楚治' } }"})
         for url, headers in ((f"/sparql?{query}", {"Accept": "text/markdown"}), (f"/sparql?{query}&format=md", {})):
             request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}{url}", headers=headers)
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert response.headers["Content-Type"] == "text/markdown; charset=utf-8"
                 assert response.read().decode("utf-8") == "| n |\n|---|\n| 楚治 |\n"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_dump_format_with_a_writer_is_built_and_described(

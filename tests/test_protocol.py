@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from servers import serving
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from chuzhi_graph.release.reader import Release
@@ -34,13 +35,9 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 @pytest.fixture(scope="module")
 def server(built) -> Iterator[SparqlServer]:
-    srv = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(timeout=10.0, max_rows=5000),
-                      graphs=lambda: Release.open(built.out_dir).layout())
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(built.out_dir, ServeConfig(timeout=10.0, max_rows=5000),
+                 graphs=lambda: Release.open(built.out_dir).layout()) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

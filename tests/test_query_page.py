@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import serving
 
 from chuzhi_graph.release.reader import Release
 from chuzhi_graph.sparql.query import format_result, run_query
-from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer, make_server
+from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 CHROMIUM = "/usr/bin/chromium"
@@ -24,12 +24,8 @@ UNIT = "https://w3id.org/chuzhi/unit/"
 
 @pytest.fixture(scope="module")
 def server(built) -> Iterator[SparqlServer]:
-    srv = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(timeout=30.0, max_rows=5000))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(built.out_dir, ServeConfig(timeout=30.0, max_rows=5000)) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

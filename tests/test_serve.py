@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import serving
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
 from chuzhi_graph.sparql.protocol import choose
@@ -31,12 +32,8 @@ PLAIN = [q for q in shipped_queries() if not q.params]
 
 @pytest.fixture(scope="module")
 def server(built) -> Iterator[SparqlServer]:
-    srv = make_server(built.out_dir, "127.0.0.1", 0, ServeConfig(timeout=1.0, max_rows=500))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(built.out_dir, ServeConfig(timeout=1.0, max_rows=500)) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
