@@ -103,7 +103,7 @@ REGISTRY: list[Format] = [
     _f("result", "tsv", ".tsv", "text/tab-separated-values", f"{_RESULTS}:w3c_result", negotiable=True,
        engine="TSV"),
     _f("result", "json", ".srj .json", "application/sparql-results+json", f"{_RESULTS}:json_result",
-       negotiable=True, accept=("application/json",), preferred=True),
+       negotiable=True, accept=("application/json",), preferred=True, engine="JSON"),
     _f("result", "xml", ".srx .xml", "application/sparql-results+xml", f"{_RESULTS}:w3c_result",
        negotiable=True, accept=("application/xml", "text/xml"), engine="XML"),
     # query results of CONSTRUCT and DESCRIBE: a graph
@@ -176,10 +176,32 @@ def by_media_type(kind: Kind, media_type: str) -> Format | None:
     return next((f for f in of(kind) if f.negotiable and media_type in (f.media_type, *f.accept)), None)
 
 
+def media_type(kind: Kind, name: str) -> str:
+    """The media type of the format ``name`` of ``kind``; a ``LookupError`` when there is none.
+
+    >>> media_type("result-graph", "nt")
+    'application/n-triples'
+    """
+    fmt = lookup(kind, name)
+    if fmt is None:
+        raise LookupError(f"no {kind} format {name!r}")
+    return fmt.media_type
+
+
+def accept_header(kind: Kind, *names: str) -> str:
+    """An ``Accept`` header asking for the formats ``names`` of ``kind``, in order of preference.
+
+    >>> accept_header("result-graph", "nt", "turtle")
+    'application/n-triples, text/turtle;q=0.9'
+    """
+    return ", ".join(f"{media_type(kind, name)}{f';q={1 - i / 10:g}' if i else ''}" for i, name in enumerate(names))
+
+
 def register(fmt: Format) -> Format:
     """Add ``fmt`` to the registry (replacing a format of the same kind and name): from a higher module."""
     REGISTRY[:] = [f for f in REGISTRY if (f.kind, f.name) != (fmt.kind, fmt.name)] + [fmt]
     return fmt
 
 
-__all__ = ["KINDS", "REGISTRY", "Format", "Kind", "by_media_type", "lookup", "names", "of", "register"]
+__all__ = ["KINDS", "REGISTRY", "Format", "Kind", "accept_header", "by_media_type", "lookup", "media_type",
+           "names", "of", "register"]

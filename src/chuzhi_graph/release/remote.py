@@ -42,16 +42,17 @@ import pyoxigraph as ox
 from chuzhi_graph.core.faults import kill_point
 from chuzhi_graph.core.prefixes import DEFAULT_BASE, ox_iri
 from chuzhi_graph.errors import EnvironmentProblem, QueryError, QueryUsageError
+from chuzhi_graph.formats import accept_header, by_media_type, media_type
 from chuzhi_graph.release.reader import Release
 from chuzhi_graph.sparql.query import TOKENS, Term, query_prefixes
 
 log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "CHUZHI_GRAPH_PASSWORD"
-ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
-          "application/sparql-results+xml;q=0.5")
+#: For SELECT and ASK (the media types, here and below, are the format registry's).
+ACCEPT = accept_header("result", "json", "xml")
 #: For CONSTRUCT and DESCRIBE: Virtuoso would answer them as a result set of ?s ?p ?o if asked for JSON.
-ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9"
+ACCEPT_GRAPH = accept_header("result-graph", "nt", "turtle")
 
 
 def _opener(url: str, user: str | None) -> urllib.request.OpenerDirector:
@@ -131,13 +132,12 @@ class RemoteEndpoint:
             "Accept": accept, "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
         body, ctype = _send(self._opener, request, self.timeout, "query")
         mime = ctype.split(";")[0].strip().lower()
-        if mime == "application/sparql-results+json":
-            return _ask_as_boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
-        if mime in ("application/sparql-results+xml", "application/xml"):
-            return _ask_as_boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.XML))
-        formats = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}
-        if mime in formats:
-            return [q.triple for q in ox.parse(body, format=formats[mime])]
+        results = by_media_type("result", mime)
+        if results is not None and results.name in ("json", "xml"):
+            return _ask_as_boolean(ox.parse_query_results(body, format=getattr(ox.QueryResultsFormat, results.engine)))
+        graph = by_media_type("result-graph", mime)
+        if graph is not None and graph.name in ("nt", "turtle"):
+            return [q.triple for q in ox.parse(body, format=getattr(ox.RdfFormat, graph.engine))]
         raise QueryError(f"the store answered with an unexpected content type {ctype!r}", file=self.url)
 
 
@@ -331,8 +331,9 @@ class GraphStore:
             body, ctype = _send(self._opener, request, self.timeout, f"read of graph <{graph}>", missing=True)
         except _Missing:
             return None
-        mime = ctype.split(";")[0].strip().lower()
-        fmt = ox.RdfFormat.TURTLE if mime == "text/turtle" else ox.RdfFormat.N_TRIPLES
+        answered = by_media_type("result-graph", ctype.split(";")[0].strip())
+        engine = answered.engine if answered is not None and answered.name == "turtle" else "N_TRIPLES"
+        fmt = getattr(ox.RdfFormat, engine)
         try:
             return [q.triple for q in ox.parse(body, format=fmt)]
         except (SyntaxError, ValueError) as exc:
@@ -343,7 +344,7 @@ class GraphStore:
         """Replace ``graph`` by ``triples`` in one request."""
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         request = urllib.request.Request(self.url_of(graph), data=body, method="PUT",
-                                         headers={"Content-Type": "application/n-triples"})
+                                         headers={"Content-Type": media_type("result-graph", "nt")})
         _send(self._opener, request, self.timeout, f"push of graph <{graph}>")
 
     def delete(self, graph: str) -> None:
