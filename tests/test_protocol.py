@@ -377,3 +377,33 @@ def test_the_page_carries_a_csp_and_refuses_framing(endpoint):
         assert response.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+def test_the_endpoint_without_a_query_describes_itself(endpoint: str, built) -> None:
+    """SPARQL 1.1 Service Description: a GET of the endpoint without a query answers RDF saying what
+    the endpoint speaks and which graphs a dataset may be built from (what Comunica asks first)."""
+    status, ctype, body = ask(endpoint)
+    assert (status, ctype) == (200, "text/turtle; charset=utf-8")
+    graph = Graph().parse(data=body.decode("utf-8"), format="turtle")
+    service = graph.value(predicate=URIRef(SD + "endpoint"), object=URIRef(endpoint))
+    assert service is not None
+    assert set(graph.objects(service, URIRef(SD + "supportedLanguage"))) == {URIRef(SD + "SPARQL11Query")}
+    results = {str(o).rsplit("/", 1)[1] for o in graph.objects(service, URIRef(SD + "resultFormat"))}
+    assert {"SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+            "Turtle", "N-Triples", "RDF_XML", "JSON-LD"} <= results
+    names = {str(o) for o in graph.objects(predicate=URIRef(SD + "name"))}
+    assert names == set(Release.open(built.out_dir).layout()) and EDITION_GRAPH in names
+    # the graphs it names are the ones default-graph-uri reads: a count over one of them is not empty
+    status, _, body = get(endpoint, [("query", COUNT), ("default-graph-uri", EDITION_GRAPH)],
+                          {"Accept": "application/sparql-results+json"})
+    assert status == 200 and int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) > 0
+    # negotiated like a CONSTRUCT: JSON-LD on request, 406 for a type it cannot write
+    status, ctype, body = ask(endpoint, headers={"Accept": "application/ld+json"})
+    assert status == 200 and ctype.startswith("application/ld+json")
+    assert len(Graph().parse(data=body.decode("utf-8"), format="json-ld")) == len(graph)
+    assert ask(endpoint, headers={"Accept": "application/x-nothing"})[0] == 406
+    # POST without a query is still an error
+    assert form(endpoint, [])[0] == 400

@@ -48,7 +48,8 @@ class Format:
     Virtuoso and Fuseki spell them); ``preferred``: ``serve``'s answer when the client states no
     preference (else the first negotiable format of the kind); ``aliases`` are further names the
     library accepts but the command line does not offer; ``engine`` names pyoxigraph's format
-    (``RdfFormat``/``QueryResultsFormat``) where one is used;
+    (``RdfFormat``/``QueryResultsFormat``) where one is used; ``w3c``: the format's name among
+    the W3C's (``http://www.w3.org/ns/formats/``), where it has one (the service description);
     ``suffixes[0]`` is the suffix written, the others are read as the same format.
     """
 
@@ -64,6 +65,7 @@ class Format:
     aliases: tuple[str, ...] = ()
     engine: str = ""
     quads: bool = False
+    w3c: str = ""
     resolved: list[Callable[..., Any]] = field(default_factory=list, compare=False, repr=False)
 
     @property
@@ -99,25 +101,26 @@ _MAP = "chuzhi_graph.views.mapview"
 REGISTRY: list[Format] = [
     # query results of SELECT and ASK: a text table or a W3C SPARQL results format
     _f("result", "table", ".txt", "text/plain", f"{_RESULTS}:table_result"),
-    _f("result", "csv", ".csv", "text/csv", f"{_RESULTS}:w3c_result", negotiable=True, engine="CSV"),
+    _f("result", "csv", ".csv", "text/csv", f"{_RESULTS}:w3c_result", negotiable=True, engine="CSV",
+       w3c="SPARQL_Results_CSV"),
     _f("result", "tsv", ".tsv", "text/tab-separated-values", f"{_RESULTS}:w3c_result", negotiable=True,
-       engine="TSV"),
+       engine="TSV", w3c="SPARQL_Results_TSV"),
     _f("result", "json", ".srj .json", "application/sparql-results+json", f"{_RESULTS}:json_result",
-       negotiable=True, accept=("application/json",), preferred=True, engine="JSON"),
+       negotiable=True, accept=("application/json",), preferred=True, engine="JSON", w3c="SPARQL_Results_JSON"),
     _f("result", "xml", ".srx .xml", "application/sparql-results+xml", f"{_RESULTS}:w3c_result",
-       negotiable=True, accept=("application/xml", "text/xml"), engine="XML"),
+       negotiable=True, accept=("application/xml", "text/xml"), engine="XML", w3c="SPARQL_Results_XML"),
     # query results of CONSTRUCT and DESCRIBE: a graph
     _f("result-graph", "turtle", ".ttl", "text/turtle", f"{_RESULTS}:rdf_result", negotiable=True,
-       accept=("application/x-turtle",), params=("ttl",), aliases=("ttl", "table"), engine="TURTLE"),
+       accept=("application/x-turtle",), params=("ttl",), aliases=("ttl", "table"), engine="TURTLE", w3c="Turtle"),
     _f("result-graph", "nt", ".nt", "application/n-triples", f"{_RESULTS}:rdf_result", negotiable=True,
        accept=("text/plain", "application/x-ntriples"), params=("n-triples", "ntriples"), aliases=("ntriples",),
-       engine="N_TRIPLES"),
+       engine="N_TRIPLES", w3c="N-Triples"),
     _f("result-graph", "rdfxml", ".rdf", "application/rdf+xml", f"{_RESULTS}:rdf_result", negotiable=True,
-       params=("xml", "rdf", "rdf+xml"), engine="RDF_XML"),
+       params=("xml", "rdf", "rdf+xml"), engine="RDF_XML", w3c="RDF_XML"),
     _f("result-graph", "jsonld", ".jsonld", "application/ld+json", f"{_RESULTS}:rdf_result", negotiable=True,
-       params=("json-ld", "json"), engine="JSON_LD"),
+       params=("json-ld", "json"), engine="JSON_LD", w3c="JSON-LD"),
     _f("result-graph", "n3", ".n3", "text/n3", f"{_RESULTS}:rdf_result", negotiable=True,  # Turtle is N3
-       accept=("text/rdf+n3",), engine="TURTLE"),
+       accept=("text/rdf+n3",), engine="TURTLE", w3c="N3"),
     # render: the interactive page, pictures, Gephi exports
     _f("picture", "html", ".html", "text/html", f"{_RENDER}:write_html"),
     _f("picture", "png", ".png", "image/png", f"{_RENDER}:write_picture"),

@@ -42,6 +42,7 @@ import pyoxigraph as ox
 
 from chuzhi_graph.core.dump import find_dump, release_home
 from chuzhi_graph.errors import ChuzhiError, EnvironmentProblem, QueryError
+from chuzhi_graph.sparql.description import service_description
 from chuzhi_graph.sparql.lanes import Busy, Lanes
 from chuzhi_graph.sparql.protocol import choose, described, media_type
 from chuzhi_graph.sparql.query import QueryResult, format_result, run_query
@@ -178,10 +179,7 @@ class SparqlServer(ThreadingHTTPServer):
         with self._dataset_lock:
             if key in self._datasets:
                 return self._datasets[key]
-            if self._layout is None or self._layout[0] != current:
-                self._layout = (current, self.graphs())
-                self._datasets.clear()
-            layout = self._layout[1]
+            layout = self._current_layout()
             store = ox.Store()
             store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
                                for iri in key[1] for t in layout.get(iri, [])]
@@ -191,6 +189,22 @@ class SparqlServer(ThreadingHTTPServer):
                 self._datasets.pop(next(iter(self._datasets)))
             self._datasets[key] = store
             return store
+
+    def graph_names(self) -> list[str]:
+        """The IRIs of the named graphs a request may build its dataset from (none without ``graphs``)."""
+        if self.graphs is None:
+            return []
+        with self._dataset_lock:
+            return sorted(self._current_layout())
+
+    def _current_layout(self) -> Mapping[str, list[ox.Triple]]:
+        """The layout of the graph now served (made again after a reload); under ``_dataset_lock``."""
+        assert self.graphs is not None
+        current = id(self.watch.store)
+        if self._layout is None or self._layout[0] != current:
+            self._layout = (current, self.graphs())
+            self._datasets.clear()
+        return self._layout[1]
 
     def _watch_loop(self) -> None:
         while not self._stop_watching.wait(self.config.watch_interval):
@@ -464,10 +478,12 @@ class SparqlHandler(BaseHTTPRequestHandler):
         questions = params.get("question", [])
         if len(texts) + len(questions) > 1:
             return self.send_text(HTTPStatus.BAD_REQUEST, "give one query (or one question), not several\n")
-        if not texts and not questions:
-            return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
         formats = params.get("format", []) + params.get("output", [])
         accept = self.headers.get("Accept") or ""
+        if not texts and not questions:
+            if self.command in ("GET", "HEAD"):  # the endpoint itself: its service description
+                return self.describe(accept, formats)
+            return self.send_text(HTTPStatus.BAD_REQUEST, "missing the query parameter\n")
         if all(choose(accept, kind, formats) is None for kind in ("select", "graph")):
             return self.not_acceptable(accept)
         try:
@@ -495,6 +511,16 @@ class SparqlHandler(BaseHTTPRequestHandler):
             return self.not_acceptable(accept)
         # escape=formulas (the page's downloads): CSV/TSV cells a spreadsheet would run get a leading '
         self.send_result(result, fmt, escape="formulas" in params.get("escape", []))
+
+    def describe(self, accept: str, formats: list[str]) -> None:
+        """The SPARQL 1.1 Service Description of this endpoint, in the RDF format the client asks for."""
+        fmt = choose(accept, "graph", formats)
+        if fmt is None:
+            return self.not_acceptable(accept)
+        local = self.connection.getsockname()  # an HTTP/1.0 client may send no Host
+        host = self.headers.get("Host") or f"{local[0]}:{local[1]}"
+        triples = service_description(f"http://{host}/sparql", self.server.graph_names())
+        self.send_result(QueryResult("graph", triples=triples), fmt)
 
     def not_acceptable(self, accept: str) -> None:
         self.send_text(HTTPStatus.NOT_ACCEPTABLE, f"cannot answer in any type of Accept: {accept[:200]!r} "
