@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from chromium import launched
 from hypothesis import settings
 
 from chuzhi_graph.build import BuildResult, build
@@ -97,3 +98,10 @@ SLOW_FIRST = ("test_publish", "test_same_answer_stores", "test_build_transaction
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: each module stays in order
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's, tests/chromium.py), one per test module."""
+    with launched() as b:
+        yield b

@@ -13,7 +13,6 @@ from bs4 import BeautifulSoup
 
 from chuzhi_graph.views.render import render_view
 
-CHROMIUM = "/usr/bin/chromium"
 PREFIXES = """PREFIX chz: <https://w3id.org/chuzhi/def#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
@@ -49,18 +48,6 @@ def test_page_weight_does_not_follow_the_cases(page) -> None:
     assert data["cases"] == [] and data["agg"]  # counts per category and domain filter, no case list
     assert page.stat().st_size < 1_000_000
     assert "巴东县" not in html  # no case title travels (they all name a place)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 @pytest.fixture()

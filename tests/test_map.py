@@ -19,7 +19,6 @@ from chuzhi_graph.cli import cli
 from chuzhi_graph.views.geo import load_boundaries
 from chuzhi_graph.views.mapview import counts, map_data, outside_cases, render_map
 
-CHROMIUM = "/usr/bin/chromium"
 BASE = "https://w3id.org/chuzhi/"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -265,20 +264,6 @@ def test_vendored_file_is_what_the_script_makes() -> None:
 
 
 # ---------------------------------------------------------------- in headless Chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 class Opened:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromium import launched
 from servers import serving
 
 from chuzhi_graph.release.reader import Release
@@ -16,9 +17,6 @@ from chuzhi_graph.sparql.query import format_result, run_query
 from chuzhi_graph.sparql.serve import ServeConfig, SparqlServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 UNIT = "https://w3id.org/chuzhi/unit/"
 
 
@@ -36,34 +34,27 @@ def url(server) -> str:
 @pytest.fixture()
 def browser_page(url):
     """A page whose every request off the server is blocked; yields (page, blocked, problems)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
 
     blocked: list[str] = []
     problems: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            # the page's CSP forbids eval, which Playwright's wait_for_function uses: bypassed here; the
-            # page under its CSP is test_serve.py's browser test (no console error, no CSP violation)
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
-                                          bypass_csp=True)
+    with launched() as browser:
+        # the page's CSP forbids eval, which Playwright's wait_for_function uses: bypassed here; the
+        # page under its CSP is test_serve.py's browser test (no console error, no CSP violation)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
+                                      bypass_csp=True)
 
-            def route(request_route):
-                if request_route.request.url.startswith(url + "/"):
-                    request_route.continue_()
-                else:
-                    blocked.append(request_route.request.url)
-                    request_route.abort()
+        def route(request_route):
+            if request_route.request.url.startswith(url + "/"):
+                request_route.continue_()
+            else:
+                blocked.append(request_route.request.url)
+                request_route.abort()
 
-            context.route("**/*", route)
-            page = context.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            yield page, blocked, problems
-        finally:
-            browser.close()
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        yield page, blocked, problems
 
 
 def table(page) -> tuple[list[str], list[list[str]]]:

@@ -38,7 +38,6 @@ from chuzhi_graph.views.render import (
 )
 
 UNIT = "https://w3id.org/chuzhi/unit/"
-CHROMIUM = "/usr/bin/chromium"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
@@ -297,20 +296,6 @@ def sparql(built):
 
 def pairs(rows) -> set[frozenset[str]]:
     return {frozenset(r) for r in rows}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 class Opened:

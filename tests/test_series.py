@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from chromium import launched
 from click.testing import CliRunner
 
 from chuzhi_graph.cli import cli
@@ -325,29 +326,20 @@ def test_readme_and_docs_say_which_editions_are_partial() -> None:
 
 def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
     """The published editions page, read in headless Chromium: every partial edition says so."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("no /usr/bin/chromium")
     from chuzhi_graph.site.publish import publish
 
     site = publish(DATA, tmp_path / "site").site
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        try:
-            page = browser.new_page()
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
-            page.goto((site / "editions.html").as_uri())
-            rows = page.locator("table tbody tr")
-            seen = {}
-            for i in range(rows.count()):
-                cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
-                href = rows.nth(i).locator("td a").first.get_attribute("href") or ""
-                edition = re.search(r"edition/([a-z0-9-]+)\.html", href).group(1)  # type: ignore[union-attr]
-                seen[edition] = (cells[3], cells[4], cells[5])
-        finally:
-            browser.close()
+    with launched() as browser:
+        page = browser.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+        page.goto((site / "editions.html").as_uri())
+        rows = page.locator("table tbody tr")
+        seen = {}
+        for i in range(rows.count()):
+            cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+            href = rows.nth(i).locator("td a").first.get_attribute("href") or ""
+            edition = re.search(r"edition/([a-z0-9-]+)\.html", href).group(1)  # type: ignore[union-attr]
+            seen[edition] = (cells[3], cells[4], cells[5])
     assert seen == {
         "bigdata-2022": ("27", "27", "完整 complete"),
         **{e: (n, "—", "不完整：仅含来源提及的案例 partial: only the cases a source names")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromium import launched
 from servers import serving
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
@@ -239,53 +240,43 @@ def test_serve_command_end_to_end(private_out):
 
 # ---------------------------------------------------------------- the query page in headless Chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.mark.browser
 def test_query_page_runs_a_shipped_example_offline(built, url, artefacts):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
 
     name = "cases-per-prefecture"
     expected = run_query(open_store(built.out_dir), name)
     blocked: list[str] = []
     problems: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
+    with launched() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
 
-            def route(request_route):
-                if request_route.request.url.startswith(url + "/"):
-                    request_route.continue_()
-                else:
-                    blocked.append(request_route.request.url)
-                    request_route.abort()
+        def route(request_route):
+            if request_route.request.url.startswith(url + "/"):
+                request_route.continue_()
+            else:
+                blocked.append(request_route.request.url)
+                request_route.abort()
 
-            context.route("**/*", route)
-            page = context.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(url + "/", wait_until="networkidle")
-            page.select_option("#examples", name)
-            assert page.input_value("#query") == next(q.text for q in shipped_queries() if q.name == name)
-            page.click("#run")
-            page.wait_for_selector("#results tbody tr")
-            page.wait_for_function("document.getElementById('status').textContent.includes('ms')")
-            header = page.eval_on_selector_all("#results thead th", "ths => ths.map(th => th.textContent)")
-            # a cell shows an IRI shortened, with the full IRI as its title; a literal as its text
-            cells = page.eval_on_selector_all(
-                "#results tbody tr",
-                "rows => rows.map(r => Array.from(r.cells).map(td => td.title || td.textContent))")
-            status = page.text_content("#status")
-            assert page.is_hidden("#error")
-            page.screenshot(path=str(artefacts / "serve-query-page.png"), full_page=True)
-        finally:
-            browser.close()
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(url + "/", wait_until="networkidle")
+        page.select_option("#examples", name)
+        assert page.input_value("#query") == next(q.text for q in shipped_queries() if q.name == name)
+        page.click("#run")
+        page.wait_for_selector("#results tbody tr")
+        page.wait_for_function("document.getElementById('status').textContent.includes('ms')")
+        header = page.eval_on_selector_all("#results thead th", "ths => ths.map(th => th.textContent)")
+        # a cell shows an IRI shortened, with the full IRI as its title; a literal as its text
+        cells = page.eval_on_selector_all(
+            "#results tbody tr",
+            "rows => rows.map(r => Array.from(r.cells).map(td => td.title || td.textContent))")
+        status = page.text_content("#status")
+        assert page.is_hidden("#error")
+        page.screenshot(path=str(artefacts / "serve-query-page.png"), full_page=True)
     assert header == expected.variables
     assert cells == [[t.value if t is not None else "" for t in row] for row in expected.rows]
     assert status.startswith(f"{len(expected.rows)} 行 rows · ")
