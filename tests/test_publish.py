@@ -29,8 +29,9 @@ RESOURCE_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
-    return publish("data", tmp_path_factory.mktemp("pub") / "site")
+def site(published: PublishResult) -> PublishResult:
+    """The shipped data's site (the run's shared publish: conftest)."""
+    return published
 
 
 def _sha(path: Path) -> str:
@@ -164,9 +165,9 @@ def test_index_content(site: PublishResult) -> None:
     assert onto.find(id="DomainScheme") is not None and onto.find(id="coApplicant") is not None
 
 
-def test_refuses_invalid_graph_and_keeps_the_old_site(tmp_path: Path, root: Path) -> None:
+def test_refuses_invalid_graph_and_keeps_the_old_site(tmp_path: Path, root: Path, published: PublishResult) -> None:
     target = tmp_path / "site"
-    publish("data", target)
+    shutil.copytree(published.site, target, symlinks=True)  # a site `publish` wrote (the run's shared one)
     before = (target / "index.html").read_bytes()
     onto = tmp_path / "ontology"
     shutil.copytree(root / "ontology", onto)

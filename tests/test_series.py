@@ -323,14 +323,12 @@ def test_readme_and_docs_say_which_editions_are_partial() -> None:
         assert table == {e: ("complete" if e == "bigdata-2022" else "partial") for e in EDITIONS}
 
 
-def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
+def test_site_says_which_editions_are_partial(published) -> None:
     """The published editions page, read in headless Chromium: every partial edition says so."""
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("no /usr/bin/chromium")
-    from chuzhi_graph.site.publish import publish
-
-    site = publish(DATA, tmp_path / "site").site
+    site = published.site  # the shipped data's (the run's shared publish: conftest)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
