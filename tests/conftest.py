@@ -8,13 +8,16 @@ import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from chromium import launched
 from hypothesis import settings
 
 from chuzhi_graph.build import BuildResult, build
+
+if TYPE_CHECKING:
+    from chuzhi_graph.site.publish import PublishResult
 
 # CI runs a fixed, reproducible set of examples (a red CI must be reproducible); locally
 # hypothesis explores new examples on every run.
@@ -59,6 +62,15 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callabl
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The shipped data built once into a temporary folder (do not modify it)."""
     return made_once(tmp_path_factory, "built", lambda folder: build(DATA, folder / "out"))
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> PublishResult:
+    """The shipped data published once per test run (test_publish, test_viewers, test_series read it; do
+    not modify it: copy it with shutil.copytree)."""
+    from chuzhi_graph.site.publish import publish
+
+    return made_once(tmp_path_factory, "published", lambda folder: publish(DATA, folder / "site"))
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ from chuzhi_graph.cli import cli
 from chuzhi_graph.core.dump import read_build_record
 from chuzhi_graph.core.fileio import current_build
 from chuzhi_graph.errors import StaleBuildError
-from chuzhi_graph.site.publish import publish
+from chuzhi_graph.site.publish import PublishResult, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,9 +27,9 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_built_graph_publishes_the_same_site_as_its_records_with_the_records_gone(
-        tmp_path: Path, data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, data_copy: Path, published: PublishResult, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no data/ here either: nothing can fall back to ./data
-    from_data = publish(data_copy, tmp_path / "from-data")
+    from_data = published  # publish(data/) of the shipped records: the run's shared one (conftest)
     build(data_copy, tmp_path / "out")
     shutil.rmtree(data_copy)
     assert not data_copy.exists() and not (tmp_path / "data").exists()

@@ -31,9 +31,10 @@ SAMPLES = 2  # parameter values per parameterised question
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
+    """The 10,000-case build, without the query store: the test's in-memory store has `query`'s engine."""
     folder = tmp_path_factory.mktemp("synth10k")
     generate(folder / "data", cases=CASES, editions=5, seed=1)
-    build(folder / "data", folder / "out", views=False)
+    build(folder / "data", folder / "out", views=False, store=False)
     return folder / "out"
 
 

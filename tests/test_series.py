@@ -324,11 +324,9 @@ def test_readme_and_docs_say_which_editions_are_partial() -> None:
         assert table == {e: ("complete" if e == "bigdata-2022" else "partial") for e in EDITIONS}
 
 
-def test_site_says_which_editions_are_partial(tmp_path: Path) -> None:
+def test_site_says_which_editions_are_partial(published) -> None:
     """The published editions page, read in headless Chromium: every partial edition says so."""
-    from chuzhi_graph.site.publish import publish
-
-    site = publish(DATA, tmp_path / "site").site
+    site = published.site  # the shipped data's (the run's shared publish: conftest)
     with launched() as browser:
         page = browser.new_page()
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())

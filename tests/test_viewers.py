@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chuzhi_graph.site.publish import PublishResult, publish
+from chuzhi_graph.site.publish import PublishResult
 from chuzhi_graph.views.render import render_main_views
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -29,8 +29,9 @@ def pages(built, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> PublishResult:
-    return publish("data", tmp_path_factory.mktemp("viewers-site") / "site")
+def site(published) -> PublishResult:
+    """The shipped data's site (the run's shared publish: conftest)."""
+    return published
 
 
 def open_page(browser, path: Path | str, *, touch: bool = False, csp: bool = True, **viewport):
