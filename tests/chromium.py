@@ -29,3 +29,16 @@ def launched(*extra: str) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def only_to(context: Any, origin: str, blocked: list[str]) -> None:
+    """Let the browser ``context`` reach ``origin`` only: other requests are aborted, their URLs kept in ``blocked``."""
+
+    def route(request_route: Any) -> None:
+        if request_route.request.url.startswith(origin + "/"):
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort()
+
+    context.route("**/*", route)

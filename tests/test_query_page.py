@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chromium import launched
+from chromium import launched, only_to
 from servers import serving
 
 from chuzhi_graph.release.reader import Release
@@ -34,7 +34,6 @@ def url(server) -> str:
 @pytest.fixture()
 def browser_page(url):
     """A page whose every request off the server is blocked; yields (page, blocked, problems)."""
-
     blocked: list[str] = []
     problems: list[str] = []
     with launched() as browser:
@@ -42,15 +41,7 @@ def browser_page(url):
         # page under its CSP is test_serve.py's browser test (no console error, no CSP violation)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
                                       bypass_csp=True)
-
-        def route(request_route):
-            if request_route.request.url.startswith(url + "/"):
-                request_route.continue_()
-            else:
-                blocked.append(request_route.request.url)
-                request_route.abort()
-
-        context.route("**/*", route)
+        only_to(context, url, blocked)
         page = context.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))

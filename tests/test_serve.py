@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chromium import launched
+from chromium import launched, only_to
 from servers import serving
 from SPARQLWrapper import CSV, JSON, POST, SPARQLWrapper
 
@@ -244,22 +244,13 @@ def test_serve_command_end_to_end(private_out):
 
 @pytest.mark.browser
 def test_query_page_runs_a_shipped_example_offline(built, url, artefacts):
-
     name = "cases-per-prefecture"
     expected = run_query(open_store(built.out_dir), name)
     blocked: list[str] = []
     problems: list[str] = []
     with launched() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
-
-        def route(request_route):
-            if request_route.request.url.startswith(url + "/"):
-                request_route.continue_()
-            else:
-                blocked.append(request_route.request.url)
-                request_route.abort()
-
-        context.route("**/*", route)
+        only_to(context, url, blocked)
         page = context.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
