@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, "Set-up"): installs what the tests need, then runs them.
 # - a virtual environment in .venv with the package and its test extras (installed again only when
-#   pyproject.toml or the interpreter changed);
+#   pyproject.toml or the interpreter changed), by uv, or by pip where uv cannot be had;
 # - as root with apt-get: Debian's chromium (browser tests) and fonts-noto-cjk (CJK text
 #   in screenshots and static pictures), and virtuoso-opensource (a real SPARQL store the remote
 #   tests start on a free loopback port) and nodejs/npm, if missing;
@@ -37,6 +37,21 @@ if command -v npm >/dev/null 2>&1; then
     fi
 fi
 
+uv_install() {
+    .venv/bin/python -m pip install -q --disable-pip-version-check uv >&2 || return 1
+    local config
+    config=$(.venv/bin/python -m pip config list 2>/dev/null)
+    pip_setting() { printf '%s\n' "$config" | sed -n "s/^[a-z]*\.$1='\(.*\)'$/\1/p" | tail -n 1; }
+    local links extra index constraint
+    links=${PIP_FIND_LINKS:-$(pip_setting find-links)}
+    extra=${PIP_EXTRA_INDEX_URL:-$(pip_setting extra-index-url)}
+    index=${PIP_INDEX_URL:-$(pip_setting index-url)}
+    constraint=${PIP_CONSTRAINT:-$(pip_setting constraint)}
+    env ${links:+UV_FIND_LINKS="$links"} ${extra:+UV_EXTRA_INDEX_URL="$extra"} ${index:+UV_INDEX_URL="$index"} \
+        ${constraint:+UV_CONSTRAINT="$constraint"} UV_INDEX_STRATEGY=unsafe-best-match \
+        .venv/bin/uv pip install -q --python .venv/bin/python -e '.[test]' >&2
+}
+
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 # pip only when the venv was not yet installed from this pyproject.toml by this interpreter (a stamp of
@@ -44,8 +59,13 @@ PY=${PYTHON:-python3}
 # ~800 MB of dependencies up front (Python compiles the modules it imports, when it imports them)
 stamp=.venv/.chuzhi-graph-installed
 want=$( { cat pyproject.toml; .venv/bin/python -VV; } | sha256sum | cut -d' ' -f1)
+# uv installs what pip would (the same indexes, read from pip's configuration, and pip's best-match
+# strategy: the same ~90 versions here) in ~15 s instead of ~60 s; pip itself if uv cannot be had or fails
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import chuzhi_graph' 2>/dev/null; then
-    .venv/bin/python -m pip install -q --disable-pip-version-check --no-compile -e '.[test]'
+    if ! uv_install; then
+        echo "uv did not install the packages: installing them with pip" >&2
+        .venv/bin/python -m pip install -q --disable-pip-version-check --no-compile -e '.[test]'
+    fi
     echo "$want" > "$stamp"
 fi
 
