@@ -51,10 +51,7 @@ def media_type(fmt: str, kind: str = "select") -> str:
     >>> media_type("json"), media_type("n3", "graph")
     ('application/sparql-results+json', 'text/n3')
     """
-    entry = formats.lookup(registry_kind(kind), fmt)
-    if entry is None:
-        raise LookupError(f"no {kind} format {fmt!r}")
-    return entry.media_type
+    return formats.media_type(registry_kind(kind), fmt)
 
 
 def described(kind: str) -> str:
