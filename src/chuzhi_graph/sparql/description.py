@@ -13,10 +13,11 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from chuzhi_graph import formats
+from chuzhi_graph.core.prefixes import ox_iri
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = ox_iri("rdf:type")
 
 
 def _sd(name: str) -> ox.NamedNode:
